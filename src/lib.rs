@@ -1,0 +1,4 @@
+//! knsim: a discrete-event simulator of Knative Serving.
+#![deny(missing_docs)]
+
+pub mod sim;

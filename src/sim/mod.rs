@@ -1,0 +1,10 @@
+//! Engine primitives: integer simulated time, a deterministic event queue and
+//! seeded random-number streams. Nothing here knows about Knative.
+
+mod queue;
+mod rng;
+mod time;
+
+pub use queue::EventQueue;
+pub use rng::{RngStreams, SimRng, Stream};
+pub use time::{SimDuration, SimTime};
