@@ -98,6 +98,60 @@ impl SimDuration {
     }
 }
 
+
+/// Parses a duration in Go's `time.ParseDuration` syntax, which is what
+/// Knative's ConfigMaps and annotations use: a sequence of decimal numbers with
+/// units `ns`, `us`/`µs`, `ms`, `s`, `m`, `h` (e.g. `"60s"`, `"1m30s"`,
+/// `"1.5s"`, `"250ms"`), or a bare `"0"`. Negative durations are rejected
+/// because nothing in the simulator can use one.
+pub fn parse_go_duration(input: &str) -> Result<SimDuration, String> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err("empty duration".into());
+    }
+    if s.starts_with('-') {
+        return Err(format!("duration {input:?} is negative"));
+    }
+    let s = s.strip_prefix('+').unwrap_or(s);
+    if s == "0" {
+        return Ok(SimDuration::ZERO);
+    }
+    let mut total: f64 = 0.0;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if num_len == 0 {
+            return Err(format!("invalid duration {input:?}: expected a number"));
+        }
+        let num: f64 = rest[..num_len]
+            .parse()
+            .map_err(|_| format!("invalid duration {input:?}: bad number"))?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let unit = &rest[..unit_len];
+        let scale = match unit {
+            "ns" => 1.0,
+            "us" | "µs" | "μs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            "" => return Err(format!("invalid duration {input:?}: missing unit (use ms, s, m or h)")),
+            other => return Err(format!("invalid duration {input:?}: unknown unit {other:?}")),
+        };
+        total += num * scale;
+        rest = &rest[unit_len..];
+    }
+    if total > u64::MAX as f64 {
+        return Err(format!("duration {input:?} is too large"));
+    }
+    Ok(SimDuration(total.round() as u64))
+}
+
 fn secs_to_nanos(s: f64) -> u64 {
     if !s.is_finite() || s <= 0.0 {
         return 0;
@@ -175,6 +229,20 @@ mod tests {
         assert_eq!(t.truncate(SimDuration::from_secs(2)), SimTime::from_secs(2));
         assert!(SimDuration::from_secs(6).is_whole_seconds());
         assert!(!SimDuration::from_millis(6500).is_whole_seconds());
+    }
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(parse_go_duration("60s"), Ok(SimDuration::from_secs(60)));
+        assert_eq!(parse_go_duration("1m30s"), Ok(SimDuration::from_secs(90)));
+        assert_eq!(parse_go_duration("1.5s"), Ok(SimDuration::from_millis(1500)));
+        assert_eq!(parse_go_duration("250ms"), Ok(SimDuration::from_millis(250)));
+        assert_eq!(parse_go_duration("1h"), Ok(SimDuration::from_secs(3600)));
+        assert_eq!(parse_go_duration("0"), Ok(SimDuration::ZERO));
+        assert!(parse_go_duration("60").unwrap_err().contains("missing unit"));
+        assert!(parse_go_duration("-5s").unwrap_err().contains("negative"));
+        assert!(parse_go_duration("5x").unwrap_err().contains("unknown unit"));
+        assert!(parse_go_duration("").is_err());
     }
 
     #[test]
