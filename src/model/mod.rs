@@ -1,0 +1,31 @@
+//! The simulated cluster: one Knative Service with its revisions, pods,
+//! queue-proxies, activators, autoscaler and route.
+//!
+//! ```text
+//!  workload ──► ingress ──(weighted random revision; tag host → 100 % to the tag)
+//!                  │
+//!        SKS Serve │ SKS Proxy
+//!                  │    └──► activator subset (round robin) ─► throttler queue
+//!                  │                                        │  (LB by containerConcurrency)
+//!                  ▼                                        ▼
+//!           ready pods (round robin) ──► queue-proxy breaker (CC + 10·CC) ──► app
+//!
+//!  queue-proxy 1-s reports ─► scraper (sample n of N, ×N/n) ─┐
+//!  activator 1-s reports + first-request stat + Poke ────────┴► collector buckets
+//!  decider Scale() every 2 s ─► KPA reconcile ─► replicas, SKS mode, activator count
+//! ```
+//!
+//! The engine does no I/O: a [`crate::scenario::Scenario`] goes in, a
+//! [`Summary`] comes out, and timeseries rows are handed to a
+//! [`TimeseriesSink`] as each simulated second closes.
+
+mod engine;
+mod report;
+mod stats;
+
+pub use engine::simulate;
+pub use report::{
+    LatencySummary, NoTimeseries, Performance, RequestCounts, RevisionSummary, Summary,
+    TimeseriesRow, TimeseriesSink,
+};
+pub use stats::RequestStats;

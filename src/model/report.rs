@@ -1,0 +1,167 @@
+//! What a run produces: one [`Summary`] and a stream of [`TimeseriesRow`]s.
+//! Field names carry their units.
+
+use serde::{Deserialize, Serialize};
+
+/// Latency percentiles of successful requests, in milliseconds.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct LatencySummary {
+    /// Median.
+    pub p50_ms: f64,
+    /// 90th percentile.
+    pub p90_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// 99.9th percentile.
+    pub p999_ms: f64,
+    /// Maximum.
+    pub max_ms: f64,
+    /// Mean.
+    pub mean_ms: f64,
+}
+
+/// Request outcome counts.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct RequestCounts {
+    /// Requests that arrived at the ingress.
+    pub arrived: u64,
+    /// Requests answered 200.
+    pub completed: u64,
+    /// Requests answered 503 (queue-proxy queue full).
+    pub status_503: u64,
+    /// Requests answered 504 (revision timeout).
+    pub status_504: u64,
+    /// Requests for a tag that no traffic target carries (404 at the ingress).
+    pub status_404: u64,
+    /// Requests still in flight when the run ended.
+    pub in_flight_at_end: u64,
+    /// Requests that arrived while no pod of their revision could take them
+    /// (buffered by the activator until a pod started).
+    pub waited_on_cold_start: u64,
+}
+
+/// Per-revision results.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct RevisionSummary {
+    /// Revision name.
+    pub name: String,
+    /// Share of routed requests that went to this revision.
+    pub observed_share: f64,
+    /// Request outcomes.
+    pub requests: RequestCounts,
+    /// Latency of successful requests.
+    pub latency: LatencySummary,
+    /// Pods started (each one a cold start).
+    pub cold_starts: u64,
+    /// Pod-seconds from scheduling until the pod was gone (cost).
+    pub pod_seconds: f64,
+    /// Most pods ready at once.
+    pub max_ready_pods: u32,
+    /// Simulated seconds the decider was in panic mode.
+    pub panic_seconds: u64,
+    /// Simulated seconds the activator was in the request path (SKS Proxy).
+    pub activator_in_path_seconds: u64,
+}
+
+/// The result of one run.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Master seed.
+    pub seed: u64,
+    /// Simulated seconds.
+    pub simulated_seconds: f64,
+    /// Request outcomes over all revisions.
+    pub requests: RequestCounts,
+    /// Latency of successful requests over all revisions.
+    pub latency: LatencySummary,
+    /// Pods started over all revisions.
+    pub cold_starts: u64,
+    /// Pod-seconds over all revisions.
+    pub pod_seconds: f64,
+    /// Most pods ready at once over the service.
+    pub max_ready_pods: u32,
+    /// Seconds in which any revision was in panic mode.
+    pub panic_seconds: u64,
+    /// Seconds in which any revision had the activator in path.
+    pub activator_in_path_seconds: u64,
+    /// Per revision, in scenario order.
+    pub revisions: Vec<RevisionSummary>,
+    /// Simulation work and speed (wall-time fields differ between runs).
+    pub performance: Performance,
+}
+
+/// How much work the run was and how fast it went.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Performance {
+    /// Events processed.
+    pub events_processed: u64,
+    /// Wall-clock seconds the simulation took (varies between runs).
+    pub wall_seconds: f64,
+    /// Simulated requests per wall-clock second (varies between runs).
+    pub simulated_requests_per_wall_second: f64,
+}
+
+/// One simulated second of one revision.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct TimeseriesRow {
+    /// End of the second (simulated seconds).
+    pub time_s: u64,
+    /// Revision name.
+    pub revision: String,
+    /// Requests routed to the revision during the second.
+    pub arrivals: u64,
+    /// Requests of the revision answered 200 during the second.
+    pub completed: u64,
+    /// Requests answered 503 or 504 during the second.
+    pub errors: u64,
+    /// Requests in the system (activator queue, queue-proxy, app) at the end.
+    pub in_flight: u64,
+    /// Requests buffered in activators at the end.
+    pub activator_queue: u64,
+    /// Stable-window concurrency seen by the last decision.
+    pub stable_concurrency: f64,
+    /// Panic-window concurrency seen by the last decision.
+    pub panic_concurrency: f64,
+    /// The decider's desired scale (−1 before its first decision).
+    pub desired_pods: i32,
+    /// Replicas the KPA set on the Deployment.
+    pub replicas: u32,
+    /// Pods Ready in Kubernetes.
+    pub ready_pods: u32,
+    /// Pods created but not yet Ready (starting or unschedulable).
+    pub pending_pods: u32,
+    /// Of the pending pods, those waiting for cluster capacity.
+    pub unschedulable_pods: u32,
+    /// Pods draining after removal.
+    pub terminating_pods: u32,
+    /// 1 while the decider is in panic mode.
+    pub panic: u8,
+    /// 1 while the activator is in the request path (SKS Proxy mode).
+    pub activator_in_path: u8,
+    /// Excess burst capacity from the last decision.
+    pub excess_burst_capacity: i32,
+    /// Activators the revision is spread over.
+    pub num_activators: u32,
+}
+
+/// Receives timeseries rows as the simulation produces them, so long runs can
+/// be written out incrementally.
+pub trait TimeseriesSink {
+    /// Called once per simulated second per revision, in revision order.
+    fn row(&mut self, row: &TimeseriesRow);
+}
+
+/// A sink that drops rows (for sweeps and benchmarks).
+pub struct NoTimeseries;
+
+impl TimeseriesSink for NoTimeseries {
+    fn row(&mut self, _row: &TimeseriesRow) {}
+}
+
+impl TimeseriesSink for Vec<TimeseriesRow> {
+    fn row(&mut self, row: &TimeseriesRow) {
+        self.push(row.clone());
+    }
+}

@@ -1,0 +1,158 @@
+//! Writing results: atomic files, an incrementally flushed timeseries CSV and
+//! the human-readable summary. The only module of the simulator that touches
+//! the file system for outputs.
+
+use crate::model::{Summary, TimeseriesRow, TimeseriesSink};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, then a
+/// rename, so readers never see half a file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = tmp_path(path);
+    {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|s| s.to_os_string())
+        .unwrap_or_default();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+/// Serialises a summary as pretty JSON with a trailing newline.
+pub fn summary_json(summary: &Summary) -> String {
+    let mut s = serde_json::to_string_pretty(summary).expect("summary serialises");
+    s.push('\n');
+    s
+}
+
+/// Streams timeseries rows to `<path>.tmp`, flushing every simulated minute,
+/// and renames it into place on [`CsvTimeseries::finish`]. A run that dies
+/// midway leaves the `.tmp` file with every row written so far.
+pub struct CsvTimeseries {
+    writer: csv::Writer<BufWriter<File>>,
+    tmp: PathBuf,
+    path: PathBuf,
+    rows: u64,
+    error: Option<io::Error>,
+}
+
+impl CsvTimeseries {
+    /// Starts a timeseries file at `path`.
+    pub fn create(path: &Path) -> io::Result<Self> {
+        let tmp = tmp_path(path);
+        let file = File::create(&tmp)?;
+        Ok(CsvTimeseries {
+            writer: csv::Writer::from_writer(BufWriter::new(file)),
+            tmp,
+            path: path.to_path_buf(),
+            rows: 0,
+            error: None,
+        })
+    }
+
+    /// Flushes, syncs and renames the file into place.
+    pub fn finish(mut self) -> io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.writer.flush()?;
+        let inner = self.writer.into_inner().map_err(|e| e.into_error())?;
+        inner.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&self.tmp, &self.path)
+    }
+}
+
+impl TimeseriesSink for CsvTimeseries {
+    fn row(&mut self, row: &TimeseriesRow) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Err(e) = self.writer.serialize(row) {
+            self.error = Some(io::Error::other(e));
+            return;
+        }
+        self.rows += 1;
+        if self.rows % 600 == 0 {
+            if let Err(e) = self.writer.flush() {
+                self.error = Some(e);
+            }
+        }
+    }
+}
+
+/// A short human summary of a run.
+pub fn format_summary(s: &Summary) -> String {
+    let r = &s.requests;
+    let l = &s.latency;
+    let mut out = String::new();
+    let pct = |n: u64| {
+        if r.arrived > 0 {
+            100.0 * n as f64 / r.arrived as f64
+        } else {
+            0.0
+        }
+    };
+    out.push_str(&format!(
+        "scenario {} (seed {}): {:.0} simulated seconds\n",
+        s.scenario, s.seed, s.simulated_seconds
+    ));
+    out.push_str(&format!(
+        "requests   {} arrived, {} ok, {} 503 ({:.2}%), {} 504 ({:.2}%), {} 404, {} in flight at end\n",
+        r.arrived,
+        r.completed,
+        r.status_503,
+        pct(r.status_503),
+        r.status_504,
+        pct(r.status_504),
+        r.status_404,
+        r.in_flight_at_end
+    ));
+    out.push_str(&format!(
+        "latency    p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms, mean {:.1} ms\n",
+        l.p50_ms, l.p90_ms, l.p99_ms, l.p999_ms, l.max_ms, l.mean_ms
+    ));
+    out.push_str(&format!(
+        "pods       {} cold starts, {} requests waited on one ({:.2}%), max {} ready, {:.0} pod-seconds\n",
+        s.cold_starts,
+        r.waited_on_cold_start,
+        pct(r.waited_on_cold_start),
+        s.max_ready_pods,
+        s.pod_seconds
+    ));
+    out.push_str(&format!(
+        "autoscaler {} s in panic, {} s with the activator in path\n",
+        s.panic_seconds, s.activator_in_path_seconds
+    ));
+    if s.revisions.len() > 1 {
+        out.push_str("revision                 share    p99 ms  cold  max ready  pod-s\n");
+        for rev in &s.revisions {
+            out.push_str(&format!(
+                "{:<24} {:>5.1}% {:>9.1} {:>5} {:>10} {:>6.0}\n",
+                rev.name,
+                100.0 * rev.observed_share,
+                rev.latency.p99_ms,
+                rev.cold_starts,
+                rev.max_ready_pods,
+                rev.pod_seconds
+            ));
+        }
+    }
+    let p = &s.performance;
+    out.push_str(&format!(
+        "speed      {} events in {:.3} s wall, {:.2} M simulated requests per wall second\n",
+        p.events_processed,
+        p.wall_seconds,
+        p.simulated_requests_per_wall_second / 1e6
+    ));
+    out
+}

@@ -1,0 +1,145 @@
+//! The scenario file as written: serde structs that mirror the TOML, with no
+//! policy applied. `super::validate` turns them into a [`super::Scenario`].
+
+use crate::knative::route::TrafficTarget;
+use crate::workload::{DistSpec, LoadOptionsSpec, WorkloadSpec};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A ConfigMap-like table: Knative keeps every value as a string, but TOML
+/// users may write `target-burst-capacity = 211`, so scalars of any type are
+/// accepted and turned into the string Knative would see.
+pub type ConfigTable = BTreeMap<String, ConfigValue>;
+
+/// A scalar from a ConfigMap-like table or an annotation map.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum ConfigValue {
+    /// `"60s"`, `"true"`, `"211"`.
+    String(String),
+    /// `211`.
+    Integer(i64),
+    /// `0.7`.
+    Float(f64),
+    /// `true`.
+    Bool(bool),
+}
+
+impl ConfigValue {
+    /// The value as Knative would read it from a ConfigMap.
+    pub fn as_knative_string(&self) -> String {
+        match self {
+            ConfigValue::String(s) => s.clone(),
+            ConfigValue::Integer(i) => i.to_string(),
+            ConfigValue::Float(f) => f.to_string(),
+            ConfigValue::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+/// Converts a config table into the string map Knative parses.
+pub fn to_string_map(t: &ConfigTable) -> BTreeMap<String, String> {
+    t.iter()
+        .map(|(k, v)| (k.clone(), v.as_knative_string()))
+        .collect()
+}
+
+/// The whole scenario file.
+#[derive(Clone, Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawScenario {
+    /// Scenario name; defaults to the file name without extension.
+    pub name: Option<String>,
+    /// One-line description shown in the summary.
+    pub description: Option<String>,
+    /// Knative Service name (used for hostnames and generated revision names).
+    pub service: Option<String>,
+    /// Master seed; `--seed` overrides it.
+    pub seed: Option<u64>,
+    /// Simulated time to run, e.g. `"10m"`.
+    pub duration: Option<String>,
+    /// `config-autoscaler` keys.
+    #[serde(default)]
+    pub autoscaler: ConfigTable,
+    /// `config-defaults` keys.
+    #[serde(default)]
+    pub defaults: ConfigTable,
+    /// `config-deployment` keys.
+    #[serde(default)]
+    pub deployment: ConfigTable,
+    /// `config-network` keys.
+    #[serde(default)]
+    pub network: ConfigTable,
+    /// The simulated cluster (pod start-up, capacity, activators).
+    #[serde(default)]
+    pub cluster: RawCluster,
+    /// Revisions of the service, oldest first.
+    #[serde(default)]
+    pub revision: Vec<RawRevision>,
+    /// The Service's traffic block (Knative's TrafficTarget fields).
+    pub traffic: Option<Vec<TrafficTarget>>,
+    /// Workload sources.
+    #[serde(default)]
+    pub workload: Vec<WorkloadSpec>,
+    /// Global load scaling (speedup, rate-multiplier).
+    #[serde(default)]
+    pub load: LoadOptionsSpec,
+    /// Service-level objectives (used by `knsim check`).
+    pub slo: Option<toml::Table>,
+}
+
+/// `[cluster]`.
+#[derive(Clone, Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawCluster {
+    /// Maximum pods that can run at once (all revisions); 0 or absent = unlimited.
+    pub max_pods: Option<u32>,
+    /// Activator replicas in the cluster (Knative's activator HPA starts at 1).
+    pub activators: Option<u32>,
+    /// Kubelet readiness probe period (Kubernetes defaults Knative's 0 to 10 s).
+    pub kubelet_probe_period: Option<String>,
+    /// Kubelet readiness probe timeout (Kubernetes default 1 s).
+    pub kubelet_probe_timeout: Option<String>,
+    /// Pod start-up phases for every revision (a revision may override).
+    #[serde(default)]
+    pub pod_startup: RawStartup,
+}
+
+/// Pod start-up phases, each a distribution of seconds.
+#[derive(Clone, Debug, Deserialize, Serialize, Default, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawStartup {
+    /// Pod creation and scheduling onto a node.
+    pub scheduling: Option<DistSpec>,
+    /// Image pull (cached or not).
+    pub image_pull: Option<DistSpec>,
+    /// Container start (queue-proxy and user container in parallel).
+    pub container_start: Option<DistSpec>,
+    /// Application initialisation until it accepts connections.
+    pub app_init: Option<DistSpec>,
+}
+
+/// One `[[revision]]`.
+#[derive(Clone, Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawRevision {
+    /// Revision name (Knative's `metadata.name`).
+    pub name: Option<String>,
+    /// `spec.containerConcurrency`; absent = config-defaults `container-concurrency`.
+    #[serde(rename = "containerConcurrency")]
+    pub container_concurrency: Option<i64>,
+    /// `spec.timeoutSeconds`; absent = config-defaults `revision-timeout-seconds`.
+    #[serde(rename = "timeoutSeconds")]
+    pub timeout_seconds: Option<i64>,
+    /// Service-time distribution of the application.
+    #[serde(rename = "service-time")]
+    pub service_time: Option<DistSpec>,
+    /// Revision annotations (`autoscaling.knative.dev/...`).
+    #[serde(default)]
+    pub annotations: ConfigTable,
+    /// Per-revision start-up phases (override `[cluster.pod-startup]`).
+    #[serde(rename = "pod-startup")]
+    pub pod_startup: Option<RawStartup>,
+    /// Free-form text (e.g. the greeter's message); reported, not simulated.
+    pub message: Option<String>,
+}
