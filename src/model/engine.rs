@@ -1,8 +1,8 @@
 //! The event loop and every handler of the cluster model.
 
 use super::report::{
-    LatencySummary, Performance, RequestCounts, RevisionSummary, Summary, TimeseriesRow,
-    TimeseriesSink,
+    LatencySummary, Performance, QuantilePoint, RequestCounts, RevisionSummary, Summary,
+    TimeseriesRow, TimeseriesSink,
 };
 use super::stats::RequestStats;
 use crate::knative::collector::{Collector, Stat};
@@ -156,6 +156,7 @@ struct SecondCounters {
     arrivals: u64,
     completed: u64,
     errors: u64,
+    latency: Option<Histogram<u64>>,
 }
 
 struct Rev {
@@ -260,6 +261,25 @@ fn new_histogram() -> Histogram<u64> {
     // Microsecond resolution up to ten hours, three significant digits.
     Histogram::new_with_bounds(1, 36_000_000_000, 3).expect("valid histogram bounds")
 }
+
+fn second_histogram() -> Histogram<u64> {
+    // Two significant digits keep the per-second histogram small enough to
+    // clear every simulated second.
+    Histogram::new_with_bounds(1, 36_000_000_000, 2).expect("valid histogram bounds")
+}
+
+fn second_quantile(h: &Option<Histogram<u64>>, q: f64) -> f64 {
+    match h {
+        Some(h) if !h.is_empty() => h.value_at_quantile(q) as f64 / 1000.0,
+        _ => 0.0,
+    }
+}
+
+/// Quantiles at which the latency distribution is reported.
+const CDF_QUANTILES: &[f64] = &[
+    0.0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999,
+    0.9995, 0.9999, 1.0,
+];
 
 fn stable_hash(s: &str) -> u64 {
     // FNV-1a: stable across platforms and versions, unlike std's hasher.
@@ -933,6 +953,10 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 rev.sec.completed += 1;
                 let us = (now - req.arrival).as_nanos() / 1_000;
                 rev.hist.saturating_record(us.max(1));
+                rev.sec
+                    .latency
+                    .get_or_insert_with(second_histogram)
+                    .saturating_record(us.max(1));
             }
             Outcome::Overflow => {
                 rev.counts.status_503 += 1;
@@ -1500,6 +1524,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 arrivals: rev.sec.arrivals,
                 completed: rev.sec.completed,
                 errors: rev.sec.errors,
+                p50_ms: second_quantile(&rev.sec.latency, 0.5),
+                p99_ms: second_quantile(&rev.sec.latency, 0.99),
                 in_flight: rev.in_flight,
                 activator_queue: rev.activator_queued,
                 stable_concurrency: rev.last_stable + 0.0,
@@ -1515,7 +1541,12 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 excess_burst_capacity: rev.status_ebc,
                 num_activators: rev.subset.len() as u32,
             };
+            let hist = rev.sec.latency.take();
             rev.sec = SecondCounters::default();
+            if let Some(mut h) = hist {
+                h.reset();
+                rev.sec.latency = Some(h);
+            }
             self.sink.row(&row);
         }
         self.service_panic_seconds += any_panic as u64;
@@ -1574,6 +1605,17 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             panic_seconds: self.service_panic_seconds,
             activator_in_path_seconds: self.service_proxy_seconds,
             revisions,
+            latency_distribution: if all.is_empty() {
+                Vec::new()
+            } else {
+                CDF_QUANTILES
+                    .iter()
+                    .map(|&q| QuantilePoint {
+                        quantile: q,
+                        latency_ms: all.value_at_quantile(q) as f64 / 1000.0,
+                    })
+                    .collect()
+            },
             performance: Performance {
                 events_processed: self.events,
                 ..Default::default()

@@ -20,6 +20,15 @@ pub struct LatencySummary {
     pub mean_ms: f64,
 }
 
+/// One point of a latency distribution.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct QuantilePoint {
+    /// Quantile in [0, 1].
+    pub quantile: f64,
+    /// Latency at that quantile, milliseconds.
+    pub latency_ms: f64,
+}
+
 /// Request outcome counts.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct RequestCounts {
@@ -88,6 +97,8 @@ pub struct Summary {
     pub activator_in_path_seconds: u64,
     /// Per revision, in scenario order.
     pub revisions: Vec<RevisionSummary>,
+    /// Latency of successful requests at fixed quantiles (a CDF for plots).
+    pub latency_distribution: Vec<QuantilePoint>,
     /// Simulation work and speed (wall-time fields differ between runs).
     pub performance: Performance,
 }
@@ -116,6 +127,10 @@ pub struct TimeseriesRow {
     pub completed: u64,
     /// Requests answered 503 or 504 during the second.
     pub errors: u64,
+    /// Median latency of the second's successful requests, ms (0 if none).
+    pub p50_ms: f64,
+    /// 99th-percentile latency of the second's successful requests, ms (0 if none).
+    pub p99_ms: f64,
     /// Requests in the system (activator queue, queue-proxy, app) at the end.
     pub in_flight: u64,
     /// Requests buffered in activators at the end.
