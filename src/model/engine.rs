@@ -108,6 +108,8 @@ struct Request {
     /// Service time from a trace, in ns (0 = sample the revision's distribution).
     duration: u64,
     cold: bool,
+    /// A Timeout event is pending for this request.
+    timer: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -640,6 +642,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             deadline,
             duration,
             cold: false,
+            timer: false,
         };
         let id = self.alloc_request(req);
         if direct {
@@ -686,10 +689,12 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         ar.queued += 1;
         self.revs[r].activator_queued += 1;
         self.reqs[id as usize].state = ReqState::ActivatorQueued;
-        let deadline = self.reqs[id as usize].deadline;
-        let gen = self.reqs[id as usize].gen;
-        self.q.schedule(deadline, Event::Timeout { req: id, gen });
         self.activator_dispatch(a, r);
+        // Only a request left waiting needs a timer: one that went straight
+        // through is timed by its service completion.
+        if self.reqs[id as usize].state == ReqState::ActivatorQueued {
+            self.arm_timer(id);
+        }
     }
 
     /// Releases queued requests of revision `r` at activator `a` while the
@@ -841,13 +846,18 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             let gen = self.reqs[id as usize].gen;
             pod.queue.push_back((id, gen));
             self.reqs[id as usize].state = ReqState::QpQueued;
-            if !proxied {
-                // Requests from the activator already carry its timeout.
-                self.q.schedule(
-                    self.reqs[id as usize].deadline,
-                    Event::Timeout { req: id, gen },
-                );
-            }
+            self.arm_timer(id);
+        }
+    }
+
+    /// Schedules the request's timeout once; a request's deadline never moves
+    /// (the activator's timeout is the binding one for proxied requests).
+    fn arm_timer(&mut self, id: ReqId) {
+        let req = &mut self.reqs[id as usize];
+        if !req.timer {
+            req.timer = true;
+            let (deadline, gen) = (req.deadline, req.gen);
+            self.q.schedule(deadline, Event::Timeout { req: id, gen });
         }
     }
 
