@@ -222,6 +222,23 @@ impl TimedFloat64Buckets {
     pub fn sum(&self) -> f64 {
         self.window_total
     }
+
+    /// The value of the ring slot that time `t` maps to (for tests and
+    /// inspection; slots older than the window may hold newer data).
+    pub fn bucket_at(&self, t: SimTime) -> f64 {
+        self.buckets[self.slot(self.index(t.as_nanos() as i64))]
+    }
+
+    /// Start of the averaging range (`firstWrite`), None when unset. A time
+    /// before the start of the run (possible after a resize) reads as 0.
+    pub fn first_write(&self) -> Option<SimTime> {
+        self.first_write.map(|t| SimTime(t.max(0) as u64))
+    }
+
+    /// Bucket-aligned time of the newest write (`lastWrite`).
+    pub fn last_write(&self) -> Option<SimTime> {
+        self.last_write.map(|t| SimTime(t.max(0) as u64))
+    }
 }
 
 /// Exponentially weighted window average (`WeightedFloat64Buckets`).
