@@ -35,7 +35,7 @@ pub use annotations::RevisionAnnotations;
 pub use buckets::{
     round_to_n_digits, Aggregation, MetricBuckets, TimedFloat64Buckets, WeightedFloat64Buckets,
 };
-pub use collector::{Collector, Stat};
+pub use collector::{scrape_estimate, Collector, Stat};
 pub use config::{AutoscalerConfig, DefaultsConfig, DeploymentConfig, NetworkConfig};
 pub use decider::{
     initial_excess_burst_capacity, same_sign, Decider, DeciderSpec, DeciderStatus, ScaleResult,
