@@ -11,13 +11,13 @@
 
 use std::collections::BTreeMap;
 
-use super::buckets::Aggregation;
+pub use super::buckets::Aggregation;
 use super::config::{
     AutoscalerConfig, HPA_CLASS, KPA_CLASS, PANIC_THRESHOLD_PERCENTAGE_MAX,
     PANIC_THRESHOLD_PERCENTAGE_MIN, PANIC_WINDOW_PERCENTAGE_MAX, PANIC_WINDOW_PERCENTAGE_MIN,
     TARGET_MIN, WINDOW_MAX, WINDOW_MIN,
 };
-use super::decider::ScalingMetric;
+pub use super::decider::ScalingMetric;
 use super::error::FieldError;
 use super::gofmt::{self, IntError};
 use crate::sim::{parse_go_duration, SimDuration};

@@ -10,7 +10,7 @@ use crate::sim::{SimDuration, SimTime};
 
 /// How a revision's metric buckets are averaged
 /// (`autoscaling.knative.dev/metric-aggregation-algorithm`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Aggregation {
     /// Plain average over the (possibly partial) window; the default.
     #[default]

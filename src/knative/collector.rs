@@ -6,6 +6,7 @@
 use super::buckets::{Aggregation, MetricBuckets};
 use super::config::BUCKET_SIZE;
 use super::decider::ScalingMetric;
+use super::sample_size::population_mean_sample_size;
 use crate::sim::{SimDuration, SimTime};
 
 /// One stat as recorded by the autoscaler (`metrics.Stat`, the fields the
@@ -20,6 +21,35 @@ pub struct Stat {
     pub request_count: f64,
     /// The part of the above that came through an activator.
     pub proxied_request_count: f64,
+}
+
+/// `computeAverages` of `pkg/autoscaler/metrics/stats_scraper.go`: the
+/// revision-wide estimate from the stats of the sampled pods, summed in the
+/// given order and scaled by `population / sample size`, where the sample
+/// size is [`population_mean_sample_size`]`(population)` (as Knative divides
+/// by the planned, not the achieved, sample). Returns `None` for an empty
+/// population, which Knative does not record at all; an estimate of all
+/// zeros is a real observation and must be recorded.
+pub fn scrape_estimate(sampled: &[Stat], population: usize) -> Option<Stat> {
+    if population == 0 {
+        return None;
+    }
+    let mut sum = Stat::default();
+    for st in sampled {
+        sum.average_concurrent_requests += st.average_concurrent_requests;
+        sum.average_proxied_concurrent_requests += st.average_proxied_concurrent_requests;
+        sum.request_count += st.request_count;
+        sum.proxied_request_count += st.proxied_request_count;
+    }
+    let n = population_mean_sample_size(population) as f64;
+    let total = population as f64;
+    // Same operation order as Go (x / sample * total) for identical rounding.
+    Some(Stat {
+        average_concurrent_requests: sum.average_concurrent_requests / n * total,
+        average_proxied_concurrent_requests: sum.average_proxied_concurrent_requests / n * total,
+        request_count: sum.request_count / n * total,
+        proxied_request_count: sum.proxied_request_count / n * total,
+    })
 }
 
 /// The four bucket windows of one revision.
@@ -154,6 +184,29 @@ mod tests {
             true,
         );
         assert_eq!(c.stable_and_panic_rps(SimTime::from_secs(5)), None);
+    }
+
+    #[test]
+    fn scrape_estimate_extrapolates_the_sample() {
+        assert_eq!(scrape_estimate(&[], 0), None);
+        let pod = Stat {
+            average_concurrent_requests: 2.0,
+            request_count: 4.0,
+            ..Stat::default()
+        };
+        // Three pods: all sampled, exact sum.
+        let e = scrape_estimate(&[pod; 3], 3).unwrap();
+        assert_eq!(
+            (e.average_concurrent_requests, e.request_count),
+            (6.0, 12.0)
+        );
+        // Ten pods: seven sampled, extrapolated × 10/7.
+        let e = scrape_estimate(&[pod; 7], 10).unwrap();
+        assert_eq!(e.average_concurrent_requests, 14.0 / 7.0 * 10.0);
+        assert_eq!(
+            scrape_estimate(&[Stat::default()], 1),
+            Some(Stat::default())
+        );
     }
 
     #[test]

@@ -736,8 +736,20 @@ impl NetworkConfig {
             .collect();
         let mut p = MapParser::new(m, &known, "config-network");
         let mut secs: i64 = 0;
-        p.i64("rolloutDuration", &mut secs);
-        p.i64("rollout-duration", &mut secs);
+        for key in ["rolloutDuration", "rollout-duration"] {
+            if let Some(raw) = m.get(key) {
+                match gofmt::parse_i64(raw) {
+                    Ok(v) => secs = v,
+                    Err(_) => p.errors.push(FieldError::new(
+                        key,
+                        format!(
+                            "failed to parse {key:?}: {raw:?} is not an integer number of seconds \
+                             (config-network takes e.g. \"120\", not a Go duration)"
+                        ),
+                    )),
+                }
+            }
+        }
         let mut e = p.errors;
         if e.is_empty() && secs < 0 {
             e.push(FieldError::new(

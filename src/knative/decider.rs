@@ -10,7 +10,7 @@ use crate::sim::{SimDuration, SimTime};
 pub const TICK_INTERVAL: SimDuration = SimDuration::from_secs(2);
 
 /// Which metric a revision scales on (`autoscaling.knative.dev/metric`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum ScalingMetric {
     /// In-flight requests; the default.
     #[default]
@@ -229,6 +229,47 @@ pub fn same_sign(a: i32, b: i32) -> bool {
     (a < 0) == (b < 0)
 }
 
+/// The multiscaler's view of a decider (`Decider.Status`): the last valid
+/// decision, which the KPA reconciler reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeciderStatus {
+    /// Last desired scale; −1 until the first valid decision.
+    pub desired_scale: i32,
+    /// Last excess burst capacity.
+    pub excess_burst_capacity: i32,
+}
+
+impl DeciderStatus {
+    /// The status at decider creation: desired −1 and
+    /// [`initial_excess_burst_capacity`].
+    pub fn initial(spec: &DeciderSpec, initial_scale: i32) -> Self {
+        DeciderStatus {
+            desired_scale: -1,
+            excess_burst_capacity: initial_excess_burst_capacity(spec, initial_scale),
+        }
+    }
+
+    /// `tickScaler` + `updateLatestScale`: invalid results are ignored;
+    /// otherwise the status takes the result, and the return value says
+    /// whether the KPA must be told (desired changed or the EBC sign flipped).
+    pub fn apply(&mut self, r: &ScaleResult) -> bool {
+        if !r.scale_valid {
+            return false;
+        }
+        let changed = self.desired_scale != r.desired_pod_count
+            || !same_sign(self.excess_burst_capacity, r.excess_burst_capacity);
+        self.desired_scale = r.desired_pod_count;
+        self.excess_burst_capacity = r.excess_burst_capacity;
+        changed
+    }
+
+    /// `Poke`: an activator stat triggers an immediate `Scale` only when the
+    /// revision is at desired 0 (not −1) and the stat shows concurrency.
+    pub fn should_poke(&self, average_concurrent_requests: f64) -> bool {
+        self.desired_scale == 0 && average_concurrent_requests != 0.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,6 +351,27 @@ mod tests {
         assert_eq!(initial_excess_burst_capacity(&s, 1), -1);
         s.target_burst_capacity = 0.0;
         assert_eq!(initial_excess_burst_capacity(&s, 5), 0);
+        let mut st = DeciderStatus::initial(&s, 1);
+        assert_eq!(
+            st,
+            DeciderStatus {
+                desired_scale: -1,
+                excess_burst_capacity: 0
+            }
+        );
+        assert!(!st.should_poke(1.0));
+        let r = |d, e| ScaleResult {
+            desired_pod_count: d,
+            excess_burst_capacity: e,
+            scale_valid: true,
+        };
+        assert!(st.apply(&r(0, 0)));
+        assert!(st.should_poke(1.0));
+        assert!(!st.should_poke(0.0));
+        assert!(!st.apply(&r(0, 5)));
+        assert!(st.apply(&r(0, -5)), "EBC sign flip notifies");
+        assert!(!st.apply(&INVALID));
+        assert_eq!(st.excess_burst_capacity, -5);
         assert!(same_sign(0, 5));
         assert!(same_sign(-1, -7));
         assert!(!same_sign(0, -1));

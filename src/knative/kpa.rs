@@ -243,7 +243,8 @@ pub struct ScalerInput {
     pub retention: SimDuration,
     /// Progress deadline + 30 s.
     pub activation_timeout: SimDuration,
-    /// The revision's TBC.
+    /// The revision's TBC. Knative skips the activator probe for −1; the
+    /// simulator's probe always succeeds, so the result does not depend on it.
     pub tbc: f64,
     /// None if SKS ActivatorEndpointsPopulated is not True, else how long it
     /// has been True.

@@ -35,15 +35,16 @@ pub use annotations::RevisionAnnotations;
 pub use buckets::{
     round_to_n_digits, Aggregation, MetricBuckets, TimedFloat64Buckets, WeightedFloat64Buckets,
 };
-pub use collector::{Collector, Stat};
+pub use collector::{scrape_estimate, Collector, Stat};
 pub use config::{AutoscalerConfig, DefaultsConfig, DeploymentConfig, NetworkConfig};
 pub use decider::{
-    initial_excess_burst_capacity, same_sign, Decider, DeciderSpec, ScaleResult, ScalingMetric,
+    initial_excess_burst_capacity, same_sign, Decider, DeciderSpec, DeciderStatus, ScaleResult,
+    ScalingMetric,
 };
 pub use delay_window::MaxTimeWindow;
 pub use error::FieldError;
 pub use kpa::{
-    apply_bounds, compute_active_condition, compute_num_activators, panic_window,
+    active_threshold, apply_bounds, compute_active_condition, compute_num_activators, panic_window,
     resolve_metric_target, resolve_revision_scaling, scaler_scale, sks_mode, ActiveCondition,
     PaState, RevisionScaling, ScalerDecision, ScalerInput, SksMode,
 };

@@ -107,7 +107,7 @@ fn is_qualified_name(s: &str) -> bool {
 }
 
 /// Webhook validation of a Service's traffic block; paths like
-/// "traffic[1].percent" (prefix given by caller, e.g. "spec.traffic" or
+/// `traffic[1].percent` (prefix given by caller, e.g. "spec.traffic" or
 /// "traffic"). Rules and texts as Knative's (percent range, sum 100, unique
 /// DNS-1035 tags, revisionName vs latestRevision, configurationName
 /// disallowed inside a Service, url disallowed in spec). An empty block is

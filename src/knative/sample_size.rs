@@ -14,3 +14,16 @@ pub fn population_mean_sample_size(population: usize) -> usize {
     let n = population as f64;
     (n * x / (n + x - 1.0)).ceil() as usize
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_populations_are_sampled_whole_and_large_ones_approach_16() {
+        assert_eq!(population_mean_sample_size(3), 3);
+        assert_eq!(population_mean_sample_size(4), 4);
+        assert_eq!(population_mean_sample_size(5), 4);
+        assert_eq!(population_mean_sample_size(1_000_000), 16);
+    }
+}
