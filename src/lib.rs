@@ -12,5 +12,8 @@
 #![deny(missing_docs)]
 
 pub mod knative;
+pub mod model;
+pub mod output;
+pub mod scenario;
 pub mod sim;
 pub mod workload;
