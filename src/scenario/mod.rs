@@ -142,8 +142,8 @@ impl fmt::Display for Problem {
             Origin::Position { line, column } => {
                 write!(f, "{line}:{column}: {}: {}", self.field, self.rule)
             }
-            Origin::Override(s) => write!(f, "{} (from --set {s}): {}", self.field, self.rule),
-            Origin::Unknown => write!(f, "{}: {}", self.field, self.rule),
+            Origin::Override(s) => write!(f, " {} (from --set {s}): {}", self.field, self.rule),
+            Origin::Unknown => write!(f, " {}: {}", self.field, self.rule),
         }
     }
 }
@@ -177,7 +177,7 @@ pub enum ScenarioError {
         rule: String,
     },
     /// One or more values break Knative's (or knsim's) rules.
-    #[error("{}: {} invalid value(s):\n{}", path.display(), problems.len(), list(problems))]
+    #[error("{} invalid value(s) in {}:\n{}", problems.len(), path.display(), list(path, problems))]
     Invalid {
         /// The file.
         path: PathBuf,
@@ -186,10 +186,11 @@ pub enum ScenarioError {
     },
 }
 
-fn list(problems: &[Problem]) -> String {
+fn list(path: &Path, problems: &[Problem]) -> String {
+    // `file:line:column: field: rule`, the form editors and terminals link to.
     problems
         .iter()
-        .map(|p| format!("  {p}"))
+        .map(|p| format!("  {}:{p}", path.display()))
         .collect::<Vec<_>>()
         .join("\n")
 }
