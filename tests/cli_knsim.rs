@@ -36,7 +36,8 @@ fn run_writes_summary_and_timeseries() {
         .success()
         .stdout(predicate::str::contains("scenario small (seed 1)"))
         .stdout(predicate::str::contains("latency    p50"));
-    let summary: serde_json::Value = serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     for key in [
         "scenario",
         "seed",
@@ -53,11 +54,24 @@ fn run_writes_summary_and_timeseries() {
     ] {
         assert!(summary.get(key).is_some(), "summary.json lacks {key}");
     }
-    for key in ["arrived", "completed", "status_503", "status_504", "in_flight_at_end", "waited_on_cold_start"] {
-        assert!(summary["requests"].get(key).is_some(), "requests lacks {key}");
+    for key in [
+        "arrived",
+        "completed",
+        "status_503",
+        "status_504",
+        "in_flight_at_end",
+        "waited_on_cold_start",
+    ] {
+        assert!(
+            summary["requests"].get(key).is_some(),
+            "requests lacks {key}"
+        );
     }
     for key in ["p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms", "mean_ms"] {
-        assert!(summary["latency"][key].as_f64().unwrap() > 0.0, "latency {key}");
+        assert!(
+            summary["latency"][key].as_f64().unwrap() > 0.0,
+            "latency {key}"
+        );
     }
     assert_eq!(summary["revisions"][0]["observed_share"], 1.0);
     let ts = fs::read_to_string(out.join("timeseries.csv")).unwrap();
@@ -79,7 +93,10 @@ fn run_writes_summary_and_timeseries() {
         "activator_in_path",
         "excess_burst_capacity",
     ] {
-        assert!(header.split(',').any(|c| c == col), "timeseries lacks {col}");
+        assert!(
+            header.split(',').any(|c| c == col),
+            "timeseries lacks {col}"
+        );
     }
     assert_eq!(ts.lines().count(), 1 + 90, "one row per simulated second");
     assert!(!out.join("timeseries.csv.tmp").exists());
@@ -99,7 +116,15 @@ fn same_seed_gives_byte_identical_outputs() {
     for run in ["a", "b"] {
         let out = dir.path().join(run);
         knsim()
-            .args(["run", sc.to_str().unwrap(), "--seed", "99", "-q", "--out", out.to_str().unwrap()])
+            .args([
+                "run",
+                sc.to_str().unwrap(),
+                "--seed",
+                "99",
+                "-q",
+                "--out",
+                out.to_str().unwrap(),
+            ])
             .assert()
             .success()
             .stdout("");
@@ -109,7 +134,10 @@ fn same_seed_gives_byte_identical_outputs() {
         ));
     }
     assert_eq!(outputs[0].0, outputs[1].0);
-    assert_eq!(strip_performance(&outputs[0].1), strip_performance(&outputs[1].1));
+    assert_eq!(
+        strip_performance(&outputs[0].1),
+        strip_performance(&outputs[1].1)
+    );
     assert_eq!(strip_performance(&outputs[0].1)["seed"], 99);
 }
 
@@ -119,11 +147,23 @@ fn set_overrides_a_value() {
     let sc = write(dir.path(), "small.toml", SMALL);
     let out = dir.path().join("o");
     knsim()
-        .args(["run", sc.to_str().unwrap(), "-q", "--out", out.to_str().unwrap()])
-        .args(["--set", "workload.0.arrival.rate=0.5", "--set", "duration=20s"])
+        .args([
+            "run",
+            sc.to_str().unwrap(),
+            "-q",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args([
+            "--set",
+            "workload.0.arrival.rate=0.5",
+            "--set",
+            "duration=20s",
+        ])
         .assert()
         .success();
-    let s: serde_json::Value = serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let s: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(s["simulated_seconds"], 20.0);
     assert!(s["requests"]["arrived"].as_u64().unwrap() < 30);
 }
@@ -135,7 +175,10 @@ fn bundled_scenarios_are_valid() {
     for entry in fs::read_dir(dir).unwrap() {
         let p = entry.unwrap().path();
         if p.extension().is_some_and(|e| e == "toml") {
-            knsim().args(["validate", p.to_str().unwrap()]).assert().success();
+            knsim()
+                .args(["validate", p.to_str().unwrap()])
+                .assert()
+                .success();
             n += 1;
         }
     }
@@ -152,7 +195,10 @@ fn expect_bad_input(text: &str, set: &[&str], needles: &[&str]) {
     }
     let assert = cmd.assert().code(2);
     let err = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-    assert!(err.contains("bad.toml"), "error does not name the file: {err}");
+    assert!(
+        err.contains("bad.toml"),
+        "error does not name the file: {err}"
+    );
     for n in needles {
         assert!(err.contains(n), "error lacks {n:?}: {err}");
     }
@@ -176,13 +222,24 @@ fn toml_syntax_error_names_line_and_column() {
 #[test]
 fn unknown_key_names_the_key_and_line() {
     let text = SMALL.replace("name = \"r1\"", "name = \"r1\"\ncontainer-concurrency = 3");
-    expect_bad_input(&text, &[], &["unknown field `container-concurrency`", "bad.toml:6:1"]);
+    expect_bad_input(
+        &text,
+        &[],
+        &["unknown field `container-concurrency`", "bad.toml:6:1"],
+    );
 }
 
 #[test]
 fn invalid_value_names_the_field_line_and_rule() {
     let text = format!("{SMALL}\n[autoscaler]\nstable-window = \"5s\"\n");
-    expect_bad_input(&text, &[], &["bad.toml:11:1: autoscaler.stable-window", "[6s; 1h0m0s] range"]);
+    expect_bad_input(
+        &text,
+        &[],
+        &[
+            "bad.toml:11:1: autoscaler.stable-window",
+            "[6s; 1h0m0s] range",
+        ],
+    );
 }
 
 #[test]
@@ -190,12 +247,20 @@ fn invalid_annotation_names_the_annotation() {
     let text = format!(
         "{SMALL}\n[revision.annotations]\n\"autoscaling.knative.dev/panic-threshold-percentage\" = \"100\"\n"
     );
-    expect_bad_input(&text, &[], &["bad.toml:11:1", "panic-threshold-percentage", "110"]);
+    expect_bad_input(
+        &text,
+        &[],
+        &["bad.toml:11:1", "panic-threshold-percentage", "110"],
+    );
 }
 
 #[test]
 fn invalid_override_says_it_came_from_set() {
-    expect_bad_input(SMALL, &["autoscaler.max-scale-down-rate=1"], &["from --set autoscaler.max-scale-down-rate=1"]);
+    expect_bad_input(
+        SMALL,
+        &["autoscaler.max-scale-down-rate=1"],
+        &["from --set autoscaler.max-scale-down-rate=1"],
+    );
 }
 
 #[test]
@@ -210,6 +275,15 @@ fn traffic_rules_follow_knative() {
 
 #[test]
 fn every_problem_is_reported_at_once() {
-    let text = format!("{SMALL}\n[autoscaler]\nstable-window = \"5s\"\nmax-scale-up-rate = \"0.5\"\n");
-    expect_bad_input(&text, &[], &["2 invalid value(s) in", "stable-window", "max-scale-up-rate"]);
+    let text =
+        format!("{SMALL}\n[autoscaler]\nstable-window = \"5s\"\nmax-scale-up-rate = \"0.5\"\n");
+    expect_bad_input(
+        &text,
+        &[],
+        &[
+            "2 invalid value(s) in",
+            "stable-window",
+            "max-scale-up-rate",
+        ],
+    );
 }

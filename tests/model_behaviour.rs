@@ -51,10 +51,20 @@ fn scale_to_zero_follows_the_spec_timeline() {
         (last_arrival + 60..=last_arrival + 64).contains(&zero_at),
         "last pod removed at {zero_at}"
     );
-    let desired_zero = r.iter().find(|x| x.time_s > last_arrival && x.desired_pods == 0).unwrap();
-    assert_eq!(desired_zero.time_s, zero_at, "the fast path applies 0 at once");
+    let desired_zero = r
+        .iter()
+        .find(|x| x.time_s > last_arrival && x.desired_pods == 0)
+        .unwrap();
+    assert_eq!(
+        desired_zero.time_s, zero_at,
+        "the fast path applies 0 at once"
+    );
     // Draining: terminating for 30 s, then gone.
-    let term: Vec<_> = r.iter().filter(|x| x.terminating_pods > 0).map(|x| x.time_s).collect();
+    let term: Vec<_> = r
+        .iter()
+        .filter(|x| x.terminating_pods > 0)
+        .map(|x| x.time_s)
+        .collect();
     assert_eq!(term.first().copied(), Some(zero_at));
     let drained = term.last().unwrap() - term.first().unwrap() + 1;
     assert!((29..=31).contains(&drained), "drained for {drained} s");
@@ -79,7 +89,10 @@ fn activator_stays_in_path_until_three_ready_pods() {
         );
         let (_, rows) = run(&sc, 3);
         let tail: Vec<_> = rows.iter().filter(|r| r.time_s > 120).collect();
-        assert!(tail.iter().all(|r| r.ready_pods == pods), "{pods} pods ready");
+        assert!(
+            tail.iter().all(|r| r.ready_pods == pods),
+            "{pods} pods ready"
+        );
         assert!(
             tail.iter().all(|r| r.activator_in_path == in_path),
             "with {pods} ready pods the activator in path should be {in_path}"
@@ -107,7 +120,11 @@ arrival = { process = "schedule", interpolation = "step", points = [["0s", 10], 
     let sc = scenario(text, &[]);
     let (_, rows) = run(&sc, 5);
     let r = rows_of(&rows, "r1");
-    let panic_secs: Vec<u64> = r.iter().filter(|x| x.panic == 1 && x.time_s > 60).map(|x| x.time_s).collect();
+    let panic_secs: Vec<u64> = r
+        .iter()
+        .filter(|x| x.panic == 1 && x.time_s > 60)
+        .map(|x| x.time_s)
+        .collect();
     let start = *panic_secs.first().expect("the burst triggers panic");
     let end = *panic_secs.last().unwrap();
     assert!((100..=104).contains(&start), "panic started at {start}");
@@ -119,15 +136,25 @@ arrival = { process = "schedule", interpolation = "step", points = [["0s", 10], 
         .map(|x| x.time_s)
         .max()
         .unwrap();
-    assert!(last_over >= 105, "the burst should keep panic going: last over-threshold at {last_over}");
+    assert!(
+        last_over >= 105,
+        "the burst should keep panic going: last over-threshold at {last_over}"
+    );
     // Panic ends at the first tick strictly more than 30 s after it.
     let after = end - last_over;
-    assert!((29..=33).contains(&after), "panic ended {after} s after the last over-threshold tick");
+    assert!(
+        (29..=33).contains(&after),
+        "panic ended {after} s after the last over-threshold tick"
+    );
     // Contiguous, and desired never falls while in panic.
     assert_eq!(panic_secs.len() as u64, end - start + 1);
     let in_panic: Vec<_> = r.iter().filter(|x| x.panic == 1 && x.time_s > 60).collect();
     for w in in_panic.windows(2) {
-        assert!(w[1].desired_pods >= w[0].desired_pods, "desired fell in panic at {}", w[1].time_s);
+        assert!(
+            w[1].desired_pods >= w[0].desired_pods,
+            "desired fell in panic at {}",
+            w[1].time_s
+        );
     }
 }
 
@@ -209,12 +236,19 @@ fn autoscaler_settings_do_not_shift_the_arrival_stream() {
     let base = scenario(GREETER, &[]);
     let tuned = scenario(
         GREETER,
-        &["autoscaler.stable-window=20s", "autoscaler.target-burst-capacity=0"],
+        &[
+            "autoscaler.stable-window=20s",
+            "autoscaler.target-burst-capacity=0",
+        ],
     );
     let (a, ra) = run(&base, 4);
     let (b, rb) = run(&tuned, 4);
     assert_eq!(a.requests.arrived, b.requests.arrived);
-    let arrivals = |rows: &[TimeseriesRow]| rows.iter().map(|r| (r.time_s, r.arrivals)).collect::<Vec<_>>();
+    let arrivals = |rows: &[TimeseriesRow]| {
+        rows.iter()
+            .map(|r| (r.time_s, r.arrivals))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(arrivals(&ra), arrivals(&rb));
     assert_ne!(ra, rb, "the settings should change something");
 }
@@ -243,12 +277,19 @@ end = "61s"
     let (s, rows) = run(&sc, 1);
     // Serve mode by then (TBC 0, one ready pod): 20 arrive in one second,
     // 11 fit in the breaker.
-    assert!(rows.iter().filter(|r| r.time_s > 30 && r.time_s < 60).all(|r| r.activator_in_path == 0));
+    assert!(rows
+        .iter()
+        .filter(|r| r.time_s > 30 && r.time_s < 60)
+        .all(|r| r.activator_in_path == 0));
     assert_eq!(s.requests.arrived, 20);
     assert_eq!(s.requests.status_503, 9);
     assert_eq!(s.requests.completed, 11);
     // FIFO: the k-th admitted request waits k-1 service times.
-    assert!((s.latency.max_ms - (11_000.0 - 10.0 * 50.0)).abs() < 20.0, "max {}", s.latency.max_ms);
+    assert!(
+        (s.latency.max_ms - (11_000.0 - 10.0 * 50.0)).abs() < 20.0,
+        "max {}",
+        s.latency.max_ms
+    );
 }
 
 /// §5.3: requests waiting longer than timeoutSeconds get 504.
@@ -276,7 +317,11 @@ end = "61s"
     // One pod serves a request a second; requests queued more than 3 s time out.
     assert_eq!(s.requests.arrived, 10);
     assert_eq!(s.requests.completed + s.requests.status_504, 10);
-    assert!((3..=4).contains(&s.requests.completed), "{} completed", s.requests.completed);
+    assert!(
+        (3..=4).contains(&s.requests.completed),
+        "{} completed",
+        s.requests.completed
+    );
     assert!(s.latency.max_ms <= 3000.0);
 }
 
@@ -299,4 +344,46 @@ arrival = { process = "poisson", rate = 50.0 }
     assert!(rows.iter().all(|r| r.ready_pods + r.terminating_pods <= 3));
     assert!(rows.iter().any(|r| r.unschedulable_pods > 0));
     assert_eq!(s.max_ready_pods, 3);
+}
+
+/// §2.5, §3.7, §4.6: at zero, the activator's immediate first-request stat
+/// Pokes the decider, which scales from zero at once instead of at its next
+/// 2-s tick; the request waits exactly one cold start (constant phases: 0.5 s
+/// scheduling, 3.5 s to app ready; the kubelet's first probe, held open by
+/// the queue-proxy, makes the pod Ready the moment the app is, and a Ready
+/// endpoint needs no activator probe): 4.001 s.
+#[test]
+fn first_request_at_zero_pokes_the_decider() {
+    let text = r#"
+duration = "8m"
+[[revision]]
+name = "r1"
+service-time = { distribution = "constant", value = "1ms" }
+[[workload]]
+name = "early"
+arrival = { process = "constant", rate = 5.0 }
+end = "60s"
+[[workload]]
+name = "lone"
+arrival = { process = "constant", rate = 1.0 }
+start = "300.3s"
+end = "301s"
+"#;
+    for seed in 1..=4 {
+        let sc = scenario(text, &[]);
+        let (s, rows) = run(&sc, seed);
+        let at = |t: u64| rows.iter().find(|r| r.time_s == t).unwrap();
+        assert_eq!(at(300).replicas, 0, "at zero before the lone request");
+        assert_eq!(at(301).replicas, 1, "scaled from zero in the same second");
+        assert_eq!(s.requests.arrived, 301);
+        // The lone request completes at 300.3 + 4.001 s, in the row of second 305
+        // (per-second percentiles have two significant digits: within 1 %).
+        let lone = at(305);
+        assert_eq!(lone.completed, 1);
+        assert!(
+            (3995.0..=4045.0).contains(&lone.p50_ms),
+            "seed {seed}: the lone request took {} ms; a tick-driven scale-up would add up to 2 s",
+            lone.p50_ms
+        );
+    }
 }
