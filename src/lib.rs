@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 pub mod knative;
+pub mod manifest;
 pub mod model;
 pub mod output;
 pub mod scenario;
