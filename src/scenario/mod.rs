@@ -544,7 +544,7 @@ fn validate(
         }
         _ => service,
     };
-    if raw.revision.is_empty() && !initial.has_service() {
+    if raw.revision.is_empty() && !initial.has_service() && !initial.failed {
         p.push(
             "revision",
             "at least one [[revision]] (or a Service in `manifests`) is required",

@@ -176,6 +176,8 @@ fn kind_index(k: ConfigMapKind) -> usize {
 pub(super) struct InitialManifests {
     manifests: Vec<Manifest>,
     rollout_duration: Option<SimDuration>,
+    /// A file could not be used (its problems are already reported).
+    pub(super) failed: bool,
 }
 
 /// Reads `manifests = [...]`; read errors become problems.
@@ -185,14 +187,11 @@ pub(super) fn load_initial_manifests(
     base_dir: &Path,
 ) -> InitialManifests {
     let mut manifests = Vec::new();
-    for (i, f) in raw.manifests.iter().enumerate() {
+    let mut failed = false;
+    for f in &raw.manifests {
         match load_file(p, base_dir, f) {
             Some(m) => manifests.extend(m),
-            None => {
-                if p.list.is_empty() {
-                    p.push(format!("manifests[{i}]"), "cannot be used");
-                }
-            }
+            None => failed = true,
         }
     }
     let rollout_duration = manifests.iter().rev().find_map(|m| match m {
@@ -202,6 +201,7 @@ pub(super) fn load_initial_manifests(
     InitialManifests {
         manifests,
         rollout_duration: rollout_duration.flatten(),
+        failed,
     }
 }
 
@@ -209,7 +209,15 @@ fn load_file(p: &mut Problems, base_dir: &Path, file: &str) -> Option<Vec<Manife
     // Messages name the file as the scenario does, relative to its folder.
     let full = base_dir.join(file);
     match load_manifests(&full) {
-        Ok(m) => Some(m),
+        Ok(mut m) => {
+            for x in &mut m {
+                match x {
+                    Manifest::Service(s) => s.doc.file = file.into(),
+                    Manifest::ConfigMap(c) => c.doc.file = file.into(),
+                }
+            }
+            Some(m)
+        }
         Err(errs) => {
             for e in errs {
                 let doc = DocRef {
@@ -415,6 +423,7 @@ impl Plane {
         base_dir: &Path,
     ) -> (Option<Box<RevisionSpec>>, Vec<TrafficTarget>) {
         let saved = p.doc.replace(s.doc.clone());
+        let before = p.list.len();
         if s.name != self.service {
             p.push(
                 "metadata.name",
@@ -475,7 +484,10 @@ impl Plane {
                 ..Default::default()
             }]
         }));
-        self.check_revision_names(p, &traffic, "spec.traffic");
+        // A revision that failed validation would only add a follow-on error.
+        if p.list.len() == before {
+            self.check_revision_names(p, &traffic, "spec.traffic");
+        }
         p.doc = saved;
         (rev, traffic)
     }
