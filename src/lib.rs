@@ -7,6 +7,7 @@
 //!   KPA scaler, route rules), pure functions with Knative's golden cases;
 //! - [`workload`]: arrival processes, distributions and trace replay;
 //! - [`scenario`]: scenario files, `--set` overrides, validation;
+//! - [`manifest`]: Knative YAML (Service, ConfigMaps) read as scenario input;
 //! - [`model`]: the simulated cluster and its event handlers;
 //! - [`output`]: writing results.
 #![deny(missing_docs)]

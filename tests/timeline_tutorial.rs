@@ -192,3 +192,27 @@ fn same_seed_same_results() {
     );
     assert_eq!(format!("{a:?}"), format!("{b:?}"));
 }
+
+#[test]
+fn knsim_run_accepts_the_shipped_timeline_scenarios() {
+    let out = tempfile::tempdir().unwrap();
+    for name in ["greeter-tutorial", "canary-rollout"] {
+        let dir = out.path().join(name);
+        assert_cmd::Command::cargo_bin("knsim")
+            .unwrap()
+            .arg("run")
+            .arg(scenarios().join(format!("{name}.toml")))
+            .arg("--out")
+            .arg(&dir)
+            .assert()
+            .success();
+        let csv = std::fs::read_to_string(dir.join("timeseries.csv")).unwrap();
+        // Both scenarios create a second revision mid-run.
+        let revisions: std::collections::BTreeSet<&str> = csv
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split(',').nth(1))
+            .collect();
+        assert_eq!(revisions.len(), 2, "{name}: {revisions:?}");
+    }
+}
