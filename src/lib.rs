@@ -7,11 +7,13 @@
 //!   KPA scaler, route rules), pure functions with Knative's golden cases;
 //! - [`workload`]: arrival processes, distributions and trace replay;
 //! - [`scenario`]: scenario files, `--set` overrides, validation;
+//! - [`manifest`]: Knative YAML (Service, ConfigMaps) read as scenario input;
 //! - [`model`]: the simulated cluster and its event handlers;
 //! - [`output`]: writing results.
 #![deny(missing_docs)]
 
 pub mod knative;
+pub mod manifest;
 pub mod model;
 pub mod output;
 pub mod scenario;

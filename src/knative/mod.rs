@@ -17,7 +17,8 @@
 //!   (`pkg/reconciler/autoscaling/kpa/{kpa.go,scaler.go}`, `resources/`);
 //! * [`route`]: traffic validation and splitting
 //!   (`pkg/apis/serving/v1/route_validation.go`,
-//!   `pkg/reconciler/route/traffic/traffic.go`).
+//!   `pkg/reconciler/route/traffic/traffic.go`, gradual rollout from
+//!   `rollout.go`).
 
 pub mod annotations;
 pub mod buckets;

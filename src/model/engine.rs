@@ -5,8 +5,11 @@ use super::report::{
     TimeseriesRow, TimeseriesSink,
 };
 use super::stats::RequestStats;
+use crate::knative::annotations::RevisionAnnotations;
 use crate::knative::collector::{Collector, Stat};
+use crate::knative::config::AutoscalerConfig;
 use crate::knative::decider::{initial_excess_burst_capacity, same_sign, Decider};
+use crate::knative::kpa::RevisionScaling;
 use crate::knative::kpa::{
     compute_active_condition, compute_num_activators, scaler_scale, sks_mode, ActiveCondition,
     PaState, ScalerInput, SksMode,
@@ -18,6 +21,9 @@ use crate::workload::{ArrivalGen, Dist, SourceKind};
 use hdrhistogram::Histogram;
 use rand::Rng;
 use std::collections::VecDeque;
+
+mod timeline;
+use timeline::{Dynamic, Routing};
 
 type ReqId = u32;
 const NO_POD: u32 = u32::MAX;
@@ -85,6 +91,13 @@ enum Event {
     },
     Second,
     End,
+    /// The `step`-th entry of the scenario's timeline is due.
+    Timeline {
+        step: u32,
+    },
+    /// The route reconciler runs (traffic, latest ready revision or a
+    /// rollout step changed).
+    RouteReconcile,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,6 +176,12 @@ struct SecondCounters {
 
 struct Rev {
     name: String,
+    /// Scaling parameters in effect (they change with ConfigMaps and
+    /// annotations on a timeline).
+    scaling: RevisionScaling,
+    annotations: RevisionAnnotations,
+    routing: Routing,
+    deleted: bool,
     cc: u32,
     timeout: SimDuration,
     service: Dist,
@@ -210,8 +229,12 @@ struct Rev {
 
 struct SourceState {
     gen: Option<ArrivalGen>,
+    /// The revision a tagged source reaches when its tag routes to exactly
+    /// one revision (always, without a timeline).
     tag_rev: Option<u16>,
+    tag: Option<String>,
     trace_tags: Vec<Option<u16>>,
+    trace_tag_names: Vec<String>,
     think: Option<Dist>,
     end: SimTime,
     rng: SimRng,
@@ -240,6 +263,10 @@ struct Sim<'a, S: TimeseriesSink> {
     max_ready_total: u32,
     not_found: u64,
     seed: u64,
+    /// `config-autoscaler` in effect.
+    autoscaler: AutoscalerConfig,
+    /// Route and revision state that only a timeline changes.
+    dynamic: Option<Box<Dynamic>>,
 }
 
 /// Runs `scenario` with master seed `seed`, handing one timeseries row per
@@ -299,7 +326,15 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             .revisions
             .iter()
             .enumerate()
-            .map(|(i, r)| Self::new_rev(sc, r, i, &streams))
+            .map(|(i, r)| {
+                let reachable = sc.route.default.iter().any(|(n, _)| n == &r.name)
+                    || sc.route.tags.values().any(|n| n == &r.name)
+                    || sc
+                        .traffic
+                        .iter()
+                        .any(|t| t.revision_name.as_deref() == Some(r.name.as_str()));
+                Self::new_rev(sc, r, i, &streams, reachable, SimTime::ZERO)
+            })
             .collect();
         let acts = (0..n_acts)
             .map(|_| (0..revs.len()).map(|_| ActRev::default()).collect())
@@ -323,7 +358,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             let tag_rev = src
                 .tag
                 .as_ref()
-                .map(|t| rev_index(&sc.route.tags[t]).expect("validated tag"));
+                .and_then(|t| sc.route.tags.get(t))
+                .map(|n| rev_index(n).expect("validated tag"));
             let gen = ArrivalGen::new(src, streams.get(Stream::Arrivals, i as u64));
             let trace_tags = gen
                 .as_ref()
@@ -338,10 +374,16 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 SourceKind::Closed { think, end, .. } => (Some(think.clone()), *end),
                 _ => (None, SimTime::MAX),
             };
+            let trace_tag_names = gen
+                .as_ref()
+                .map(|g| g.tag_names().to_vec())
+                .unwrap_or_default();
             sources.push(SourceState {
                 gen,
                 tag_rev,
+                tag: src.tag.clone(),
                 trace_tags,
+                trace_tag_names,
                 think,
                 end,
                 rng: streams.get(Stream::WorkloadExtra, i as u64),
@@ -370,6 +412,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             max_ready_total: 0,
             not_found: 0,
             seed,
+            autoscaler: sc.autoscaler.clone(),
+            dynamic: None,
         };
         for r in 0..sim.revs.len() {
             sim.update_subset(r);
@@ -408,6 +452,9 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         }
         sim.q.schedule(SimTime::ZERO + SECOND, Event::Second);
         sim.q.schedule(sim.end, Event::End);
+        if !sc.timeline.is_empty() {
+            sim.start_timeline(streams.clone());
+        }
         // The revision reconciler creates each Deployment with initial-scale
         // replicas; the KPA then reconciles.
         for r in 0..sim.revs.len() {
@@ -419,18 +466,19 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         sim
     }
 
-    fn new_rev(sc: &Scenario, spec: &RevisionSpec, i: usize, streams: &RngStreams) -> Rev {
+    fn new_rev(
+        sc: &Scenario,
+        spec: &RevisionSpec,
+        i: usize,
+        streams: &RngStreams,
+        reachable: bool,
+        now: SimTime,
+    ) -> Rev {
         let scaling = &spec.scaling;
         let mut dspec = scaling.decider.clone();
-        let reachable = sc.route.default.iter().any(|(n, _)| n == &spec.name)
-            || sc.route.tags.values().any(|n| n == &spec.name)
-            || sc
-                .traffic
-                .iter()
-                .any(|t| t.revision_name.as_deref() == Some(spec.name.as_str()));
         dspec.reachable = reachable;
         let ebc0 = initial_excess_burst_capacity(&dspec, scaling.initial_scale);
-        let decider = Decider::new(dspec, 0, SimTime::ZERO);
+        let decider = Decider::new(dspec, 0, now);
         let collector = Collector::new(
             scaling.stable_window,
             scaling.panic_window,
@@ -445,6 +493,14 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         let idx = i as u64;
         Rev {
             name: spec.name.clone(),
+            scaling: scaling.clone(),
+            annotations: spec.annotations.clone(),
+            routing: if reachable {
+                Routing::Active
+            } else {
+                Routing::Reserve
+            },
+            deleted: false,
             cc: spec.container_concurrency,
             timeout: spec.timeout,
             service: spec.service_time.clone(),
@@ -464,11 +520,11 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             last_panic: 0.0,
             condition: ActiveCondition {
                 state: PaState::Activating,
-                since: SimTime::ZERO,
+                since: now,
             },
             scale_target_initialized: false,
             mode: SksMode::Proxy,
-            proxy_since: Some(SimTime::ZERO),
+            proxy_since: Some(now),
             num_activators: 2,
             subset: Vec::new(),
             subset_version: 0,
@@ -532,6 +588,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                     self.reconcile(r);
                 }
                 Event::Second => self.on_second(),
+                Event::Timeline { step } => self.on_timeline(step as usize),
+                Event::RouteReconcile => self.route_reconcile(),
             }
         }
         self.now = self.end;
@@ -581,16 +639,16 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             .take()
             .expect("arrival event without a pending arrival");
         let rev = match a.tag {
+            Some(t) if self.dynamic.is_some() => {
+                let name = self.sources[s].trace_tag_names.get(t as usize).cloned();
+                name.and_then(|n| self.pick_tagged(&n))
+            }
             Some(t) => self.sources[s]
                 .trace_tags
                 .get(t as usize)
                 .copied()
                 .flatten(),
-            None => Some(
-                self.sources[s]
-                    .tag_rev
-                    .unwrap_or_else(|| self.pick_revision()),
-            ),
+            None => self.route_source(s),
         };
         let duration = a.duration.map(|d| d.as_nanos().max(1)).unwrap_or(0);
         self.schedule_next_arrival(s);
@@ -601,10 +659,39 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
     }
 
     fn on_client_send(&mut self, s: usize) {
-        let rev = self.sources[s]
-            .tag_rev
-            .unwrap_or_else(|| self.pick_revision());
-        self.admit(rev as usize, s as u32, 0);
+        match self.route_source(s) {
+            Some(rev) => self.admit(rev as usize, s as u32, 0),
+            None => {
+                // The client gets a 404 at once and tries again after thinking.
+                self.not_found();
+                let now = self.now;
+                let src = &mut self.sources[s];
+                if let Some(think) = &src.think {
+                    let t = now + SimDuration::from_secs_f64(think.sample(&mut src.rng));
+                    if t < src.end && t < self.end {
+                        self.q.schedule(t, Event::ClientSend { source: s as u32 });
+                    }
+                }
+            }
+        }
+    }
+
+    /// The revision a request of source `s` reaches; `None` = no route (404).
+    fn route_source(&mut self, s: usize) -> Option<u16> {
+        if let Some(r) = self.sources[s].tag_rev {
+            return Some(r);
+        }
+        match self.sources[s].tag.clone() {
+            None => self.pick_default(),
+            Some(tag) => self.pick_tagged(&tag),
+        }
+    }
+
+    fn pick_default(&mut self) -> Option<u16> {
+        if self.route_cum.is_empty() {
+            return None;
+        }
+        Some(self.pick_revision())
     }
 
     fn not_found(&mut self) {
@@ -1261,12 +1348,15 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
     }
 
     fn on_scrape(&mut self, r: usize) {
+        if self.revs[r].deleted {
+            return;
+        }
         let now = self.now;
         self.q
             .schedule(now + SECOND, Event::Scrape { rev: r as u16 });
         let stable_window = self.revs[r].decider.spec().stable_window;
         let rev = &mut self.revs[r];
-        if !self.sc.revisions[r].scaling.has_scrape_target {
+        if !rev.scaling.has_scrape_target {
             return;
         }
         let n_total = rev.ready.len();
@@ -1361,6 +1451,9 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
     // -------------------------------------------------------------- autoscaler
 
     fn on_decider_tick(&mut self, r: usize) {
+        if self.revs[r].deleted {
+            return;
+        }
         self.q
             .schedule(self.now + TICK, Event::DeciderTick { rev: r as u16 });
         self.scale_now(r);
@@ -1392,10 +1485,12 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
 
     /// The KPA reconciler (§4.2 of the spec), instantaneous.
     fn reconcile(&mut self, r: usize) {
+        if self.revs[r].deleted {
+            return;
+        }
         let now = self.now;
-        let sc = self.sc;
-        let scaling = &sc.revisions[r].scaling;
-        let a = &sc.autoscaler;
+        let scaling = &self.revs[r].scaling;
+        let a = &self.autoscaler;
         let rev = &self.revs[r];
         let input = ScalerInput {
             now,
@@ -1414,6 +1509,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             tbc: scaling.decider.target_burst_capacity,
             proxy_for: rev.proxy_since.map(|t| now - t),
         };
+        let (cfg_min_scale, cfg_initial_scale) = (scaling.min_scale, scaling.initial_scale);
+        let activator_capacity = a.activator_capacity;
         let d = scaler_scale(&input);
         if d.apply && d.want >= 0 && d.want as u32 != self.revs[r].replicas {
             self.set_replicas(r, d.want as u32);
@@ -1448,7 +1545,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             ready,
             spec.total_value,
             spec.target_burst_capacity,
-            a.activator_capacity,
+            activator_capacity,
         );
         if n as u32 != rev.num_activators {
             rev.num_activators = n as u32;
@@ -1456,7 +1553,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         }
         let rev = &mut self.revs[r];
         let (min_scale, initial) = if rev.reachable {
-            (scaling.min_scale, scaling.initial_scale)
+            (cfg_min_scale, cfg_initial_scale)
         } else {
             (0, 0)
         };
@@ -1467,9 +1564,13 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         };
         let prev = rev.condition;
         rev.condition = compute_active_condition(prev, now, d.want, ready, min_ready);
-        if ready >= min_ready {
+        if ready >= min_ready && !rev.scale_target_initialized {
             rev.scale_target_initialized = true;
+            if self.dynamic.is_some() {
+                self.revision_ready(r);
+            }
         }
+        let rev = &self.revs[r];
         if rev.condition.state != prev.state {
             // The PA's own status update enqueues it again.
             self.q.schedule(

@@ -7,6 +7,7 @@
 
 mod locate;
 pub mod raw;
+pub mod timeline;
 
 use crate::knative::annotations::RevisionAnnotations;
 use crate::knative::config::{AutoscalerConfig, DefaultsConfig, DeploymentConfig, NetworkConfig};
@@ -15,11 +16,13 @@ use crate::knative::kpa::{resolve_revision_scaling, RevisionScaling};
 use crate::knative::route::{
     compute_traffic, is_dns1035_label, validate_traffic, TrafficConfig, TrafficTarget,
 };
+use crate::manifest::DocRef;
 use crate::sim::{parse_go_duration, SimDuration, SimTime};
 use crate::workload::{build_workloads, Dist, DistSpec, DurationValue, WorkloadError, Workloads};
 use raw::{to_string_map, RawRevision, RawScenario, RawStartup};
 use std::fmt;
 use std::path::{Path, PathBuf};
+pub use timeline::{TimelineAction, TimelineStep};
 
 /// Seed used when neither the scenario nor `--seed` gives one. It is always
 /// written to the outputs, so a run can be repeated exactly.
@@ -60,6 +63,13 @@ pub struct Scenario {
     pub workloads: Workloads,
     /// Raw `[slo]` table, interpreted by the gate.
     pub slo: Option<toml::Table>,
+    /// Changes made while the simulation runs, in time order (empty for a
+    /// scenario without a `[[timeline]]`).
+    pub timeline: Vec<TimelineStep>,
+    /// The Service's `serving.knative.dev/rollout-duration` annotation at
+    /// the start, when a Service manifest sets it (it overrides
+    /// config-network's `rollout-duration`).
+    pub rollout_duration: Option<SimDuration>,
 }
 
 /// The simulated cluster.
@@ -123,6 +133,13 @@ pub enum Origin {
     Override(String),
     /// Not locatable (e.g. a missing key).
     Unknown,
+    /// A document of a Knative YAML manifest.
+    Manifest {
+        /// The YAML file.
+        file: PathBuf,
+        /// 1-based document index.
+        document: usize,
+    },
 }
 
 /// One problem in a scenario, located.
@@ -144,6 +161,13 @@ impl fmt::Display for Problem {
             }
             Origin::Override(s) => write!(f, " {} (from --set {s}): {}", self.field, self.rule),
             Origin::Unknown => write!(f, " {}: {}", self.field, self.rule),
+            Origin::Manifest { file, document } => write!(
+                f,
+                "{} (document {document}): {}: {}",
+                file.display(),
+                self.field,
+                self.rule
+            ),
         }
     }
 }
@@ -190,7 +214,11 @@ fn list(path: &Path, problems: &[Problem]) -> String {
     // `file:line:column: field: rule`, the form editors and terminals link to.
     problems
         .iter()
-        .map(|p| format!("  {}:{p}", path.display()))
+        .map(|p| match p.origin {
+            // A manifest's problem names its own file.
+            Origin::Manifest { .. } => format!("  {p}"),
+            _ => format!("  {}:{p}", path.display()),
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -311,11 +339,24 @@ struct Problems<'a> {
     text: &'a str,
     overrides: &'a [Override],
     list: Vec<Problem>,
+    /// While set, problems belong to this manifest document.
+    doc: Option<DocRef>,
 }
 
 impl Problems<'_> {
     fn push(&mut self, field: impl Into<String>, rule: impl Into<String>) {
         let field = field.into();
+        if let Some(d) = &self.doc {
+            self.list.push(Problem {
+                field,
+                rule: rule.into(),
+                origin: Origin::Manifest {
+                    file: d.file.clone(),
+                    document: d.document,
+                },
+            });
+            return;
+        }
         let origin = match self
             .overrides
             .iter()
@@ -378,6 +419,7 @@ fn validate(
         text,
         overrides,
         list: Vec::new(),
+        doc: None,
     };
 
     let name = raw.name.clone().unwrap_or_else(|| default_name.to_string());
@@ -415,21 +457,32 @@ fn validate(
         },
     };
 
-    let autoscaler =
-        AutoscalerConfig::from_map(&to_string_map(&raw.autoscaler)).unwrap_or_else(|e| {
-            p.extend("autoscaler", e);
-            AutoscalerConfig::default()
-        });
-    let defaults = DefaultsConfig::from_map(&to_string_map(&raw.defaults)).unwrap_or_else(|e| {
+    // Manifests named by `manifests = [...]` are applied before the start;
+    // their ConfigMaps are the base the TOML tables override key by key.
+    let initial = timeline::load_initial_manifests(&mut p, &raw, base_dir);
+    let cm = |kind, table: &raw::ConfigTable| {
+        let mut m = initial.config_map(kind);
+        m.extend(to_string_map(table));
+        m
+    };
+    use crate::manifest::ConfigMapKind as K;
+    let autoscaler_map = cm(K::Autoscaler, &raw.autoscaler);
+    let defaults_map = cm(K::Defaults, &raw.defaults);
+    let deployment_map = cm(K::Deployment, &raw.deployment);
+    let network_map = cm(K::Network, &raw.network);
+    let autoscaler = AutoscalerConfig::from_map(&autoscaler_map).unwrap_or_else(|e| {
+        p.extend("autoscaler", e);
+        AutoscalerConfig::default()
+    });
+    let defaults = DefaultsConfig::from_map(&defaults_map).unwrap_or_else(|e| {
         p.extend("defaults", e);
         DefaultsConfig::default()
     });
-    let deployment =
-        DeploymentConfig::from_map(&to_string_map(&raw.deployment)).unwrap_or_else(|e| {
-            p.extend("deployment", e);
-            DeploymentConfig::default()
-        });
-    let network = NetworkConfig::from_map(&to_string_map(&raw.network)).unwrap_or_else(|e| {
+    let deployment = DeploymentConfig::from_map(&deployment_map).unwrap_or_else(|e| {
+        p.extend("deployment", e);
+        DeploymentConfig::default()
+    });
+    let network = NetworkConfig::from_map(&network_map).unwrap_or_else(|e| {
         p.extend("network", e);
         NetworkConfig::default()
     });
@@ -485,17 +538,31 @@ fn validate(
         base_dir,
     );
 
-    if raw.revision.is_empty() {
-        p.push("revision", "at least one [[revision]] is required");
+    let service = match initial.service_name() {
+        Some(n) if raw.service.is_none() => n.to_string(),
+        Some(n) if *n != service => {
+            p.push(
+                "service",
+                format!("is {service:?}, but the Service manifest is named {n:?}"),
+            );
+            service
+        }
+        _ => service,
+    };
+    if raw.revision.is_empty() && !initial.has_service() && !initial.failed {
+        p.push(
+            "revision",
+            "at least one [[revision]] (or a Service in `manifests`) is required",
+        );
     }
     let mut revisions = Vec::new();
     for (i, r) in raw.revision.iter().enumerate() {
+        let at = |f: &str| format!("revision[{i}].{f}");
         if let Some(rev) = build_revision(
             &mut p,
-            i,
+            &at,
+            format!("{service}-{:05}", i + 1),
             r,
-            &raw,
-            &service,
             &autoscaler,
             &defaults,
             &deployment,
@@ -505,6 +572,15 @@ fn validate(
             revisions.push(rev);
         }
     }
+    let mut plane = timeline::Plane::new(
+        &service,
+        [autoscaler_map, defaults_map, deployment_map, network_map],
+        (&autoscaler, &defaults, &deployment, &network),
+        &revisions,
+        &raw.revision,
+    );
+    plane.startup = Some(cluster_startup.clone());
+    let initial_traffic = initial.apply(&mut p, &mut plane, &raw, base_dir, &mut revisions);
     let mut seen = std::collections::BTreeSet::new();
     for (i, r) in revisions.iter().enumerate() {
         if !seen.insert(r.name.clone()) {
@@ -515,7 +591,7 @@ fn validate(
         }
     }
 
-    let traffic = raw.traffic.clone().unwrap_or_else(|| {
+    let traffic = initial_traffic.or(raw.traffic.clone()).unwrap_or_else(|| {
         vec![TrafficTarget {
             percent: Some(100),
             latest_revision: Some(true),
@@ -526,7 +602,7 @@ fn validate(
     p.extend("", validate_traffic(&traffic, "traffic"));
     for (i, t) in traffic.iter().enumerate() {
         if let Some(n) = &t.revision_name {
-            if !revisions.iter().any(|r| &r.name == n) && !raw.revision.is_empty() {
+            if !revisions.iter().any(|r| &r.name == n) && !revisions.is_empty() {
                 p.push(
                     format!("traffic[{i}].revisionName"),
                     format!("revision {n:?} is not defined by any [[revision]]"),
@@ -548,6 +624,9 @@ fn validate(
         }
     };
 
+    plane.set_traffic(traffic.clone(), initial.rollout_duration());
+    let (steps, later_tags) = timeline::build(&mut p, &mut plane, &raw, base_dir, duration);
+
     if raw.workload.is_empty() {
         p.push("workload", "at least one [[workload]] is required");
     }
@@ -565,7 +644,7 @@ fn validate(
     if let Some(w) = &workloads {
         for (i, s) in w.sources.iter().enumerate() {
             if let Some(tag) = &s.tag {
-                if !route.tags.contains_key(tag) {
+                if !route.tags.contains_key(tag) && !later_tags.contains(tag) {
                     p.push(
                         format!("workload[{i}].tag"),
                         format!(
@@ -601,6 +680,8 @@ fn validate(
         route,
         workloads: workloads.expect("no problems means workloads were built"),
         slo: raw.slo,
+        timeline: steps,
+        rollout_duration: initial.rollout_duration(),
     })
 }
 
@@ -685,22 +766,17 @@ fn build_startup(
 #[allow(clippy::too_many_arguments)]
 fn build_revision(
     p: &mut Problems,
-    i: usize,
+    at: &dyn Fn(&str) -> String,
+    default_name: String,
     r: &RawRevision,
-    raw: &RawScenario,
-    service: &str,
     autoscaler: &AutoscalerConfig,
     defaults: &DefaultsConfig,
     deployment: &DeploymentConfig,
     cluster_startup: &StartupModel,
     base_dir: &Path,
 ) -> Option<RevisionSpec> {
-    let at = |f: &str| format!("revision[{i}].{f}");
     let before = p.list.len();
-    let name = r
-        .name
-        .clone()
-        .unwrap_or_else(|| format!("{service}-{:05}", i + 1));
+    let name = r.name.clone().unwrap_or(default_name);
     if !is_dns1035_label(&name) && !is_dns1123_subdomain(&name) {
         p.push(
             at("name"),
@@ -758,7 +834,6 @@ fn build_revision(
         Some(s) => build_startup(p, &at("pod-startup"), s, Some(cluster_startup), base_dir),
         None => cluster_startup.clone(),
     };
-    let _ = raw;
     if p.list.len() > before {
         return None;
     }

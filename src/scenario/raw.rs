@@ -86,6 +86,15 @@ pub struct RawScenario {
     pub load: LoadOptionsSpec,
     /// Service-level objectives (used by `knsim check`).
     pub slo: Option<toml::Table>,
+    /// Knative YAML files applied before the simulation starts, in order.
+    #[serde(default)]
+    pub manifests: Vec<String>,
+    /// Application behaviour of revisions created from manifests.
+    #[serde(default)]
+    pub app: super::timeline::RawApp,
+    /// Changes while the simulation runs.
+    #[serde(default)]
+    pub timeline: Vec<super::timeline::RawTimelineStep>,
 }
 
 /// `[cluster]`.

@@ -1,0 +1,406 @@
+//! Knative YAML as input: the `serving.knative.dev/v1` Service and the
+//! ConfigMaps `config-autoscaler`, `config-defaults`, `config-network` and
+//! `config-deployment`, read from (multi-document) YAML files.
+//!
+//! This module only reads and checks what does not depend on cluster
+//! configuration (kinds, names, traffic blocks, the rollout-duration
+//! annotation); rules that need the ConfigMaps in effect (annotation values,
+//! containerConcurrency and timeoutSeconds limits) are checked where the
+//! manifest is applied, in [`crate::scenario`]. Fields the simulator does not
+//! model (images, env, probes, resources, ...) are accepted and ignored, but
+//! still count when deciding whether a template changed, as they do in
+//! Knative.
+
+use crate::knative::route::{is_dns1035_label, validate_traffic, TrafficTarget};
+use crate::sim::{parse_go_duration, SimDuration};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The annotation (on a Service or Route) that overrides config-network's
+/// `rollout-duration`; the camel-case spelling is the legacy one.
+pub const ROLLOUT_DURATION_KEYS: [&str; 2] = [
+    "serving.knative.dev/rollout-duration",
+    "serving.knative.dev/rolloutDuration",
+];
+
+/// One broken rule in one manifest document.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{} (document {document}): {field}: {rule}", file.display())]
+pub struct ManifestError {
+    /// The YAML file.
+    pub file: PathBuf,
+    /// 1-based index of the document in the file.
+    pub document: usize,
+    /// Field path inside the document, e.g. `spec.traffic[1].percent`.
+    pub field: String,
+    /// The rule that was broken.
+    pub rule: String,
+}
+
+/// Which ConfigMap a manifest holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ConfigMapKind {
+    /// `config-autoscaler`.
+    Autoscaler,
+    /// `config-defaults`.
+    Defaults,
+    /// `config-network`.
+    Network,
+    /// `config-deployment`.
+    Deployment,
+}
+
+impl ConfigMapKind {
+    /// The ConfigMap's name in `knative-serving`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConfigMapKind::Autoscaler => "config-autoscaler",
+            ConfigMapKind::Defaults => "config-defaults",
+            ConfigMapKind::Network => "config-network",
+            ConfigMapKind::Deployment => "config-deployment",
+        }
+    }
+
+    fn from_name(s: &str) -> Option<Self> {
+        [
+            ConfigMapKind::Autoscaler,
+            ConfigMapKind::Defaults,
+            ConfigMapKind::Network,
+            ConfigMapKind::Deployment,
+        ]
+        .into_iter()
+        .find(|k| k.name() == s)
+    }
+}
+
+/// Where a manifest came from, for messages.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DocRef {
+    /// The YAML file.
+    pub file: PathBuf,
+    /// 1-based document index.
+    pub document: usize,
+}
+
+impl DocRef {
+    /// An error about `field` of this document.
+    pub fn error(&self, field: impl Into<String>, rule: impl Into<String>) -> ManifestError {
+        ManifestError {
+            file: self.file.clone(),
+            document: self.document,
+            field: field.into(),
+            rule: rule.into(),
+        }
+    }
+}
+
+impl fmt::Display for DocRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (document {})", self.file.display(), self.document)
+    }
+}
+
+/// A ConfigMap's data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigMapManifest {
+    /// Which one.
+    pub kind: ConfigMapKind,
+    /// `data`, as Knative reads it (`_example` dropped).
+    pub data: BTreeMap<String, String>,
+    /// Origin.
+    pub doc: DocRef,
+}
+
+/// The revision template of a Service (`spec.template`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RevisionTemplate {
+    /// `metadata.name`, when the user names revisions.
+    pub name: Option<String>,
+    /// `metadata.annotations`.
+    pub annotations: BTreeMap<String, String>,
+    /// `spec.containerConcurrency`.
+    pub container_concurrency: Option<i64>,
+    /// `spec.timeoutSeconds`.
+    pub timeout_seconds: Option<i64>,
+    /// The whole template as written (without its name), to tell whether an
+    /// apply changes it: any change, even to an ignored field, makes Knative
+    /// stamp a new revision.
+    pub content: serde_json::Value,
+}
+
+/// A `serving.knative.dev/v1` Service.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceManifest {
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.annotations` of the Service.
+    pub annotations: BTreeMap<String, String>,
+    /// The rollout-duration annotation, if set.
+    pub rollout_duration: Option<SimDuration>,
+    /// `spec.template`.
+    pub template: RevisionTemplate,
+    /// `spec.traffic` (absent = 100 % to the latest ready revision).
+    pub traffic: Option<Vec<TrafficTarget>>,
+    /// Origin.
+    pub doc: DocRef,
+}
+
+/// One supported document.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Manifest {
+    /// A Knative Service.
+    Service(Box<ServiceManifest>),
+    /// A Knative ConfigMap.
+    ConfigMap(ConfigMapManifest),
+}
+
+/// Reads every document of a YAML file.
+pub fn load_manifests(path: &Path) -> Result<Vec<Manifest>, Vec<ManifestError>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        vec![ManifestError {
+            file: path.to_path_buf(),
+            document: 0,
+            field: "(file)".into(),
+            rule: format!("cannot read: {e}"),
+        }]
+    })?;
+    parse_manifests(&text, path)
+}
+
+/// Parses every document of `text` (`path` is for messages). Empty documents
+/// are skipped, as kubectl does.
+pub fn parse_manifests(text: &str, path: &Path) -> Result<Vec<Manifest>, Vec<ManifestError>> {
+    let mut out = Vec::new();
+    let mut errs = Vec::new();
+    for (i, de) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
+        let doc = DocRef {
+            file: path.to_path_buf(),
+            document: i + 1,
+        };
+        let value = match serde_json::Value::deserialize(de) {
+            Ok(v) => v,
+            Err(e) => {
+                errs.push(doc.error("(document)", format!("invalid YAML: {e}")));
+                // The parser cannot resynchronise after a syntax error.
+                break;
+            }
+        };
+        if value.is_null() {
+            continue;
+        }
+        match parse_document(value, &doc) {
+            Ok(m) => out.push(m),
+            Err(mut e) => errs.append(&mut e),
+        }
+    }
+    if errs.is_empty() {
+        Ok(out)
+    } else {
+        Err(errs)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawMeta {
+    name: Option<String>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct RawConfigMap {
+    metadata: RawMeta,
+    #[serde(default)]
+    data: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct RawService {
+    metadata: RawMeta,
+    #[serde(default)]
+    spec: RawServiceSpec,
+}
+
+#[derive(Deserialize, Default)]
+struct RawServiceSpec {
+    #[serde(default)]
+    template: RawTemplate,
+    traffic: Option<Vec<TrafficTarget>>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawTemplate {
+    #[serde(default)]
+    metadata: Option<RawMeta>,
+    #[serde(default)]
+    spec: RawRevisionSpec,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct RawRevisionSpec {
+    container_concurrency: Option<i64>,
+    timeout_seconds: Option<i64>,
+}
+
+fn typed<T: for<'de> Deserialize<'de>>(
+    v: &serde_json::Value,
+    doc: &DocRef,
+) -> Result<T, Vec<ManifestError>> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let field = e.path().to_string();
+        let field = if field == "." {
+            "(document)".to_string()
+        } else {
+            field
+        };
+        vec![doc.error(field, e.into_inner().to_string())]
+    })
+}
+
+fn parse_document(v: serde_json::Value, doc: &DocRef) -> Result<Manifest, Vec<ManifestError>> {
+    let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+    let (api, kind) = (s("apiVersion"), s("kind"));
+    match (api.as_str(), kind.as_str()) {
+        ("serving.knative.dev/v1", "Service") => parse_service(&v, doc),
+        ("v1", "ConfigMap") => parse_config_map(&v, doc),
+        (_, "Service") if api.starts_with("serving.knative.dev/") => Err(vec![doc.error(
+            "apiVersion",
+            format!("unsupported apiVersion {api:?} for a Knative Service; use serving.knative.dev/v1"),
+        )]),
+        ("", _) | (_, "") => Err(vec![doc.error(
+            if api.is_empty() { "apiVersion" } else { "kind" },
+            "is required (knsim reads serving.knative.dev/v1 Service and v1 ConfigMap documents)",
+        )]),
+        _ => Err(vec![doc.error(
+            "kind",
+            format!(
+                "unsupported kind {kind:?} (apiVersion {api:?}); knsim reads serving.knative.dev/v1 \
+                 Service and v1 ConfigMap (config-autoscaler, config-defaults, config-network, \
+                 config-deployment)"
+            ),
+        )]),
+    }
+}
+
+fn parse_config_map(v: &serde_json::Value, doc: &DocRef) -> Result<Manifest, Vec<ManifestError>> {
+    let raw: RawConfigMap = typed(v, doc)?;
+    let name = raw.metadata.name.unwrap_or_default();
+    let kind = ConfigMapKind::from_name(&name).ok_or_else(|| {
+        vec![doc.error(
+            "metadata.name",
+            format!(
+                "unsupported ConfigMap {name:?}; knsim reads config-autoscaler, config-defaults, \
+                 config-network and config-deployment"
+            ),
+        )]
+    })?;
+    let mut data = raw.data;
+    // Knative ignores the documentation block of its shipped ConfigMaps.
+    data.remove("_example");
+    Ok(Manifest::ConfigMap(ConfigMapManifest {
+        kind,
+        data,
+        doc: doc.clone(),
+    }))
+}
+
+/// `ValidateRolloutDurationAnnotation`: a Go duration at second precision,
+/// not negative.
+pub fn parse_rollout_duration(
+    annotations: &BTreeMap<String, String>,
+) -> Result<Option<SimDuration>, (String, String)> {
+    let Some((k, v)) = ROLLOUT_DURATION_KEYS
+        .iter()
+        .find_map(|k| annotations.get(*k).map(|v| (*k, v)))
+    else {
+        return Ok(None);
+    };
+    if v.is_empty() {
+        return Ok(None);
+    }
+    if v.trim_start().starts_with('-') {
+        return Err((k.into(), format!("rollout-duration={v} must be positive")));
+    }
+    let d = parse_go_duration(v).map_err(|_| (k.to_string(), format!("invalid value: {v}")))?;
+    if d.as_nanos() % 1_000_000_000 != 0 {
+        return Err((
+            k.into(),
+            format!("rollout-duration={v} is not at second precision"),
+        ));
+    }
+    Ok(Some(d))
+}
+
+fn parse_service(v: &serde_json::Value, doc: &DocRef) -> Result<Manifest, Vec<ManifestError>> {
+    let raw: RawService = typed(v, doc)?;
+    let mut errs = Vec::new();
+    let name = raw.metadata.name.clone().unwrap_or_default();
+    if name.is_empty() {
+        errs.push(doc.error("metadata.name", "missing field(s)"));
+    } else if !is_dns1035_label(&name) {
+        errs.push(doc.error(
+            "metadata.name",
+            format!("not a DNS 1035 label: {name:?} (lower-case letters, digits and '-', starting with a letter)"),
+        ));
+    }
+    let rollout_duration = match parse_rollout_duration(&raw.metadata.annotations) {
+        Ok(d) => d,
+        Err((k, rule)) => {
+            errs.push(doc.error(format!("metadata.annotations.{k}"), rule));
+            None
+        }
+    };
+    let tmeta = raw.spec.template.metadata.as_ref();
+    let tname = tmeta.and_then(|m| m.name.clone()).filter(|n| !n.is_empty());
+    if let Some(t) = &tname {
+        // Knative: a named template must be prefixed by the Service's name.
+        if !name.is_empty() && !t.starts_with(&format!("{name}-")) {
+            errs.push(doc.error(
+                "spec.template.metadata.name",
+                format!("invalid value: {t:?} must have prefix \"{name}-\""),
+            ));
+        } else if !is_dns1035_label(t) {
+            errs.push(doc.error(
+                "spec.template.metadata.name",
+                format!("not a DNS 1035 label: {t:?}"),
+            ));
+        }
+    }
+    if let Some(traffic) = &raw.spec.traffic {
+        for e in validate_traffic(traffic, "spec.traffic") {
+            errs.push(doc.error(e.path, e.rule));
+        }
+    }
+    let mut content = v
+        .get("spec")
+        .and_then(|s| s.get("template"))
+        .cloned()
+        .unwrap_or(serde_json::Value::Null);
+    if let Some(m) = content.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+        m.remove("name");
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    Ok(Manifest::Service(Box::new(ServiceManifest {
+        name,
+        annotations: raw.metadata.annotations,
+        rollout_duration,
+        template: RevisionTemplate {
+            name: tname,
+            annotations: tmeta.map(|m| m.annotations.clone()).unwrap_or_default(),
+            container_concurrency: raw.spec.template.spec.container_concurrency,
+            timeout_seconds: raw.spec.template.spec.timeout_seconds,
+            content,
+        },
+        traffic: raw.spec.traffic,
+        doc: doc.clone(),
+    })))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,730 @@
+//! Revisions over time: the `[[timeline]]` of a scenario, the Knative
+//! manifests it (and `manifests = [...]`) applies, and their validation.
+//!
+//! Validation replays the control plane's state step by step (ConfigMaps,
+//! revisions, the Service's template and traffic), so every action is
+//! checked against what exists at its time, with Knative's webhook rules,
+//! and becomes a typed [`TimelineAction`] the engine applies without
+//! further checks.
+
+use super::raw::{to_string_map, ConfigTable, RawRevision, RawScenario, RawStartup};
+use super::{build_revision, default_traffic, Problems, RevisionSpec, StartupModel};
+use crate::knative::annotations::RevisionAnnotations;
+use crate::knative::config::{AutoscalerConfig, DefaultsConfig, DeploymentConfig, NetworkConfig};
+use crate::knative::route::{validate_traffic, TrafficTarget};
+use crate::manifest::{load_manifests, ConfigMapKind, DocRef, Manifest, ServiceManifest};
+use crate::sim::{parse_go_duration, SimDuration, SimTime};
+use crate::workload::DistSpec;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// One `[[timeline]]` entry as written. Everything given in one entry
+/// happens at the same time, in this order: ConfigMap changes, `apply`,
+/// `revision`, `traffic`, `annotate`, `delete-revision`.
+#[derive(Clone, Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawTimelineStep {
+    /// Simulated time of the change, e.g. `"2m"`.
+    pub at: String,
+    /// Knative YAML file(s) to apply, like `kubectl apply -f`.
+    #[serde(default)]
+    pub apply: OneOrMany,
+    /// A new revision, as a `[[revision]]` table.
+    pub revision: Option<RawRevision>,
+    /// A new traffic block for the Service.
+    pub traffic: Option<Vec<TrafficTarget>>,
+    /// `config-autoscaler` keys to change (merged into the current values).
+    pub autoscaler: Option<ConfigTable>,
+    /// `config-defaults` keys to change.
+    pub defaults: Option<ConfigTable>,
+    /// `config-deployment` keys to change.
+    pub deployment: Option<ConfigTable>,
+    /// `config-network` keys to change.
+    pub network: Option<ConfigTable>,
+    /// Annotations to set on an existing revision.
+    pub annotate: Option<RawAnnotate>,
+    /// Name of a revision to delete (its pods drain).
+    pub delete_revision: Option<String>,
+}
+
+/// A file name or a list of them.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    /// One file.
+    One(String),
+    /// Several, applied in order.
+    Many(Vec<String>),
+}
+
+impl Default for OneOrMany {
+    fn default() -> Self {
+        OneOrMany::Many(Vec::new())
+    }
+}
+
+impl OneOrMany {
+    fn list(&self) -> Vec<&str> {
+        match self {
+            OneOrMany::One(s) => vec![s.as_str()],
+            OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// `annotate = { revision = "...", annotations = { ... } }`.
+#[derive(Clone, Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawAnnotate {
+    /// The revision to annotate.
+    pub revision: String,
+    /// Annotations to set (an empty string removes one).
+    pub annotations: ConfigTable,
+}
+
+/// `[app]`: what a manifest cannot say, the behaviour of the application
+/// in revisions created from manifests.
+#[derive(Clone, Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawApp {
+    /// Service-time distribution for every manifest revision.
+    pub service_time: Option<DistSpec>,
+    /// Pod start-up phases (override `[cluster.pod-startup]`).
+    pub pod_startup: Option<RawStartup>,
+    /// Per revision name: overrides of the above, and a message.
+    #[serde(default)]
+    pub revision: BTreeMap<String, RawAppRevision>,
+}
+
+/// `[app.revision."<name>"]`.
+#[derive(Clone, Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawAppRevision {
+    /// Service-time distribution of this revision.
+    pub service_time: Option<DistSpec>,
+    /// Pod start-up phases of this revision.
+    pub pod_startup: Option<RawStartup>,
+    /// Free-form text (e.g. the greeter's greeting); reported, not simulated.
+    pub message: Option<String>,
+}
+
+/// One validated change.
+#[derive(Clone, Debug)]
+pub enum TimelineAction {
+    /// ConfigMaps changed; these are the complete new values. Deciders and
+    /// metric windows of every revision pick them up.
+    Configs(Box<ClusterConfigs>),
+    /// A new revision: its pods start as Knative starts them.
+    CreateRevision(Box<RevisionSpec>),
+    /// The Service's traffic block (defaulted) and its rollout-duration
+    /// annotation (`None` = config-network decides).
+    Traffic {
+        /// The new block.
+        targets: Vec<TrafficTarget>,
+        /// `serving.knative.dev/rollout-duration` on the Service.
+        rollout_duration: Option<SimDuration>,
+    },
+    /// A revision's annotations changed (complete new values).
+    Annotate {
+        /// Revision name.
+        revision: String,
+        /// The new annotations.
+        annotations: Box<RevisionAnnotations>,
+    },
+    /// A revision is deleted: its pods drain and it leaves every route.
+    DeleteRevision(String),
+}
+
+/// The four ConfigMaps.
+#[derive(Clone, Debug)]
+pub struct ClusterConfigs {
+    /// `config-autoscaler`.
+    pub autoscaler: AutoscalerConfig,
+    /// `config-defaults`.
+    pub defaults: DefaultsConfig,
+    /// `config-deployment`.
+    pub deployment: DeploymentConfig,
+    /// `config-network`.
+    pub network: NetworkConfig,
+}
+
+/// Changes at one simulated time.
+#[derive(Clone, Debug)]
+pub struct TimelineStep {
+    /// When.
+    pub at: SimTime,
+    /// What, in order.
+    pub actions: Vec<TimelineAction>,
+}
+
+const KINDS: [ConfigMapKind; 4] = [
+    ConfigMapKind::Autoscaler,
+    ConfigMapKind::Defaults,
+    ConfigMapKind::Deployment,
+    ConfigMapKind::Network,
+];
+
+fn kind_index(k: ConfigMapKind) -> usize {
+    KINDS
+        .iter()
+        .position(|x| *x == k)
+        .expect("every kind listed")
+}
+
+/// The manifests applied before the start.
+pub(super) struct InitialManifests {
+    manifests: Vec<Manifest>,
+    rollout_duration: Option<SimDuration>,
+    /// A file could not be used (its problems are already reported).
+    pub(super) failed: bool,
+}
+
+/// Reads `manifests = [...]`; read errors become problems.
+pub(super) fn load_initial_manifests(
+    p: &mut Problems,
+    raw: &RawScenario,
+    base_dir: &Path,
+) -> InitialManifests {
+    let mut manifests = Vec::new();
+    let mut failed = false;
+    for f in &raw.manifests {
+        match load_file(p, base_dir, f) {
+            Some(m) => manifests.extend(m),
+            None => failed = true,
+        }
+    }
+    let rollout_duration = manifests.iter().rev().find_map(|m| match m {
+        Manifest::Service(s) => Some(s.rollout_duration),
+        _ => None,
+    });
+    InitialManifests {
+        manifests,
+        rollout_duration: rollout_duration.flatten(),
+        failed,
+    }
+}
+
+fn load_file(p: &mut Problems, base_dir: &Path, file: &str) -> Option<Vec<Manifest>> {
+    // Messages name the file as the scenario does, relative to its folder.
+    let full = base_dir.join(file);
+    match load_manifests(&full) {
+        Ok(mut m) => {
+            for x in &mut m {
+                match x {
+                    Manifest::Service(s) => s.doc.file = file.into(),
+                    Manifest::ConfigMap(c) => c.doc.file = file.into(),
+                }
+            }
+            Some(m)
+        }
+        Err(errs) => {
+            for e in errs {
+                let doc = DocRef {
+                    file: Path::new(file).to_path_buf(),
+                    document: e.document,
+                };
+                let saved = p.doc.replace(doc);
+                p.push(e.field, e.rule);
+                p.doc = saved;
+            }
+            None
+        }
+    }
+}
+
+impl InitialManifests {
+    /// The data of the last ConfigMap of `kind`, or an empty map.
+    pub(super) fn config_map(&self, kind: ConfigMapKind) -> BTreeMap<String, String> {
+        self.manifests
+            .iter()
+            .rev()
+            .find_map(|m| match m {
+                Manifest::ConfigMap(c) if c.kind == kind => Some(c.data.clone()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
+    /// The Service's name, if a Service manifest is given.
+    pub(super) fn service_name(&self) -> Option<&String> {
+        self.manifests.iter().find_map(|m| match m {
+            Manifest::Service(s) => Some(&s.name),
+            _ => None,
+        })
+    }
+
+    /// Whether a Service manifest is given.
+    pub(super) fn has_service(&self) -> bool {
+        self.service_name().is_some()
+    }
+
+    /// The Service's rollout-duration annotation.
+    pub(super) fn rollout_duration(&self) -> Option<SimDuration> {
+        self.rollout_duration
+    }
+
+    /// Applies the Service manifests (creating their revisions after the
+    /// `[[revision]]` ones) and returns the traffic block they set.
+    pub(super) fn apply(
+        &self,
+        p: &mut Problems,
+        plane: &mut Plane,
+        raw: &RawScenario,
+        base_dir: &Path,
+        revisions: &mut Vec<RevisionSpec>,
+    ) -> Option<Vec<TrafficTarget>> {
+        let mut traffic = None;
+        for m in &self.manifests {
+            let Manifest::Service(s) = m else { continue };
+            if raw.traffic.is_some() {
+                p.push(
+                    "traffic",
+                    "is also set by the Service manifest; give the traffic block in one place",
+                );
+            }
+            let (rev, t) = plane.apply_service(p, s, raw, base_dir);
+            if let Some(r) = rev {
+                revisions.push(*r);
+            }
+            traffic = Some(t);
+        }
+        traffic
+    }
+}
+
+struct PlaneRev {
+    name: String,
+    annotations: BTreeMap<String, String>,
+    alive: bool,
+}
+
+/// The control plane's state while the timeline is validated.
+pub(super) struct Plane {
+    service: String,
+    maps: [BTreeMap<String, String>; 4],
+    autoscaler: AutoscalerConfig,
+    defaults: DefaultsConfig,
+    deployment: DeploymentConfig,
+    network: NetworkConfig,
+    revisions: Vec<PlaneRev>,
+    traffic: Vec<TrafficTarget>,
+    rollout_duration: Option<SimDuration>,
+    template: Option<(Option<String>, serde_json::Value)>,
+    /// `[cluster.pod-startup]`, the default of new revisions.
+    pub(super) startup: Option<StartupModel>,
+}
+
+impl Plane {
+    /// The state after the `[[revision]]` tables (maps in the order
+    /// autoscaler, defaults, deployment, network).
+    pub(super) fn new(
+        service: &str,
+        maps: [BTreeMap<String, String>; 4],
+        configs: (
+            &AutoscalerConfig,
+            &DefaultsConfig,
+            &DeploymentConfig,
+            &NetworkConfig,
+        ),
+        revisions: &[RevisionSpec],
+        raw_revisions: &[RawRevision],
+    ) -> Plane {
+        Plane {
+            service: service.to_string(),
+            maps,
+            autoscaler: configs.0.clone(),
+            defaults: configs.1.clone(),
+            deployment: configs.2.clone(),
+            network: configs.3.clone(),
+            revisions: revisions
+                .iter()
+                .zip(raw_revisions)
+                .map(|(r, raw)| PlaneRev {
+                    name: r.name.clone(),
+                    annotations: to_string_map(&raw.annotations),
+                    alive: true,
+                })
+                .collect(),
+            traffic: Vec::new(),
+            rollout_duration: None,
+            template: None,
+            startup: None,
+        }
+    }
+
+    /// Records the traffic in effect at the start.
+    pub(super) fn set_traffic(&mut self, t: Vec<TrafficTarget>, rollout: Option<SimDuration>) {
+        self.traffic = t;
+        self.rollout_duration = rollout;
+    }
+
+    fn exists(&self, name: &str) -> bool {
+        self.revisions.iter().any(|r| r.name == name)
+    }
+
+    fn alive(&self, name: &str) -> Option<usize> {
+        self.revisions
+            .iter()
+            .position(|r| r.alive && r.name == name)
+    }
+
+    fn next_name(&self) -> String {
+        format!("{}-{:05}", self.service, self.revisions.len() + 1)
+    }
+
+    fn cluster_startup(&self) -> StartupModel {
+        self.startup.clone().expect("set right after Plane::new")
+    }
+
+    /// Validates and builds a new revision with the configuration in effect.
+    fn create(
+        &mut self,
+        p: &mut Problems,
+        at: &dyn Fn(&str) -> String,
+        r: &RawRevision,
+        base_dir: &Path,
+    ) -> Option<RevisionSpec> {
+        let name = r.name.clone().unwrap_or_else(|| self.next_name());
+        if self.exists(&name) {
+            p.push(
+                at("name"),
+                format!("revision {name:?} already exists; a changed template needs a new name"),
+            );
+            return None;
+        }
+        let startup = self.cluster_startup();
+        let spec = build_revision(
+            p,
+            at,
+            name.clone(),
+            r,
+            &self.autoscaler,
+            &self.defaults,
+            &self.deployment,
+            &startup,
+            base_dir,
+        )?;
+        self.revisions.push(PlaneRev {
+            name,
+            annotations: to_string_map(&r.annotations),
+            alive: true,
+        });
+        Some(spec)
+    }
+
+    /// `kubectl apply` of a Service: a changed template stamps a new
+    /// revision; the traffic block is replaced.
+    fn apply_service(
+        &mut self,
+        p: &mut Problems,
+        s: &ServiceManifest,
+        raw: &RawScenario,
+        base_dir: &Path,
+    ) -> (Option<Box<RevisionSpec>>, Vec<TrafficTarget>) {
+        let saved = p.doc.replace(s.doc.clone());
+        let before = p.list.len();
+        if s.name != self.service {
+            p.push(
+                "metadata.name",
+                format!(
+                    "the scenario simulates Service {:?}, not {:?}",
+                    self.service, s.name
+                ),
+            );
+        }
+        let t = &s.template;
+        let key = (t.name.clone(), t.content.clone());
+        let mut rev = None;
+        if self.template.as_ref() != Some(&key) {
+            let name = t.name.clone().unwrap_or_else(|| self.next_name());
+            let app = raw.app.revision.get(&name);
+            let r = RawRevision {
+                name: Some(name.clone()),
+                container_concurrency: t.container_concurrency,
+                timeout_seconds: t.timeout_seconds,
+                service_time: app
+                    .and_then(|a| a.service_time.clone())
+                    .or_else(|| raw.app.service_time.clone()),
+                annotations: t
+                    .annotations
+                    .iter()
+                    .map(|(k, v)| (k.clone(), super::raw::ConfigValue::String(v.clone())))
+                    .collect(),
+                pod_startup: app
+                    .and_then(|a| a.pod_startup.clone())
+                    .or_else(|| raw.app.pod_startup.clone()),
+                message: app.and_then(|a| a.message.clone()),
+            };
+            let at = |f: &str| match f {
+                "name" => "spec.template.metadata.name".to_string(),
+                "containerConcurrency" | "timeoutSeconds" => format!("spec.template.spec.{f}"),
+                "annotations" => "spec.template.metadata.annotations".to_string(),
+                "service-time" => {
+                    format!("(app.revision.{name:?}.service-time or app.service-time)")
+                }
+                other => format!("(app.revision.{name:?}.{other})"),
+            };
+            if r.service_time.is_none() {
+                p.push(
+                    at("service-time"),
+                    format!(
+                        "is required for revision {name:?}: the manifest cannot say how long a request takes"
+                    ),
+                );
+            } else {
+                rev = self.create(p, &at, &r, base_dir).map(Box::new);
+            }
+            self.template = Some(key);
+        }
+        let traffic = default_traffic(s.traffic.clone().unwrap_or_else(|| {
+            vec![TrafficTarget {
+                percent: Some(100),
+                latest_revision: Some(true),
+                ..Default::default()
+            }]
+        }));
+        // A revision that failed validation would only add a follow-on error.
+        if p.list.len() == before {
+            self.check_revision_names(p, &traffic, "spec.traffic");
+        }
+        p.doc = saved;
+        (rev, traffic)
+    }
+
+    fn check_revision_names(&self, p: &mut Problems, traffic: &[TrafficTarget], prefix: &str) {
+        for (i, t) in traffic.iter().enumerate() {
+            if let Some(n) = t.revision_name.as_deref().filter(|n| !n.is_empty()) {
+                if self.alive(n).is_none() {
+                    p.push(
+                        format!("{prefix}[{i}].revisionName"),
+                        format!("revision {n:?} does not exist at this time"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn set_config(
+        &mut self,
+        p: &mut Problems,
+        kind: ConfigMapKind,
+        map: BTreeMap<String, String>,
+        prefix: &str,
+    ) -> bool {
+        let before = p.list.len();
+        match kind {
+            ConfigMapKind::Autoscaler => match AutoscalerConfig::from_map(&map) {
+                Ok(c) => self.autoscaler = c,
+                Err(e) => p.extend(prefix, e),
+            },
+            ConfigMapKind::Defaults => match DefaultsConfig::from_map(&map) {
+                Ok(c) => self.defaults = c,
+                Err(e) => p.extend(prefix, e),
+            },
+            ConfigMapKind::Deployment => match DeploymentConfig::from_map(&map) {
+                Ok(c) => self.deployment = c,
+                Err(e) => p.extend(prefix, e),
+            },
+            ConfigMapKind::Network => match NetworkConfig::from_map(&map) {
+                Ok(c) => self.network = c,
+                Err(e) => p.extend(prefix, e),
+            },
+        }
+        if kind == ConfigMapKind::Autoscaler
+            && self.autoscaler.pod_autoscaler_class != "kpa.autoscaling.knative.dev"
+        {
+            p.push(
+                format!("{prefix}.pod-autoscaler-class"),
+                "only the KPA class (kpa.autoscaling.knative.dev) is simulated",
+            );
+        }
+        self.maps[kind_index(kind)] = map;
+        p.list.len() == before
+    }
+
+    fn configs(&self) -> ClusterConfigs {
+        ClusterConfigs {
+            autoscaler: self.autoscaler.clone(),
+            defaults: self.defaults.clone(),
+            deployment: self.deployment.clone(),
+            network: self.network.clone(),
+        }
+    }
+}
+
+/// Validates `[[timeline]]` in time order against the state the scenario
+/// starts with. Also returns every tag some traffic block of the timeline
+/// defines (workloads may address them).
+pub(super) fn build(
+    p: &mut Problems,
+    plane: &mut Plane,
+    raw: &RawScenario,
+    base_dir: &Path,
+    duration: SimDuration,
+) -> (Vec<TimelineStep>, BTreeSet<String>) {
+    let mut tags = BTreeSet::new();
+    let mut timed: Vec<(SimTime, usize)> = Vec::new();
+    for (i, st) in raw.timeline.iter().enumerate() {
+        match parse_go_duration(&st.at) {
+            Ok(d) if d >= duration && duration > SimDuration::ZERO => p.push(
+                format!("timeline[{i}].at"),
+                format!("{} is not before the end of the run ({duration})", st.at),
+            ),
+            Ok(d) => timed.push((SimTime::ZERO + d, i)),
+            Err(e) => p.push(format!("timeline[{i}].at"), e),
+        }
+    }
+    // Stable: entries at the same time keep the file's order.
+    timed.sort_by_key(|&(t, i)| (t, i));
+    let mut steps = Vec::new();
+    for (at, i) in timed {
+        let st = &raw.timeline[i];
+        let f = |s: &str| format!("timeline[{i}].{s}");
+        let mut actions = Vec::new();
+
+        let mut configs_changed = false;
+        for (kind, table) in [
+            (ConfigMapKind::Autoscaler, &st.autoscaler),
+            (ConfigMapKind::Defaults, &st.defaults),
+            (ConfigMapKind::Deployment, &st.deployment),
+            (ConfigMapKind::Network, &st.network),
+        ] {
+            if let Some(t) = table {
+                let mut m = plane.maps[kind_index(kind)].clone();
+                for (k, v) in to_string_map(t) {
+                    m.insert(k, v);
+                }
+                let section = match kind {
+                    ConfigMapKind::Autoscaler => "autoscaler",
+                    ConfigMapKind::Defaults => "defaults",
+                    ConfigMapKind::Deployment => "deployment",
+                    ConfigMapKind::Network => "network",
+                };
+                configs_changed |= plane.set_config(p, kind, m, &f(section));
+            }
+        }
+        if configs_changed {
+            actions.push(TimelineAction::Configs(Box::new(plane.configs())));
+        }
+
+        for file in st.apply.list() {
+            let Some(manifests) = load_file(p, base_dir, file) else {
+                continue;
+            };
+            for m in manifests {
+                match m {
+                    Manifest::ConfigMap(c) => {
+                        let saved = p.doc.replace(c.doc.clone());
+                        if plane.set_config(p, c.kind, c.data.clone(), "data") {
+                            actions.push(TimelineAction::Configs(Box::new(plane.configs())));
+                        }
+                        p.doc = saved;
+                    }
+                    Manifest::Service(s) => {
+                        let (rev, traffic) = plane.apply_service(p, &s, raw, base_dir);
+                        if let Some(r) = rev {
+                            actions.push(TimelineAction::CreateRevision(r));
+                        }
+                        tags.extend(traffic.iter().filter_map(|t| t.tag.clone()));
+                        plane.traffic = traffic.clone();
+                        plane.rollout_duration = s.rollout_duration;
+                        actions.push(TimelineAction::Traffic {
+                            targets: traffic,
+                            rollout_duration: s.rollout_duration,
+                        });
+                    }
+                }
+            }
+        }
+
+        if let Some(r) = &st.revision {
+            let at = |s: &str| f(&format!("revision.{s}"));
+            if let Some(spec) = plane.create(p, &at, r, base_dir) {
+                actions.push(TimelineAction::CreateRevision(Box::new(spec)));
+            }
+        }
+
+        if let Some(t) = &st.traffic {
+            let before = p.list.len();
+            p.extend("", validate_traffic(t, &f("traffic")));
+            let t = default_traffic(t.clone());
+            plane.check_revision_names(p, &t, &f("traffic"));
+            if p.list.len() == before {
+                tags.extend(t.iter().filter_map(|t| t.tag.clone()));
+                plane.traffic = t.clone();
+                actions.push(TimelineAction::Traffic {
+                    targets: t,
+                    rollout_duration: plane.rollout_duration,
+                });
+            }
+        }
+
+        if let Some(a) = &st.annotate {
+            match plane.alive(&a.revision) {
+                None => p.push(
+                    f("annotate.revision"),
+                    format!("revision {:?} does not exist at this time", a.revision),
+                ),
+                Some(ri) => {
+                    let mut m = plane.revisions[ri].annotations.clone();
+                    for (k, v) in to_string_map(&a.annotations) {
+                        if v.is_empty() {
+                            m.remove(&k);
+                        } else {
+                            m.insert(k, v);
+                        }
+                    }
+                    match RevisionAnnotations::parse(&m, &plane.autoscaler) {
+                        Ok(ann) => {
+                            plane.revisions[ri].annotations = m;
+                            actions.push(TimelineAction::Annotate {
+                                revision: a.revision.clone(),
+                                annotations: Box::new(ann),
+                            });
+                        }
+                        Err(e) => p.extend(&f("annotate.annotations"), e),
+                    }
+                }
+            }
+        }
+
+        if let Some(name) = &st.delete_revision {
+            let field = f("delete-revision");
+            match plane.alive(name) {
+                None => p.push(
+                    field,
+                    format!("revision {name:?} does not exist at this time"),
+                ),
+                Some(ri) => {
+                    let newest = plane.revisions.iter().rposition(|r| r.alive) == Some(ri);
+                    if newest {
+                        p.push(
+                            field,
+                            format!(
+                                "{name:?} is the newest revision; Knative's Configuration would create it again"
+                            ),
+                        );
+                    } else if let Some(j) = plane
+                        .traffic
+                        .iter()
+                        .position(|t| t.revision_name.as_deref() == Some(name.as_str()))
+                    {
+                        p.push(
+                            field,
+                            format!("{name:?} is still routed by traffic[{j}]; change the traffic first"),
+                        );
+                    } else {
+                        plane.revisions[ri].alive = false;
+                        actions.push(TimelineAction::DeleteRevision(name.clone()));
+                    }
+                }
+            }
+        }
+
+        if !actions.is_empty() {
+            steps.push(TimelineStep { at, actions });
+        }
+    }
+    (steps, tags)
+}
