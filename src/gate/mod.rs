@@ -76,6 +76,12 @@ pub enum GateError {
         /// What is wrong.
         rule: String,
     },
+    /// `knsim check` was given nothing to judge.
+    #[error("{}: nothing to check: the scenario has no [slo] section and neither --baseline nor --write-baseline was given", path.display())]
+    NothingToCheck {
+        /// The scenario file.
+        path: PathBuf,
+    },
     /// Running the scenario failed.
     #[error(transparent)]
     Sweep(#[from] SweepError),
