@@ -61,7 +61,7 @@ impl Bar {
         let bar = ProgressBar::new(0);
         bar.set_style(
             ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} runs  {elapsed_precise} elapsed, ETA {eta_precise}",
+                "{wide_bar} {pos}/{len} runs, {elapsed} elapsed, ETA {eta}",
             )
             .expect("valid template"),
         );
