@@ -84,13 +84,28 @@ fn one_and_two_threads_write_identical_files() {
     assert!(cost.iter().any(|c| c != &cost[0]), "{cost:?}");
     let pareto = column(&summary, "pareto");
     assert!(pareto.iter().any(|p| p == "1"), "{pareto:?}");
-    // Two replications give an interval around every mean.
-    let lo: f64 = column(&summary, "pod_seconds_ci95_low")[0].parse().unwrap();
-    let hi: f64 = column(&summary, "pod_seconds_ci95_high")[0]
-        .parse()
-        .unwrap();
-    let mean: f64 = cost[0].parse().unwrap();
-    assert!(lo <= mean && mean <= hi);
+    // The summary agrees with the runs: with two replications the interval is
+    // mean ± t(0.975, 1) · |x1 − x2| / 2, and t(0.975, 1) = 12.7062047.
+    let per_run: Vec<f64> = column(&runs, "pod_seconds")
+        .iter()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let num = |name: &str, row: usize| -> f64 { column(&summary, name)[row].parse().unwrap() };
+    for config in 0..4 {
+        let (x1, x2) = (per_run[2 * config], per_run[2 * config + 1]);
+        let mean = (x1 + x2) / 2.0;
+        let half = 12.7062047 * (x1 - x2).abs() / 2.0;
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * (1.0 + b.abs());
+        assert!(close(num("pod_seconds_mean", config), mean));
+        assert!(close(num("pod_seconds_ci95_low", config), mean - half));
+        assert!(close(num("pod_seconds_ci95_high", config), mean + half));
+    }
+    // Replication r sees the same arrivals in every configuration.
+    let arrived = column(&runs, "requests_arrived");
+    for (i, a) in arrived.iter().enumerate() {
+        assert_eq!(a, &arrived[i % 2], "run {i}");
+    }
+    assert_ne!(arrived[0], arrived[1]);
 }
 
 #[test]

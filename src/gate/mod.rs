@@ -118,7 +118,7 @@ pub enum Bound {
 
 /// How an objective's numbers are best shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Display {
+pub enum ValueFormat {
     /// Milliseconds.
     Millis,
     /// A fraction, shown as a percentage.
@@ -137,7 +137,7 @@ pub struct Objective {
     /// The limit.
     pub bound: Bound,
     /// How to show values.
-    pub display: Display,
+    pub format: ValueFormat,
 }
 
 /// The objectives of a scenario.
@@ -234,10 +234,10 @@ impl Slo {
                     key: key.to_string(),
                     metric: metric_index(metric).expect("named objectives use real metrics"),
                     bound: Bound::AtMost(limit),
-                    display: match kind {
-                        Kind::Latency => Display::Millis,
-                        Kind::Fraction => Display::Fraction,
-                        Kind::Number => Display::Plain,
+                    format: match kind {
+                        Kind::Latency => ValueFormat::Millis,
+                        Kind::Fraction => ValueFormat::Fraction,
+                        Kind::Number => ValueFormat::Plain,
                     },
                 }),
                 Err(rule) => push(format!("slo.{key}"), rule),
@@ -262,10 +262,10 @@ impl Slo {
                     push(field, "must be a number".into());
                     continue;
                 };
-                let display = if METRICS[metric].name.ends_with("_fraction") {
-                    Display::Fraction
+                let format = if METRICS[metric].name.ends_with("_fraction") {
+                    ValueFormat::Fraction
                 } else {
-                    Display::Plain
+                    ValueFormat::Plain
                 };
                 objectives.push(Objective {
                     key: format!("{side}.{name}"),
@@ -275,7 +275,7 @@ impl Slo {
                     } else {
                         Bound::AtLeast(limit)
                     },
-                    display,
+                    format,
                 });
             }
         }
@@ -423,7 +423,8 @@ impl FromStr for Tolerance {
 
 impl fmt::Display for Tolerance {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}%", self.0 * 100.0)
+        // Rounded so that 7% does not print as 7.000000000000001%.
+        write!(f, "{}%", (self.0 * 100.0 * 1e9).round() / 1e9)
     }
 }
 
@@ -677,6 +678,8 @@ mod tests {
         assert_eq!("5%".parse::<Tolerance>().unwrap(), Tolerance(0.05));
         assert_eq!("0.1".parse::<Tolerance>().unwrap(), Tolerance(0.1));
         assert_eq!("0%".parse::<Tolerance>().unwrap(), Tolerance(0.0));
+        assert_eq!("7%".parse::<Tolerance>().unwrap().to_string(), "7%");
+        assert_eq!("0.125".parse::<Tolerance>().unwrap().to_string(), "12.5%");
         for bad in ["5", "x%", "-1%", "abc"] {
             assert!(bad.parse::<Tolerance>().is_err(), "{bad}");
         }

@@ -5,8 +5,8 @@ use crate::run::ScenarioArgs;
 use crate::sweep::{fmt_num, table};
 use clap::Args;
 use knsim::gate::{
-    default_gate_metrics, metric_indexes, Baseline, Bound, Comparison, Display, GateError, Slo,
-    Tolerance, Verdict,
+    default_gate_metrics, metric_indexes, Baseline, Bound, Comparison, GateError, Slo, Tolerance,
+    ValueFormat, Verdict,
 };
 use knsim::sweep::{MeanCi, Sweep, SweepSpec, METRICS};
 use std::path::PathBuf;
@@ -46,23 +46,19 @@ pub struct CheckArgs {
     pub quiet: bool,
 }
 
-fn show(display: Display, unit: &str, x: f64) -> String {
-    match display {
-        Display::Millis => format!("{} ms", fmt_num(x)),
-        Display::Fraction => format!("{:.3}%", 100.0 * x),
-        Display::Plain if unit.is_empty() => fmt_num(x),
-        Display::Plain => format!("{} {unit}", fmt_num(x)),
+fn show(format: ValueFormat, unit: &str, x: f64) -> String {
+    match format {
+        ValueFormat::Millis => format!("{} ms", fmt_num(x)),
+        ValueFormat::Fraction => format!("{:.3}%", 100.0 * x),
+        ValueFormat::Plain if unit.is_empty() => fmt_num(x),
+        ValueFormat::Plain => format!("{} {unit}", fmt_num(x)),
     }
 }
 
-fn show_measured(display: Display, unit: &str, m: &MeanCi) -> String {
+fn show_measured(format: ValueFormat, unit: &str, m: &MeanCi) -> String {
     match m.half_width {
-        Some(h) => format!(
-            "{} ± {}",
-            show(display, unit, m.mean),
-            show(display, unit, h)
-        ),
-        None => show(display, unit, m.mean),
+        Some(h) => format!("{} ± {}", show(format, unit, m.mean), show(format, unit, h)),
+        None => show(format, unit, m.mean),
     }
 }
 
@@ -70,13 +66,13 @@ fn verdict_row(v: &Verdict) -> Vec<String> {
     let o = &v.objective;
     let unit = METRICS[o.metric].unit;
     let limit = match o.bound {
-        Bound::AtMost(l) => format!("<= {}", show(o.display, unit, l)),
-        Bound::AtLeast(l) => format!(">= {}", show(o.display, unit, l)),
+        Bound::AtMost(l) => format!("<= {}", show(o.format, unit, l)),
+        Bound::AtLeast(l) => format!(">= {}", show(o.format, unit, l)),
     };
     vec![
         o.key.clone(),
         limit,
-        show_measured(o.display, unit, &v.measured),
+        show_measured(o.format, unit, &v.measured),
         if v.pass { "PASS" } else { "FAIL" }.into(),
     ]
 }
