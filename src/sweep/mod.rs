@@ -98,6 +98,14 @@ pub enum SweepError {
         /// What is wrong.
         rule: String,
     },
+    /// The worker threads could not be started.
+    #[error("cannot start {jobs} worker threads: {rule}")]
+    Threads {
+        /// Threads asked for.
+        jobs: usize,
+        /// Why not.
+        rule: String,
+    },
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -112,7 +120,7 @@ impl SweepError {
     /// True when the error is in the user's input (arguments, scenario,
     /// existing files) rather than a failure to read or write.
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, SweepError::Io { .. })
+        !matches!(self, SweepError::Io { .. } | SweepError::Threads { .. })
     }
 }
 
@@ -368,8 +376,9 @@ impl Sweep {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(jobs)
             .build()
-            .map_err(|e| SweepError::BadPlan {
-                rule: format!("cannot start {jobs} worker threads: {e}"),
+            .map_err(|e| SweepError::Threads {
+                jobs,
+                rule: e.to_string(),
             })?;
         let done = Mutex::new(Vec::with_capacity(specs.len()));
         pool.install(|| {
