@@ -124,6 +124,52 @@ fn baselines_catch_regressions_beyond_the_tolerance() {
 }
 
 #[test]
+fn a_run_summary_serves_as_a_baseline() {
+    let tmp = tempfile::tempdir().unwrap();
+    Command::cargo_bin("knsim")
+        .unwrap()
+        .arg("run")
+        .arg(scenario())
+        .args(["--seed", "5", "--quiet", "--out"])
+        .arg(tmp.path())
+        .assert()
+        .success();
+    let summary = tmp.path().join("summary.json");
+    let summary_s = summary.to_str().unwrap();
+    // The check takes the run's seed and matches it exactly, metric by metric.
+    let a = check(&[
+        "--baseline",
+        summary_s,
+        "--tolerance",
+        "0%",
+        "--metric",
+        "requests_arrived",
+        "--metric",
+        "latency_p99_ms",
+        "--metric",
+        "pod_seconds",
+    ])
+    .assert()
+    .code(0);
+    let out = stdout(&a);
+    assert!(out.contains("seed 5"), "{out}");
+    assert_eq!(verdict(&out, "requests_arrived"), "PASS", "{out}");
+    // Another seed is other traffic: the arrival count moves.
+    check(&[
+        "--baseline",
+        summary_s,
+        "--seed",
+        "6",
+        "--tolerance",
+        "0%",
+        "--metric",
+        "requests_arrived",
+    ])
+    .assert()
+    .code(1);
+}
+
+#[test]
 fn bad_input_exits_2() {
     let tmp = tempfile::tempdir().unwrap();
     let a = check(&["--set", "slo.p99-latency=5"]).assert().code(2);

@@ -15,10 +15,12 @@
 //!
 //! Every objective is judged on the mean over the replications.
 
+use crate::model::Summary;
 use crate::scenario::{Origin, Override, Problem};
 use crate::sim::parse_go_duration;
 use crate::sweep::{
-    metric_index, metric_names, ConfigSummary, Direction, MeanCi, Sweep, SweepError, METRICS,
+    metric_index, metric_names, metric_values, ConfigSummary, Direction, MeanCi, Sweep, SweepError,
+    METRICS,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -460,15 +462,37 @@ impl Baseline {
         }
     }
 
-    /// Reads a baseline file.
+    /// The baseline of one `knsim run`: its summary's metrics, one replication.
+    pub fn from_run_summary(s: &Summary) -> Baseline {
+        Baseline {
+            knsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario: s.scenario.clone(),
+            seed: s.seed,
+            reps: 1,
+            metrics: METRICS
+                .iter()
+                .zip(metric_values(s))
+                .map(|(d, v)| (d.name.to_string(), v))
+                .collect(),
+        }
+    }
+
+    /// Reads a baseline file: one written by [`Baseline::write`], or the
+    /// `summary.json` of a `knsim run`.
     pub fn read(path: &Path) -> Result<Baseline, GateError> {
         let text = std::fs::read_to_string(path).map_err(|source| GateError::BaselineRead {
             path: path.to_path_buf(),
             source,
         })?;
-        serde_json::from_str(&text).map_err(|e| GateError::BaselineParse {
-            path: path.to_path_buf(),
-            rule: e.to_string(),
+        serde_json::from_str::<Baseline>(&text).or_else(|e| {
+            serde_json::from_str::<Summary>(&text)
+                .map(|s| Baseline::from_run_summary(&s))
+                .map_err(|_| GateError::BaselineParse {
+                    path: path.to_path_buf(),
+                    rule: format!(
+                        "neither a baseline from --write-baseline nor a run's summary.json ({e})"
+                    ),
+                })
         })
     }
 

@@ -23,11 +23,11 @@ pub struct CheckArgs {
     /// Worker threads [default: one per core].
     #[arg(long, short)]
     pub jobs: Option<usize>,
-    /// Seed of replication 0 [default: the scenario's seed].
+    /// Seed of replication 0 [default: the baseline's, else the scenario's].
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Compare with a baseline written by --write-baseline; fail on a
-    /// regression beyond --tolerance.
+    /// Compare with a baseline written by --write-baseline (or a `knsim run`
+    /// summary.json); fail on a regression beyond --tolerance.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Allowed relative worsening against the baseline, e.g. 5% or 0.05.
@@ -115,7 +115,7 @@ pub fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         set: a.scenario.set.clone(),
         vary: Vec::new(),
         reps,
-        seed: a.seed,
+        seed: a.seed.or(baseline.as_ref().map(|b| b.seed)),
         pareto_latency: None,
     })?;
     let slo = Slo::from_sweep(&sweep)?;
