@@ -19,16 +19,21 @@ const GRID: &[&str] = &[
     "2",
 ];
 
-fn sweep(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
-    Command::cargo_bin("knsim")
-        .unwrap()
-        .arg("sweep")
+/// `knsim sweep SCENARIO ARGS --out OUT`.
+fn sweep_cmd(args: &[&str], out: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("knsim"));
+    c.arg("sweep")
         .arg(scenario())
-        .args(GRID)
+        .args(args)
         .arg("--out")
-        .arg(out)
-        .args(extra)
-        .assert()
+        .arg(out);
+    c
+}
+
+/// Sweeps [`GRID`] with `extra` arguments.
+fn sweep(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    let args: Vec<&str> = GRID.iter().chain(extra).copied().collect();
+    Command::from_std(sweep_cmd(&args, out)).assert()
 }
 
 fn read(dir: &Path, file: &str) -> String {
@@ -158,13 +163,7 @@ fn a_killed_sweep_resumes_to_the_same_files() {
     ];
     let tmp = tempfile::tempdir().unwrap();
     let (whole, killed) = (tmp.path().join("whole"), tmp.path().join("killed"));
-    let bin = assert_cmd::cargo::cargo_bin("knsim");
-    let mut child = std::process::Command::new(&bin)
-        .arg("sweep")
-        .arg(scenario())
-        .args(grid)
-        .arg("--out")
-        .arg(&killed)
+    let mut child = sweep_cmd(&grid, &killed)
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -185,22 +184,10 @@ fn a_killed_sweep_resumes_to_the_same_files() {
     assert!(rows_at_kill >= 2, "the sweep never wrote a row");
     eprintln!("killed the sweep after {rows_at_kill} of 20 runs");
 
-    Command::cargo_bin("knsim")
-        .unwrap()
-        .arg("sweep")
-        .arg(scenario())
-        .args(grid)
-        .arg("--out")
-        .arg(&killed)
+    Command::from_std(sweep_cmd(&grid, &killed))
         .assert()
         .success();
-    Command::cargo_bin("knsim")
-        .unwrap()
-        .arg("sweep")
-        .arg(scenario())
-        .args(grid)
-        .arg("--out")
-        .arg(&whole)
+    Command::from_std(sweep_cmd(&grid, &whole))
         .assert()
         .success();
     assert_same_files(&whole, &killed);
@@ -267,15 +254,7 @@ fn bad_sweeps_are_refused_with_exit_2() {
             "nonsense",
         ],
     ] {
-        Command::cargo_bin("knsim")
-            .unwrap()
-            .arg("sweep")
-            .arg(scenario())
-            .args(&bad)
-            .arg("--out")
-            .arg(&out)
-            .assert()
-            .code(2);
+        Command::from_std(sweep_cmd(&bad, &out)).assert().code(2);
     }
     assert!(!out.join("runs.csv").exists());
 
@@ -290,20 +269,17 @@ fn bad_sweeps_are_refused_with_exit_2() {
 fn range_values_are_exact_decimals_in_the_files() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("o");
-    Command::cargo_bin("knsim")
-        .unwrap()
-        .arg("sweep")
-        .arg(scenario())
-        .args([
+    Command::from_std(sweep_cmd(
+        &[
             "--set",
             "duration=1m",
             "--vary",
             "autoscaler.max-scale-up-rate=1.7..2.0:0.1",
-        ])
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
+        ],
+        &out,
+    ))
+    .assert()
+    .success();
     assert_eq!(
         column(&read(&out, "summary.csv"), "autoscaler.max-scale-up-rate"),
         ["1.7", "1.8", "1.9", "2.0"]

@@ -16,7 +16,7 @@
 //! Every objective is judged on the mean over the replications.
 
 use crate::model::Summary;
-use crate::scenario::{Origin, Override, Problem};
+use crate::scenario::{Origin, Override, Problem, ScenarioError};
 use crate::sim::parse_go_duration;
 use crate::sweep::{
     metric_index, metric_names, metric_values, ConfigSummary, Direction, MeanCi, Sweep, SweepError,
@@ -32,14 +32,10 @@ use std::str::FromStr;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum GateError {
-    /// The `[slo]` section has invalid entries.
-    #[error("{}: {} invalid [slo] value(s):\n{}", path.display(), problems.len(), list(problems))]
-    Slo {
-        /// The scenario file.
-        path: PathBuf,
-        /// Every problem found.
-        problems: Vec<Problem>,
-    },
+    /// The `[slo]` section has invalid entries (a
+    /// [`ScenarioError::Invalid`] naming each).
+    #[error(transparent)]
+    Slo(ScenarioError),
     /// A baseline file could not be read.
     #[error("cannot read baseline {}: {source}", path.display())]
     BaselineRead {
@@ -99,14 +95,6 @@ impl GateError {
             _ => true,
         }
     }
-}
-
-fn list(problems: &[Problem]) -> String {
-    problems
-        .iter()
-        .map(|p| format!("  {p}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// Which side of the limit passes.
@@ -311,9 +299,11 @@ impl Slo {
         let locate = |field: &str| locate_slo(text, overrides, field);
         Slo::from_table(table, &locate)
             .map(Some)
-            .map_err(|problems| GateError::Slo {
-                path: sweep.scenario_path().to_path_buf(),
-                problems,
+            .map_err(|problems| {
+                GateError::Slo(ScenarioError::Invalid {
+                    path: sweep.scenario_path().to_path_buf(),
+                    problems,
+                })
             })
     }
 
