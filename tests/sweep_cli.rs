@@ -285,3 +285,38 @@ fn range_values_are_exact_decimals_in_the_files() {
         ["1.7", "1.8", "1.9", "2.0"]
     );
 }
+
+#[test]
+fn a_sweep_extended_with_more_values_and_reps_keeps_its_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let short = ["--set", "duration=1m"];
+    let small = [
+        short[0],
+        short[1],
+        "--vary",
+        "autoscaler.stable-window=20s,60s",
+        "--reps",
+        "2",
+    ];
+    let large = [
+        short[0],
+        short[1],
+        "--vary",
+        "autoscaler.stable-window=20s,40s,60s",
+        "--reps",
+        "3",
+    ];
+    let (grown, fresh) = (tmp.path().join("grown"), tmp.path().join("fresh"));
+    Command::from_std(sweep_cmd(&small, &grown))
+        .assert()
+        .success();
+    let a = Command::from_std(sweep_cmd(&large, &grown))
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    assert!(stdout.contains("4 already done, 5 run now"), "{stdout}");
+    Command::from_std(sweep_cmd(&large, &fresh))
+        .assert()
+        .success();
+    assert_same_files(&grown, &fresh);
+}
