@@ -12,10 +12,12 @@
 //! - [`output`]: writing results.
 #![deny(missing_docs)]
 
+pub mod gate;
 pub mod knative;
 pub mod manifest;
 pub mod model;
 pub mod output;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 pub mod workload;

@@ -1,7 +1,10 @@
 //! `knsim`: simulate a Knative Service's autoscaling and traffic before
 //! touching a cluster.
 
+mod check;
+mod merge;
 mod run;
+mod sweep;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -28,6 +31,12 @@ enum Command {
     Run(run::RunArgs),
     /// Check a scenario without running it: exit 0 if valid, 2 with every error otherwise.
     Validate(run::ValidateArgs),
+    /// Run a grid of variants (--vary) with replications; write runs.csv and summary.csv.
+    Sweep(sweep::SweepArgs),
+    /// Combine sweep shards (--shard K/N) into the files one machine would write.
+    Merge(merge::MergeArgs),
+    /// Judge a scenario against its [slo] section and/or a baseline: exit 0 pass, 1 fail, 2 bad input.
+    Check(check::CheckArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +51,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => run::run(a),
         Command::Validate(a) => run::validate(a),
+        Command::Sweep(a) => sweep::sweep(a),
+        Command::Merge(a) => merge::merge(a),
+        Command::Check(a) => check::check(a),
     };
     match result {
         Ok(code) => code,
@@ -54,9 +66,13 @@ fn main() -> ExitCode {
 
 /// Bad input exits 2; anything else (I/O failures writing results) exits 1.
 pub fn exit_code_for(e: &anyhow::Error) -> u8 {
-    if e.chain()
-        .any(|c| c.downcast_ref::<knsim::scenario::ScenarioError>().is_some())
-    {
+    if e.chain().any(|c| {
+        c.downcast_ref::<knsim::scenario::ScenarioError>().is_some()
+            || c.downcast_ref::<knsim::sweep::SweepError>()
+                .is_some_and(|s| s.is_bad_input())
+            || c.downcast_ref::<knsim::gate::GateError>()
+                .is_some_and(|g| g.is_bad_input())
+    }) {
         EXIT_BAD_INPUT
     } else {
         1
