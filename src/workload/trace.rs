@@ -8,7 +8,7 @@ use super::WorkloadError;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 /// Marks a row without its own duration in [`TraceData::durations`].
@@ -18,13 +18,21 @@ pub(crate) const NO_TAG: u16 = u16::MAX;
 
 const NANOS: u64 = 1_000_000_000;
 
-/// A CSV file with a header row, read record by record, that knows how to
-/// phrase errors about itself.
+/// A comma-separated file with a header row, read line by line, that knows
+/// how to phrase errors about itself. The trace formats never quote or
+/// escape, so a plain split keeps line numbers exact (blank lines are
+/// skipped but counted) and reading allocation-free per row.
 pub(crate) struct CsvSource {
-    reader: csv::Reader<BufReader<File>>,
+    reader: BufReader<File>,
     file: PathBuf,
     path: String,
     headers: Vec<String>,
+    /// Current line (without its terminator) and its fields' byte ranges.
+    line: String,
+    cells: Vec<std::ops::Range<usize>>,
+    line_no: u64,
+    /// Line number of the header row (after any leading blank lines).
+    pub(crate) header_line: u64,
 }
 
 impl CsvSource {
@@ -36,26 +44,68 @@ impl CsvSource {
             file: file.to_path_buf(),
             source,
         })?;
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .trim(csv::Trim::All)
-            .comment(Some(b'#'))
-            .from_reader(BufReader::with_capacity(1 << 16, f));
-        let headers = reader
-            .headers()
-            .map(|h| h.iter().map(str::to_string).collect::<Vec<_>>());
         let mut src = CsvSource {
-            reader,
+            reader: BufReader::with_capacity(1 << 16, f),
             file: file.to_path_buf(),
             path: path.to_string(),
             headers: Vec::new(),
+            line: String::new(),
+            cells: Vec::new(),
+            line_no: 0,
+            header_line: 0,
         };
-        let headers = headers.map_err(|e| src.csv_error(e))?;
-        if headers.iter().all(String::is_empty) {
+        if !src.read_line()? {
             return Err(src.error(0, None, "the file is empty; expected a header row".into()));
         }
-        src.headers = headers;
+        src.header_line = src.line_no;
+        src.headers = (0..src.cells.len())
+            .map(|i| src.get(i).to_string())
+            .collect();
         Ok(src)
+    }
+
+    /// Reads the next non-blank line and splits it; false at the end.
+    fn read_line(&mut self) -> Result<bool, WorkloadError> {
+        loop {
+            self.line.clear();
+            self.line_no += 1;
+            let n = self.reader.read_line(&mut self.line).map_err(|e| {
+                let rule = if e.kind() == std::io::ErrorKind::InvalidData {
+                    "the line is not valid UTF-8".to_string()
+                } else {
+                    format!("read error: {e}")
+                };
+                self.error(self.line_no, None, rule)
+            })?;
+            if n == 0 {
+                return Ok(false);
+            }
+            let content = self.line.trim_end_matches(['\n', '\r']);
+            if content.trim().is_empty() {
+                continue;
+            }
+            let len = content.len();
+            self.cells.clear();
+            let mut at = 0;
+            for field in content.split(',') {
+                // Trim spaces and one pair of surrounding quotes.
+                let lead = field.len() - field.trim_start().len();
+                let mut r = at + lead..at + field.trim_end().len();
+                let b = self.line.as_bytes();
+                if r.len() >= 2 && b[r.start] == b'"' && b[r.end - 1] == b'"' {
+                    r = r.start + 1..r.end - 1;
+                }
+                self.cells.push(r);
+                at += field.len() + 1;
+            }
+            debug_assert!(at == len + 1);
+            return Ok(true);
+        }
+    }
+
+    /// Field `i` (0-based) of the current line, or "" if there is none.
+    pub(crate) fn get(&self, i: usize) -> &str {
+        self.cells.get(i).map_or("", |r| &self.line[r.clone()])
     }
 
     /// 0-based index of the column named `name`.
@@ -71,7 +121,7 @@ impl CsvSource {
     /// The header names, for error messages.
     pub(crate) fn header_list(&self) -> String {
         let shown: Vec<&str> = self.headers.iter().take(8).map(String::as_str).collect();
-        let more = if self.headers.len() > 8 { ", ..." } else { "" };
+        let more = if self.headers.len() > 8 { ",..." } else { "" };
         format!("{}{more}", shown.join(","))
     }
 
@@ -102,32 +152,25 @@ impl CsvSource {
         self.error(line, Some((col, self.header(col).to_string())), rule)
     }
 
-    fn csv_error(&self, e: csv::Error) -> WorkloadError {
-        let line = e.position().map(|p| p.line()).unwrap_or(0);
-        let rule = match e.kind() {
-            csv::ErrorKind::UnequalLengths {
-                expected_len, len, ..
-            } => {
-                format!("expected {expected_len} fields like the header, found {len}")
-            }
-            csv::ErrorKind::Utf8 { .. } => "the line is not valid UTF-8".to_string(),
-            csv::ErrorKind::Io(io) => format!("read error: {io}"),
-            _ => e.to_string(),
-        };
-        self.error(line, None, rule)
-    }
-
-    /// Reads the next data record into `rec`; returns its line number, or
-    /// `None` at the end of the file.
-    pub(crate) fn next_record(
-        &mut self,
-        rec: &mut csv::StringRecord,
-    ) -> Result<Option<u64>, WorkloadError> {
-        match self.reader.read_record(rec) {
-            Ok(true) => Ok(Some(rec.position().map(|p| p.line()).unwrap_or(0))),
-            Ok(false) => Ok(None),
-            Err(e) => Err(self.csv_error(e)),
+    /// Reads the next data line (its fields via [`CsvSource::get`]); returns
+    /// its line number, or `None` at the end of the file. A line with a
+    /// different number of fields than the header is an error.
+    pub(crate) fn next_record(&mut self) -> Result<Option<u64>, WorkloadError> {
+        if !self.read_line()? {
+            return Ok(None);
         }
+        if self.cells.len() != self.headers.len() {
+            return Err(self.error(
+                self.line_no,
+                None,
+                format!(
+                    "expected {} fields like the header, found {}",
+                    self.headers.len(),
+                    self.cells.len()
+                ),
+            ));
+        }
+        Ok(Some(self.line_no))
     }
 }
 
@@ -297,7 +340,7 @@ pub(crate) fn load_request_trace(
             "tag" => &mut tag_col,
             other => {
                 return Err(src.error(
-                    1,
+                    src.header_line,
                     Some((i, other.to_string())),
                     format!("unknown column {other:?} in the header; a request trace has the columns timestamp_s[,duration_s][,tag]"),
                 ))
@@ -305,7 +348,7 @@ pub(crate) fn load_request_trace(
         };
         if slot.is_some() {
             return Err(src.error(
-                1,
+                src.header_line,
                 Some((i, h.clone())),
                 format!("column {h:?} appears twice in the header"),
             ));
@@ -314,7 +357,7 @@ pub(crate) fn load_request_trace(
     }
     let ts_col = ts_col.ok_or_else(|| {
         src.error(
-            1,
+            src.header_line,
             None,
             format!(
                 "the header has no timestamp_s column (found {:?}); a request trace has the columns timestamp_s[,duration_s][,tag]",
@@ -332,11 +375,10 @@ pub(crate) fn load_request_trace(
         tag_names: Vec::new(),
     };
     let mut tag_index: BTreeMap<String, u16> = BTreeMap::new();
-    let mut rec = csv::StringRecord::new();
     let mut prev: Option<(u64, u64)> = None;
     let mut first: Option<u64> = None;
-    while let Some(line) = src.next_record(&mut rec)? {
-        let cell = rec.get(ts_col).unwrap_or("");
+    while let Some(line) = src.next_record()? {
+        let cell = src.get(ts_col);
         let raw = parse_secs_ns(cell).map_err(|r| src.cell_error(line, ts_col, r))?;
         if let Some((p, pline)) = prev {
             if raw < p {
@@ -361,7 +403,7 @@ pub(crate) fn load_request_trace(
         }
         let Some(at) = win.map(t) else { continue };
         if let (Some(c), Some(d)) = (dur_col, data.durations.as_mut()) {
-            let cell = rec.get(c).unwrap_or("");
+            let cell = src.get(c);
             d.push(if cell.is_empty() {
                 NO_DURATION
             } else {
@@ -369,7 +411,7 @@ pub(crate) fn load_request_trace(
             });
         }
         if let (Some(c), Some(tags)) = (tag_col, data.tags.as_mut()) {
-            let cell = rec.get(c).unwrap_or("");
+            let cell = src.get(c);
             tags.push(if cell.is_empty() {
                 NO_TAG
             } else if let Some(i) = tag_index.get(cell) {
@@ -445,7 +487,7 @@ pub(crate) fn load_azure_2019(
     for (i, want) in AZURE_2019_KEYS.iter().enumerate() {
         if src.header(i) != *want {
             return Err(src.error(
-                1,
+                src.header_line,
                 Some((i, src.header(i).to_string())),
                 format!(
                     "bad header: expected {want:?} here; an Azure 2019 file starts HashOwner,HashApp,HashFunction,Trigger,1,2,...,1440"
@@ -456,7 +498,7 @@ pub(crate) fn load_azure_2019(
     let minutes = src.headers.len() - AZURE_2019_KEYS.len();
     if minutes == 0 {
         return Err(src.error(
-            1,
+            src.header_line,
             None,
             "bad header: no minute columns after Trigger".into(),
         ));
@@ -465,7 +507,7 @@ pub(crate) fn load_azure_2019(
         let col = AZURE_2019_KEYS.len() + m;
         if src.header(col) != (m + 1).to_string() {
             return Err(src.error(
-                1,
+                src.header_line,
                 Some((col, src.header(col).to_string())),
                 format!("bad header: expected minute column \"{}\"", m + 1),
             ));
@@ -484,17 +526,16 @@ pub(crate) fn load_azure_2019(
     // With `top`, keep the best rows so far: (total, file order, counts).
     let mut best: Vec<(u64, u64, Vec<u32>)> = Vec::new();
     let mut matched = 0u64;
-    let mut rec = csv::StringRecord::new();
     let mut row = vec![0u32; minutes];
-    while let Some(line) = src.next_record(&mut rec)? {
-        let key = |i: usize| rec.get(i).unwrap_or("");
+    while let Some(line) = src.next_record()? {
+        let key = |i: usize| src.get(i);
         if !select.matches(key(0), key(1), key(2), key(3)) {
             continue;
         }
         let mut sum = 0u64;
         for (m, slot) in row.iter_mut().enumerate() {
             let col = AZURE_2019_KEYS.len() + m;
-            let cell = rec.get(col).unwrap_or("");
+            let cell = src.get(col);
             *slot = cell.parse::<u32>().map_err(|_| {
                 src.cell_error(
                     line,
@@ -561,7 +602,7 @@ pub(crate) fn load_azure_2021(
     let check_header = |src: &CsvSource| -> Result<(), WorkloadError> {
         if src.headers.len() != AZURE_2021_HEADER.len() {
             return Err(src.error(
-                1,
+                src.header_line,
                 None,
                 format!(
                     "bad header {:?}: an Azure 2021 trace has exactly the columns app,func,end_timestamp,duration",
@@ -572,7 +613,7 @@ pub(crate) fn load_azure_2021(
         for (i, want) in AZURE_2021_HEADER.iter().enumerate() {
             if src.header(i) != *want {
                 return Err(src.error(
-                    1,
+                    src.header_line,
                     Some((i, src.header(i).to_string())),
                     format!("bad header: expected {want:?}; an Azure 2021 trace has the columns app,func,end_timestamp,duration"),
                 ));
@@ -580,14 +621,9 @@ pub(crate) fn load_azure_2021(
         }
         Ok(())
     };
-    let parse_row = |src: &CsvSource,
-                     rec: &csv::StringRecord,
-                     line: u64|
-     -> Result<(i128, u64), WorkloadError> {
-        let end =
-            parse_secs_ns(rec.get(2).unwrap_or("")).map_err(|r| src.cell_error(line, 2, r))?;
-        let dur =
-            parse_secs_ns(rec.get(3).unwrap_or("")).map_err(|r| src.cell_error(line, 3, r))?;
+    let parse_row = |src: &CsvSource, line: u64| -> Result<(i128, u64), WorkloadError> {
+        let end = parse_secs_ns(src.get(2)).map_err(|r| src.cell_error(line, 2, r))?;
+        let dur = parse_secs_ns(src.get(3)).map_err(|r| src.cell_error(line, 3, r))?;
         Ok((i128::from(end) - i128::from(dur), dur))
     };
 
@@ -597,12 +633,11 @@ pub(crate) fn load_azure_2021(
     check_header(&src)?;
     // Per function: (requests, earliest arrival).
     let mut counts: BTreeMap<(String, String), (u64, i128)> = BTreeMap::new();
-    let mut rec = csv::StringRecord::new();
     let mut rows = 0u64;
-    while let Some(line) = src.next_record(&mut rec)? {
+    while let Some(line) = src.next_record()? {
         rows += 1;
-        let (arrival, _) = parse_row(&src, &rec, line)?;
-        let (app, func) = (rec.get(0).unwrap_or(""), rec.get(1).unwrap_or(""));
+        let (arrival, _) = parse_row(&src, line)?;
+        let (app, func) = (src.get(0), src.get(1));
         if !select.matches("", app, func, "") {
             continue;
         }
@@ -645,14 +680,14 @@ pub(crate) fn load_azure_2021(
     let mut src = CsvSource::open(file, path)?;
     check_header(&src)?;
     let mut reqs: Vec<(u64, u64)> = Vec::new();
-    while let Some(line) = src.next_record(&mut rec)? {
-        let (app, func) = (rec.get(0).unwrap_or(""), rec.get(1).unwrap_or(""));
+    while let Some(line) = src.next_record()? {
+        let (app, func) = (src.get(0), src.get(1));
         // The BTreeMap key needs owned strings; rows are few enough per
         // function that this lookup is not the bottleneck next to parsing.
         if !counts.contains_key(&(app.to_string(), func.to_string())) {
             continue;
         }
-        let (arrival, dur) = parse_row(&src, &rec, line)?;
+        let (arrival, dur) = parse_row(&src, line)?;
         let t = (arrival - origin) as u64;
         if let Some(at) = win.map(t) {
             reqs.push((at, dur));
