@@ -108,6 +108,54 @@ fn request_trace_replays_times_durations_and_tags_exactly() {
 }
 
 #[test]
+fn knload_request_logs_replay_directly() {
+    // knload writes timestamp_s,latency_s,status,class and quotes classes
+    // that hold commas, quotes or line breaks.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("knload.csv"),
+        "timestamp_s,latency_s,status,class\n\
+         0.000000,0.012000,200,rev-1\n\
+         0.010000,0.250000,200,\"a, \"\"quoted\"\" class\"\n\
+         \n\
+         0.020000,1.500000,503,\"two\nlines\"\n\
+         0.030000,0.020000,200,rev-2\n",
+    )
+    .unwrap();
+    let (got, names) = replay(&trace_toml("knload.csv", ""), dir.path(), 10, 1);
+    let ms = 1_000_000u64;
+    assert_eq!(
+        got.iter().map(|a| a.time.0).collect::<Vec<_>>(),
+        [0, 10 * ms, 20 * ms, 30 * ms]
+    );
+    assert!(got.iter().all(|a| a.duration.is_none() && a.tag.is_none()) && names.is_empty());
+    // Measured latencies as service times, classes as tags.
+    let (got, names) = replay(
+        &trace_toml(
+            "knload.csv",
+            ", duration-column = \"latency_s\", tag-column = \"class\"",
+        ),
+        dir.path(),
+        10,
+        1,
+    );
+    let durs: Vec<u64> = got.iter().map(|a| a.duration.unwrap().0).collect();
+    assert_eq!(durs, [12 * ms, 250 * ms, 1500 * ms, 20 * ms]);
+    assert_eq!(
+        names,
+        ["rev-1", "a, \"\"quoted\"\" class", "two\nlines", "rev-2"]
+    );
+    // An error after the multi-line record still names the right line.
+    std::fs::write(
+        dir.path().join("knload-bad.csv"),
+        "timestamp_s,latency_s,status,class\n0.1,0.01,200,\"x\ny\"\n0.05,0.01,200,z\n",
+    )
+    .unwrap();
+    let e = one_error(&trace_toml("knload-bad.csv", ""), dir.path());
+    assert_eq!(format_error(&e).1, 4, "{e}");
+}
+
+#[test]
 fn trace_window_start_origin_offset_and_speedup() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -344,16 +392,16 @@ fn malformed_traces_name_file_line_and_column() {
             "time,duration\n1,2\n",
             "trace",
             1,
-            Some(1),
-            "unknown column",
+            None,
+            "bad header: no timestamp_s column",
         ),
         (
-            "no-ts.csv",
-            "duration_s\n1\n",
+            "twice.csv",
+            "timestamp_s,duration_s,timestamp_s\n1,2,3\n",
             "trace",
             1,
-            None,
-            "no timestamp_s column",
+            Some(3),
+            "appears twice",
         ),
         (
             "nonnum.csv",
@@ -435,6 +483,21 @@ fn malformed_traces_name_file_line_and_column() {
         };
         assert!(text.contains(&loc), "{name}: {text}");
     }
+    // A named column must exist.
+    let e = one_error(
+        &trace_toml("nonnum.csv", ", tag-column = \"class\""),
+        dir.path(),
+    );
+    assert!(e.to_string().contains("no column named \"class\""), "{e}");
+    // A quote left open runs to the end of the file.
+    std::fs::write(
+        dir.path().join("open-quote.csv"),
+        "timestamp_s,tag\n1,a\n2,\"b\n3,c\n",
+    )
+    .unwrap();
+    let e = one_error(&trace_toml("open-quote.csv", ""), dir.path());
+    assert_eq!(format_error(&e).1, 3, "{e}");
+    assert!(e.to_string().contains("never closed"), "{e}");
     // The unsorted case says which earlier row it conflicts with.
     let e = one_error(&trace_toml("unsorted.csv", ""), dir.path());
     assert!(
@@ -464,7 +527,7 @@ fn traces_dir() -> PathBuf {
 fn shipped_samples_are_the_generators_output() {
     let dir = tempfile::tempdir().unwrap();
     let written = samples::generate(dir.path(), samples::SAMPLE_SEED).unwrap();
-    assert_eq!(written.len(), 4);
+    assert_eq!(written.len(), 5);
     let bless = std::env::var_os("KNSIM_BLESS_SAMPLES").is_some();
     for path in written {
         let name = path.file_name().unwrap();
@@ -551,6 +614,19 @@ fn shipped_workload_files_replay_the_samples() {
     assert_eq!(got.len(), data_rows(&tagged));
     assert_eq!(names, ["canary"]);
     assert!(got.iter().any(|a| a.tag == Some(0)) && got.iter().any(|a| a.tag.is_none()));
+    // The knload log replays its arrivals, with latencies on request.
+    let log = traces_dir().join(samples::KNLOAD_FILE);
+    let (got, _) = replay(
+        &trace_toml(samples::KNLOAD_FILE, ", duration-column = \"latency_s\""),
+        &traces_dir(),
+        60,
+        1,
+    );
+    assert_eq!(got.len(), data_rows(&log));
+    assert!(
+        got[0].duration.unwrap() > SimDuration::from_secs(2),
+        "cold start at the front"
+    );
     // The Azure 2021 sample replays every invocation.
     let (got, _) = replay(
         &format!(

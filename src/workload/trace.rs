@@ -18,10 +18,10 @@ pub(crate) const NO_TAG: u16 = u16::MAX;
 
 const NANOS: u64 = 1_000_000_000;
 
-/// A comma-separated file with a header row, read line by line, that knows
-/// how to phrase errors about itself. The trace formats never quote or
-/// escape, so a plain split keeps line numbers exact (blank lines are
-/// skipped but counted) and reading allocation-free per row.
+/// A comma-separated file with a header row, read record by record, that
+/// knows how to phrase errors about itself. Line numbers are physical lines
+/// (blank lines are skipped but counted, unlike the csv crate's record
+/// positions), and reading does not allocate per row.
 pub(crate) struct CsvSource {
     reader: BufReader<File>,
     file: PathBuf,
@@ -31,6 +31,8 @@ pub(crate) struct CsvSource {
     line: String,
     cells: Vec<std::ops::Range<usize>>,
     line_no: u64,
+    /// First line of the current record.
+    record_line: u64,
     /// Line number of the header row (after any leading blank lines).
     pub(crate) header_line: u64,
 }
@@ -52,53 +54,89 @@ impl CsvSource {
             line: String::new(),
             cells: Vec::new(),
             line_no: 0,
+            record_line: 0,
             header_line: 0,
         };
         if !src.read_line()? {
             return Err(src.error(0, None, "the file is empty; expected a header row".into()));
         }
-        src.header_line = src.line_no;
+        src.header_line = src.record_line;
         src.headers = (0..src.cells.len())
             .map(|i| src.get(i).to_string())
             .collect();
         Ok(src)
     }
 
-    /// Reads the next non-blank line and splits it; false at the end.
+    /// Appends the next physical line to the buffer; false at the end.
+    fn append_line(&mut self) -> Result<bool, WorkloadError> {
+        self.line_no += 1;
+        let n = self.reader.read_line(&mut self.line).map_err(|e| {
+            let rule = if e.kind() == std::io::ErrorKind::InvalidData {
+                "the line is not valid UTF-8".to_string()
+            } else {
+                format!("read error: {e}")
+            };
+            self.error(self.line_no, None, rule)
+        })?;
+        Ok(n > 0)
+    }
+
+    /// Reads the next non-blank record and splits it into fields; false at
+    /// the end. A quoted field may hold commas, doubled quotes and line
+    /// breaks (as knload writes response classes); a record continues on
+    /// the next line while a quote is open.
     fn read_line(&mut self) -> Result<bool, WorkloadError> {
         loop {
             self.line.clear();
-            self.line_no += 1;
-            let n = self.reader.read_line(&mut self.line).map_err(|e| {
-                let rule = if e.kind() == std::io::ErrorKind::InvalidData {
-                    "the line is not valid UTF-8".to_string()
-                } else {
-                    format!("read error: {e}")
-                };
-                self.error(self.line_no, None, rule)
-            })?;
-            if n == 0 {
+            if !self.append_line()? {
                 return Ok(false);
             }
-            let content = self.line.trim_end_matches(['\n', '\r']);
-            if content.trim().is_empty() {
+            self.record_line = self.line_no;
+            while self.line.bytes().filter(|b| *b == b'"').count() % 2 == 1 {
+                if !self.append_line()? {
+                    return Err(self.error(
+                        self.record_line,
+                        None,
+                        "a quoted field is never closed".into(),
+                    ));
+                }
+            }
+            let content_len = self.line.trim_end_matches(['\n', '\r']).len();
+            if self.line[..content_len].trim().is_empty() {
                 continue;
             }
-            let len = content.len();
             self.cells.clear();
-            let mut at = 0;
-            for field in content.split(',') {
-                // Trim spaces and one pair of surrounding quotes.
-                let lead = field.len() - field.trim_start().len();
-                let mut r = at + lead..at + field.trim_end().len();
-                let b = self.line.as_bytes();
-                if r.len() >= 2 && b[r.start] == b'"' && b[r.end - 1] == b'"' {
-                    r = r.start + 1..r.end - 1;
+            let b = &self.line.as_bytes()[..content_len];
+            let mut i = 0;
+            loop {
+                while i < b.len() && b[i] == b' ' {
+                    i += 1;
                 }
-                self.cells.push(r);
-                at += field.len() + 1;
+                let (range, next) = if i < b.len() && b[i] == b'"' {
+                    // Quoted: runs to the quote that is not doubled. The
+                    // range keeps doubled quotes as written.
+                    let start = i + 1;
+                    let mut j = start;
+                    while j < b.len() && !(b[j] == b'"' && b.get(j + 1) != Some(&b'"')) {
+                        j += if b[j] == b'"' { 2 } else { 1 };
+                    }
+                    let end = j.min(b.len());
+                    let comma = b[end..].iter().position(|c| *c == b',').map(|p| end + p);
+                    (start..end, comma)
+                } else {
+                    let comma = b[i..].iter().position(|c| *c == b',').map(|p| i + p);
+                    let mut end = comma.unwrap_or(b.len());
+                    while end > i && matches!(b[end - 1], b' ' | b'\t') {
+                        end -= 1;
+                    }
+                    (i..end, comma)
+                };
+                self.cells.push(range);
+                match next {
+                    Some(c) => i = c + 1,
+                    None => break,
+                }
             }
-            debug_assert!(at == len + 1);
             return Ok(true);
         }
     }
@@ -161,7 +199,7 @@ impl CsvSource {
         }
         if self.cells.len() != self.headers.len() {
             return Err(self.error(
-                self.line_no,
+                self.record_line,
                 None,
                 format!(
                     "expected {} fields like the header, found {}",
@@ -170,7 +208,7 @@ impl CsvSource {
                 ),
             ));
         }
-        Ok(Some(self.line_no))
+        Ok(Some(self.record_line))
     }
 }
 
@@ -319,54 +357,69 @@ fn empty_window_error(src: &CsvSource, what: &str) -> WorkloadError {
     )
 }
 
+/// Whether and where to read an optional column of a request trace.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ColumnChoice<'a> {
+    /// Not read.
+    Off,
+    /// Read if a column of this name exists.
+    Default(&'a str),
+    /// Read this column, which must exist.
+    Named(&'a str),
+}
+
 /// Reads a per-request trace: a header row naming `timestamp_s` and
-/// optionally `duration_s` and `tag`, then one row per request, sorted by
-/// timestamp.
+/// optionally a duration and a tag column (other columns are ignored), then
+/// one row per request, sorted by timestamp.
 pub(crate) fn load_request_trace(
     file: &Path,
     path: &str,
     win: Window,
-    use_durations: bool,
-    use_tags: bool,
+    durations: ColumnChoice<'_>,
+    tags: ColumnChoice<'_>,
 ) -> Result<TraceData, WorkloadError> {
-    let mut src = CsvSource::open(file, path)?;
-    let mut ts_col = None;
-    let mut dur_col = None;
-    let mut tag_col = None;
-    for (i, h) in src.headers.iter().enumerate() {
-        let slot = match h.as_str() {
-            "timestamp_s" => &mut ts_col,
-            "duration_s" => &mut dur_col,
-            "tag" => &mut tag_col,
-            other => {
-                return Err(src.error(
-                    src.header_line,
-                    Some((i, other.to_string())),
-                    format!("unknown column {other:?} in the header; a request trace has the columns timestamp_s[,duration_s][,tag]"),
-                ))
-            }
-        };
-        if slot.is_some() {
+    let src = CsvSource::open(file, path)?;
+    let find = |name: &str| -> Result<Option<usize>, WorkloadError> {
+        let mut hits = src.headers.iter().enumerate().filter(|(_, h)| *h == name);
+        let first = hits.next().map(|(i, _)| i);
+        if let Some((i, _)) = hits.next() {
             return Err(src.error(
                 src.header_line,
-                Some((i, h.clone())),
-                format!("column {h:?} appears twice in the header"),
+                Some((i, name.to_string())),
+                format!("bad header: column {name:?} appears twice"),
             ));
         }
-        *slot = Some(i);
-    }
-    let ts_col = ts_col.ok_or_else(|| {
+        Ok(first)
+    };
+    let ts_col = find("timestamp_s")?.ok_or_else(|| {
         src.error(
             src.header_line,
             None,
             format!(
-                "the header has no timestamp_s column (found {:?}); a request trace has the columns timestamp_s[,duration_s][,tag]",
+                "bad header: no timestamp_s column (found {:?}); a request trace has the columns timestamp_s[,duration_s][,tag]",
                 src.header_list()
             ),
         )
     })?;
-    let dur_col = dur_col.filter(|_| use_durations);
-    let tag_col = tag_col.filter(|_| use_tags);
+    let pick = |choice: ColumnChoice<'_>| -> Result<Option<usize>, WorkloadError> {
+        match choice {
+            ColumnChoice::Off => Ok(None),
+            ColumnChoice::Default(name) => find(name),
+            ColumnChoice::Named(name) => find(name)?.map(Some).ok_or_else(|| {
+                src.error(
+                    src.header_line,
+                    None,
+                    format!(
+                        "bad header: no column named {name:?} (found {:?})",
+                        src.header_list()
+                    ),
+                )
+            }),
+        }
+    };
+    let dur_col = pick(durations)?;
+    let tag_col = pick(tags)?;
+    let mut src = src;
 
     let mut data = TraceData {
         times: Vec::new(),
