@@ -438,3 +438,35 @@ fn empirical_samples_interpolate_between_order_statistics() {
     .unwrap();
     check_with_control("empirical", d, Uniform::new(0.0, 1.0).unwrap());
 }
+
+#[test]
+fn azure_uniform_spread_places_requests_uniformly_within_minutes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut body = String::from("HashOwner,HashApp,HashFunction,Trigger");
+    for m in 1..=600 {
+        body.push_str(&format!(",{m}"));
+    }
+    body.push_str("\no,a,f,http");
+    for m in 0..600 {
+        // Counts from 1 to 300 exercise both short and long runs of draws.
+        body.push_str(&format!(",{}", 1 + (m * 37) % 300));
+    }
+    body.push('\n');
+    std::fs::write(dir.path().join("az.csv"), body).unwrap();
+    let d: Doc = toml::from_str(
+        "[[workload]]\narrival = { process = \"azure-2019\", file = \"az.csv\", function = \"f\" }\n",
+    )
+    .unwrap();
+    let w = build_workloads(&d.workload, &d.load, dir.path(), SimTime::from_secs(36_000)).unwrap();
+    for seed in SEEDS {
+        let rng = RngStreams::new(seed).get(Stream::Arrivals, 0);
+        let mut pos: Vec<f64> = ArrivalGen::new(&w.sources[0], rng)
+            .unwrap()
+            .map(|a| (a.time.as_secs_f64() / 60.0).fract())
+            .collect();
+        ks(&mut pos, |x| x.clamp(0.0, 1.0)).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        // Control: positions squeezed by 5% towards the start are caught.
+        let mut squeezed: Vec<f64> = pos.iter().map(|p| p * 0.95).collect();
+        assert!(ks(&mut squeezed, |x| x.clamp(0.0, 1.0)).is_err());
+    }
+}
