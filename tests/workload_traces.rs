@@ -143,7 +143,7 @@ fn knload_request_logs_replay_directly() {
     assert_eq!(durs, [12 * ms, 250 * ms, 1500 * ms, 20 * ms]);
     assert_eq!(
         names,
-        ["rev-1", "a, \"\"quoted\"\" class", "two\nlines", "rev-2"]
+        ["rev-1", "a, \"quoted\" class", "two\nlines", "rev-2"]
     );
     // An error after the multi-line record still names the right line.
     std::fs::write(

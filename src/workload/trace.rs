@@ -479,7 +479,8 @@ pub(crate) fn load_request_trace(
                     ));
                 }
                 tag_index.insert(cell.to_string(), i as u16);
-                data.tag_names.push(cell.to_string());
+                // Quoted cells keep doubled quotes; the name gets them undoubled.
+                data.tag_names.push(cell.replace("\"\"", "\""));
                 i as u16
             });
         }
@@ -763,6 +764,47 @@ pub(crate) fn load_azure_2021(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn records(content: &str) -> Result<(Vec<String>, Vec<(u64, Vec<String>)>), WorkloadError> {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("t.csv");
+        std::fs::write(&f, content).unwrap();
+        let mut src = CsvSource::open(&f, "x")?;
+        let mut out = Vec::new();
+        while let Some(line) = src.next_record()? {
+            out.push((
+                line,
+                (0..src.headers.len())
+                    .map(|i| src.get(i).to_string())
+                    .collect(),
+            ));
+        }
+        Ok((src.headers.clone(), out))
+    }
+
+    #[test]
+    fn splitting_keeps_physical_line_numbers() {
+        let (h, r) =
+            records("\r\n a , b ,c\r\n1, 2 ,\r\n\r\n\"x,y\", \"q\"\"q\" ,\"multi\nline\"\n4,5,6")
+                .unwrap();
+        assert_eq!(h, ["a", "b", "c"]);
+        let rows: Vec<(u64, Vec<&str>)> = r
+            .iter()
+            .map(|(l, v)| (*l, v.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (3, vec!["1", "2", ""]),
+                (5, vec!["x,y", "q\"\"q", "multi\nline"]),
+                (7, vec!["4", "5", "6"]),
+            ]
+        );
+        let e = records("a,b\n1,2\n3\n").unwrap_err();
+        assert!(matches!(e, WorkloadError::Format { line: 3, .. }), "{e}");
+        let e = records("").unwrap_err();
+        assert!(e.to_string().contains("empty"), "{e}");
+    }
 
     #[test]
     fn decimal_seconds_parse_exactly() {
