@@ -765,7 +765,10 @@ pub(crate) fn load_azure_2021(
 mod tests {
     use super::*;
 
-    fn records(content: &str) -> Result<(Vec<String>, Vec<(u64, Vec<String>)>), WorkloadError> {
+    /// Header and (line, fields) of each record.
+    type Records = (Vec<String>, Vec<(u64, Vec<String>)>);
+
+    fn records(content: &str) -> Result<Records, WorkloadError> {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("t.csv");
         std::fs::write(&f, content).unwrap();
