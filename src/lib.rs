@@ -19,5 +19,4 @@ pub mod model;
 pub mod output;
 pub mod scenario;
 pub mod sim;
-pub mod sweep;
 pub mod workload;

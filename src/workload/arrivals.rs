@@ -218,29 +218,6 @@ impl ArrivalGen {
         }
     }
 
-    /// Next arrival; times never decrease. `None` once the source is
-    /// exhausted or past its end (which is at most the horizon), and from
-    /// then on.
-    #[inline]
-    pub fn next(&mut self) -> Option<Arrival> {
-        if self.done {
-            return None;
-        }
-        match self.step() {
-            Some((off, duration, tag)) if self.start_ns.saturating_add(off) < self.end_ns => {
-                Some(Arrival {
-                    time: SimTime(self.start_ns + off),
-                    duration,
-                    tag,
-                })
-            }
-            _ => {
-                self.done = true;
-                None
-            }
-        }
-    }
-
     fn step(&mut self) -> Step {
         let len = self.len;
         let rng = &mut self.rng;
@@ -406,12 +383,13 @@ impl ArrivalGen {
             } => loop {
                 let width = *hi_ns - *lo_ns;
                 if *left > 0 {
+                    // Position within the minute, in [0, 1).
                     let pos = match spread {
-                        Spread::Even => (*total - *left) as f64 + 0.5,
+                        Spread::Even => ((*total - *left) as f64 + 0.5) / *total as f64,
                         _ => {
                             // Next of `left` sorted uniforms above `u`: the
                             // minimum of n uniforms on (u, 1) is
-                            // 1 - (1 - u) V^(1/n).
+                            // 1 - (1 - u) V^(1/n). No buffer, no sort.
                             let v = 1.0 - rng.random::<f64>();
                             let p = if *left == 1 {
                                 v
@@ -419,11 +397,11 @@ impl ArrivalGen {
                                 v.powf(1.0 / *left as f64)
                             };
                             *u = (1.0 - (1.0 - *u) * p).max(*u);
-                            *u * *total as f64
+                            *u
                         }
                     };
                     *left -= 1;
-                    let off = ((pos / *total as f64) * width as f64) as u64;
+                    let off = (pos * width as f64) as u64;
                     // Clamp so that rounding never moves a request into the
                     // next minute: minute counts must replay exactly.
                     return Some((*lo_ns + off.min(width.saturating_sub(1)), None, None));
@@ -466,3 +444,33 @@ impl ArrivalGen {
         }
     }
 }
+
+/// Arrivals in time order (`next` is the generator's only way to advance).
+impl Iterator for ArrivalGen {
+    type Item = Arrival;
+
+    /// Next arrival; times never decrease. `None` once the source is
+    /// exhausted or past its end (which is at most the horizon), and from
+    /// then on.
+    #[inline]
+    fn next(&mut self) -> Option<Arrival> {
+        if self.done {
+            return None;
+        }
+        match self.step() {
+            Some((off, duration, tag)) if self.start_ns.saturating_add(off) < self.end_ns => {
+                Some(Arrival {
+                    time: SimTime(self.start_ns + off),
+                    duration,
+                    tag,
+                })
+            }
+            _ => {
+                self.done = true;
+                None
+            }
+        }
+    }
+}
+
+impl std::iter::FusedIterator for ArrivalGen {}

@@ -541,7 +541,7 @@ fn read_empirical(
         None => 0,
         Some(name) => src.column_index(name).ok_or_else(|| {
             src.error(
-                1,
+                src.header_line,
                 None,
                 format!(
                     "no column named {name:?}; the header has {}",
@@ -552,9 +552,8 @@ fn read_empirical(
     };
     let col_name = src.header(col).to_string();
     let mut out = Vec::new();
-    let mut rec = csv::StringRecord::new();
-    while let Some(line) = src.next_record(&mut rec)? {
-        let cell = rec.get(col).unwrap_or("").trim();
+    while let Some(line) = src.next_record()? {
+        let cell = src.get(col);
         if cell.is_empty() {
             continue;
         }

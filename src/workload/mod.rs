@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
-use trace::{AzureSelect, TraceData, Window};
+use trace::{AzureSelect, ColumnChoice, TraceData, Window};
 
 /// One `[[workload]]` entry of a scenario.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -182,10 +182,16 @@ pub enum ArrivalSpec {
         /// Trace time that maps to the source's start; earlier rows are
         /// skipped (default 0).
         offset: Option<DurationValue>,
-        /// Use the `duration_s` column as service times (default true).
+        /// Use the duration column as service times (default true).
         use_durations: Option<bool>,
-        /// Send rows to their `tag` column's tag (default true).
+        /// Send rows to their tag column's tag (default true).
         use_tags: Option<bool>,
+        /// Name of the duration column (default `duration_s`, used if
+        /// present); naming it makes it required.
+        duration_column: Option<String>,
+        /// Name of the tag column (default `tag`, used if present); naming
+        /// it makes it required.
+        tag_column: Option<String>,
     },
     /// Replay of Azure Functions 2019 per-minute invocation counts
     /// (`HashOwner,HashApp,HashFunction,Trigger,1..1440`). The counts of all
@@ -686,14 +692,24 @@ fn build_kind(
             offset,
             use_durations,
             use_tags,
+            duration_column,
+            tag_column,
         } => {
             let win = window(cx, origin.unwrap_or(Origin::Zero), offset)?;
+            let durations = column_choice(
+                cx,
+                *use_durations,
+                duration_column,
+                "duration",
+                "duration_s",
+            );
+            let tags = column_choice(cx, *use_tags, tag_column, "tag", "tag");
             let data = cx.keep(trace::load_request_trace(
                 &cx.base_dir.join(file),
                 &cx.field("arrival.file"),
                 win,
-                use_durations.unwrap_or(true),
-                use_tags.unwrap_or(true),
+                durations,
+                tags,
             ))?;
             open(Process::Trace {
                 data: Arc::new(data),
@@ -780,6 +796,27 @@ fn build_kind(
                 multiplier: cx.multiplier,
             })
         }
+    }
+}
+
+fn column_choice<'a>(
+    cx: &mut Ctx<'_>,
+    used: Option<bool>,
+    named: &'a Option<String>,
+    field: &str,
+    default: &'a str,
+) -> ColumnChoice<'a> {
+    match (used.unwrap_or(true), named) {
+        (false, Some(_)) => {
+            cx.fail(
+                &format!("arrival.{field}-column"),
+                format!("{field}-column has no effect with use-{field}s = false"),
+            );
+            ColumnChoice::Off
+        }
+        (false, None) => ColumnChoice::Off,
+        (true, None) => ColumnChoice::Default(default),
+        (true, Some(n)) => ColumnChoice::Named(n.as_str()),
     }
 }
 

@@ -19,6 +19,9 @@ pub const SAMPLE_SEED: u64 = 2019;
 pub const REQUESTS_FILE: &str = "requests.csv";
 /// Per-request trace, 2 minutes, with a `tag` column.
 pub const REQUESTS_TAGGED_FILE: &str = "requests-tagged.csv";
+/// A request log as knload writes it (`timestamp_s,latency_s,status,class`),
+/// 1 minute.
+pub const KNLOAD_FILE: &str = "knload-requests.csv";
 /// Azure Functions 2019 layout: per-minute counts of 16 functions over a day.
 pub const AZURE_2019_FILE: &str = "azure2019-sample.csv";
 /// Azure Functions 2021 layout: 20 minutes of invocations of 6 functions.
@@ -39,6 +42,7 @@ pub fn generate(dir: &Path, seed: u64) -> Result<Vec<PathBuf>, WorkloadError> {
     let files = [
         (REQUESTS_FILE, requests(seed, false)),
         (REQUESTS_TAGGED_FILE, requests(seed, true)),
+        (KNLOAD_FILE, knload_log(seed)),
         (AZURE_2019_FILE, azure_2019(seed)),
         (AZURE_2021_FILE, azure_2021(seed)),
     ];
@@ -71,12 +75,8 @@ fn arrivals(arrival: ArrivalSpec, secs: u64, rng: SimRng) -> Result<Vec<f64>, Wo
         SimTime::from_secs(secs),
     )
     .map_err(|mut e| e.remove(0))?;
-    let mut g = ArrivalGen::new(&w.sources[0], rng).expect("an open-loop source");
-    let mut out = Vec::new();
-    while let Some(a) = g.next() {
-        out.push(a.time.as_secs_f64());
-    }
-    Ok(out)
+    let g = ArrivalGen::new(&w.sources[0], rng).expect("an open-loop source");
+    Ok(g.map(|a| a.time.as_secs_f64()).collect())
 }
 
 fn lognormal(median_ms: f64, p99_ms: f64) -> Dist {
@@ -134,6 +134,32 @@ fn requests(seed: u64, tagged: bool) -> Result<String, WorkloadError> {
             }
         }
         out.push('\n');
+    }
+    Ok(out)
+}
+
+fn knload_log(seed: u64) -> Result<String, WorkloadError> {
+    let mut r = rng(seed, 5);
+    let times = arrivals(
+        ArrivalSpec::Poisson { rate: 5.0 },
+        60,
+        SimRng::seed_from_u64(r.random()),
+    )?;
+    let service = lognormal(60.0, 400.0);
+    let mut out = String::from("timestamp_s,latency_s,status,class\n");
+    for (i, t) in times.iter().enumerate() {
+        // The first requests wait for a cold start, as in a measured run
+        // from zero.
+        let cold = if i < 5 { 2.5 - t.min(2.4) } else { 0.0 };
+        let latency = service.sample(&mut r) + cold;
+        let (status, class) = if r.random::<f64>() < 0.02 {
+            (503, "")
+        } else if r.random::<f64>() < 0.1 {
+            (200, "greeter-00002")
+        } else {
+            (200, "greeter-00001")
+        };
+        writeln!(out, "{t:.6},{latency:.6},{status},{class}").expect("writing to a String");
     }
     Ok(out)
 }

@@ -8,7 +8,7 @@ use super::WorkloadError;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 /// Marks a row without its own duration in [`TraceData::durations`].
@@ -18,13 +18,23 @@ pub(crate) const NO_TAG: u16 = u16::MAX;
 
 const NANOS: u64 = 1_000_000_000;
 
-/// A CSV file with a header row, read record by record, that knows how to
-/// phrase errors about itself.
+/// A comma-separated file with a header row, read record by record, that
+/// knows how to phrase errors about itself. Line numbers are physical lines
+/// (blank lines are skipped but counted, unlike the csv crate's record
+/// positions), and reading does not allocate per row.
 pub(crate) struct CsvSource {
-    reader: csv::Reader<BufReader<File>>,
+    reader: BufReader<File>,
     file: PathBuf,
     path: String,
     headers: Vec<String>,
+    /// Current line (without its terminator) and its fields' byte ranges.
+    line: String,
+    cells: Vec<std::ops::Range<usize>>,
+    line_no: u64,
+    /// First line of the current record.
+    record_line: u64,
+    /// Line number of the header row (after any leading blank lines).
+    pub(crate) header_line: u64,
 }
 
 impl CsvSource {
@@ -36,26 +46,104 @@ impl CsvSource {
             file: file.to_path_buf(),
             source,
         })?;
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .trim(csv::Trim::All)
-            .comment(Some(b'#'))
-            .from_reader(BufReader::with_capacity(1 << 16, f));
-        let headers = reader
-            .headers()
-            .map(|h| h.iter().map(str::to_string).collect::<Vec<_>>());
         let mut src = CsvSource {
-            reader,
+            reader: BufReader::with_capacity(1 << 16, f),
             file: file.to_path_buf(),
             path: path.to_string(),
             headers: Vec::new(),
+            line: String::new(),
+            cells: Vec::new(),
+            line_no: 0,
+            record_line: 0,
+            header_line: 0,
         };
-        let headers = headers.map_err(|e| src.csv_error(e))?;
-        if headers.iter().all(String::is_empty) {
+        if !src.read_line()? {
             return Err(src.error(0, None, "the file is empty; expected a header row".into()));
         }
-        src.headers = headers;
+        src.header_line = src.record_line;
+        src.headers = (0..src.cells.len())
+            .map(|i| src.get(i).to_string())
+            .collect();
         Ok(src)
+    }
+
+    /// Appends the next physical line to the buffer; false at the end.
+    fn append_line(&mut self) -> Result<bool, WorkloadError> {
+        self.line_no += 1;
+        let n = self.reader.read_line(&mut self.line).map_err(|e| {
+            let rule = if e.kind() == std::io::ErrorKind::InvalidData {
+                "the line is not valid UTF-8".to_string()
+            } else {
+                format!("read error: {e}")
+            };
+            self.error(self.line_no, None, rule)
+        })?;
+        Ok(n > 0)
+    }
+
+    /// Reads the next non-blank record and splits it into fields; false at
+    /// the end. A quoted field may hold commas, doubled quotes and line
+    /// breaks (as knload writes response classes); a record continues on
+    /// the next line while a quote is open.
+    fn read_line(&mut self) -> Result<bool, WorkloadError> {
+        loop {
+            self.line.clear();
+            if !self.append_line()? {
+                return Ok(false);
+            }
+            self.record_line = self.line_no;
+            while self.line.bytes().filter(|b| *b == b'"').count() % 2 == 1 {
+                if !self.append_line()? {
+                    return Err(self.error(
+                        self.record_line,
+                        None,
+                        "a quoted field is never closed".into(),
+                    ));
+                }
+            }
+            let content_len = self.line.trim_end_matches(['\n', '\r']).len();
+            if self.line[..content_len].trim().is_empty() {
+                continue;
+            }
+            self.cells.clear();
+            let b = &self.line.as_bytes()[..content_len];
+            let mut i = 0;
+            loop {
+                while i < b.len() && b[i] == b' ' {
+                    i += 1;
+                }
+                let (range, next) = if i < b.len() && b[i] == b'"' {
+                    // Quoted: runs to the quote that is not doubled. The
+                    // range keeps doubled quotes as written.
+                    let start = i + 1;
+                    let mut j = start;
+                    while j < b.len() && !(b[j] == b'"' && b.get(j + 1) != Some(&b'"')) {
+                        j += if b[j] == b'"' { 2 } else { 1 };
+                    }
+                    let end = j.min(b.len());
+                    let comma = b[end..].iter().position(|c| *c == b',').map(|p| end + p);
+                    (start..end, comma)
+                } else {
+                    let comma = b[i..].iter().position(|c| *c == b',').map(|p| i + p);
+                    let mut end = comma.unwrap_or(b.len());
+                    while end > i && matches!(b[end - 1], b' ' | b'\t') {
+                        end -= 1;
+                    }
+                    (i..end, comma)
+                };
+                self.cells.push(range);
+                match next {
+                    Some(c) => i = c + 1,
+                    None => break,
+                }
+            }
+            return Ok(true);
+        }
+    }
+
+    /// Field `i` (0-based) of the current line, or "" if there is none.
+    pub(crate) fn get(&self, i: usize) -> &str {
+        self.cells.get(i).map_or("", |r| &self.line[r.clone()])
     }
 
     /// 0-based index of the column named `name`.
@@ -71,7 +159,7 @@ impl CsvSource {
     /// The header names, for error messages.
     pub(crate) fn header_list(&self) -> String {
         let shown: Vec<&str> = self.headers.iter().take(8).map(String::as_str).collect();
-        let more = if self.headers.len() > 8 { ", ..." } else { "" };
+        let more = if self.headers.len() > 8 { ",..." } else { "" };
         format!("{}{more}", shown.join(","))
     }
 
@@ -102,32 +190,25 @@ impl CsvSource {
         self.error(line, Some((col, self.header(col).to_string())), rule)
     }
 
-    fn csv_error(&self, e: csv::Error) -> WorkloadError {
-        let line = e.position().map(|p| p.line()).unwrap_or(0);
-        let rule = match e.kind() {
-            csv::ErrorKind::UnequalLengths {
-                expected_len, len, ..
-            } => {
-                format!("expected {expected_len} fields like the header, found {len}")
-            }
-            csv::ErrorKind::Utf8 { .. } => "the line is not valid UTF-8".to_string(),
-            csv::ErrorKind::Io(io) => format!("read error: {io}"),
-            _ => e.to_string(),
-        };
-        self.error(line, None, rule)
-    }
-
-    /// Reads the next data record into `rec`; returns its line number, or
-    /// `None` at the end of the file.
-    pub(crate) fn next_record(
-        &mut self,
-        rec: &mut csv::StringRecord,
-    ) -> Result<Option<u64>, WorkloadError> {
-        match self.reader.read_record(rec) {
-            Ok(true) => Ok(Some(rec.position().map(|p| p.line()).unwrap_or(0))),
-            Ok(false) => Ok(None),
-            Err(e) => Err(self.csv_error(e)),
+    /// Reads the next data line (its fields via [`CsvSource::get`]); returns
+    /// its line number, or `None` at the end of the file. A line with a
+    /// different number of fields than the header is an error.
+    pub(crate) fn next_record(&mut self) -> Result<Option<u64>, WorkloadError> {
+        if !self.read_line()? {
+            return Ok(None);
         }
+        if self.cells.len() != self.headers.len() {
+            return Err(self.error(
+                self.record_line,
+                None,
+                format!(
+                    "expected {} fields like the header, found {}",
+                    self.headers.len(),
+                    self.cells.len()
+                ),
+            ));
+        }
+        Ok(Some(self.record_line))
     }
 }
 
@@ -276,54 +357,69 @@ fn empty_window_error(src: &CsvSource, what: &str) -> WorkloadError {
     )
 }
 
+/// Whether and where to read an optional column of a request trace.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ColumnChoice<'a> {
+    /// Not read.
+    Off,
+    /// Read if a column of this name exists.
+    Default(&'a str),
+    /// Read this column, which must exist.
+    Named(&'a str),
+}
+
 /// Reads a per-request trace: a header row naming `timestamp_s` and
-/// optionally `duration_s` and `tag`, then one row per request, sorted by
-/// timestamp.
+/// optionally a duration and a tag column (other columns are ignored), then
+/// one row per request, sorted by timestamp.
 pub(crate) fn load_request_trace(
     file: &Path,
     path: &str,
     win: Window,
-    use_durations: bool,
-    use_tags: bool,
+    durations: ColumnChoice<'_>,
+    tags: ColumnChoice<'_>,
 ) -> Result<TraceData, WorkloadError> {
-    let mut src = CsvSource::open(file, path)?;
-    let mut ts_col = None;
-    let mut dur_col = None;
-    let mut tag_col = None;
-    for (i, h) in src.headers.iter().enumerate() {
-        let slot = match h.as_str() {
-            "timestamp_s" => &mut ts_col,
-            "duration_s" => &mut dur_col,
-            "tag" => &mut tag_col,
-            other => {
-                return Err(src.error(
-                    1,
-                    Some((i, other.to_string())),
-                    format!("unknown column {other:?} in the header; a request trace has the columns timestamp_s[,duration_s][,tag]"),
-                ))
-            }
-        };
-        if slot.is_some() {
+    let src = CsvSource::open(file, path)?;
+    let find = |name: &str| -> Result<Option<usize>, WorkloadError> {
+        let mut hits = src.headers.iter().enumerate().filter(|(_, h)| *h == name);
+        let first = hits.next().map(|(i, _)| i);
+        if let Some((i, _)) = hits.next() {
             return Err(src.error(
-                1,
-                Some((i, h.clone())),
-                format!("column {h:?} appears twice in the header"),
+                src.header_line,
+                Some((i, name.to_string())),
+                format!("bad header: column {name:?} appears twice"),
             ));
         }
-        *slot = Some(i);
-    }
-    let ts_col = ts_col.ok_or_else(|| {
+        Ok(first)
+    };
+    let ts_col = find("timestamp_s")?.ok_or_else(|| {
         src.error(
-            1,
+            src.header_line,
             None,
             format!(
-                "the header has no timestamp_s column (found {:?}); a request trace has the columns timestamp_s[,duration_s][,tag]",
+                "bad header: no timestamp_s column (found {:?}); a request trace has the columns timestamp_s[,duration_s][,tag]",
                 src.header_list()
             ),
         )
     })?;
-    let dur_col = dur_col.filter(|_| use_durations);
-    let tag_col = tag_col.filter(|_| use_tags);
+    let pick = |choice: ColumnChoice<'_>| -> Result<Option<usize>, WorkloadError> {
+        match choice {
+            ColumnChoice::Off => Ok(None),
+            ColumnChoice::Default(name) => find(name),
+            ColumnChoice::Named(name) => find(name)?.map(Some).ok_or_else(|| {
+                src.error(
+                    src.header_line,
+                    None,
+                    format!(
+                        "bad header: no column named {name:?} (found {:?})",
+                        src.header_list()
+                    ),
+                )
+            }),
+        }
+    };
+    let dur_col = pick(durations)?;
+    let tag_col = pick(tags)?;
+    let mut src = src;
 
     let mut data = TraceData {
         times: Vec::new(),
@@ -332,11 +428,10 @@ pub(crate) fn load_request_trace(
         tag_names: Vec::new(),
     };
     let mut tag_index: BTreeMap<String, u16> = BTreeMap::new();
-    let mut rec = csv::StringRecord::new();
     let mut prev: Option<(u64, u64)> = None;
     let mut first: Option<u64> = None;
-    while let Some(line) = src.next_record(&mut rec)? {
-        let cell = rec.get(ts_col).unwrap_or("");
+    while let Some(line) = src.next_record()? {
+        let cell = src.get(ts_col);
         let raw = parse_secs_ns(cell).map_err(|r| src.cell_error(line, ts_col, r))?;
         if let Some((p, pline)) = prev {
             if raw < p {
@@ -361,7 +456,7 @@ pub(crate) fn load_request_trace(
         }
         let Some(at) = win.map(t) else { continue };
         if let (Some(c), Some(d)) = (dur_col, data.durations.as_mut()) {
-            let cell = rec.get(c).unwrap_or("");
+            let cell = src.get(c);
             d.push(if cell.is_empty() {
                 NO_DURATION
             } else {
@@ -369,7 +464,7 @@ pub(crate) fn load_request_trace(
             });
         }
         if let (Some(c), Some(tags)) = (tag_col, data.tags.as_mut()) {
-            let cell = rec.get(c).unwrap_or("");
+            let cell = src.get(c);
             tags.push(if cell.is_empty() {
                 NO_TAG
             } else if let Some(i) = tag_index.get(cell) {
@@ -384,7 +479,8 @@ pub(crate) fn load_request_trace(
                     ));
                 }
                 tag_index.insert(cell.to_string(), i as u16);
-                data.tag_names.push(cell.to_string());
+                // Quoted cells keep doubled quotes; the name gets them undoubled.
+                data.tag_names.push(cell.replace("\"\"", "\""));
                 i as u16
             });
         }
@@ -419,7 +515,7 @@ pub(crate) struct AzureSelect {
 impl AzureSelect {
     fn matches(&self, owner: &str, app: &str, function: &str, trigger: &str) -> bool {
         fn ok(want: &Option<String>, have: &str) -> bool {
-            want.as_deref().is_none_or(|w| w == have)
+            want.as_deref().map_or(true, |w| w == have)
         }
         ok(&self.owner, owner)
             && ok(&self.app, app)
@@ -445,7 +541,7 @@ pub(crate) fn load_azure_2019(
     for (i, want) in AZURE_2019_KEYS.iter().enumerate() {
         if src.header(i) != *want {
             return Err(src.error(
-                1,
+                src.header_line,
                 Some((i, src.header(i).to_string())),
                 format!(
                     "bad header: expected {want:?} here; an Azure 2019 file starts HashOwner,HashApp,HashFunction,Trigger,1,2,...,1440"
@@ -456,7 +552,7 @@ pub(crate) fn load_azure_2019(
     let minutes = src.headers.len() - AZURE_2019_KEYS.len();
     if minutes == 0 {
         return Err(src.error(
-            1,
+            src.header_line,
             None,
             "bad header: no minute columns after Trigger".into(),
         ));
@@ -465,7 +561,7 @@ pub(crate) fn load_azure_2019(
         let col = AZURE_2019_KEYS.len() + m;
         if src.header(col) != (m + 1).to_string() {
             return Err(src.error(
-                1,
+                src.header_line,
                 Some((col, src.header(col).to_string())),
                 format!("bad header: expected minute column \"{}\"", m + 1),
             ));
@@ -484,17 +580,16 @@ pub(crate) fn load_azure_2019(
     // With `top`, keep the best rows so far: (total, file order, counts).
     let mut best: Vec<(u64, u64, Vec<u32>)> = Vec::new();
     let mut matched = 0u64;
-    let mut rec = csv::StringRecord::new();
     let mut row = vec![0u32; minutes];
-    while let Some(line) = src.next_record(&mut rec)? {
-        let key = |i: usize| rec.get(i).unwrap_or("");
+    while let Some(line) = src.next_record()? {
+        let key = |i: usize| src.get(i);
         if !select.matches(key(0), key(1), key(2), key(3)) {
             continue;
         }
         let mut sum = 0u64;
         for (m, slot) in row.iter_mut().enumerate() {
             let col = AZURE_2019_KEYS.len() + m;
-            let cell = rec.get(col).unwrap_or("");
+            let cell = src.get(col);
             *slot = cell.parse::<u32>().map_err(|_| {
                 src.cell_error(
                     line,
@@ -535,7 +630,7 @@ pub(crate) fn load_azure_2019(
     }
     total
         .into_iter()
-        .map(|c| u32::try_from(c))
+        .map(u32::try_from)
         .collect::<Result<Vec<u32>, _>>()
         .map_err(|_| {
             src.error(
@@ -561,7 +656,7 @@ pub(crate) fn load_azure_2021(
     let check_header = |src: &CsvSource| -> Result<(), WorkloadError> {
         if src.headers.len() != AZURE_2021_HEADER.len() {
             return Err(src.error(
-                1,
+                src.header_line,
                 None,
                 format!(
                     "bad header {:?}: an Azure 2021 trace has exactly the columns app,func,end_timestamp,duration",
@@ -572,7 +667,7 @@ pub(crate) fn load_azure_2021(
         for (i, want) in AZURE_2021_HEADER.iter().enumerate() {
             if src.header(i) != *want {
                 return Err(src.error(
-                    1,
+                    src.header_line,
                     Some((i, src.header(i).to_string())),
                     format!("bad header: expected {want:?}; an Azure 2021 trace has the columns app,func,end_timestamp,duration"),
                 ));
@@ -580,14 +675,9 @@ pub(crate) fn load_azure_2021(
         }
         Ok(())
     };
-    let parse_row = |src: &CsvSource,
-                     rec: &csv::StringRecord,
-                     line: u64|
-     -> Result<(i128, u64), WorkloadError> {
-        let end =
-            parse_secs_ns(rec.get(2).unwrap_or("")).map_err(|r| src.cell_error(line, 2, r))?;
-        let dur =
-            parse_secs_ns(rec.get(3).unwrap_or("")).map_err(|r| src.cell_error(line, 3, r))?;
+    let parse_row = |src: &CsvSource, line: u64| -> Result<(i128, u64), WorkloadError> {
+        let end = parse_secs_ns(src.get(2)).map_err(|r| src.cell_error(line, 2, r))?;
+        let dur = parse_secs_ns(src.get(3)).map_err(|r| src.cell_error(line, 3, r))?;
         Ok((i128::from(end) - i128::from(dur), dur))
     };
 
@@ -597,12 +687,11 @@ pub(crate) fn load_azure_2021(
     check_header(&src)?;
     // Per function: (requests, earliest arrival).
     let mut counts: BTreeMap<(String, String), (u64, i128)> = BTreeMap::new();
-    let mut rec = csv::StringRecord::new();
     let mut rows = 0u64;
-    while let Some(line) = src.next_record(&mut rec)? {
+    while let Some(line) = src.next_record()? {
         rows += 1;
-        let (arrival, _) = parse_row(&src, &rec, line)?;
-        let (app, func) = (rec.get(0).unwrap_or(""), rec.get(1).unwrap_or(""));
+        let (arrival, _) = parse_row(&src, line)?;
+        let (app, func) = (src.get(0), src.get(1));
         if !select.matches("", app, func, "") {
             continue;
         }
@@ -645,14 +734,14 @@ pub(crate) fn load_azure_2021(
     let mut src = CsvSource::open(file, path)?;
     check_header(&src)?;
     let mut reqs: Vec<(u64, u64)> = Vec::new();
-    while let Some(line) = src.next_record(&mut rec)? {
-        let (app, func) = (rec.get(0).unwrap_or(""), rec.get(1).unwrap_or(""));
+    while let Some(line) = src.next_record()? {
+        let (app, func) = (src.get(0), src.get(1));
         // The BTreeMap key needs owned strings; rows are few enough per
         // function that this lookup is not the bottleneck next to parsing.
         if !counts.contains_key(&(app.to_string(), func.to_string())) {
             continue;
         }
-        let (arrival, dur) = parse_row(&src, &rec, line)?;
+        let (arrival, dur) = parse_row(&src, line)?;
         let t = (arrival - origin) as u64;
         if let Some(at) = win.map(t) {
             reqs.push((at, dur));
@@ -675,6 +764,50 @@ pub(crate) fn load_azure_2021(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Header and (line, fields) of each record.
+    type Records = (Vec<String>, Vec<(u64, Vec<String>)>);
+
+    fn records(content: &str) -> Result<Records, WorkloadError> {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("t.csv");
+        std::fs::write(&f, content).unwrap();
+        let mut src = CsvSource::open(&f, "x")?;
+        let mut out = Vec::new();
+        while let Some(line) = src.next_record()? {
+            out.push((
+                line,
+                (0..src.headers.len())
+                    .map(|i| src.get(i).to_string())
+                    .collect(),
+            ));
+        }
+        Ok((src.headers.clone(), out))
+    }
+
+    #[test]
+    fn splitting_keeps_physical_line_numbers() {
+        let (h, r) =
+            records("\r\n a , b ,c\r\n1, 2 ,\r\n\r\n\"x,y\", \"q\"\"q\" ,\"multi\nline\"\n4,5,6")
+                .unwrap();
+        assert_eq!(h, ["a", "b", "c"]);
+        let rows: Vec<(u64, Vec<&str>)> = r
+            .iter()
+            .map(|(l, v)| (*l, v.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (3, vec!["1", "2", ""]),
+                (5, vec!["x,y", "q\"\"q", "multi\nline"]),
+                (7, vec!["4", "5", "6"]),
+            ]
+        );
+        let e = records("a,b\n1,2\n3\n").unwrap_err();
+        assert!(matches!(e, WorkloadError::Format { line: 3, .. }), "{e}");
+        let e = records("").unwrap_err();
+        assert!(e.to_string().contains("empty"), "{e}");
+    }
 
     #[test]
     fn decimal_seconds_parse_exactly() {
