@@ -27,6 +27,45 @@ fn one_revision_poisson(c: &mut Criterion) {
     g.finish();
 }
 
+/// Replays a per-request trace (Poisson 1000 req/s with recorded durations,
+/// written once into a temporary directory) through the same revision.
+fn trace_replay(c: &mut Criterion) {
+    use std::io::Write;
+    let dir = std::env::temp_dir().join(format!("knsim-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trace = dir.join("trace.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&trace).unwrap());
+    writeln!(f, "timestamp_s,duration_s").unwrap();
+    let (mut t, mut x) = (0.0f64, 0x2545_F491_4F6C_DD1Du64);
+    let mut uniform = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    };
+    while t < 600.0 {
+        t += -(1.0 - uniform()).ln() / 1000.0;
+        let d = -(1.0 - uniform()).ln() * 0.1;
+        writeln!(f, "{t:.6},{d:.6}").unwrap();
+    }
+    drop(f);
+    let scenario = format!(
+        "name = \"bench-trace\"\nduration = \"10m\"\n[[revision]]\nname = \"r1\"\nservice-time = {{ distribution = \"exponential\", mean = \"100ms\" }}\n[[workload]]\narrival = {{ process = \"trace\", file = \"trace.csv\" }}\n"
+    );
+    let path = dir.join("bench-trace.toml");
+    std::fs::write(&path, scenario).unwrap();
+    let sc = load_scenario(&path, &[]).expect("trace scenario is valid");
+    let requests = simulate(&sc, 1, &mut NoTimeseries).requests.arrived;
+    let mut g = c.benchmark_group("simulate");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(requests));
+    g.bench_function("trace replay 10 min (1000 req/s)", |b| {
+        b.iter(|| simulate(&sc, 1, &mut NoTimeseries))
+    });
+    g.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn event_queue(c: &mut Criterion) {
     let mut g = c.benchmark_group("event_queue");
     for size in [1_000u64, 100_000] {
@@ -51,5 +90,5 @@ fn event_queue(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, one_revision_poisson, event_queue);
+criterion_group!(benches, one_revision_poisson, trace_replay, event_queue);
 criterion_main!(benches);

@@ -19,4 +19,5 @@ pub mod model;
 pub mod output;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 pub mod workload;

@@ -387,3 +387,41 @@ end = "301s"
         );
     }
 }
+
+/// The optional CPU-sharing slowdown: with one core, n requests executing
+/// together each take n times longer; off by default.
+#[test]
+fn cpu_sharing_slowdown_stretches_service_times() {
+    let text = r#"
+duration = "3m"
+[autoscaler]
+target-burst-capacity = 0
+[[revision]]
+name = "r1"
+service-time = { distribution = "constant", value = "100ms" }
+[revision.annotations]
+"autoscaling.knative.dev/min-scale" = "1"
+"autoscaling.knative.dev/max-scale" = "1"
+[[workload]]
+arrival = { process = "closed-loop", clients = 4 }
+start = "60s"
+"#;
+    let (plain, _) = run(&scenario(text, &[]), 1);
+    assert!(
+        (plain.latency.p50_ms - 100.0).abs() < 1.0,
+        "{}",
+        plain.latency.p50_ms
+    );
+    let slowed = scenario(
+        text,
+        &["revision.0.slowdown={ model = \"cpu-sharing\", cores = 1.0 }"],
+    );
+    let (s, _) = run(&slowed, 1);
+    // Four clients keep four requests executing: each runs 4x slower.
+    assert!(
+        (s.latency.p50_ms - 400.0).abs() < 4.0,
+        "{}",
+        s.latency.p50_ms
+    );
+    assert!(s.requests.completed < plain.requests.completed / 3);
+}

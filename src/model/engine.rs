@@ -17,7 +17,7 @@ use crate::knative::kpa::{
 use crate::knative::sample_size::population_mean_sample_size;
 use crate::scenario::{RevisionSpec, Scenario};
 use crate::sim::{EventQueue, RngStreams, SimDuration, SimRng, SimTime, Stream};
-use crate::workload::{ArrivalGen, Dist, SourceKind};
+use crate::workload::{ArrivalGen, Dist, Slowdown, SourceKind};
 use hdrhistogram::Histogram;
 use rand::Rng;
 use std::collections::VecDeque;
@@ -185,6 +185,7 @@ struct Rev {
     cc: u32,
     timeout: SimDuration,
     service: Dist,
+    slowdown: crate::workload::Slowdown,
     startup: crate::scenario::StartupModel,
     pods: Vec<Pod>,
     ready: Vec<u32>,
@@ -504,6 +505,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             cc: spec.container_concurrency,
             timeout: spec.timeout,
             service: spec.service_time.clone(),
+            slowdown: spec.slowdown.clone(),
             startup: spec.startup.clone(),
             pods: Vec::new(),
             ready: Vec::new(),
@@ -953,11 +955,17 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         let req = &mut self.reqs[id as usize];
         req.state = ReqState::Executing;
         let r = req.rev as usize;
+        let pod = req.pod as usize;
         let service = if req.duration > 0 {
             SimDuration(req.duration)
         } else {
             let rev = &mut self.revs[r];
-            SimDuration::from_secs_f64(rev.service.sample(&mut rev.rng_service))
+            let mut secs = rev.service.sample(&mut rev.rng_service);
+            if !matches!(rev.slowdown, Slowdown::None) {
+                // Requests executing in the same container share its CPUs.
+                secs *= rev.slowdown.factor(rev.pods[pod].executing);
+            }
+            SimDuration::from_secs_f64(secs)
         };
         let done = now + service;
         let (at, timed_out) = if done > req.deadline {

@@ -18,7 +18,9 @@ use crate::knative::route::{
 };
 use crate::manifest::DocRef;
 use crate::sim::{parse_go_duration, SimDuration, SimTime};
-use crate::workload::{build_workloads, Dist, DistSpec, DurationValue, WorkloadError, Workloads};
+use crate::workload::{
+    build_workloads, Dist, DistSpec, DurationValue, Slowdown, WorkloadError, Workloads,
+};
 use raw::{to_string_map, RawRevision, RawScenario, RawStartup};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -109,6 +111,8 @@ pub struct RevisionSpec {
     pub timeout: SimDuration,
     /// Application service time.
     pub service_time: Dist,
+    /// Service-time slowdown with the pod's in-flight count.
+    pub slowdown: Slowdown,
     /// Parsed autoscaling annotations.
     pub annotations: RevisionAnnotations,
     /// Decider, metric and KPA parameters resolved from CM + annotations.
@@ -813,6 +817,13 @@ fn build_revision(
     } else {
         timeout
     };
+    let slowdown = match &r.slowdown {
+        Some(s) => s.build(&at("slowdown")).map_err(|e| {
+            let (f, rule) = workload_problem(&e);
+            p.push(f, rule);
+        }),
+        None => Ok(Slowdown::None),
+    };
     let service_time = match &r.service_time {
         Some(s) => s.build(&at("service-time"), base_dir).map_err(|e| {
             let (f, rule) = workload_problem(&e);
@@ -844,6 +855,7 @@ fn build_revision(
         container_concurrency: cc as u32,
         timeout: SimDuration::from_secs(timeout as u64),
         service_time: service_time.ok()?,
+        slowdown: slowdown.ok()?,
         annotations,
         scaling,
         startup,
@@ -871,6 +883,27 @@ fn workload_problem(e: &WorkloadError) -> (String, String) {
             path.clone(),
             format!("cannot read {}: {source}", file.display()),
         ),
-        WorkloadError::Format { path, .. } => (path.clone(), e.to_string()),
+        WorkloadError::Format {
+            path,
+            file,
+            line,
+            column,
+            column_name,
+            rule,
+        } => {
+            // The file's own position comes first, as editors expect.
+            let mut at = file.display().to_string();
+            if *line > 0 {
+                at.push_str(&format!(":{line}"));
+                if let Some(c) = column {
+                    at.push_str(&format!(":{c}"));
+                }
+            }
+            let col = column_name
+                .as_ref()
+                .map(|n| format!(" (column `{n}`)"))
+                .unwrap_or_default();
+            (path.clone(), format!("{at}: {rule}{col}"))
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! policy applied. `super::validate` turns them into a [`super::Scenario`].
 
 use crate::knative::route::TrafficTarget;
-use crate::workload::{DistSpec, LoadOptionsSpec, WorkloadSpec};
+use crate::workload::{DistSpec, LoadOptionsSpec, SlowdownSpec, WorkloadSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -143,6 +143,9 @@ pub struct RawRevision {
     /// Service-time distribution of the application.
     #[serde(rename = "service-time")]
     pub service_time: Option<DistSpec>,
+    /// CPU-sharing slowdown of service times with the pod's in-flight count
+    /// (off by default).
+    pub slowdown: Option<SlowdownSpec>,
     /// Revision annotations (`autoscaling.knative.dev/...`).
     #[serde(default)]
     pub annotations: ConfigTable,

@@ -90,6 +90,8 @@ pub struct RawAnnotate {
 pub struct RawApp {
     /// Service-time distribution for every manifest revision.
     pub service_time: Option<DistSpec>,
+    /// CPU-sharing slowdown for every manifest revision (off by default).
+    pub slowdown: Option<crate::workload::SlowdownSpec>,
     /// Pod start-up phases (override `[cluster.pod-startup]`).
     pub pod_startup: Option<RawStartup>,
     /// Per revision name: overrides of the above, and a message.
@@ -103,6 +105,8 @@ pub struct RawApp {
 pub struct RawAppRevision {
     /// Service-time distribution of this revision.
     pub service_time: Option<DistSpec>,
+    /// CPU-sharing slowdown of this revision.
+    pub slowdown: Option<crate::workload::SlowdownSpec>,
     /// Pod start-up phases of this revision.
     pub pod_startup: Option<RawStartup>,
     /// Free-form text (e.g. the greeter's greeting); reported, not simulated.
@@ -446,6 +450,9 @@ impl Plane {
                 service_time: app
                     .and_then(|a| a.service_time.clone())
                     .or_else(|| raw.app.service_time.clone()),
+                slowdown: app
+                    .and_then(|a| a.slowdown.clone())
+                    .or_else(|| raw.app.slowdown.clone()),
                 annotations: t
                     .annotations
                     .iter()

@@ -2,6 +2,7 @@
 //! touching a cluster.
 
 mod check;
+mod gen_traces;
 mod merge;
 mod run;
 mod sweep;
@@ -18,7 +19,7 @@ pub const EXIT_BAD_INPUT: u8 = 2;
     version,
     about = "Discrete-event simulator of Knative Serving's autoscaler (KPA), activator, queue-proxy and routes",
     long_about = None,
-    after_help = "Examples:\n  knsim run scenarios/greeter-tutorial.toml\n  knsim run scenarios/burst-panic.toml --seed 7 --set autoscaler.stable-window=30s --out /tmp/burst\n  knsim validate scenarios/canary-90-10.toml"
+    after_help = "Examples:\n  knsim run scenarios/greeter-tutorial.toml\n  knsim run scenarios/burst-panic.toml --seed 7 --set autoscaler.stable-window=30s --out /tmp/burst\n  knsim validate scenarios/canary-90-10.toml\n  knsim sweep scenarios/slo-example.toml --vary autoscaler.stable-window=30s,60s --reps 3 --out /tmp/sweep\n  knsim check scenarios/slo-example.toml"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -37,6 +38,8 @@ enum Command {
     Merge(merge::MergeArgs),
     /// Judge a scenario against its [slo] section and/or a baseline: exit 0 pass, 1 fail, 2 bad input.
     Check(check::CheckArgs),
+    /// Write the synthetic sample traces (per-request CSV, Azure 2019 and 2021 formats) into DIR.
+    GenTraces(gen_traces::GenTracesArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         Command::Sweep(a) => sweep::sweep(a),
         Command::Merge(a) => merge::merge(a),
         Command::Check(a) => check::check(a),
+        Command::GenTraces(a) => gen_traces::gen_traces(a),
     };
     match result {
         Ok(code) => code,
