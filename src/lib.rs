@@ -8,12 +8,14 @@
 //! - [`workload`]: arrival processes, distributions and trace replay;
 //! - [`scenario`]: scenario files, `--set` overrides, validation;
 //! - [`model`]: the simulated cluster and its event handlers;
-//! - [`output`]: writing results.
+//! - [`output`]: writing results;
+//! - [`plot`]: SVG charts and the HTML report, drawn from written results.
 #![deny(missing_docs)]
 
 pub mod knative;
 pub mod model;
 pub mod output;
+pub mod plot;
 pub mod scenario;
 pub mod sim;
 pub mod workload;

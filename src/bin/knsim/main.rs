@@ -1,6 +1,7 @@
 //! `knsim`: simulate a Knative Service's autoscaling and traffic before
 //! touching a cluster.
 
+mod plot;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -15,7 +16,7 @@ pub const EXIT_BAD_INPUT: u8 = 2;
     version,
     about = "Discrete-event simulator of Knative Serving's autoscaler (KPA), activator, queue-proxy and routes",
     long_about = None,
-    after_help = "Examples:\n  knsim run scenarios/greeter-tutorial.toml\n  knsim run scenarios/burst-panic.toml --seed 7 --set autoscaler.stable-window=30s --out /tmp/burst\n  knsim validate scenarios/canary-90-10.toml"
+    after_help = "Examples:\n  knsim run scenarios/greeter-tutorial.toml\n  knsim run scenarios/burst-panic.toml --seed 7 --set autoscaler.stable-window=30s --out /tmp/burst\n  knsim validate scenarios/canary-90-10.toml\n  knsim run scenarios/greeter-tutorial.toml --plot\n  knsim plot results/greeter-tutorial"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -28,6 +29,8 @@ enum Command {
     Run(run::RunArgs),
     /// Check a scenario without running it: exit 0 if valid, 2 with every error otherwise.
     Validate(run::ValidateArgs),
+    /// Draw SVG charts and report.html for a run's (or a sweep's) result directory.
+    Plot(plot::PlotArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => run::run(a),
         Command::Validate(a) => run::validate(a),
+        Command::Plot(a) => plot::plot(a),
     };
     match result {
         Ok(code) => code,
