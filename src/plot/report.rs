@@ -38,6 +38,7 @@ figure { margin: 0 0 20px; }
 figure svg { max-width: 100%; height: auto; display: block; }
 figcaption { color: #444; font-size: 14px; margin: 2px 0 0; max-width: 1000px; }
 tr.front td { background: #fff2e6; }
+.wide { overflow-x: auto; }
 ";
 
 fn pct(n: u64, of: u64) -> String {
@@ -198,7 +199,7 @@ pub fn sweep_report_html(table: &SweepTable, charts: &[Chart]) -> String {
     );
     figures(&mut out, charts);
     let front = table.flags("pareto").ok();
-    out.push_str("<h2>All configurations</h2>\n<table>\n<tr>");
+    out.push_str("<h2>All configurations</h2>\n<div class=\"wide\">\n<table>\n<tr>");
     for h in &table.headers {
         let _ = write!(out, "<th>{}</th>", esc(h));
     }
@@ -216,7 +217,7 @@ pub fn sweep_report_html(table: &SweepTable, charts: &[Chart]) -> String {
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</table>\n</body>\n</html>\n");
+    out.push_str("</table>\n</div>\n</body>\n</html>\n");
     out
 }
 

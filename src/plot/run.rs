@@ -595,16 +595,6 @@ fn log_bounds(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
     (lo, hi.max(lo * 10.0))
 }
 
-/// Axis numbers without needless decimals: 20, 2.5, 0.25.
-fn num_label(v: &f64) -> String {
-    if (v - v.round()).abs() < 1e-9 {
-        format!("{v:.0}")
-    } else {
-        let s = format!("{v:.2}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
-}
-
 fn ms_label(v: &f64) -> String {
     if *v >= 1000.0 {
         format!("{}", v)

@@ -124,6 +124,16 @@ pub fn draw_legend(
     Ok(())
 }
 
+/// Axis numbers without needless decimals: 20, 2.5, 0.25.
+pub fn num_label(v: &f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
 /// A top for a linear axis starting at 0 that leaves headroom above `max`
 /// and is never empty.
 pub fn axis_top(max: f64) -> f64 {

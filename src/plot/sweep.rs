@@ -215,6 +215,22 @@ impl Default for ParetoSpec {
 }
 
 impl ParetoSpec {
+    /// The key columns: [`ParetoSpec::keys`] if set, else the table's
+    /// [`SweepTable::varied_keys`] less every column this spec reads as a
+    /// metric (so metrics need not follow the suffix convention).
+    pub fn key_columns(&self, table: &SweepTable) -> Vec<String> {
+        if let Some(k) = &self.keys {
+            return k.clone();
+        }
+        let mut exclude: Vec<&str> = vec![&self.cost, &self.latency];
+        exclude.extend(self.pareto.as_deref());
+        for (lo, hi) in self.cost_ci.iter().chain(self.latency_ci.iter()) {
+            exclude.push(lo);
+            exclude.push(hi);
+        }
+        table.varied_keys(&exclude)
+    }
+
     /// A spec for the given cost and latency columns, with axis titles
     /// derived from the names and the other fields at their defaults.
     pub fn new(cost: &str, latency: &str) -> Self {
@@ -305,10 +321,7 @@ pub fn pareto_svg(table: &SweepTable, spec: &ParetoSpec) -> Result<String, PlotE
     };
     let cost_ci = ci(table, &spec.cost_ci)?;
     let lat_ci = ci(table, &spec.latency_ci)?;
-    let keys = match &spec.keys {
-        Some(k) => k.clone(),
-        None => table.varied_keys(&[spec.pareto.as_deref().unwrap_or("")]),
-    };
+    let keys = spec.key_columns(table);
     let key_cols: Vec<Vec<&str>> = keys
         .iter()
         .map(|k| table.texts(k))
@@ -359,7 +372,9 @@ pub fn pareto_svg(table: &SweepTable, spec: &ParetoSpec) -> Result<String, PlotE
             .label_style((FONT, 16))
             .axis_desc_style((FONT, 17))
             .bold_line_style(RGBColor(215, 215, 215))
-            .light_line_style(RGBColor(243, 243, 243))
+            .light_line_style(TRANSPARENT)
+            .x_label_formatter(&num_label)
+            .y_label_formatter(&num_label)
             .draw()
             .map_err(draw_err(NAME))?;
         let bar = RGBColor(140, 140, 140).stroke_width(1);
@@ -403,18 +418,26 @@ pub fn pareto_svg(table: &SweepTable, spec: &ParetoSpec) -> Result<String, PlotE
                 .map(|&(_, p)| Circle::new(p, 6, FRONT_COLOR.filled())),
         )
         .map_err(draw_err(NAME))?;
+        // Labels point away from the nearer side edge so they stay inside
+        // the plotting area: above right on the left half, below left on the
+        // right half, which keeps them off a front falling left to right.
+        let mid = (x0 + x1) / 2.0;
         ch.draw_series(on.iter().map(|&(i, p)| {
-            Text::new(
-                label(i),
-                p,
-                (FONT, 13)
-                    .into_font()
-                    .color(&BLACK)
-                    .pos(plotters::style::text_anchor::Pos::new(
-                        plotters::style::text_anchor::HPos::Left,
-                        plotters::style::text_anchor::VPos::Bottom,
-                    )),
-            )
+            use plotters::style::text_anchor::{HPos, VPos};
+            let (h, v, dx, dy) = if p.0 > mid {
+                (HPos::Right, VPos::Top, -8, 8)
+            } else {
+                (HPos::Left, VPos::Bottom, 8, -6)
+            };
+            EmptyElement::at(p)
+                + Text::new(
+                    label(i),
+                    (dx, dy),
+                    (FONT, 15)
+                        .into_font()
+                        .color(&BLACK)
+                        .pos(plotters::style::text_anchor::Pos::new(h, v)),
+                )
         }))
         .map_err(draw_err(NAME))?;
         let mut legend = vec![
@@ -638,10 +661,7 @@ pub fn sweep_charts(
         ),
         svg: pareto_svg(table, spec)?,
     }];
-    let keys = match &spec.keys {
-        Some(k) => k.clone(),
-        None => table.varied_keys(&[spec.pareto.as_deref().unwrap_or("")]),
-    };
+    let keys = spec.key_columns(table);
     if keys.len() == 2 {
         let value = heatmap_value.unwrap_or(&spec.latency).to_string();
         let value_label = if value == spec.latency {
