@@ -325,3 +325,73 @@ fn write_run_plots_reports_missing_inputs_as_bad_input() {
         "{err}"
     );
 }
+
+fn knsim() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("knsim").unwrap();
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+const RUN_FILES: [&str; 6] = [
+    "requests.svg",
+    "pods.svg",
+    "latency.svg",
+    "latency-cdf.svg",
+    "traffic.svg",
+    "report.html",
+];
+
+#[test]
+fn run_with_plot_and_plot_again_give_the_same_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("burst");
+    knsim()
+        .args(["run", "scenarios/burst-panic.toml", "--plot", "-q", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout("");
+    let first: Vec<Vec<u8>> = RUN_FILES
+        .iter()
+        .map(|f| std::fs::read(out.join(f)).unwrap_or_else(|e| panic!("{f}: {e}")))
+        .collect();
+    // Re-plotting the written result reproduces every byte: nothing drawn
+    // depends on wall-clock time.
+    knsim()
+        .arg("plot")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("report.html"));
+    for (f, bytes) in RUN_FILES.iter().zip(&first) {
+        assert_eq!(&std::fs::read(out.join(f)).unwrap(), bytes, "{f} changed");
+    }
+}
+
+#[test]
+fn plot_exits_2_on_a_directory_without_results_or_with_a_broken_timeseries() {
+    let dir = tempfile::tempdir().unwrap();
+    knsim().arg("plot").arg(dir.path()).assert().code(2);
+    knsim()
+        .arg("plot")
+        .arg(dir.path().join("missing"))
+        .assert()
+        .code(2);
+    let out = dir.path().join("run");
+    knsim()
+        .args(["run", "scenarios/greeter-tutorial.toml", "-q", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    std::fs::write(
+        out.join("timeseries.csv"),
+        "time_s,revision\nnot-a-number,x\n",
+    )
+    .unwrap();
+    knsim()
+        .arg("plot")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("timeseries.csv"));
+}

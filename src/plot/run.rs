@@ -250,13 +250,13 @@ pub fn run_charts(data: &RunData) -> Result<Vec<Chart>, PlotError> {
     let mut charts = vec![
         Chart {
             file_name: "requests.svg".into(),
-            title: "Requests".into(),
+            title: "Requests over time".into(),
             description: format!("Top: requests arriving, answered 200 and failed (503/504) per second. Bottom: requests in the system (activator queue, queue-proxy and app) and those buffered in the activator, at the end of each second.{per}"),
             svg: requests_svg(&p)?,
         },
         Chart {
             file_name: "pods.svg".into(),
-            title: "Pods".into(),
+            title: "Pods over time".into(),
             description: format!("Per revision: the decider's desired scale, Ready pods and pods created but not yet Ready. Red bands mark panic mode; blue bands mark the activator in the request path (SKS proxy mode).{per}"),
             svg: pods_svg(&p)?,
         },
@@ -640,7 +640,7 @@ fn latency_svg(p: &Prepared) -> Result<String, PlotError> {
                 &mut ch,
                 &r.t,
                 r.p50.iter().copied(),
-                c.mix(0.5).stroke_width(2),
+                lighten(c, 0.5).stroke_width(2),
                 NAME,
             )?;
             draw_lines(
@@ -656,7 +656,7 @@ fn latency_svg(p: &Prepared) -> Result<String, PlotError> {
             ));
             legend.push(LegendEntry::new(
                 format!("p50: {}", r.name),
-                Swatch::Band(c, 0.5),
+                Swatch::Line(lighten(c, 0.5), 2),
             ));
         }
         draw_legend(&leg, &legend, NAME)?;

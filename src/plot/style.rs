@@ -28,6 +28,13 @@ pub fn revision_color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
+/// `c` blended towards white by `f` (0 = unchanged, 1 = white): a lighter
+/// line that stays opaque, so crossings do not darken.
+pub fn lighten(c: RGBColor, f: f64) -> RGBColor {
+    let m = |v: u8| (v as f64 + (255.0 - v as f64) * f).round() as u8;
+    RGBColor(m(c.0), m(c.1), m(c.2))
+}
+
 /// Shading of panic-mode periods.
 pub const PANIC_SHADE: RGBColor = RGBColor(230, 60, 60);
 /// [`PANIC_SHADE`] as the SVG writes it, for tests and post-processing.
