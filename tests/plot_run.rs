@@ -196,7 +196,7 @@ fn latency_traffic_and_request_charts_name_every_revision() {
         assert!(lat.contains(&format!("p99: {}", rev.name)));
         assert!(lat.contains(&format!("p50: {}", rev.name)));
         assert!(traffic.contains(&format!(
-            "{} ({:.1}% overall)",
+            "{} ({:.1}%)",
             rev.name,
             100.0 * rev.observed_share
         )));

@@ -779,15 +779,16 @@ fn cdf_svg(data: &RunData) -> Result<String, PlotError> {
                 ERROR_COLOR.stroke_width(2),
             )))
             .map_err(draw_err(NAME))?;
-            // Offset up and left of the marker so the text clears the line.
+            // Below right of the marker: the curve only rises to the right,
+            // so the text clears it and stays off the y axis.
             let text = EmptyElement::at(at)
                 + Text::new(
                     format!("{label} {}", fmt_ms(ms)),
-                    (-9, -6),
+                    (8, 7),
                     (FONT, 16).into_font().color(&ERROR_COLOR).pos(
                         plotters::style::text_anchor::Pos::new(
-                            plotters::style::text_anchor::HPos::Right,
-                            plotters::style::text_anchor::VPos::Bottom,
+                            plotters::style::text_anchor::HPos::Left,
+                            plotters::style::text_anchor::VPos::Top,
                         ),
                     ),
                 );
@@ -887,7 +888,7 @@ fn traffic_svg(p: &Prepared) -> Result<String, PlotError> {
                     .map_err(draw_err(NAME))?;
             }
             let label = match p.shares.get(i) {
-                Some(s) => format!("{} ({:.1}% overall)", r.name, 100.0 * s),
+                Some(s) => format!("{} ({:.1}%)", r.name, 100.0 * s),
                 None => r.name.clone(),
             };
             legend.push(LegendEntry::new(label, Swatch::Band(c, 0.75)));

@@ -7,7 +7,7 @@ use plotters::prelude::*;
 /// Chart width in pixels; heights depend on the number of panels.
 pub const WIDTH: u32 = 1100;
 /// Width of the legend column to the right of each panel.
-pub const LEGEND_WIDTH: u32 = 230;
+pub const LEGEND_WIDTH: u32 = 270;
 /// Generic family so no font files are needed; the viewer resolves it.
 pub const FONT: &str = "sans-serif";
 
@@ -116,7 +116,7 @@ pub fn draw_legend(
                 .map_err(draw_err(chart))?,
         }
         area.draw(&Text::new(
-            e.label.clone(),
+            clip_label(&e.label),
             (x1 + 8, y),
             (FONT, 17)
                 .into_font()
@@ -138,6 +138,21 @@ pub fn num_label(v: &f64) -> String {
     } else {
         let s = format!("{v:.2}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Longest legend label that fits the legend column at the legend's font
+/// size; longer ones are cut with an ellipsis rather than run off the SVG.
+pub const LEGEND_CHARS: usize = 30;
+
+/// `label`, cut to [`LEGEND_CHARS`] characters.
+pub fn clip_label(label: &str) -> String {
+    if label.chars().count() <= LEGEND_CHARS {
+        label.to_string()
+    } else {
+        let mut s: String = label.chars().take(LEGEND_CHARS - 1).collect();
+        s.push('…');
+        s
     }
 }
 
@@ -224,6 +239,15 @@ mod tests {
         assert_eq!(hex(PANIC_SHADE), PANIC_SHADE_HEX);
         assert_eq!(hex(ACTIVATOR_SHADE), ACTIVATOR_SHADE_HEX);
         assert_eq!(hex(super::super::run::READY_COLOR), READY_HEX);
+    }
+
+    #[test]
+    fn long_legend_labels_are_cut() {
+        assert_eq!(clip_label("short"), "short");
+        let long = "x".repeat(LEGEND_CHARS + 5);
+        let cut = clip_label(&long);
+        assert_eq!(cut.chars().count(), LEGEND_CHARS);
+        assert!(cut.ends_with('…'));
     }
 
     #[test]
