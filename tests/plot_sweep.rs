@@ -194,6 +194,8 @@ fn knsim_plot_draws_a_sweep_directory() {
     assert_eq!(written.len(), 3);
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     assert_eq!(html.matches("<svg ").count(), 2);
+    // The computed front (all but the dominated 30s/10 row) is highlighted.
+    assert_eq!(html.matches("<tr class=\"front\">").count(), 5);
     assert!(html.contains("autoscaler.stable-window"));
     // The CLI finds the same files and exits 0.
     assert_cmd::Command::cargo_bin("knsim")

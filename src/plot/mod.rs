@@ -27,12 +27,12 @@ mod style;
 mod sweep;
 
 pub use error::PlotError;
-pub use report::report_html;
+pub use report::{report_html, sweep_report_html};
 pub use run::{run_charts, Chart, RunData, MAX_POINTS};
 pub use style::{ACTIVATOR_SHADE_HEX, PANIC_SHADE_HEX, READY_HEX};
 pub use sweep::{
-    ci_columns, heatmap_svg, pareto_front, pareto_svg, sweep_charts, HeatmapSpec, ParetoSpec,
-    SweepTable, METRIC_SUFFIXES,
+    ci_columns, front_flags, heatmap_svg, pareto_front, pareto_svg, sweep_charts, HeatmapSpec,
+    ParetoSpec, SweepTable, METRIC_SUFFIXES,
 };
 
 use crate::output::write_atomic;
@@ -83,7 +83,10 @@ pub fn write_sweep_plots(
         written.push(p);
     }
     let p = dir.join(REPORT_FILE);
-    write_file(&p, &report::sweep_report_html(&table, &charts))?;
+    write_file(
+        &p,
+        &sweep_report_html(&table, &charts, &front_flags(&table, pareto)?),
+    )?;
     written.push(p);
     Ok(written)
 }

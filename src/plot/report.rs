@@ -185,9 +185,10 @@ pub fn report_html(summary: &Summary, charts: &[Chart]) -> String {
     out
 }
 
-/// The report of a sweep: its charts, then the whole table with the
-/// Pareto rows (per `pareto_column`, when the table has it) highlighted.
-pub fn sweep_report_html(table: &SweepTable, charts: &[Chart]) -> String {
+/// The report of a sweep: its charts, then the whole table with the rows
+/// flagged in `front` (one flag per row, as from [`super::front_flags`])
+/// highlighted.
+pub fn sweep_report_html(table: &SweepTable, charts: &[Chart], front: &[bool]) -> String {
     let mut out = String::new();
     head(&mut out, "knsim sweep");
     out.push_str("<h1>Sweep</h1>\n");
@@ -198,14 +199,13 @@ pub fn sweep_report_html(table: &SweepTable, charts: &[Chart]) -> String {
         table.headers.len()
     );
     figures(&mut out, charts);
-    let front = table.flags("pareto").ok();
     out.push_str("<h2>All configurations</h2>\n<div class=\"wide\">\n<table>\n<tr>");
     for h in &table.headers {
         let _ = write!(out, "<th>{}</th>", esc(h));
     }
     out.push_str("</tr>\n");
     for (i, row) in table.rows.iter().enumerate() {
-        let on = front.as_ref().is_some_and(|f| f[i]);
+        let on = front.get(i).copied().unwrap_or(false);
         out.push_str(if on { "<tr class=\"front\">" } else { "<tr>" });
         for c in row {
             let class = if c.parse::<f64>().is_ok() {

@@ -275,6 +275,19 @@ pub fn pareto_front(points: &[(f64, f64)]) -> Vec<bool> {
         .collect()
 }
 
+/// Which rows are on the Pareto front: the spec's Pareto column when the
+/// table has it, else [`pareto_front`] of the cost and latency columns.
+pub fn front_flags(table: &SweepTable, spec: &ParetoSpec) -> Result<Vec<bool>, PlotError> {
+    match &spec.pareto {
+        Some(col) if table.has_column(col) => table.flags(col),
+        _ => {
+            let cost = table.numbers(&spec.cost)?;
+            let lat = table.numbers(&spec.latency)?;
+            Ok(pareto_front(&cost.into_iter().zip(lat).collect::<Vec<_>>()))
+        }
+    }
+}
+
 fn pad_range(lo: f64, hi: f64) -> (f64, f64) {
     let span = hi - lo;
     let pad = if span > 0.0 {
@@ -315,10 +328,7 @@ pub fn pareto_svg(table: &SweepTable, spec: &ParetoSpec) -> Result<String, PlotE
     let cost = table.numbers(&spec.cost)?;
     let lat = table.numbers(&spec.latency)?;
     let pts: Vec<(f64, f64)> = cost.iter().copied().zip(lat.iter().copied()).collect();
-    let front = match &spec.pareto {
-        Some(col) if table.has_column(col) => table.flags(col)?,
-        _ => pareto_front(&pts),
-    };
+    let front = front_flags(table, spec)?;
     let cost_ci = ci(table, &spec.cost_ci)?;
     let lat_ci = ci(table, &spec.latency_ci)?;
     let keys = spec.key_columns(table);

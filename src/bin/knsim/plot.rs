@@ -30,9 +30,12 @@ pub struct PlotArgs {
 }
 
 pub fn plot(a: PlotArgs) -> anyhow::Result<ExitCode> {
-    let written = if a.dir.join("summary.json").is_file() {
+    let has = |f: &str| a.dir.join(f).is_file();
+    // A run writes timeseries.csv, a sweep summary.csv; summary.json alone
+    // is still a run, whose missing timeseries is then reported.
+    let written = if has("timeseries.csv") || (has("summary.json") && !has("summary.csv")) {
         write_run_plots(&a.dir)
-    } else if a.dir.join("summary.csv").is_file() {
+    } else if has("summary.csv") {
         let mut spec = ParetoSpec::new(&a.cost, &a.latency);
         spec.pareto = Some(a.pareto.clone());
         write_sweep_plots(&a.dir, &spec, a.heatmap.as_deref())
