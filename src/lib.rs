@@ -9,7 +9,8 @@
 //! - [`scenario`]: scenario files, `--set` overrides, validation;
 //! - [`manifest`]: Knative YAML (Service, ConfigMaps) read as scenario input;
 //! - [`model`]: the simulated cluster and its event handlers;
-//! - [`output`]: writing results.
+//! - [`output`]: writing results;
+//! - [`plot`]: SVG charts and the HTML report, drawn from written results.
 #![deny(missing_docs)]
 
 pub mod gate;
@@ -17,6 +18,7 @@ pub mod knative;
 pub mod manifest;
 pub mod model;
 pub mod output;
+pub mod plot;
 pub mod scenario;
 pub mod sim;
 pub mod sweep;

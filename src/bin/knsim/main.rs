@@ -4,6 +4,7 @@
 mod check;
 mod gen_traces;
 mod merge;
+mod plot;
 mod run;
 mod sweep;
 
@@ -19,7 +20,7 @@ pub const EXIT_BAD_INPUT: u8 = 2;
     version,
     about = "Discrete-event simulator of Knative Serving's autoscaler (KPA), activator, queue-proxy and routes",
     long_about = None,
-    after_help = "Examples:\n  knsim run scenarios/greeter-tutorial.toml\n  knsim run scenarios/burst-panic.toml --seed 7 --set autoscaler.stable-window=30s --out /tmp/burst\n  knsim validate scenarios/canary-90-10.toml\n  knsim sweep scenarios/slo-example.toml --vary autoscaler.stable-window=30s,60s --reps 3 --out /tmp/sweep\n  knsim check scenarios/slo-example.toml"
+    after_help = "Examples:\n  knsim run scenarios/greeter-tutorial.toml\n  knsim run scenarios/burst-panic.toml --seed 7 --set autoscaler.stable-window=30s --out /tmp/burst\n  knsim validate scenarios/canary-90-10.toml\n  knsim sweep scenarios/slo-example.toml --vary autoscaler.stable-window=30s,60s --reps 3 --out /tmp/sweep\n  knsim check scenarios/slo-example.toml\n  knsim run scenarios/greeter-tutorial.toml --plot\n  knsim plot results/greeter-tutorial"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -40,6 +41,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Write the synthetic sample traces (per-request CSV, Azure 2019 and 2021 formats) into DIR.
     GenTraces(gen_traces::GenTracesArgs),
+    /// Draw SVG charts and report.html for a run's (or a sweep's) result directory.
+    Plot(plot::PlotArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Merge(a) => merge::merge(a),
         Command::Check(a) => check::check(a),
         Command::GenTraces(a) => gen_traces::gen_traces(a),
+        Command::Plot(a) => plot::plot(a),
     };
     match result {
         Ok(code) => code,

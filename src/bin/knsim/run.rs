@@ -32,6 +32,9 @@ pub struct RunArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Also draw SVG charts and report.html into the output directory.
+    #[arg(long)]
+    pub plot: bool,
 }
 
 #[derive(Args)]
@@ -64,6 +67,9 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
             sum_path.display(),
             ts_path.display()
         );
+    }
+    if a.plot {
+        return crate::plot::after_run(&out, a.quiet);
     }
     Ok(ExitCode::SUCCESS)
 }
