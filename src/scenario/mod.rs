@@ -193,8 +193,8 @@ pub enum ScenarioError {
     Parse {
         /// The file.
         path: PathBuf,
-        /// The problem, located.
-        problem: Problem,
+        /// The problem, located (boxed: errors travel in `Result`s a lot).
+        problem: Box<Problem>,
     },
     /// A `--set` override could not be applied.
     #[error("--set {spec}: {rule}")]
@@ -326,7 +326,7 @@ fn parse_error(
     };
     ScenarioError::Parse {
         path: path.to_path_buf(),
-        problem: Problem {
+        problem: Box::new(Problem {
             field: if field.is_empty() {
                 "(document)".into()
             } else {
@@ -334,7 +334,7 @@ fn parse_error(
             },
             rule: msg,
             origin,
-        },
+        }),
     }
 }
 
