@@ -49,9 +49,7 @@ fn trace_replay(c: &mut Criterion) {
         writeln!(f, "{t:.6},{d:.6}").unwrap();
     }
     drop(f);
-    let scenario = format!(
-        "name = \"bench-trace\"\nduration = \"10m\"\n[[revision]]\nname = \"r1\"\nservice-time = {{ distribution = \"exponential\", mean = \"100ms\" }}\n[[workload]]\narrival = {{ process = \"trace\", file = \"trace.csv\" }}\n"
-    );
+    let scenario = "name = \"bench-trace\"\nduration = \"10m\"\n[[revision]]\nname = \"r1\"\nservice-time = { distribution = \"exponential\", mean = \"100ms\" }\n[[workload]]\narrival = { process = \"trace\", file = \"trace.csv\" }\n".to_string();
     let path = dir.join("bench-trace.toml");
     std::fs::write(&path, scenario).unwrap();
     let sc = load_scenario(&path, &[]).expect("trace scenario is valid");

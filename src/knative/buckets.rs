@@ -107,14 +107,14 @@ impl TimedFloat64Buckets {
         let write_idx = self.index(now);
         if self.last_write != Some(bt) {
             // An unset last write is Go's zero time: infinitely long ago.
-            let fresh = self.last_write.map_or(true, |lw| bt + self.window > lw);
+            let fresh = self.last_write.is_none_or(|lw| bt + self.window > lw);
             if !fresh {
                 return;
             }
-            if self.first_write.map_or(true, |fw| fw > bt) {
+            if self.first_write.is_none_or(|fw| fw > bt) {
                 self.first_write = Some(bt);
             }
-            if self.last_write.map_or(true, |lw| bt > lw) {
+            if self.last_write.is_none_or(|lw| bt > lw) {
                 match self.last_write {
                     Some(lw) if bt - lw < self.window => {
                         // Bounded by the ring size because bt − lw < window.
@@ -173,7 +173,7 @@ impl TimedFloat64Buckets {
     }
 
     fn is_empty_truncated(&self, now: i64) -> bool {
-        self.last_write.map_or(true, |lw| now - lw > self.window)
+        self.last_write.is_none_or(|lw| now - lw > self.window)
     }
 
     /// `ResizeWindow` as seen from the time of the newest write: the data is

@@ -93,7 +93,7 @@ fn is_qualified_name(s: &str) -> bool {
         && name
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'));
-    let prefix_ok = prefix.map_or(true, |p| {
+    let prefix_ok = prefix.is_none_or(|p| {
         !p.is_empty()
             && p.len() <= 253
             && p.split('.').all(|l| {
@@ -438,7 +438,7 @@ impl ConfigurationRollout {
     /// `stepRevisions`: moves `step_size` more percent to the newest revision,
     /// draining the newest older revisions first.
     fn step_revisions(&mut self, now: SimTime) {
-        if self.next_step_time.map_or(true, |t| now < t) || self.revisions.len() < 2 {
+        if self.next_step_time.is_none_or(|t| now < t) || self.revisions.len() < 2 {
             return;
         }
         let n = self.revisions.len();

@@ -505,7 +505,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             cc: spec.container_concurrency,
             timeout: spec.timeout,
             service: spec.service_time.clone(),
-            slowdown: spec.slowdown.clone(),
+            slowdown: spec.slowdown,
             startup: spec.startup.clone(),
             pods: Vec::new(),
             ready: Vec::new(),

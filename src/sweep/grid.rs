@@ -310,7 +310,7 @@ impl Plan {
             .iter()
             .try_fold(1usize, |n, a| n.checked_mul(a.values.len()))
             .ok_or_else(too_many)?;
-        if configs.checked_mul(reps).map_or(true, |n| n > MAX_RUNS) {
+        if configs.checked_mul(reps).is_none_or(|n| n > MAX_RUNS) {
             return Err(too_many());
         }
         Ok(Plan {

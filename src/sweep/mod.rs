@@ -454,7 +454,7 @@ impl Sweep {
         let mut todo: Vec<RunSpec> = self
             .plan
             .specs()
-            .filter(|s| !have[s.run] && opts.shard.map_or(true, |sh| sh.contains(s.run)))
+            .filter(|s| !have[s.run] && opts.shard.is_none_or(|sh| sh.contains(s.run)))
             .collect();
         let in_scope = todo.len();
         if let Some(max) = opts.max_runs {

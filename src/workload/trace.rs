@@ -515,7 +515,7 @@ pub(crate) struct AzureSelect {
 impl AzureSelect {
     fn matches(&self, owner: &str, app: &str, function: &str, trigger: &str) -> bool {
         fn ok(want: &Option<String>, have: &str) -> bool {
-            want.as_deref().map_or(true, |w| w == have)
+            want.as_deref().is_none_or(|w| w == have)
         }
         ok(&self.owner, owner)
             && ok(&self.app, app)
