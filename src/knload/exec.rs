@@ -1,0 +1,441 @@
+//! The executor: one loop per connection takes the next request index from a
+//! shared counter, waits for that request's due time (open loop), sends it and
+//! records the outcome. The schedule alone decides when; the executor only
+//! carries it out, the same way for closed and open loops.
+
+use super::error::RequestError;
+use super::schedule::Schedule;
+use super::stats::{Outcome, Stats};
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// One connection's way of making a request: send it, read the whole
+/// response, classify it. Implemented over hyper for real targets and by
+/// test doubles for deterministic tests under paused time.
+pub trait Exchange: Send + 'static {
+    /// Makes one request and waits for its complete outcome. A dropped call
+    /// (timeout, interrupt) must leave the value usable for the next call.
+    fn exchange(&mut self) -> impl Future<Output = Outcome> + Send;
+}
+
+/// What the executor is to do.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// When requests are due.
+    pub schedule: Schedule,
+    /// Stop after this many requests.
+    pub requests: Option<u64>,
+    /// Stop starting requests this long after the start.
+    pub duration: Option<Duration>,
+    /// Per-request timeout, from the actual send.
+    pub timeout: Duration,
+    /// Whether a classifier is set (responses without class are counted).
+    pub classified: bool,
+}
+
+/// One row of the per-request trace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceRow {
+    /// Request index (0-based, in schedule order).
+    pub index: u64,
+    /// Intended send time, seconds from the start.
+    pub timestamp_s: f64,
+    /// Latency from the intended send time, seconds.
+    pub latency_s: f64,
+    /// HTTP status, 0 for a failed request.
+    pub status: u16,
+    /// Response class, or the error kind for a failed request.
+    pub class: String,
+}
+
+/// A message to the trace writer: every index taken yields exactly one, so
+/// the writer can put rows back in index order with a bounded buffer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TraceMsg {
+    /// A completed request.
+    Row(TraceRow),
+    /// An index that was taken but not sent (end of run or interrupt).
+    Skip(u64),
+}
+
+/// Live counters and per-connection stats, readable while the run goes on.
+#[derive(Debug)]
+pub struct Live {
+    /// Start of the run.
+    pub start: Instant,
+    /// One slot per connection; the connection locks only its own.
+    pub parts: Vec<Mutex<Stats>>,
+    /// Requests completed (responses and errors).
+    pub completed: AtomicU64,
+    /// Failed requests.
+    pub errors: AtomicU64,
+}
+
+impl Live {
+    /// Merges every connection's stats.
+    pub fn snapshot(&self) -> Stats {
+        let mut total = Stats::default();
+        for p in &self.parts {
+            total.merge(&p.lock().expect("stats lock is never poisoned"));
+        }
+        total
+    }
+}
+
+/// What the executor hands back.
+#[derive(Debug)]
+pub struct Executed {
+    /// Everything recorded.
+    pub stats: Stats,
+    /// From the start to the last completion.
+    pub elapsed: Duration,
+    /// Whether the run was interrupted.
+    pub interrupted: bool,
+    /// Requests in flight when interrupted, not recorded.
+    pub abandoned: u64,
+}
+
+/// Runs `plan` over `exchanges` (one per connection). `cancel` turning true
+/// interrupts the run: requests in flight are abandoned, the rest is kept.
+/// `on_start` gets the live state once the clock has started.
+pub async fn execute<E: Exchange>(
+    plan: Plan,
+    exchanges: Vec<E>,
+    cancel: watch::Receiver<bool>,
+    trace: Option<std::sync::mpsc::Sender<TraceMsg>>,
+    on_start: impl FnOnce(Arc<Live>),
+) -> Executed {
+    let live = Arc::new(Live {
+        start: Instant::now(),
+        parts: (0..exchanges.len())
+            .map(|_| Mutex::new(Stats::default()))
+            .collect(),
+        completed: AtomicU64::new(0),
+        errors: AtomicU64::new(0),
+    });
+    on_start(live.clone());
+    let plan = Arc::new(plan);
+    let next = Arc::new(AtomicU64::new(0));
+    let abandoned = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::with_capacity(exchanges.len());
+    for (slot, ex) in exchanges.into_iter().enumerate() {
+        let w = Worker {
+            slot,
+            plan: plan.clone(),
+            live: live.clone(),
+            next: next.clone(),
+            abandoned: abandoned.clone(),
+            cancel: cancel.clone(),
+            trace: trace.clone(),
+        };
+        tasks.push(tokio::spawn(w.run(ex)));
+    }
+    drop(trace);
+    for t in tasks {
+        t.await.expect("a connection loop panicked");
+    }
+    let elapsed = live.start.elapsed();
+    Executed {
+        stats: live.snapshot(),
+        elapsed,
+        interrupted: *cancel.borrow(),
+        abandoned: abandoned.load(Ordering::Relaxed),
+    }
+}
+
+struct Worker {
+    slot: usize,
+    plan: Arc<Plan>,
+    live: Arc<Live>,
+    next: Arc<AtomicU64>,
+    abandoned: Arc<AtomicU64>,
+    cancel: watch::Receiver<bool>,
+    trace: Option<std::sync::mpsc::Sender<TraceMsg>>,
+}
+
+impl Worker {
+    async fn run<E: Exchange>(self, mut ex: E) {
+        let start = self.live.start;
+        let deadline = self.plan.duration.map(|d| start + d);
+        let mut cancel = self.cancel.clone();
+        loop {
+            if *cancel.borrow() {
+                return;
+            }
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            if self.plan.requests.is_some_and(|n| i >= n) {
+                return self.skip(i);
+            }
+            let due = match self.plan.schedule.due(i) {
+                Some(offset) => {
+                    let t = start + offset;
+                    if deadline.is_some_and(|d| t >= d) {
+                        return self.skip(i);
+                    }
+                    if t > Instant::now() {
+                        tokio::select! {
+                            biased;
+                            _ = cancel.wait_for(|c| *c) => return self.skip(i),
+                            _ = tokio::time::sleep_until(t) => {}
+                        }
+                    }
+                    Some(t)
+                }
+                None if self.plan.schedule.is_open() => return self.skip(i),
+                None => None,
+            };
+            let sent = Instant::now();
+            if due.is_none() && deadline.is_some_and(|d| sent >= d) {
+                return self.skip(i);
+            }
+            let outcome = tokio::select! {
+                biased;
+                _ = cancel.wait_for(|c| *c) => {
+                    self.abandoned.fetch_add(1, Ordering::Relaxed);
+                    return self.skip(i);
+                }
+                r = tokio::time::timeout(self.plan.timeout, ex.exchange()) => {
+                    r.unwrap_or(Outcome::Error(RequestError::Timeout))
+                }
+            };
+            let intended = due.unwrap_or(sent);
+            let latency = Instant::now().saturating_duration_since(intended);
+            {
+                let mut s = self.live.parts[self.slot]
+                    .lock()
+                    .expect("stats lock is never poisoned");
+                s.record(latency, &outcome, self.plan.classified);
+                if due.is_some() {
+                    s.record_lag(sent.saturating_duration_since(intended));
+                }
+            }
+            self.live.completed.fetch_add(1, Ordering::Relaxed);
+            if let Outcome::Error(_) = outcome {
+                self.live.errors.fetch_add(1, Ordering::Relaxed);
+            }
+            if let Some(tx) = &self.trace {
+                let (status, class) = match outcome {
+                    Outcome::Response { status, class } => (status, class.unwrap_or_default()),
+                    Outcome::Error(e) => (0, e.kind().name().to_string()),
+                };
+                // A closed writer means the trace file failed; the run goes on.
+                let _ = tx.send(TraceMsg::Row(TraceRow {
+                    index: i,
+                    timestamp_s: intended.saturating_duration_since(start).as_secs_f64(),
+                    latency_s: latency.as_secs_f64(),
+                    status,
+                    class,
+                }));
+            }
+        }
+    }
+
+    fn skip(&self, i: u64) {
+        if let Some(tx) = &self.trace {
+            let _ = tx.send(TraceMsg::Skip(i));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    /// A backend that answers after a fixed service time, except during a
+    /// stall window (offsets from the start), when answers wait for its end.
+    struct Fake {
+        start: Instant,
+        service: Duration,
+        stall: Option<(Duration, Duration)>,
+        status: u16,
+    }
+
+    impl Exchange for Fake {
+        fn exchange(&mut self) -> impl Future<Output = Outcome> + Send {
+            let now = Instant::now().duration_since(self.start);
+            let mut wait = self.service;
+            if let Some((from, to)) = self.stall {
+                if now >= from && now < to {
+                    wait += to - now;
+                }
+            }
+            let status = self.status;
+            async move {
+                tokio::time::sleep(wait).await;
+                Outcome::Response {
+                    status,
+                    class: None,
+                }
+            }
+        }
+    }
+
+    fn fakes(n: usize, service_ms: u64, stall: Option<(u64, u64)>) -> Vec<Fake> {
+        let start = Instant::now();
+        (0..n)
+            .map(|_| Fake {
+                start,
+                service: Duration::from_millis(service_ms),
+                stall: stall.map(|(a, b)| (Duration::from_millis(a), Duration::from_millis(b))),
+                status: 200,
+            })
+            .collect()
+    }
+
+    fn plan(schedule: Schedule, requests: Option<u64>, duration_ms: Option<u64>) -> Plan {
+        Plan {
+            schedule,
+            requests,
+            duration: duration_ms.map(Duration::from_millis),
+            timeout: Duration::from_secs(30),
+            classified: false,
+        }
+    }
+
+    fn no_cancel() -> watch::Receiver<bool> {
+        let (tx, rx) = watch::channel(false);
+        std::mem::forget(tx);
+        rx
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn closed_loop_count_is_exact_and_latency_is_service_time() {
+        let out = execute(
+            plan(Schedule::Closed, Some(1000), None),
+            fakes(4, 2, None),
+            no_cancel(),
+            None,
+            |_| {},
+        )
+        .await;
+        assert_eq!(out.stats.total(), 1000);
+        assert_eq!(out.stats.status[&200], 1000);
+        // 4 connections x 2 ms each: 250 rounds = 500 ms.
+        assert_eq!(out.elapsed, Duration::from_millis(500));
+        assert_eq!(out.stats.latency.value_at_quantile(0.99), 2000);
+        assert_eq!(out.stats.lag.sent, 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn open_loop_sends_on_schedule() {
+        // 100/s for 2 s with a 1 ms service: exactly 200 requests, none late.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let out = execute(
+            plan(Schedule::Constant { rate: 100.0 }, None, Some(2000)),
+            fakes(3, 1, None),
+            no_cancel(),
+            Some(tx),
+            |_| {},
+        )
+        .await;
+        assert_eq!(out.stats.total(), 200);
+        assert_eq!(out.stats.lag.late, 0);
+        assert_eq!(out.stats.latency.max(), 1000);
+        let mut rows: Vec<TraceRow> = rx
+            .try_iter()
+            .filter_map(|m| match m {
+                TraceMsg::Row(r) => Some(r),
+                TraceMsg::Skip(_) => None,
+            })
+            .collect();
+        rows.sort_by_key(|r| r.index);
+        assert_eq!(rows.len(), 200);
+        for r in &rows {
+            assert!((r.timestamp_s - r.index as f64 / 100.0).abs() < 1e-9);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stall_shows_up_as_latency_not_as_missing_requests() {
+        // 100/s for 3 s over 200 connections; the server stalls from 1 s to
+        // 2 s. Every request is still sent on time; the one due at 1.0 s waits
+        // the whole second, the one due at 1.5 s half of it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let out = execute(
+            plan(Schedule::Constant { rate: 100.0 }, None, Some(3000)),
+            fakes(200, 1, Some((1000, 2000))),
+            no_cancel(),
+            Some(tx),
+            |_| {},
+        )
+        .await;
+        assert_eq!(out.stats.total(), 300);
+        assert_eq!(out.stats.lag.late, 0);
+        let rows: Vec<TraceRow> = rx
+            .try_iter()
+            .filter_map(|m| match m {
+                TraceMsg::Row(r) => Some(r),
+                TraceMsg::Skip(_) => None,
+            })
+            .collect();
+        let lat = |i: u64| rows.iter().find(|r| r.index == i).unwrap().latency_s;
+        assert!((lat(100) - 1.001).abs() < 1e-9, "{}", lat(100));
+        assert!((lat(150) - 0.501).abs() < 1e-9);
+        assert!((lat(250) - 0.001).abs() < 1e-9);
+        // A third of the requests fall in the stall: p50 is normal, p99 is not.
+        assert_eq!(out.stats.latency.value_at_quantile(0.5), 1000);
+        assert!(out.stats.latency.value_at_quantile(0.99) > 900_000);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn too_few_connections_make_the_sender_fall_behind_and_latency_counts_it() {
+        // One connection, 10 ms service, 200/s due: it can do only 100/s.
+        let out = execute(
+            plan(Schedule::Constant { rate: 200.0 }, Some(100), None),
+            fakes(1, 10, None),
+            no_cancel(),
+            None,
+            |_| {},
+        )
+        .await;
+        assert_eq!(out.stats.total(), 100);
+        assert_eq!(out.elapsed, Duration::from_millis(1000));
+        // Request 99 is due at 495 ms, sent at 990 ms, done at 1000 ms.
+        assert_eq!(out.stats.lag.max_ns, 495_000_000);
+        assert!((out.stats.latency.max() as f64 - 505_000.0).abs() < 505.0);
+        assert!(out.stats.lag.late >= 98);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn timeouts_fire_and_are_counted() {
+        let mut p = plan(Schedule::Closed, Some(6), None);
+        p.timeout = Duration::from_millis(50);
+        let out = execute(p, fakes(2, 80, None), no_cancel(), None, |_| {}).await;
+        assert_eq!(
+            out.stats.errors[&super::super::error::ErrorKind::Timeout],
+            6
+        );
+        assert_eq!(out.stats.responses(), 0);
+        assert_eq!(out.elapsed, Duration::from_millis(150));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_interrupt_keeps_what_was_done() {
+        let (tx, rx) = watch::channel(false);
+        let fired = Arc::new(AtomicBool::new(false));
+        let f = fired.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(1005)).await;
+            f.store(true, Ordering::SeqCst);
+            tx.send(true).unwrap();
+        });
+        let out = execute(
+            plan(Schedule::Closed, None, Some(60_000)),
+            fakes(2, 10, None),
+            rx,
+            None,
+            |_| {},
+        )
+        .await;
+        assert!(fired.load(Ordering::SeqCst));
+        assert!(out.interrupted);
+        assert_eq!(out.stats.total(), 200);
+        assert_eq!(out.abandoned, 2);
+        assert_eq!(out.elapsed, Duration::from_millis(1005));
+    }
+}
