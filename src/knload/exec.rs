@@ -10,7 +10,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 use tokio::time::Instant;
 
 /// One connection's way of making a request: send it, read the whole
@@ -35,6 +35,19 @@ pub struct Plan {
     pub timeout: Duration,
     /// Whether a classifier is set (responses without class are counted).
     pub classified: bool,
+    /// How the open loop waits for due times.
+    pub pacing: Pacing,
+}
+
+/// How the open-loop pacer waits for the next due time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pacing {
+    /// A dedicated OS thread sleeping with the system's fine-grained timer
+    /// (tens of microseconds); for real runs.
+    Thread,
+    /// A tokio task; tokio's timer has 1 ms granularity, but it follows
+    /// paused time, so tests are exact and instant.
+    Task,
 }
 
 /// One row of the per-request trace.
@@ -50,16 +63,6 @@ pub struct TraceRow {
     pub status: u16,
     /// Response class, or the error kind for a failed request.
     pub class: String,
-}
-
-/// A message to the trace writer: every index taken yields exactly one, so
-/// the writer can put rows back in index order with a bounded buffer.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TraceMsg {
-    /// A completed request.
-    Row(TraceRow),
-    /// An index that was taken but not sent (end of run or interrupt).
-    Skip(u64),
 }
 
 /// Live counters and per-connection stats, readable while the run goes on.
@@ -99,19 +102,111 @@ pub struct Executed {
     pub abandoned: u64,
 }
 
+/// The open loop's gate: the pacer adds one permit per request when it is
+/// due; a free connection takes a permit, then the next request index. When
+/// the schedule ends, `end` is set and one more permit per connection lets
+/// every loop see it and stop.
+struct Gate {
+    permits: Semaphore,
+    end: AtomicU64,
+}
+
+/// What the pacer does next.
+enum Step {
+    /// Release request `i` now (it is due).
+    Release,
+    /// Wait until this offset from the start.
+    WaitUntil(Duration),
+    /// No more requests.
+    Done,
+}
+
+/// The pacer's decision for request `i` at `now` (offset from the start):
+/// the schedule alone says when, the limits say whether.
+fn step(plan: &Plan, i: u64, now: Duration) -> Step {
+    if plan.requests.is_some_and(|n| i >= n) {
+        return Step::Done;
+    }
+    match plan.schedule.due(i) {
+        None => Step::Done,
+        Some(t) if plan.duration.is_some_and(|d| t >= d) => Step::Done,
+        Some(t) if t > now => Step::WaitUntil(t),
+        Some(_) => Step::Release,
+    }
+}
+
+impl Gate {
+    fn finish(&self, released: u64, connections: usize) {
+        self.end.store(released, Ordering::SeqCst);
+        self.permits.add_permits(connections);
+    }
+}
+
+fn pace_on_thread(
+    plan: Arc<Plan>,
+    gate: Arc<Gate>,
+    start: Instant,
+    connections: usize,
+    cancel: watch::Receiver<bool>,
+) {
+    let start = start.into_std();
+    let mut i = 0;
+    while !*cancel.borrow() {
+        match step(&plan, i, start.elapsed()) {
+            Step::Release => {
+                gate.permits.add_permits(1);
+                i += 1;
+            }
+            // Short sleeps so that an interrupt is seen within 50 ms.
+            Step::WaitUntil(t) => std::thread::sleep(
+                t.saturating_sub(start.elapsed())
+                    .min(Duration::from_millis(50)),
+            ),
+            Step::Done => break,
+        }
+    }
+    gate.finish(i, connections);
+}
+
+async fn pace_on_task(
+    plan: Arc<Plan>,
+    gate: Arc<Gate>,
+    start: Instant,
+    connections: usize,
+    mut cancel: watch::Receiver<bool>,
+) {
+    let mut i = 0;
+    loop {
+        match step(&plan, i, start.elapsed()) {
+            Step::Release => {
+                gate.permits.add_permits(1);
+                i += 1;
+            }
+            Step::WaitUntil(t) => tokio::select! {
+                _ = tokio::time::sleep_until(start + t) => {}
+                _ = cancel.wait_for(|c| *c) => break,
+            },
+            Step::Done => break,
+        }
+    }
+    gate.finish(i, connections);
+}
+
 /// Runs `plan` over `exchanges` (one per connection). `cancel` turning true
 /// interrupts the run: requests in flight are abandoned, the rest is kept.
-/// `on_start` gets the live state once the clock has started.
+/// `on_start` gets the live state once the clock has started. Each completed
+/// request is also sent to `trace`, if given.
 pub async fn execute<E: Exchange>(
     plan: Plan,
     exchanges: Vec<E>,
     cancel: watch::Receiver<bool>,
-    trace: Option<std::sync::mpsc::Sender<TraceMsg>>,
+    trace: Option<std::sync::mpsc::Sender<TraceRow>>,
     on_start: impl FnOnce(Arc<Live>),
 ) -> Executed {
+    let connections = exchanges.len();
     let live = Arc::new(Live {
         start: Instant::now(),
-        parts: (0..exchanges.len())
+        parts: (0..connections)
             .map(|_| Mutex::new(Stats::default()))
             .collect(),
         completed: AtomicU64::new(0),
@@ -119,13 +214,29 @@ pub async fn execute<E: Exchange>(
     });
     on_start(live.clone());
     let plan = Arc::new(plan);
+    let gate = plan.schedule.is_open().then(|| {
+        Arc::new(Gate {
+            permits: Semaphore::new(0),
+            end: AtomicU64::new(u64::MAX),
+        })
+    });
+    let pacer = gate.as_ref().map(|g| {
+        let (plan, g, start, c) = (plan.clone(), g.clone(), live.start, cancel.clone());
+        match plan.pacing {
+            Pacing::Thread => Pacer::Thread(std::thread::spawn(move || {
+                pace_on_thread(plan, g, start, connections, c)
+            })),
+            Pacing::Task => Pacer::Task(tokio::spawn(pace_on_task(plan, g, start, connections, c))),
+        }
+    });
     let next = Arc::new(AtomicU64::new(0));
     let abandoned = Arc::new(AtomicU64::new(0));
-    let mut tasks = Vec::with_capacity(exchanges.len());
+    let mut tasks = Vec::with_capacity(connections);
     for (slot, ex) in exchanges.into_iter().enumerate() {
         let w = Worker {
             slot,
             plan: plan.clone(),
+            gate: gate.clone(),
             live: live.clone(),
             next: next.clone(),
             abandoned: abandoned.clone(),
@@ -139,6 +250,11 @@ pub async fn execute<E: Exchange>(
         t.await.expect("a connection loop panicked");
     }
     let elapsed = live.start.elapsed();
+    match pacer {
+        Some(Pacer::Thread(h)) => h.join().expect("the pacer does not panic"),
+        Some(Pacer::Task(h)) => h.await.expect("the pacer does not panic"),
+        None => {}
+    }
     Executed {
         stats: live.snapshot(),
         elapsed,
@@ -147,14 +263,20 @@ pub async fn execute<E: Exchange>(
     }
 }
 
+enum Pacer {
+    Thread(std::thread::JoinHandle<()>),
+    Task(tokio::task::JoinHandle<()>),
+}
+
 struct Worker {
     slot: usize,
     plan: Arc<Plan>,
+    gate: Option<Arc<Gate>>,
     live: Arc<Live>,
     next: Arc<AtomicU64>,
     abandoned: Arc<AtomicU64>,
     cancel: watch::Receiver<bool>,
-    trace: Option<std::sync::mpsc::Sender<TraceMsg>>,
+    trace: Option<std::sync::mpsc::Sender<TraceRow>>,
 }
 
 impl Worker {
@@ -166,37 +288,40 @@ impl Worker {
             if *cancel.borrow() {
                 return;
             }
-            let i = self.next.fetch_add(1, Ordering::Relaxed);
-            if self.plan.requests.is_some_and(|n| i >= n) {
-                return self.skip(i);
-            }
-            let due = match self.plan.schedule.due(i) {
-                Some(offset) => {
-                    let t = start + offset;
-                    if deadline.is_some_and(|d| t >= d) {
-                        return self.skip(i);
-                    }
-                    if t > Instant::now() {
-                        tokio::select! {
-                            biased;
-                            _ = cancel.wait_for(|c| *c) => return self.skip(i),
-                            _ = tokio::time::sleep_until(t) => {}
-                        }
-                    }
-                    Some(t)
+            if let Some(gate) = &self.gate {
+                tokio::select! {
+                    biased;
+                    _ = cancel.wait_for(|c| *c) => return,
+                    p = gate.permits.acquire() => p.expect("the gate is never closed").forget(),
                 }
-                None if self.plan.schedule.is_open() => return self.skip(i),
+            }
+            let i = self.next.fetch_add(1, Ordering::SeqCst);
+            let due = match &self.gate {
+                Some(gate) => {
+                    if i >= gate.end.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let offset = self
+                        .plan
+                        .schedule
+                        .due(i)
+                        .expect("the pacer released only due requests");
+                    Some(start + offset)
+                }
                 None => None,
             };
             let sent = Instant::now();
-            if due.is_none() && deadline.is_some_and(|d| sent >= d) {
-                return self.skip(i);
+            if due.is_none()
+                && (self.plan.requests.is_some_and(|n| i >= n)
+                    || deadline.is_some_and(|d| sent >= d))
+            {
+                return;
             }
             let outcome = tokio::select! {
                 biased;
                 _ = cancel.wait_for(|c| *c) => {
                     self.abandoned.fetch_add(1, Ordering::Relaxed);
-                    return self.skip(i);
+                    return;
                 }
                 r = tokio::time::timeout(self.plan.timeout, ex.exchange()) => {
                     r.unwrap_or(Outcome::Error(RequestError::Timeout))
@@ -223,20 +348,14 @@ impl Worker {
                     Outcome::Error(e) => (0, e.kind().name().to_string()),
                 };
                 // A closed writer means the trace file failed; the run goes on.
-                let _ = tx.send(TraceMsg::Row(TraceRow {
+                let _ = tx.send(TraceRow {
                     index: i,
                     timestamp_s: intended.saturating_duration_since(start).as_secs_f64(),
                     latency_s: latency.as_secs_f64(),
                     status,
                     class,
-                }));
+                });
             }
-        }
-    }
-
-    fn skip(&self, i: u64) {
-        if let Some(tx) = &self.trace {
-            let _ = tx.send(TraceMsg::Skip(i));
         }
     }
 }
@@ -294,6 +413,7 @@ mod tests {
             duration: duration_ms.map(Duration::from_millis),
             timeout: Duration::from_secs(30),
             classified: false,
+            pacing: Pacing::Task,
         }
     }
 
@@ -336,13 +456,7 @@ mod tests {
         assert_eq!(out.stats.total(), 200);
         assert_eq!(out.stats.lag.late, 0);
         assert_eq!(out.stats.latency.max(), 1000);
-        let mut rows: Vec<TraceRow> = rx
-            .try_iter()
-            .filter_map(|m| match m {
-                TraceMsg::Row(r) => Some(r),
-                TraceMsg::Skip(_) => None,
-            })
-            .collect();
+        let mut rows: Vec<TraceRow> = rx.try_iter().collect();
         rows.sort_by_key(|r| r.index);
         assert_eq!(rows.len(), 200);
         for r in &rows {
@@ -366,13 +480,7 @@ mod tests {
         .await;
         assert_eq!(out.stats.total(), 300);
         assert_eq!(out.stats.lag.late, 0);
-        let rows: Vec<TraceRow> = rx
-            .try_iter()
-            .filter_map(|m| match m {
-                TraceMsg::Row(r) => Some(r),
-                TraceMsg::Skip(_) => None,
-            })
-            .collect();
+        let rows: Vec<TraceRow> = rx.try_iter().collect();
         let lat = |i: u64| rows.iter().find(|r| r.index == i).unwrap().latency_s;
         assert!((lat(100) - 1.001).abs() < 1e-9, "{}", lat(100));
         assert!((lat(150) - 0.501).abs() < 1e-9);

@@ -28,7 +28,7 @@ mod stats;
 
 pub use cli::{parse_header, Cli, Command, LoadArgs, MergeArgs, ServeArgs};
 pub use error::{ErrorKind, KnloadError, RequestError};
-pub use exec::{execute, Exchange, Executed, Live, Plan, TraceMsg, TraceRow};
+pub use exec::{execute, Exchange, Executed, Live, Pacing, Plan, TraceRow};
 pub use http::{HttpExchange, Target};
 pub use result::{
     CheckSpec, ClassResult, LagSummary, LatencySummary, Mode, RunResult, RunSpec, SCHEMA_VERSION,
@@ -205,6 +205,7 @@ pub async fn run_load(
         duration: cfg.duration,
         timeout: cfg.timeout,
         classified: cfg.classifier.is_some(),
+        pacing: Pacing::Thread,
     };
     let exchanges: Vec<HttpExchange> = (0..cfg.connections)
         .map(|_| HttpExchange::new(target.clone(), cfg.timeout))
@@ -270,7 +271,7 @@ async fn progress_line(live: Arc<Live>) {
 /// Writes the per-request CSV on its own thread, putting rows back in request
 /// order with a buffer no larger than the requests in flight.
 struct TraceWriter {
-    tx: std::sync::mpsc::Sender<TraceMsg>,
+    tx: std::sync::mpsc::Sender<TraceRow>,
     handle: std::thread::JoinHandle<Result<(), KnloadError>>,
 }
 
@@ -281,29 +282,22 @@ impl TraceWriter {
             source: e,
         };
         let file = std::fs::File::create(&path).map_err(|e| io(&path, e))?;
-        let (tx, rx) = std::sync::mpsc::channel::<TraceMsg>();
+        let (tx, rx) = std::sync::mpsc::channel::<TraceRow>();
         let handle = std::thread::spawn(move || {
             let mut w = std::io::BufWriter::new(file);
             let mut pending = std::collections::BTreeMap::new();
             let mut next = 0u64;
             let e = |e| io(&path, e);
             writeln!(w, "timestamp_s,latency_s,status,class").map_err(e)?;
-            for msg in rx {
-                let (i, row) = match msg {
-                    TraceMsg::Row(r) => (r.index, Some(r)),
-                    TraceMsg::Skip(i) => (i, None),
-                };
-                pending.insert(i, row);
-                while let Some(row) = pending.remove(&next) {
-                    if let Some(r) = row {
-                        write_row(&mut w, &r).map_err(e)?;
-                    }
+            for row in rx {
+                pending.insert(row.index, row);
+                while let Some(r) = pending.remove(&next) {
+                    write_row(&mut w, &r).map_err(e)?;
                     next += 1;
                 }
             }
-            // Whatever is left had a gap before it (cannot happen when every
-            // index reports); keep it rather than lose it.
-            for r in pending.into_values().flatten() {
+            // Rows after a request abandoned at an interrupt wait here.
+            for r in pending.into_values() {
                 write_row(&mut w, &r).map_err(e)?;
             }
             w.flush().map_err(e)

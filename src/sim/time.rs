@@ -98,7 +98,6 @@ impl SimDuration {
     }
 }
 
-
 /// Parses a duration in Go's `time.ParseDuration` syntax, which is what
 /// Knative's ConfigMaps and annotations use: a sequence of decimal numbers with
 /// units `ns`, `us`/`µs`, `ms`, `s`, `m`, `h` (e.g. `"60s"`, `"1m30s"`,
@@ -140,8 +139,16 @@ pub fn parse_go_duration(input: &str) -> Result<SimDuration, String> {
             "s" => 1e9,
             "m" => 60e9,
             "h" => 3600e9,
-            "" => return Err(format!("invalid duration {input:?}: missing unit (use ms, s, m or h)")),
-            other => return Err(format!("invalid duration {input:?}: unknown unit {other:?}")),
+            "" => {
+                return Err(format!(
+                    "invalid duration {input:?}: missing unit (use ms, s, m or h)"
+                ))
+            }
+            other => {
+                return Err(format!(
+                    "invalid duration {input:?}: unknown unit {other:?}"
+                ))
+            }
         };
         total += num * scale;
         rest = &rest[unit_len..];
@@ -235,13 +242,23 @@ mod tests {
     fn go_durations() {
         assert_eq!(parse_go_duration("60s"), Ok(SimDuration::from_secs(60)));
         assert_eq!(parse_go_duration("1m30s"), Ok(SimDuration::from_secs(90)));
-        assert_eq!(parse_go_duration("1.5s"), Ok(SimDuration::from_millis(1500)));
-        assert_eq!(parse_go_duration("250ms"), Ok(SimDuration::from_millis(250)));
+        assert_eq!(
+            parse_go_duration("1.5s"),
+            Ok(SimDuration::from_millis(1500))
+        );
+        assert_eq!(
+            parse_go_duration("250ms"),
+            Ok(SimDuration::from_millis(250))
+        );
         assert_eq!(parse_go_duration("1h"), Ok(SimDuration::from_secs(3600)));
         assert_eq!(parse_go_duration("0"), Ok(SimDuration::ZERO));
-        assert!(parse_go_duration("60").unwrap_err().contains("missing unit"));
+        assert!(parse_go_duration("60")
+            .unwrap_err()
+            .contains("missing unit"));
         assert!(parse_go_duration("-5s").unwrap_err().contains("negative"));
-        assert!(parse_go_duration("5x").unwrap_err().contains("unknown unit"));
+        assert!(parse_go_duration("5x")
+            .unwrap_err()
+            .contains("unknown unit"));
         assert!(parse_go_duration("").is_err());
     }
 
