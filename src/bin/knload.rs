@@ -73,10 +73,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(p) = &json {
                 knload::write_json(&result, p)?;
             }
-            // With --json - the JSON owns stdout; the report goes to stderr.
-            if json.as_deref() == Some(std::path::Path::new("-")) {
-                eprint!("{}", result.render());
-            } else {
+            // With --json - stdout is the JSON alone (for collection from
+            // many instances); `knload merge` renders it later.
+            if json.as_deref() != Some(std::path::Path::new("-")) {
                 print!("{}", result.render());
             }
             Ok(verdict_code(result.verdict()))
