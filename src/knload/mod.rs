@@ -42,7 +42,6 @@ use bytes::Bytes;
 use hyper::{HeaderMap, Method, Uri};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -194,6 +193,7 @@ pub async fn run_load(
             target: target.addr.to_string(),
             source,
         })?;
+    let runtimes = LoopThreads::start(cfg.connections)?;
     let trace = cfg
         .requests_csv
         .as_ref()
@@ -206,6 +206,7 @@ pub async fn run_load(
         timeout: cfg.timeout,
         classified: cfg.classifier.is_some(),
         pacing: Pacing::Thread,
+        runtimes: runtimes.handles(),
     };
     let exchanges: Vec<HttpExchange> = (0..cfg.connections)
         .map(|_| HttpExchange::new(target.clone(), cfg.timeout))
@@ -231,6 +232,7 @@ pub async fn run_load(
     if let Some(t) = trace {
         t.finish()?;
     }
+    runtimes.stop();
     let check = cfg.expect.clone().map(|expect| CheckSpec {
         expect,
         alpha: cfg.alpha,
@@ -246,15 +248,73 @@ pub async fn run_load(
     ))
 }
 
+/// One single-threaded tokio runtime per core (at most one per connection),
+/// each on its own thread, for the connection loops.
+struct LoopThreads {
+    handles: Vec<tokio::runtime::Handle>,
+    stop: Vec<tokio::sync::oneshot::Sender<()>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl LoopThreads {
+    fn start(connections: usize) -> Result<Self, KnloadError> {
+        let n = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(connections)
+            .max(1);
+        let mut lt = LoopThreads {
+            handles: Vec::new(),
+            stop: Vec::new(),
+            threads: Vec::new(),
+        };
+        for k in 0..n {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| KnloadError::Io {
+                    path: "tokio runtime".into(),
+                    source: e,
+                })?;
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            lt.handles.push(rt.handle().clone());
+            lt.stop.push(tx);
+            let thread = std::thread::Builder::new()
+                .name(format!("knload-loop-{k}"))
+                .spawn(move || {
+                    let _ = rt.block_on(rx);
+                })
+                .map_err(|e| KnloadError::Io {
+                    path: "thread".into(),
+                    source: e,
+                })?;
+            lt.threads.push(thread);
+        }
+        Ok(lt)
+    }
+
+    fn handles(&self) -> Vec<tokio::runtime::Handle> {
+        self.handles.clone()
+    }
+
+    fn stop(self) {
+        for tx in self.stop {
+            let _ = tx.send(());
+        }
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}
+
 async fn progress_line(live: Arc<Live>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.tick().await;
     let mut last = 0;
     loop {
         tick.tick().await;
-        let done = live.completed.load(Ordering::Relaxed);
-        let errors = live.errors.load(Ordering::Relaxed);
-        let p99 = live.snapshot().latency.value_at_quantile(0.99) as f64 / 1000.0;
+        let now = live.snapshot();
+        let (done, errors) = (now.total(), now.error_count());
+        let p99 = now.latency.value_at_quantile(0.99) as f64 / 1000.0;
         eprint!(
             "\r\x1b[2K{:>6.1}s  {:>10} requests  {:>9} req/s  {:>7} errors  p99 {:.3} ms",
             live.start.elapsed().as_secs_f64(),
