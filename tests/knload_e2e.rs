@@ -654,3 +654,62 @@ fn the_split_check_warns_when_the_run_is_too_small() {
 }
 
 use predicates::prelude::PredicateBooleanExt;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ramp_sends_the_integral_of_its_rate() {
+    let server = Server::start(ServeConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..ServeConfig::default()
+    })
+    .await
+    .unwrap();
+    // 0 -> 400/s over 1 s: 200 requests, due at sqrt(i/200) s; the run
+    // ends at the last point.
+    let r = run(&[
+        "--ramp",
+        "0s:0,1s:400",
+        "-c",
+        "10",
+        &url(server.local_addr()),
+    ])
+    .await;
+    assert_eq!(r.requests, 200);
+    assert_eq!(server.served(), 200);
+    assert_eq!(r.spec.mode, Mode::Open);
+    assert!(r.elapsed_s >= 0.99 && r.elapsed_s < 1.5, "{}", r.elapsed_s);
+    assert_eq!(r.schedule_lag.as_ref().unwrap().sent, 200);
+}
+
+#[test]
+fn ctrl_c_still_writes_the_report_and_the_json() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (addr, _) = rt.block_on(test_server(Arc::new(|_, _, _| {
+        (200, Duration::from_millis(1), "x".into())
+    })));
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("knload"))
+        .args(["-z", "60s", "-c", "4", "--no-progress", "--json"])
+        .arg(&json)
+        .arg(url(addr))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let t0 = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Interrupted: yes"), "{stdout}");
+    let r: RunResult = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(r.interrupted);
+    assert!(r.responses > 100, "{}", r.responses);
+    assert_eq!(r.requests, r.responses + r.errors);
+}
