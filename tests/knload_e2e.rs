@@ -301,7 +301,27 @@ async fn h2c_and_host_header_reach_the_server() {
             r.classes.keys()
         );
     }
-    assert_eq!(count.load(Ordering::SeqCst), 200);
+    // A Host given with -H is kept when --host is not set.
+    let u = url(addr);
+    let r = run(&[
+        "-n",
+        "10",
+        "-c",
+        "1",
+        "-H",
+        "Host: tag-greeter.example.com",
+        "--classify",
+        "body:^(.*)$",
+        &u,
+    ])
+    .await;
+    assert_eq!(
+        r.classes["tag-greeter.example.com"].count,
+        10,
+        "{:?}",
+        r.classes.keys()
+    );
+    assert_eq!(count.load(Ordering::SeqCst), 210);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

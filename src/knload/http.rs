@@ -72,7 +72,16 @@ impl Target {
             .ok()
             .and_then(|mut a| a.next())
             .ok_or_else(|| bad("host name does not resolve"))?;
-        let host_value = host.unwrap_or(authority.as_str());
+        // --host wins, then a Host given with -H, then the URL's authority.
+        let given = headers
+            .get(HOST)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let host_value = host
+            .map(str::to_string)
+            .or(given)
+            .unwrap_or_else(|| authority.as_str().to_string());
+        let host_value = host_value.as_str();
         let path = url.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         let uri = if http2 {
             // HTTP/2 carries the host in :authority, taken from the URI.
