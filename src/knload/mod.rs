@@ -46,6 +46,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
+/// Longest wait for the reachability probe before a run.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A validated load run.
 #[derive(Debug, Clone)]
 pub struct LoadConfig {
@@ -186,8 +189,9 @@ pub async fn run_load(
         )
         .await?,
     );
-    // Fail fast and clearly instead of running a whole test of refusals.
-    http::connect(target.addr, cfg.timeout)
+    // Fail fast and clearly instead of running a whole test of refusals
+    // (or of connect timeouts, against an address that drops packets).
+    http::connect(target.addr, cfg.timeout.min(PROBE_TIMEOUT))
         .await
         .map_err(|source| KnloadError::Unreachable {
             target: target.addr.to_string(),
