@@ -386,7 +386,7 @@ async fn the_emulator_limits_concurrency_like_the_queue_proxy() {
     let server = Server::start(ServeConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         container_concurrency: 1,
-        service_time: knload::ServiceTime::Constant(Duration::from_millis(300)),
+        service_time: knload::ServiceTime::Constant(Duration::from_millis(150)),
         ..ServeConfig::default()
     })
     .await
