@@ -48,11 +48,13 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 url="http://127.0.0.1:$port/"
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # time -f: user+sys CPU seconds and peak RSS in KiB, on the last stderr line.
 measure() { /usr/bin/time -f "TIME %U %S %M" "$@" 2>"$work/time.txt" >"$work/out.txt"; tail -1 "$work/time.txt"; }
 
 rows=()
+ratios=()
 for round in 1 2; do
   for tool in wrk knload; do
     if [ "$tool" = wrk ]; then
@@ -70,7 +72,9 @@ r=$reqs; cpu=$user+$sys
 print('| %d | %s | %d | %.0f | %.2f | %.1f | %s |' % ($round, '$tool', r, r/$secs, cpu*1e6/r, $rss/1024, '$p50'))")
     echo "$row"
     rows+=("$row")
+    if [ "$tool" = wrk ]; then wrk_reqs=$reqs; wrk_cpu="$user+$sys"; fi
   done
+  ratios+=("$(python3 -c "print('| %d | %.3f | %.3f |' % ($round, $reqs/$wrk_reqs, (($user+$sys)/$reqs)/(($wrk_cpu)/$wrk_reqs)))")")
 done
 
 # Open loop at 20k/s against closed loop on one connection (unloaded latency).
@@ -96,7 +100,8 @@ echo "$mem_line"
 {
   echo "# knload vs wrk on nginx ($(date -u +%Y-%m-%d), $(nproc) cores, $(nginx -v 2>&1 | sed 's/.*\///'), wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'))"
   echo
-  echo "Command: \`scripts/knload-bench.sh $secs $conns\` (nginx: 1 worker, 13-byte static file, 127.0.0.1)."
+  echo "Command: \`scripts/knload-bench.sh $secs $conns\` at commit $(git -C "$root" rev-parse --short HEAD) (nginx: 1 worker, 13-byte static file, 127.0.0.1)."
+  echo "Load average when the run began: $load0"
   echo "wrk: \`wrk -t2 -c$conns -d${secs}s --latency URL\`; knload: \`knload -c$conns -z${secs}s --no-progress URL\`."
   echo "CPU is user+sys of the client process per request; memory is peak RSS."
   echo
@@ -104,9 +109,17 @@ echo "$mem_line"
   echo "|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
   echo
+  echo "| round | knload/wrk throughput | knload/wrk CPU per request |"
+  echo "|---|---|---|"
+  printf '%s\n' "${ratios[@]}"
+  echo
+  echo "Open loop: \`knload -c$conns -q 20000 -z${secs}s\` against closed loop on one connection \`knload -c1 -z${secs}s\` (unloaded latency at a similar rate)."
+  echo
   echo "| pacing | achieved | latency | sender |"
   echo "|---|---|---|---|"
   echo "$open_line"
+  echo
+  echo "Memory: \`knload -c$conns -z60s\`."
   echo
   echo "| memory | | |"
   echo "|---|---|---|"
