@@ -105,6 +105,11 @@ async fn closed_loop_counts_are_exact() {
     assert!(r.latency.p50_ms > 0.0 && r.latency.p50_ms <= r.latency.p99_ms);
     assert_eq!(r.spec.mode, Mode::Closed);
     assert!(r.schedule_lag.is_none());
+    // The emulator speaks h2c too.
+    let r = run(&["-n", "500", "-c", "3", "--http2", &u]).await;
+    assert_eq!(r.status_codes[&200], 500, "{:?}", r.error_examples);
+    assert!(r.spec.http2);
+    assert_eq!(server.served(), 1500);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
