@@ -90,6 +90,9 @@ pub struct LoadArgs {
     /// Write one CSV row per request: timestamp_s,latency_s,status,class.
     #[arg(long = "requests-csv")]
     pub requests_csv: Option<PathBuf>,
+    /// Threads running the connection loops [default: one per core].
+    #[arg(long)]
+    pub threads: Option<usize>,
     /// No live progress line (it is never shown when stderr is not a terminal).
     #[arg(long)]
     pub no_progress: bool,
@@ -180,6 +183,9 @@ impl LoadArgs {
                 format!("`{url_s}` is not an absolute http:// URL"),
             ));
         }
+        if self.threads == Some(0) {
+            return Err(KnloadError::usage("--threads", "must be at least 1"));
+        }
         if self.connections == 0 {
             return Err(KnloadError::usage("--connections", "must be at least 1"));
         }
@@ -258,6 +264,9 @@ impl LoadArgs {
             body,
             http2: self.http2,
             connections: self.connections,
+            threads: self
+                .threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
             schedule,
             ramp_text: self.ramp.clone(),
             requests,

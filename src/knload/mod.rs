@@ -66,6 +66,8 @@ pub struct LoadConfig {
     pub http2: bool,
     /// Connections, one request in flight on each.
     pub connections: usize,
+    /// Threads running the connection loops (at most one per connection).
+    pub threads: usize,
     /// Send schedule.
     pub schedule: Schedule,
     /// The ramp as given, for the result.
@@ -197,7 +199,7 @@ pub async fn run_load(
             target: target.addr.to_string(),
             source,
         })?;
-    let runtimes = LoopThreads::start(cfg.connections)?;
+    let runtimes = LoopThreads::start(cfg.threads.min(cfg.connections))?;
     let trace = cfg
         .requests_csv
         .as_ref()
@@ -252,8 +254,8 @@ pub async fn run_load(
     ))
 }
 
-/// One single-threaded tokio runtime per core (at most one per connection),
-/// each on its own thread, for the connection loops.
+/// Single-threaded tokio runtimes, each on its own thread, for the
+/// connection loops.
 struct LoopThreads {
     handles: Vec<tokio::runtime::Handle>,
     stop: Vec<tokio::sync::oneshot::Sender<()>>,
@@ -261,11 +263,8 @@ struct LoopThreads {
 }
 
 impl LoopThreads {
-    fn start(connections: usize) -> Result<Self, KnloadError> {
-        let n = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(connections)
-            .max(1);
+    fn start(threads: usize) -> Result<Self, KnloadError> {
+        let n = threads.max(1);
         let mut lt = LoopThreads {
             handles: Vec::new(),
             stop: Vec::new(),
