@@ -70,13 +70,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 });
                 knload::run_load(cfg, rx).await
             })?;
-            if let Some(p) = &json {
-                knload::write_json(&result, p)?;
-            }
             // With --json - stdout is the JSON alone (for collection from
-            // many instances); `knload merge` renders it later.
+            // many instances); `knload merge` renders it later. The report
+            // comes first so that a failing JSON write does not hide it.
             if json.as_deref() != Some(std::path::Path::new("-")) {
                 print!("{}", result.render());
+            }
+            if let Some(p) = &json {
+                knload::write_json(&result, p)?;
             }
             Ok(verdict_code(result.verdict()))
         }
