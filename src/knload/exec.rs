@@ -285,19 +285,24 @@ impl Worker {
     async fn run<E: Exchange>(self, mut ex: E) {
         let start = self.live.start;
         let deadline = self.plan.duration.map(|d| start + d);
+        // One cancellation future and one timer per loop, polled again and
+        // again (the timer re-armed per request): cheaper than registering a
+        // new waiter and a new timer entry for each request.
         let mut cancel = self.cancel.clone();
-        // One timer per loop, re-armed per request: cheaper than a new
-        // timer entry for each request.
+        let cancelled = async move {
+            let _ = cancel.wait_for(|c| *c).await;
+        };
+        tokio::pin!(cancelled);
         let timer = tokio::time::sleep(self.plan.timeout);
         tokio::pin!(timer);
         loop {
-            if *cancel.borrow() {
+            if *self.cancel.borrow() {
                 return;
             }
             if let Some(gate) = &self.gate {
                 tokio::select! {
                     biased;
-                    _ = cancel.wait_for(|c| *c) => return,
+                    _ = &mut cancelled => return,
                     p = gate.permits.acquire() => p.expect("the gate is never closed").forget(),
                 }
             }
@@ -326,7 +331,7 @@ impl Worker {
             }
             let outcome = tokio::select! {
                 biased;
-                _ = cancel.wait_for(|c| *c) => {
+                _ = &mut cancelled => {
                     self.abandoned.fetch_add(1, Ordering::Relaxed);
                     return;
                 }
