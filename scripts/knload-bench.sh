@@ -3,13 +3,14 @@
 # file), alternating A/B/A/B so drift hits both tools alike, then checks the
 # open loop's pacing and a long run's memory. Writes results/knload/bench.md.
 #
-#   scripts/knload-bench.sh [SECONDS] [CONNECTIONS]
+#   scripts/knload-bench.sh [SECONDS] [CONNECTIONS] [ROUNDS] [OUTPUT]
 #
 # Needs: nginx, wrk, /usr/bin/time (apt-get install nginx wrk time), and a
 # release build (cargo build --release --bin knload).
 set -euo pipefail
 secs=${1:-10}
 conns=${2:-50}
+rounds=${3:-2}
 root=$(cd "$(dirname "$0")/.." && pwd)
 knload="$root/target/release/knload"
 out="$root/results/knload"
@@ -55,7 +56,7 @@ measure() { /usr/bin/time -f "TIME %U %S %M" "$@" 2>"$work/time.txt" >"$work/out
 
 rows=()
 ratios=()
-for round in 1 2; do
+for round in $(seq "$rounds"); do
   for tool in wrk knload; do
     if [ "$tool" = wrk ]; then
       t=$(measure wrk -t2 -c"$conns" -d"${secs}s" --latency "$url")
@@ -100,7 +101,7 @@ echo "$mem_line"
 {
   echo "# knload vs wrk on nginx ($(date -u +%Y-%m-%d), $(nproc) cores, $(nginx -v 2>&1 | sed 's/.*\///'), wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'))"
   echo
-  echo "Command: \`scripts/knload-bench.sh $secs $conns\` at commit $(git -C "$root" rev-parse --short HEAD) (nginx: 1 worker, 13-byte static file, 127.0.0.1)."
+  echo "Command: \`scripts/knload-bench.sh $secs $conns $rounds\` at commit $(git -C "$root" rev-parse --short HEAD) (nginx: 1 worker, 13-byte static file, 127.0.0.1)."
   echo "Load average when the run began: $load0"
   echo "wrk: \`wrk -t2 -c$conns -d${secs}s --latency URL\`; knload: \`knload -c$conns -z${secs}s --no-progress URL\`."
   echo "CPU is user+sys of the client process per request; memory is peak RSS."
@@ -124,5 +125,5 @@ echo "$mem_line"
   echo "| memory | | |"
   echo "|---|---|---|"
   echo "$mem_line"
-} > "$out/bench.md"
-echo "wrote $out/bench.md"
+} > "${4:-$out/bench.md}"
+echo "wrote ${4:-$out/bench.md}"

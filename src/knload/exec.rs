@@ -286,8 +286,11 @@ impl Worker {
         let start = self.live.start;
         let deadline = self.plan.duration.map(|d| start + d);
         // One cancellation future and one timer per loop, polled again and
-        // again (the timer re-armed per request): cheaper than registering a
-        // new waiter and a new timer entry for each request.
+        // again: cheaper than registering a new waiter and a new timer entry
+        // for each request. Request deadlines only grow, so the timer is
+        // re-armed lazily: when it fires before the current request's
+        // deadline it is moved to that deadline, about once per timeout
+        // instead of once per request.
         let mut cancel = self.cancel.clone();
         let cancelled = async move {
             let _ = cancel.wait_for(|c| *c).await;
@@ -322,21 +325,30 @@ impl Worker {
                 None => None,
             };
             let sent = Instant::now();
-            timer.as_mut().reset(sent + self.plan.timeout);
+            let deadline_of_request = sent + self.plan.timeout;
             if due.is_none()
                 && (self.plan.requests.is_some_and(|n| i >= n)
                     || deadline.is_some_and(|d| sent >= d))
             {
                 return;
             }
-            let outcome = tokio::select! {
-                biased;
-                _ = &mut cancelled => {
-                    self.abandoned.fetch_add(1, Ordering::Relaxed);
-                    return;
+            let exchange = ex.exchange();
+            tokio::pin!(exchange);
+            let outcome = loop {
+                tokio::select! {
+                    biased;
+                    _ = &mut cancelled => {
+                        self.abandoned.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    }
+                    r = &mut exchange => break r,
+                    _ = &mut timer => {
+                        if Instant::now() >= deadline_of_request {
+                            break Outcome::Error(RequestError::Timeout);
+                        }
+                        timer.as_mut().reset(deadline_of_request);
+                    }
                 }
-                r = ex.exchange() => r,
-                _ = &mut timer => Outcome::Error(RequestError::Timeout),
             };
             let intended = due.unwrap_or(sent);
             let latency = Instant::now().saturating_duration_since(intended);
