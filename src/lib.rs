@@ -10,11 +10,15 @@
 //! - [`manifest`]: Knative YAML (Service, ConfigMaps) read as scenario input;
 //! - [`model`]: the simulated cluster and its event handlers;
 //! - [`output`]: writing results;
-//! - [`plot`]: SVG charts and the HTML report, drawn from written results.
+//! - [`plot`]: SVG charts and the HTML report, drawn from written results;
+//! - [`sweep`], [`gate`]: parameter sweeps with confidence intervals, SLO and
+//!   baseline checks;
+//! - [`knload`]: the HTTP load generator, split check and revision emulator.
 #![deny(missing_docs)]
 
 pub mod gate;
 pub mod knative;
+pub mod knload;
 pub mod manifest;
 pub mod model;
 pub mod output;

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Benchmarks knload against wrk on a local nginx (one worker, a small static
+# file), alternating A/B/A/B so drift hits both tools alike, then checks the
+# open loop's pacing and a long run's memory. Writes results/knload/bench.md.
+#
+#   scripts/knload-bench.sh [SECONDS] [CONNECTIONS] [ROUNDS] [OUTPUT]
+#
+# Needs: nginx, wrk, /usr/bin/time (apt-get install nginx wrk time), and a
+# release build (cargo build --release --bin knload).
+set -euo pipefail
+secs=${1:-10}
+conns=${2:-50}
+rounds=${3:-2}
+root=$(cd "$(dirname "$0")/.." && pwd)
+knload="$root/target/release/knload"
+out="$root/results/knload"
+[ -x "$knload" ] || { echo "build first: cargo build --release --bin knload" >&2; exit 1; }
+for t in nginx wrk /usr/bin/time; do
+  command -v "$t" >/dev/null || { echo "missing $t: apt-get install nginx wrk time" >&2; exit 1; }
+done
+
+work=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$work/html" "$work/logs"
+printf 'hello knload\n' > "$work/html/index.html"
+cat > "$work/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/logs/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  keepalive_timeout 120s;
+  client_body_temp_path $work/tmp;
+  server {
+    listen 127.0.0.1:$port;
+    root $work/html;
+    location / { index index.html; }
+  }
+}
+CONF
+nginx -p "$work" -c "$work/nginx.conf" &
+nginx_pid=$!
+trap 'kill $nginx_pid 2>/dev/null; wait $nginx_pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do
+  curl -sf "http://127.0.0.1:$port/" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+url="http://127.0.0.1:$port/"
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# time -f: user+sys CPU seconds and peak RSS in KiB, on the last stderr line.
+measure() { /usr/bin/time -f "TIME %U %S %M" "$@" 2>"$work/time.txt" >"$work/out.txt"; tail -1 "$work/time.txt"; }
+
+rows=()
+ratios=()
+for round in $(seq "$rounds"); do
+  for tool in wrk knload; do
+    if [ "$tool" = wrk ]; then
+      t=$(measure wrk -t2 -c"$conns" -d"${secs}s" --latency "$url")
+      reqs=$(awk '/requests in/ {print $1}' "$work/out.txt")
+      p50=$(awk '$1=="50%" {print $2}' "$work/out.txt")
+    else
+      t=$(measure "$knload" -c"$conns" -z"${secs}s" --no-progress --json "$work/k.json" "$url")
+      reqs=$(python3 -c "import json;print(json.load(open('$work/k.json'))['requests'])")
+      p50=$(python3 -c "import json;print('%.3fms' % json.load(open('$work/k.json'))['latency']['p50_ms'])")
+    fi
+    read -r _ user sys rss <<<"$t"
+    row=$(python3 -c "
+r=$reqs; cpu=$user+$sys
+print('| %d | %s | %d | %.0f | %.2f | %.1f | %s |' % ($round, '$tool', r, r/$secs, cpu*1e6/r, $rss/1024, '$p50'))")
+    echo "$row"
+    rows+=("$row")
+    if [ "$tool" = wrk ]; then wrk_reqs=$reqs; wrk_cpu="$user+$sys"; fi
+  done
+  ratios+=("$(python3 -c "print('| %d | %.3f | %.3f |' % ($round, $reqs/$wrk_reqs, (($user+$sys)/$reqs)/(($wrk_cpu)/$wrk_reqs)))")")
+done
+
+# Open loop at 20k/s against closed loop on one connection (unloaded latency).
+"$knload" -c "$conns" -q 20000 -z"${secs}s" --no-progress --json "$work/open.json" "$url" >/dev/null
+"$knload" -c 1 -z"${secs}s" --no-progress --json "$work/closed1.json" "$url" >/dev/null
+open_line=$(python3 - "$work/open.json" "$work/closed1.json" <<'PY'
+import json, sys
+o = json.load(open(sys.argv[1])); c = json.load(open(sys.argv[2]))
+rate = o["requests"] / o["elapsed_s"]
+print("| open loop -q 20000 | %.1f req/s (%.3f%% off) | p50 %.3f ms | late sends %d, max lag %.3f ms |"
+      % (rate, 100*(rate-20000)/20000, o["latency"]["p50_ms"], o["schedule_lag"]["late"], o["schedule_lag"]["max_lag_ms"]))
+print("| closed loop -c 1 | %.1f req/s | p50 %.3f ms | |" % (c["throughput_rps"], c["latency"]["p50_ms"]))
+PY
+)
+echo "$open_line"
+
+# Peak memory of a 60 s closed-loop run.
+t=$(measure "$knload" -c"$conns" -z60s --no-progress "$url")
+read -r _ user sys rss <<<"$t"
+mem_line="| 60 s closed loop, $conns connections | peak RSS $(python3 -c "print('%.1f' % ($rss/1024))") MiB | CPU $(python3 -c "print('%.1f' % ($user+$sys))") s |"
+echo "$mem_line"
+
+{
+  echo "# knload vs wrk on nginx ($(date -u +%Y-%m-%d), $(nproc) cores, $(nginx -v 2>&1 | sed 's/.*\///'), wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'))"
+  echo
+  echo "Command: \`scripts/knload-bench.sh $secs $conns $rounds\` at commit $(git -C "$root" rev-parse --short HEAD) (nginx: 1 worker, 13-byte static file, 127.0.0.1)."
+  echo "Load average when the run began: $load0"
+  echo "wrk: \`wrk -t2 -c$conns -d${secs}s --latency URL\`; knload: \`knload -c$conns -z${secs}s --no-progress URL\`."
+  echo "CPU is user+sys of the client process per request; memory is peak RSS."
+  echo
+  echo "| round | tool | requests | req/s | client CPU µs/req | peak RSS MiB | p50 |"
+  echo "|---|---|---|---|---|---|---|"
+  printf '%s\n' "${rows[@]}"
+  echo
+  echo "| round | knload/wrk throughput | knload/wrk CPU per request |"
+  echo "|---|---|---|"
+  printf '%s\n' "${ratios[@]}"
+  echo
+  echo "Open loop: \`knload -c$conns -q 20000 -z${secs}s\` against closed loop on one connection \`knload -c1 -z${secs}s\` (unloaded latency at a similar rate)."
+  echo
+  echo "| pacing | achieved | latency | sender |"
+  echo "|---|---|---|---|"
+  echo "$open_line"
+  echo
+  echo "Memory: \`knload -c$conns -z60s\`."
+  echo
+  echo "| memory | | |"
+  echo "|---|---|---|"
+  echo "$mem_line"
+} > "${4:-$out/bench.md}"
+echo "wrote ${4:-$out/bench.md}"

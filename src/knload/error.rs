@@ -1,0 +1,200 @@
+//! Error types: what can go wrong with one request, and what can stop a run.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Why one request failed. Counted per [`ErrorKind`] in the report.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The target actively refused the TCP connection.
+    #[error("connection refused")]
+    ConnectRefused,
+    /// The TCP connection could not be set up for another reason.
+    #[error("connect failed: {detail}")]
+    Connect {
+        /// The operating system's message.
+        detail: String,
+    },
+    /// The request did not complete within the per-request timeout.
+    #[error("timed out")]
+    Timeout,
+    /// The peer reset the connection.
+    #[error("connection reset")]
+    Reset,
+    /// The connection closed before the response was complete.
+    #[error("connection closed before the response was complete")]
+    Closed,
+    /// The peer broke the HTTP protocol (malformed response, bad frame).
+    #[error("protocol error: {detail}")]
+    Protocol {
+        /// hyper's message.
+        detail: String,
+    },
+    /// Anything else, with the underlying message.
+    #[error("{detail}")]
+    Other {
+        /// The underlying message.
+        detail: String,
+    },
+}
+
+impl RequestError {
+    /// The kind this error is counted under.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            RequestError::ConnectRefused => ErrorKind::ConnectRefused,
+            RequestError::Connect { .. } => ErrorKind::Connect,
+            RequestError::Timeout => ErrorKind::Timeout,
+            RequestError::Reset => ErrorKind::Reset,
+            RequestError::Closed => ErrorKind::Closed,
+            RequestError::Protocol { .. } => ErrorKind::Protocol,
+            RequestError::Other { .. } => ErrorKind::Other,
+        }
+    }
+
+    /// Classifies an I/O error from connecting or talking to the target.
+    pub fn from_io(e: &std::io::Error, connecting: bool) -> Self {
+        use std::io::ErrorKind as K;
+        match e.kind() {
+            K::ConnectionRefused => RequestError::ConnectRefused,
+            K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => RequestError::Reset,
+            K::TimedOut => RequestError::Timeout,
+            K::UnexpectedEof => RequestError::Closed,
+            _ if connecting => RequestError::Connect {
+                detail: e.to_string(),
+            },
+            _ => RequestError::Other {
+                detail: e.to_string(),
+            },
+        }
+    }
+
+    /// Classifies an error from hyper, looking through its source chain for an
+    /// I/O cause, since hyper wraps resets and refusals.
+    pub fn from_hyper(e: &hyper::Error) -> Self {
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                return RequestError::from_io(io, false);
+            }
+            source = s.source();
+        }
+        if e.is_incomplete_message() || e.is_canceled() || e.is_closed() {
+            RequestError::Closed
+        } else if e.is_timeout() {
+            RequestError::Timeout
+        } else if e.is_parse() || e.is_user() {
+            RequestError::Protocol {
+                detail: e.to_string(),
+            }
+        } else {
+            let text = e.to_string();
+            // h2 reports a peer's RST_STREAM or GOAWAY only in its message.
+            if text.contains("reset") || text.contains("GOAWAY") {
+                RequestError::Reset
+            } else {
+                RequestError::Other { detail: text }
+            }
+        }
+    }
+}
+
+/// The kinds errors are counted under; serialized in snake case
+/// (`connect_refused`, `timeout`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// See [`RequestError::ConnectRefused`].
+    ConnectRefused,
+    /// See [`RequestError::Connect`].
+    Connect,
+    /// See [`RequestError::Timeout`].
+    Timeout,
+    /// See [`RequestError::Reset`].
+    Reset,
+    /// See [`RequestError::Closed`].
+    Closed,
+    /// See [`RequestError::Protocol`].
+    Protocol,
+    /// See [`RequestError::Other`].
+    Other,
+}
+
+impl ErrorKind {
+    /// The snake-case name used in JSON, CSV and the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::ConnectRefused => "connect_refused",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Reset => "reset",
+            ErrorKind::Closed => "closed",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What stops knload from starting or finishing a run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KnloadError {
+    /// The command line or a file given on it is invalid (exit code 2).
+    #[error("invalid {what}: {detail}")]
+    Usage {
+        /// Which option or argument.
+        what: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The target cannot be reached at all (checked before the run starts).
+    #[error("cannot reach {target}: {source}")]
+    Unreachable {
+        /// host:port that was tried.
+        target: String,
+        /// Why the connection failed.
+        source: RequestError,
+    },
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// A result file given to `merge` cannot be used.
+    #[error("{path}: {detail}")]
+    BadResult {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+}
+
+impl KnloadError {
+    /// Shorthand for a [`KnloadError::Usage`].
+    pub fn usage(what: impl Into<String>, detail: impl Into<String>) -> Self {
+        KnloadError::Usage {
+            what: what.into(),
+            detail: detail.into(),
+        }
+    }
+
+    /// The process exit code this error maps to: 2 for bad input, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            KnloadError::Usage { .. } => 2,
+            _ => 1,
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! `knload serve`: a stand-in for a Knative revision. It answers with a
+//! message, its host name and a request counter (like the tutorial's greeter:
+//! "Hi" in v1, "Namaste" in v2), takes a service time from a distribution, and
+//! limits concurrency the way the queue-proxy's breaker does: at most CC
+//! requests run, at most 10 x CC more wait, and beyond that it answers 503.
+
+use super::error::KnloadError;
+use crate::sim::parse_go_duration;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, Exp, LogNormal};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+
+/// How long the emulated application takes per request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServiceTime {
+    /// Always the same (`5ms`; `0s` answers at once).
+    Constant(Duration),
+    /// Exponential with this mean (`exp:10ms`).
+    Exponential(Duration),
+    /// Uniform between two bounds (`uniform:5ms..15ms`).
+    Uniform(Duration, Duration),
+    /// Log-normal with this median and shape sigma (`lognormal:10ms,0.5`).
+    LogNormal(Duration, f64),
+}
+
+impl ServiceTime {
+    /// Parses the forms listed on each variant; durations in Go syntax.
+    pub fn parse(s: &str) -> Result<Self, KnloadError> {
+        let bad = |d: String| KnloadError::usage("--service-time", d);
+        let dur = |x: &str| {
+            parse_go_duration(x.trim())
+                .map(|d| Duration::from_nanos(d.0))
+                .map_err(|e| bad(format!("`{x}`: {e}")))
+        };
+        match s.split_once(':') {
+            None => dur(s).map(ServiceTime::Constant),
+            Some(("exp", m)) => dur(m).map(ServiceTime::Exponential),
+            Some(("uniform", r)) => {
+                let (a, b) = r
+                    .split_once("..")
+                    .ok_or_else(|| bad(format!("`{r}` is not LOW..HIGH")))?;
+                let (a, b) = (dur(a)?, dur(b)?);
+                if a > b {
+                    return Err(bad(format!("{a:?} is above {b:?}")));
+                }
+                Ok(ServiceTime::Uniform(a, b))
+            }
+            Some(("lognormal", r)) => {
+                let (m, sigma) = r
+                    .split_once(',')
+                    .ok_or_else(|| bad(format!("`{r}` is not MEDIAN,SIGMA")))?;
+                let sigma: f64 = sigma
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| s.is_finite() && *s >= 0.0)
+                    .ok_or_else(|| bad(format!("sigma `{sigma}` is not a non-negative number")))?;
+                Ok(ServiceTime::LogNormal(dur(m)?, sigma))
+            }
+            Some((kind, _)) => Err(bad(format!("unknown distribution `{kind}`"))),
+        }
+    }
+
+    fn sample(&self, rng: &mut impl Rng) -> Duration {
+        let secs = match *self {
+            ServiceTime::Constant(d) => return d,
+            ServiceTime::Exponential(m) if m.is_zero() => return m,
+            ServiceTime::Exponential(m) => Exp::new(1.0 / m.as_secs_f64())
+                .expect("positive rate")
+                .sample(rng),
+            ServiceTime::Uniform(a, b) => rng.random_range(a.as_secs_f64()..=b.as_secs_f64()),
+            ServiceTime::LogNormal(m, _) if m.is_zero() => return m,
+            ServiceTime::LogNormal(m, sigma) => LogNormal::new(m.as_secs_f64().ln(), sigma)
+                .expect("finite parameters")
+                .sample(rng),
+        };
+        Duration::from_secs_f64(secs.clamp(0.0, 3600.0))
+    }
+}
+
+/// Configuration of one emulated revision.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Address to listen on (default 127.0.0.1:8080; port 0 picks a free one).
+    pub listen: SocketAddr,
+    /// First word of every answer (default "Hi").
+    pub message: String,
+    /// Host name in every answer (default: $HOSTNAME, else "knload-serve").
+    pub hostname: String,
+    /// An extra response header, e.g. `x-revision: v1` (default none).
+    pub header: Option<(HeaderName, HeaderValue)>,
+    /// Service time per request (default 0).
+    pub service_time: ServiceTime,
+    /// containerConcurrency: 0 is unlimited (the default).
+    pub container_concurrency: usize,
+    /// Time after binding before connections are accepted (default 0).
+    pub startup_delay: Duration,
+    /// Seed of the service-time stream (default 1).
+    pub seed: u64,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            message: "Hi".into(),
+            hostname: std::env::var("HOSTNAME").unwrap_or_else(|_| "knload-serve".into()),
+            header: None,
+            service_time: ServiceTime::Constant(Duration::ZERO),
+            container_concurrency: 0,
+            startup_delay: Duration::ZERO,
+            seed: 1,
+        }
+    }
+}
+
+struct State {
+    cfg: ServeConfig,
+    counter: AtomicU64,
+    /// Requests executing or waiting (the breaker's inFlight).
+    in_flight: AtomicUsize,
+    slots: Option<Semaphore>,
+    rng: Mutex<crate::sim::SimRng>,
+    rejected: AtomicU64,
+}
+
+/// A running emulated revision; stops when dropped or shut down.
+pub struct Server {
+    addr: SocketAddr,
+    state: Arc<State>,
+    stop: watch::Sender<bool>,
+}
+
+impl Server {
+    /// Binds at once (so the address is known) and serves in the background
+    /// of the current tokio runtime.
+    pub async fn start(cfg: ServeConfig) -> Result<Server, KnloadError> {
+        let listener = TcpListener::bind(cfg.listen)
+            .await
+            .map_err(|e| KnloadError::Io {
+                path: cfg.listen.to_string(),
+                source: e,
+            })?;
+        let addr = listener.local_addr().map_err(|e| KnloadError::Io {
+            path: cfg.listen.to_string(),
+            source: e,
+        })?;
+        let cc = cfg.container_concurrency;
+        let state = Arc::new(State {
+            slots: (cc > 0).then(|| Semaphore::new(cc)),
+            rng: Mutex::new(crate::sim::SimRng::seed_from_u64(cfg.seed)),
+            counter: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            rejected: AtomicU64::new(0),
+            cfg,
+        });
+        let (stop, stopped) = watch::channel(false);
+        tokio::spawn(accept_loop(listener, state.clone(), stopped));
+        Ok(Server { addr, state, stop })
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Requests answered with the message so far.
+    pub fn served(&self) -> u64 {
+        self.state.counter.load(Ordering::Relaxed)
+    }
+
+    /// Requests rejected with 503 because the queue was full.
+    pub fn rejected(&self) -> u64 {
+        self.state.rejected.load(Ordering::Relaxed)
+    }
+
+    /// Waits until shutdown is asked for (Ctrl-C in the binary).
+    pub async fn wait(&self) {
+        let mut rx = self.stop.subscribe();
+        let _ = rx.wait_for(|s| *s).await;
+    }
+
+    /// Stops accepting and closes connections.
+    pub fn shutdown(&self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watch::Receiver<bool>) {
+    if !state.cfg.startup_delay.is_zero() {
+        // Connections wait in the listen backlog, as they would for a pod
+        // that is not ready yet behind a buffering proxy.
+        tokio::select! {
+            _ = tokio::time::sleep(state.cfg.startup_delay) => {}
+            _ = stopped.wait_for(|s| *s) => return,
+        }
+    }
+    loop {
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((s, _)) => s,
+                Err(_) => continue,
+            },
+            _ = stopped.wait_for(|s| *s) => return,
+        };
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req| handle(state.clone(), req));
+            let mut preface = [0u8; 3];
+            let is_h2 = matches!(stream.peek(&mut preface).await, Ok(3) if &preface == b"PRI");
+            let io = TokioIo::new(stream);
+            if is_h2 {
+                let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                    .serve_connection(io, svc);
+                tokio::select! { _ = conn => {}, _ = stopped.wait_for(|s| *s) => {} }
+            } else {
+                let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, svc);
+                tokio::select! { _ = conn => {}, _ = stopped.wait_for(|s| *s) => {} }
+            }
+        });
+    }
+}
+
+/// Gives the breaker slot back however the request ends.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+async fn handle(
+    state: Arc<State>,
+    _req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let _permit = match &state.slots {
+        None => None,
+        Some(sem) => {
+            let total_slots = 11 * state.cfg.container_concurrency;
+            let prev = state.in_flight.fetch_add(1, Ordering::AcqRel);
+            let guard = InFlight(&state.in_flight);
+            if prev >= total_slots {
+                drop(guard);
+                state.rejected.fetch_add(1, Ordering::Relaxed);
+                let mut r = Response::new(Full::new(Bytes::from_static(
+                    b"pending request queue full\n",
+                )));
+                *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+                return Ok(r);
+            }
+            let permit = sem.acquire().await.expect("the semaphore is never closed");
+            Some((permit, guard))
+        }
+    };
+    let wait = {
+        let mut rng = state.rng.lock().expect("rng lock is never poisoned");
+        state.cfg.service_time.sample(&mut *rng)
+    };
+    if !wait.is_zero() {
+        tokio::time::sleep(wait).await;
+    }
+    let n = state.counter.fetch_add(1, Ordering::Relaxed) + 1;
+    let body = format!("{} {} {}\n", state.cfg.message, state.cfg.hostname, n);
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    if let Some((k, v)) = &state.cfg.header {
+        r.headers_mut().insert(k.clone(), v.clone());
+    }
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_service_times() {
+        assert_eq!(
+            ServiceTime::parse("5ms").unwrap(),
+            ServiceTime::Constant(Duration::from_millis(5))
+        );
+        assert_eq!(
+            ServiceTime::parse("uniform:1ms..3ms").unwrap(),
+            ServiceTime::Uniform(Duration::from_millis(1), Duration::from_millis(3))
+        );
+        assert!(matches!(
+            ServiceTime::parse("lognormal:10ms,0.5"),
+            Ok(ServiceTime::LogNormal(_, _))
+        ));
+        for bad in [
+            "x",
+            "exp:",
+            "uniform:3ms..1ms",
+            "lognormal:1ms",
+            "pareto:1ms",
+        ] {
+            assert!(ServiceTime::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn exponential_samples_have_the_right_mean() {
+        let st = ServiceTime::Exponential(Duration::from_millis(10));
+        let mut rng = crate::sim::SimRng::seed_from_u64(7);
+        let n = 20_000;
+        let mean: f64 = (0..n)
+            .map(|_| st.sample(&mut rng).as_secs_f64())
+            .sum::<f64>()
+            / n as f64;
+        // Standard error is 10 ms / sqrt(20000) = 0.07 ms; allow 5 of them.
+        assert!((mean - 0.010).abs() < 0.00035, "{mean}");
+    }
+}
