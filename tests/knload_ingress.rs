@@ -102,6 +102,18 @@ impl Proxy {
 
 impl Drop for Proxy {
     fn drop(&mut self) {
+        // SIGTERM lets nginx's master stop its workers; SIGKILL would leave
+        // them running as orphans. SIGKILL only if it does not exit in time.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(3) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
