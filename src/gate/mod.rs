@@ -16,7 +16,7 @@
 //! Every objective is judged on the mean over the replications.
 
 use crate::model::Summary;
-use crate::scenario::{Origin, Override, Problem, ScenarioError};
+use crate::scenario::{Origin, Problem, ScenarioError};
 use crate::sim::parse_go_duration;
 use crate::sweep::{
     metric_index, metric_names, metric_values, ConfigSummary, Direction, MeanCi, Sweep, SweepError,
@@ -296,7 +296,7 @@ impl Slo {
         };
         let text = sweep.scenario_text();
         let overrides = sweep.overrides();
-        let locate = |field: &str| locate_slo(text, overrides, field);
+        let locate = |field: &str| crate::scenario::locate_field(text, overrides, field);
         Slo::from_table(table, &locate)
             .map(Some)
             .map_err(|problems| {
@@ -324,42 +324,6 @@ impl Slo {
                 }
             })
             .collect()
-    }
-}
-
-/// Where `slo.<key>[.<sub>]` is: a `--set` that touched it, or its line and
-/// column in the scenario text.
-fn locate_slo(text: &str, overrides: &[Override], field: &str) -> Origin {
-    if let Some(o) = overrides
-        .iter()
-        .find(|o| field == o.key || field.starts_with(&format!("{}.", o.key)))
-    {
-        return Origin::Override(o.to_string());
-    }
-    let Ok(doc) = toml_edit::ImDocument::parse(text) else {
-        return Origin::Unknown;
-    };
-    let mut cur: &dyn toml_edit::TableLike = doc.as_table();
-    let mut span = None;
-    for part in field.split('.') {
-        let Some((key, item)) = cur.get_key_value(part) else {
-            break;
-        };
-        span = key.span().or(span);
-        match item.as_table_like() {
-            Some(t) => cur = t,
-            None => break,
-        }
-    }
-    match span {
-        Some(r) => {
-            let before = &text[..r.start.min(text.len())];
-            Origin::Position {
-                line: before.matches('\n').count() + 1,
-                column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
-            }
-        }
-        None => Origin::Unknown,
     }
 }
 
@@ -668,12 +632,12 @@ mod tests {
     fn errors_point_at_the_line() {
         let text = "duration = \"1m\"\n[slo]\np99-latency = 5\n";
         assert_eq!(
-            locate_slo(text, &[], "slo.p99-latency"),
+            crate::scenario::locate_field(text, &[], "slo.p99-latency"),
             Origin::Position { line: 3, column: 1 }
         );
-        let o: Override = "slo.p99-latency=5".parse().unwrap();
+        let o: crate::scenario::Override = "slo.p99-latency=5".parse().unwrap();
         assert!(matches!(
-            locate_slo(text, &[o], "slo.p99-latency"),
+            crate::scenario::locate_field(text, &[o], "slo.p99-latency"),
             Origin::Override(_)
         ));
     }

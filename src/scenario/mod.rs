@@ -338,6 +338,18 @@ fn parse_error(
     }
 }
 
+/// Where a dotted `field` of a scenario's TOML `text` came from: the `--set`
+/// override that set it, else its line and column, else unknown.
+pub fn locate_field(text: &str, overrides: &[Override], field: &str) -> Origin {
+    match overrides.iter().find(|o| locate::same_path(&o.key, field)) {
+        Some(o) => Origin::Override(o.to_string()),
+        None => match locate::find(text, field) {
+            Some((line, column)) => Origin::Position { line, column },
+            None => Origin::Unknown,
+        },
+    }
+}
+
 /// Collects problems with their locations.
 struct Problems<'a> {
     text: &'a str,
@@ -361,17 +373,7 @@ impl Problems<'_> {
             });
             return;
         }
-        let origin = match self
-            .overrides
-            .iter()
-            .find(|o| locate::same_path(&o.key, &field))
-        {
-            Some(o) => Origin::Override(o.to_string()),
-            None => match locate::find(self.text, &field) {
-                Some((line, column)) => Origin::Position { line, column },
-                None => Origin::Unknown,
-            },
-        };
+        let origin = locate_field(self.text, self.overrides, &field);
         self.list.push(Problem {
             field,
             rule: rule.into(),
