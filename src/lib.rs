@@ -8,7 +8,8 @@
 //! - [`workload`]: arrival processes, distributions and trace replay;
 //! - [`scenario`]: scenario files, `--set` overrides, validation;
 //! - [`model`]: the simulated cluster and its event handlers;
-//! - [`output`]: writing results.
+//! - [`output`]: writing results;
+//! - [`validation`]: comparisons with queueing theory.
 #![deny(missing_docs)]
 
 pub mod knative;
@@ -16,4 +17,5 @@ pub mod model;
 pub mod output;
 pub mod scenario;
 pub mod sim;
+pub mod validation;
 pub mod workload;

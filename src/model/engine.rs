@@ -1,8 +1,8 @@
 //! The event loop and every handler of the cluster model.
 
 use super::report::{
-    LatencySummary, Performance, QuantilePoint, RequestCounts, RevisionSummary, Summary,
-    TimeseriesRow, TimeseriesSink,
+    LatencySummary, Performance, QuantilePoint, RequestCounts, RequestOutcome, RequestRecord,
+    RevisionSummary, Summary, TimeseriesRow, TimeseriesSink,
 };
 use super::stats::RequestStats;
 use crate::knative::collector::{Collector, Stat};
@@ -108,6 +108,7 @@ struct Request {
     /// Service time from a trace, in ns (0 = sample the revision's distribution).
     duration: u64,
     cold: bool,
+    started: Option<SimTime>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -640,6 +641,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             deadline,
             duration,
             cold: false,
+            started: None,
         };
         let id = self.alloc_request(req);
         if direct {
@@ -855,6 +857,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         let now = self.now;
         let req = &mut self.reqs[id as usize];
         req.state = ReqState::Executing;
+        req.started = Some(now);
         let r = req.rev as usize;
         let service = if req.duration > 0 {
             SimDuration(req.duration)
@@ -967,6 +970,19 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 rev.sec.errors += 1;
             }
         }
+        self.sink.request(&RequestRecord {
+            revision: r,
+            arrival: req.arrival,
+            service_start: req.started,
+            end: now,
+            outcome: match outcome {
+                Outcome::Ok => RequestOutcome::Ok,
+                Outcome::Overflow => RequestOutcome::Overflow,
+                Outcome::Timeout => RequestOutcome::Timeout,
+            },
+            cold: req.cold,
+            activator: (req.activator != NO_ACT).then_some(req.activator),
+        });
         if req.activator != NO_ACT {
             let a = req.activator as usize;
             let ar = &mut self.acts[a][r];

@@ -2,6 +2,7 @@
 //! touching a cluster.
 
 mod run;
+mod validate_model;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -28,6 +29,8 @@ enum Command {
     Run(run::RunArgs),
     /// Check a scenario without running it: exit 0 if valid, 2 with every error otherwise.
     Validate(run::ValidateArgs),
+    /// Compare the model with queueing theory and write results/validation.md.
+    ValidateModel(validate_model::ValidateModelArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => run::run(a),
         Command::Validate(a) => run::validate(a),
+        Command::ValidateModel(a) => validate_model::run(a),
     };
     match result {
         Ok(code) => code,
