@@ -14,8 +14,8 @@ mod stats;
 pub mod theory;
 
 pub use experiment::{
-    experiments, measure, replicate, run_experiments, Check, Experiment, Measure, Profile,
-    RecordSink, RowResult, SCENARIO_DIR, SCENARIO_FILES,
+    experiments, measure, replicate, run_experiments, seed_block, Check, Experiment, Measure,
+    Profile, RecordSink, RowResult, SCENARIO_DIR, SCENARIO_FILES,
 };
 pub use report::markdown_table;
 pub use stats::{t_quantile, Estimate};

@@ -3,7 +3,9 @@
 use anyhow::Context;
 use clap::Args;
 use knsim::output::write_atomic;
-use knsim::validation::{experiments, markdown_table, run_experiments, Profile, RowResult};
+use knsim::validation::{
+    experiments, markdown_table, run_experiments, seed_block, Profile, RowResult,
+};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -18,6 +20,10 @@ pub struct ValidateModelArgs {
     /// Run only experiments whose id contains this text.
     #[arg(long, value_name = "TEXT")]
     pub only: Option<String>,
+    /// Replications per experiment instead of the profile's (experiment k
+    /// uses seeds 1000·k + 1 ..= 1000·k + N).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(2..))]
+    pub replications: Option<u64>,
 }
 
 pub fn run(a: ValidateModelArgs) -> anyhow::Result<ExitCode> {
@@ -30,6 +36,12 @@ pub fn run(a: ValidateModelArgs) -> anyhow::Result<ExitCode> {
     if let Some(f) = &a.only {
         exps.retain(|e| e.id.contains(f.as_str()));
     }
+    if let Some(n) = a.replications {
+        for e in &mut exps {
+            let k = (e.seeds[0] / 1000) as usize;
+            e.seeds = seed_block(k, n as usize);
+        }
+    }
     let started = std::time::Instant::now();
     let rows = run_experiments(&exps)?;
     let secs = started.elapsed().as_secs_f64();
@@ -40,6 +52,9 @@ pub fn run(a: ValidateModelArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(f) = &a.only {
         cmd.push_str(&format!(" --only {f}"));
+    }
+    if let Some(n) = a.replications {
+        cmd.push_str(&format!(" --replications {n}"));
     }
     cmd.push_str(&format!(" --out {}", a.out.display()));
     let mut doc = String::new();
