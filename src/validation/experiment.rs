@@ -597,3 +597,82 @@ pub fn run_experiments(exps: &[Experiment]) -> Result<Vec<RowResult>, ScenarioEr
     }
     Ok(rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::SimDuration;
+
+    fn rec(
+        arrival_ms: u64,
+        start_ms: Option<u64>,
+        end_ms: u64,
+        outcome: RequestOutcome,
+    ) -> RequestRecord {
+        let t = |ms: u64| SimTime::ZERO + SimDuration::from_millis(ms);
+        RequestRecord {
+            revision: 0,
+            arrival: t(arrival_ms),
+            service_start: start_ms.map(t),
+            end: t(end_ms),
+            outcome,
+            cold: arrival_ms < 1000,
+            activator: None,
+        }
+    }
+
+    #[test]
+    fn measures_on_hand_derived_records() {
+        use RequestOutcome::*;
+        let recs = [
+            // Before the window: ignored except for time overlap.
+            rec(500, Some(600), 1500, Ok),
+            rec(1000, Some(1000), 1200, Ok),
+            rec(1100, Some(1400), 1600, Ok),
+            rec(1200, None, 1200, Overflow),
+            rec(1300, Some(2000), 2100, Ok),
+            // After the window.
+            rec(3000, Some(3000), 3100, Ok),
+        ];
+        let (a, b) = (SimTime::from_secs(1), SimTime::from_secs(3));
+        // Waits of the successful requests in [1 s, 3 s): 0, 0.3, 0.7.
+        assert!((measure(&recs, Measure::MeanWait, a, b) - 1.0 / 3.0).abs() < 1e-12);
+        assert_eq!(
+            measure(&recs, Measure::WaitTail { t_s: 0.5 }, a, b),
+            1.0 / 3.0
+        );
+        assert_eq!(measure(&recs, Measure::Blocking, a, b), 0.25);
+        assert_eq!(measure(&recs, Measure::ColdFraction, a, b), 0.0);
+        // Residence inside [1 s, 3 s): 0.5 + 0.2 + 0.5 + 0 + 0.8 = 2.0 s over 2 s.
+        assert!((measure(&recs, Measure::MeanInSystem, a, b) - 1.0).abs() < 1e-12);
+        let all = (SimTime::ZERO, SimTime::from_secs(4));
+        assert_eq!(
+            measure(&recs, Measure::ColdFraction, all.0, all.1),
+            1.0 / 6.0
+        );
+    }
+
+    #[test]
+    fn every_finished_request_reaches_the_sink() {
+        let e = experiments(Profile::Quick)
+            .into_iter()
+            .find(|e| e.id.starts_with("mm1k"))
+            .unwrap();
+        let mut e = e;
+        e.overrides.push(ov("duration", "\"2m\""));
+        let sc = e.load().unwrap();
+        let mut sink = RecordSink::default();
+        let s = simulate(&sc, 5, &mut sink);
+        let n = |o: RequestOutcome| sink.records.iter().filter(|r| r.outcome == o).count() as u64;
+        assert_eq!(n(RequestOutcome::Ok), s.requests.completed);
+        assert_eq!(n(RequestOutcome::Overflow), s.requests.status_503);
+        assert_eq!(n(RequestOutcome::Timeout), s.requests.status_504);
+        assert_eq!(
+            sink.records.len() as u64 + s.requests.in_flight_at_end,
+            s.requests.arrived
+        );
+        assert!(s.requests.status_503 > 0);
+        // Records come in order of end time.
+        assert!(sink.records.windows(2).all(|w| w[0].end <= w[1].end));
+    }
+}

@@ -164,10 +164,11 @@ mod tests {
         assert!(close(erlang_c(1, 0.7), 0.7, 1e-12));
         // c = 2, a = 1: C = 1/3 (Kleinrock, M/M/2 at ρ = 0.5).
         assert!(close(erlang_c(2, 1.0), 1.0 / 3.0, 1e-12));
-        // c = 2, a = 1.6: C = a²/(2(2−a)) / (1 + a + a²/(2(2−a)))... = 0.7111.
+        // c = 2: C = (a²/2)/(1 − a/2) / (1 + a + (a²/2)/(1 − a/2)); 0.7111 at a = 1.6.
         let a: f64 = 1.6;
         let top = a * a / 2.0 / (1.0 - a / 2.0);
         assert!(close(erlang_c(2, a), top / (1.0 + a + top), 1e-12));
+        assert!((erlang_c(2, a) - 0.7111).abs() < 1e-4);
     }
 
     #[test]
