@@ -124,3 +124,21 @@ fn replications_are_reproducible() {
     let b = run_experiments(std::slice::from_ref(&e)).unwrap();
     assert_eq!(a, b);
 }
+
+#[test]
+fn results_do_not_depend_on_the_number_of_threads() {
+    let mut e = quick("mm1k").remove(0);
+    e.seeds.truncate(3);
+    let exps = [e];
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+        .install(|| run_experiments(&exps).unwrap());
+    let many = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap()
+        .install(|| run_experiments(&exps).unwrap());
+    assert_eq!(one, many);
+}

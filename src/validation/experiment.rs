@@ -164,6 +164,12 @@ fn mmc(
         });
     }
     if subsetting && pods_per_act > 1 && c % activators == 0 {
+        checks.push(Check {
+            measure: Measure::MeanWait,
+            theory: theory::erlang_k_m_c_mean_wait(lambda, mu, pods_per_act, activators, 600),
+            formula: format!("E{activators}/M/{pods_per_act} per activator (numerical)"),
+            expect_match: true,
+        });
         // Each activator owns c/k pods but sees every k-th arrival, which is
         // more regular than a Poisson split: a bound from above.
         checks.push(Check {

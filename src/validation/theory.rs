@@ -78,6 +78,59 @@ pub fn erlang_k_m1_mean_wait(lambda: f64, mu: f64, k: u32) -> f64 {
     s / (mu * (1.0 - s))
 }
 
+/// Mean time in queue of E_k/M/c (FCFS): `c` exponential servers of rate
+/// `mu` fed by every k-th arrival of a Poisson stream of rate `lambda` (an
+/// Erlang interarrival time of `k` phases of rate `lambda`). Solved
+/// numerically: the (number in system, arrival phase) chain is a CTMC,
+/// truncated at `max_n` customers and solved by Gauss–Seidel; an arrival that
+/// finds `n ≥ c` customers waits `(n − c + 1)/(cμ)`. With `k = 1` this is
+/// Erlang C, with `c = 1` [`erlang_k_m1_mean_wait`].
+pub fn erlang_k_m_c_mean_wait(lambda: f64, mu: f64, c: u32, k: u32, max_n: usize) -> f64 {
+    assert!(lambda / (k as f64) < c as f64 * mu, "unstable E_k/M/c");
+    let k = k as usize;
+    let n_max = max_n;
+    let idx = |n: usize, p: usize| n * k + p;
+    let mut pi = vec![1.0 / ((n_max + 1) * k) as f64; (n_max + 1) * k];
+    let dep = |n: usize| (n.min(c as usize)) as f64 * mu;
+    for _ in 0..1_000_000 {
+        let mut change = 0.0f64;
+        for n in 0..=n_max {
+            for p in 0..k {
+                let mut inflow = 0.0;
+                if p >= 1 {
+                    inflow += pi[idx(n, p - 1)] * lambda;
+                } else {
+                    if n >= 1 {
+                        inflow += pi[idx(n - 1, k - 1)] * lambda;
+                    }
+                    if n == n_max {
+                        // Arrivals lost at the truncation level.
+                        inflow += pi[idx(n, k - 1)] * lambda;
+                    }
+                }
+                if n < n_max {
+                    inflow += pi[idx(n + 1, p)] * dep(n + 1);
+                }
+                let out = lambda + dep(n);
+                let new = inflow / out;
+                let old = pi[idx(n, p)];
+                change = change.max((new - old).abs());
+                pi[idx(n, p)] = new;
+            }
+        }
+        let total: f64 = pi.iter().sum();
+        pi.iter_mut().for_each(|x| *x /= total);
+        if change < 1e-15 {
+            break;
+        }
+    }
+    let arrivals: f64 = (0..=n_max).map(|n| pi[idx(n, k - 1)]).sum();
+    let c_us = c as usize;
+    (c_us..=n_max)
+        .map(|n| pi[idx(n, k - 1)] / arrivals * (n - c_us + 1) as f64 / (c as f64 * mu))
+        .sum()
+}
+
 /// Parameters of the scale-to-zero cold-start model (see
 /// [`cold_start_fraction`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -188,6 +241,21 @@ mod tests {
         let w2 = erlang_k_m1_mean_wait(16.0, 10.0, 2);
         let w1 = mmc_mean_wait(8.0, 10.0, 1);
         assert!(w2 < w1 && w2 > 0.0);
+    }
+
+    #[test]
+    fn erlang_k_m_c_reduces_to_the_closed_forms() {
+        // k = 1 is M/M/c.
+        for (c, l) in [(1, 7.0), (2, 16.0), (4, 30.0)] {
+            let w = erlang_k_m_c_mean_wait(l, 10.0, c, 1, 400);
+            assert!(close(w, mmc_mean_wait(l, 10.0, c), 1e-6), "c={c}: {w}");
+        }
+        // c = 1 is the GI/M/1 σ formula.
+        let w = erlang_k_m_c_mean_wait(16.0, 10.0, 1, 2, 400);
+        assert!(close(w, erlang_k_m1_mean_wait(16.0, 10.0, 2), 1e-6), "{w}");
+        // Regular arrivals wait less than Poisson ones at the same load.
+        let e2 = erlang_k_m_c_mean_wait(30.0, 10.0, 2, 2, 400);
+        assert!(e2 < mmc_mean_wait(15.0, 10.0, 2) && e2 > 0.0);
     }
 
     #[test]
