@@ -13,7 +13,8 @@
 //! - [`plot`]: SVG charts and the HTML report, drawn from written results;
 //! - [`sweep`], [`gate`]: parameter sweeps with confidence intervals, SLO and
 //!   baseline checks;
-//! - [`knload`]: the HTTP load generator, split check and revision emulator.
+//! - [`knload`]: the HTTP load generator, split check and revision emulator;
+//! - [`validation`]: comparisons with queueing theory.
 #![deny(missing_docs)]
 
 pub mod gate;
@@ -26,4 +27,5 @@ pub mod plot;
 pub mod scenario;
 pub mod sim;
 pub mod sweep;
+pub mod validation;
 pub mod workload;

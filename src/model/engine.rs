@@ -1,8 +1,8 @@
 //! The event loop and every handler of the cluster model.
 
 use super::report::{
-    LatencySummary, Performance, QuantilePoint, RequestCounts, RevisionSummary, Summary,
-    TimeseriesRow, TimeseriesSink,
+    LatencySummary, Performance, QuantilePoint, RequestCounts, RequestOutcome, RequestRecord,
+    RevisionSummary, Summary, TimeseriesRow, TimeseriesSink,
 };
 use super::stats::RequestStats;
 use crate::knative::annotations::RevisionAnnotations;
@@ -123,6 +123,7 @@ struct Request {
     cold: bool,
     /// A Timeout event is pending for this request.
     timer: bool,
+    started: Option<SimTime>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -732,6 +733,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             duration,
             cold: false,
             timer: false,
+            started: None,
         };
         let id = self.alloc_request(req);
         if direct {
@@ -954,6 +956,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         let now = self.now;
         let req = &mut self.reqs[id as usize];
         req.state = ReqState::Executing;
+        req.started = Some(now);
         let r = req.rev as usize;
         let pod = req.pod as usize;
         let service = if req.duration > 0 {
@@ -1072,6 +1075,19 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 rev.sec.errors += 1;
             }
         }
+        self.sink.request(&RequestRecord {
+            revision: r,
+            arrival: req.arrival,
+            service_start: req.started,
+            end: now,
+            outcome: match outcome {
+                Outcome::Ok => RequestOutcome::Ok,
+                Outcome::Overflow => RequestOutcome::Overflow,
+                Outcome::Timeout => RequestOutcome::Timeout,
+            },
+            cold: req.cold,
+            activator: (req.activator != NO_ACT).then_some(req.activator),
+        });
         if req.activator != NO_ACT {
             let a = req.activator as usize;
             let ar = &mut self.acts[a][r];

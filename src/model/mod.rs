@@ -25,7 +25,7 @@ mod stats;
 
 pub use engine::simulate;
 pub use report::{
-    LatencySummary, NoTimeseries, Performance, QuantilePoint, RequestCounts, RevisionSummary,
-    Summary, TimeseriesRow, TimeseriesSink,
+    LatencySummary, NoTimeseries, Performance, QuantilePoint, RequestCounts, RequestOutcome,
+    RequestRecord, RevisionSummary, Summary, TimeseriesRow, TimeseriesSink,
 };
 pub use stats::RequestStats;

@@ -1,6 +1,7 @@
 //! What a run produces: one [`Summary`] and a stream of [`TimeseriesRow`]s.
 //! Field names carry their units.
 
+use crate::sim::SimTime;
 use serde::{Deserialize, Serialize};
 
 /// Latency percentiles of successful requests, in milliseconds.
@@ -161,11 +162,46 @@ pub struct TimeseriesRow {
     pub num_activators: u32,
 }
 
+/// How a request ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestOutcome {
+    /// Answered 200.
+    Ok,
+    /// Answered 503: the queue-proxy's queue was full.
+    Overflow,
+    /// Answered 504: the revision timeout passed.
+    Timeout,
+}
+
+/// One finished request, for analyses that need more than the summary's
+/// histograms (exact means, waiting times, warm-up cut-offs).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RequestRecord {
+    /// Index of the revision in scenario order.
+    pub revision: usize,
+    /// When the request reached the ingress.
+    pub arrival: SimTime,
+    /// When the application started serving it (None if it never did).
+    pub service_start: Option<SimTime>,
+    /// When it was answered.
+    pub end: SimTime,
+    /// How it ended.
+    pub outcome: RequestOutcome,
+    /// It arrived while no pod of its revision could take it.
+    pub cold: bool,
+    /// The activator replica it went through (None on the direct path).
+    pub activator: Option<u16>,
+}
+
 /// Receives timeseries rows as the simulation produces them, so long runs can
 /// be written out incrementally.
 pub trait TimeseriesSink {
     /// Called once per simulated second per revision, in revision order.
     fn row(&mut self, row: &TimeseriesRow);
+
+    /// Called once per request as it ends (in order of end time); ignored by
+    /// default so ordinary runs pay nothing for it.
+    fn request(&mut self, _record: &RequestRecord) {}
 }
 
 /// A sink that drops rows (for sweeps and benchmarks).

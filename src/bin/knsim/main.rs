@@ -7,6 +7,7 @@ mod merge;
 mod plot;
 mod run;
 mod sweep;
+mod validate_model;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -43,6 +44,8 @@ enum Command {
     GenTraces(gen_traces::GenTracesArgs),
     /// Draw SVG charts and report.html for a run's (or a sweep's) result directory.
     Plot(plot::PlotArgs),
+    /// Compare the model with queueing theory and write results/validation.md.
+    ValidateModel(validate_model::ValidateModelArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Check(a) => check::check(a),
         Command::GenTraces(a) => gen_traces::gen_traces(a),
         Command::Plot(a) => plot::plot(a),
+        Command::ValidateModel(a) => validate_model::run(a),
     };
     match result {
         Ok(code) => code,
