@@ -197,16 +197,34 @@ fn prepare(data: &RunData) -> Result<Prepared, PlotError> {
         .map(|r| r.time_s)
         .collect::<std::collections::BTreeSet<_>>();
     let step = seconds.len().div_ceil(MAX_POINTS).max(1);
+    let secs: Vec<u64> = seconds.into_iter().collect();
     let mut revs = Vec::new();
     for n in &names {
-        let rows: Vec<&TimeseriesRow> = data.rows.iter().filter(|r| &r.revision == n).collect();
-        if rows.is_empty() {
+        let own: std::collections::BTreeMap<u64, &TimeseriesRow> = data
+            .rows
+            .iter()
+            .filter(|r| &r.revision == n)
+            .map(|r| (r.time_s, r))
+            .collect();
+        if own.is_empty() {
             continue;
         }
+        // A revision created (or deleted) mid-run has no rows while it does
+        // not exist: give it empty seconds so every series shares one time axis.
+        let absent: Vec<TimeseriesRow> = secs
+            .iter()
+            .filter(|t| !own.contains_key(t))
+            .map(|&t| TimeseriesRow {
+                time_s: t,
+                revision: n.clone(),
+                ..TimeseriesRow::default()
+            })
+            .collect();
+        let mut rows: Vec<&TimeseriesRow> = own.values().copied().chain(absent.iter()).collect();
+        rows.sort_by_key(|r| r.time_s);
         revs.push(RevSeries::from_rows(n, &rows).bucketed(step));
     }
     // Totals per second first, then bucketed the same way as revisions.
-    let secs: Vec<u64> = seconds.into_iter().collect();
     let mut arr = vec![0.0; secs.len()];
     let mut comp = vec![0.0; secs.len()];
     let mut err = vec![0.0; secs.len()];
@@ -841,7 +859,7 @@ fn traffic_svg(p: &Prepared) -> Result<String, PlotError> {
         )?;
 
         // Windows over the drawn steps; revisions' steps line up with the
-        // totals' because every revision has a row every second.
+        // totals' because `prepare` gives every revision every second.
         let per_window = (share_window(p.step) / p.step).max(1);
         let windows: Vec<(f64, Vec<f64>)> =
             p.t.chunks(per_window)
@@ -902,6 +920,39 @@ fn traffic_svg(p: &Prepared) -> Result<String, PlotError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A revision created mid-run has no rows before it exists; its series
+    /// must still line up with the others' seconds (the traffic-share chart
+    /// sums revisions window by window).
+    #[test]
+    fn late_revision_series_share_the_time_axis() {
+        let mut rows = Vec::new();
+        for t in 1..=6u64 {
+            rows.push(TimeseriesRow {
+                time_s: t,
+                revision: "old".into(),
+                arrivals: if t <= 3 { 10 } else { 0 },
+                ..Default::default()
+            });
+            if t > 3 {
+                rows.push(TimeseriesRow {
+                    time_s: t,
+                    revision: "new".into(),
+                    arrivals: 10,
+                    ..Default::default()
+                });
+            }
+        }
+        let data = RunData {
+            summary: Summary::default(),
+            rows,
+        };
+        let p = prepare(&data).unwrap();
+        assert_eq!(p.revs.len(), 2);
+        let new = p.revs.iter().find(|r| r.name == "new").unwrap();
+        assert_eq!(new.t, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(new.arrivals, vec![0.0, 0.0, 0.0, 10.0, 10.0, 10.0]);
+    }
 
     #[test]
     fn bucketing_averages_rates_and_keeps_peaks() {
