@@ -189,6 +189,9 @@ struct Rev {
     slowdown: crate::workload::Slowdown,
     startup: crate::scenario::StartupModel,
     pods: Vec<Pod>,
+    /// Ids of pods not yet gone, ascending: per-second accounting and victim
+    /// choice look only at these, so a long run's pod churn costs nothing.
+    alive: Vec<u32>,
     ready: Vec<u32>,
     routable: Vec<u32>,
     routable_version: u64,
@@ -509,6 +512,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             slowdown: spec.slowdown,
             startup: spec.startup.clone(),
             pods: Vec::new(),
+            alive: Vec::new(),
             ready: Vec::new(),
             routable: Vec::new(),
             routable_version: 0,
@@ -1120,6 +1124,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         while self.revs[r].live < want {
             let rev = &mut self.revs[r];
             let id = rev.pods.len() as u32;
+            rev.alive.push(id);
             rev.pods.push(Pod {
                 phase: PodPhase::Unschedulable,
                 scheduled: now,
@@ -1175,13 +1180,14 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             _ => 2,
         };
         let mut best: Option<(u32, u32)> = None;
-        for (i, p) in rev.pods.iter().enumerate().rev() {
+        for &i in rev.alive.iter().rev() {
+            let p = &rev.pods[i as usize];
             if !live(p) {
                 continue;
             }
             let k = rank(p);
             if best.is_none_or(|(bk, _)| k < bk) {
-                best = Some((k, i as u32));
+                best = Some((k, i));
                 if k == 0 {
                     break;
                 }
@@ -1198,6 +1204,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         match pod.phase {
             PodPhase::Unschedulable => {
                 pod.phase = PodPhase::Gone;
+                rev.alive.retain(|&p| p != id);
                 self.unschedulable
                     .retain(|&(rr, p)| !(rr as usize == r && p == id));
                 return;
@@ -1250,6 +1257,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         pod.phase = PodPhase::Gone;
         pod.queue = VecDeque::new();
         rev.pod_seconds += (now - pod.scheduled).as_secs_f64();
+        rev.alive.retain(|&p| p != id);
         self.running_pods -= 1;
         if let Some((rr, p)) = self.unschedulable.pop_front() {
             self.running_pods += 1;
@@ -1642,7 +1650,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             let mut pending = 0;
             let mut unschedulable = 0;
             let mut terminating = 0;
-            for p in &rev.pods {
+            for &i in &rev.alive {
+                let p = &rev.pods[i as usize];
                 match p.phase {
                     PodPhase::Unschedulable => {
                         pending += 1;
@@ -1697,7 +1706,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         let mut pod_seconds = 0.0;
         let mut cold = 0;
         for rev in &mut self.revs {
-            for p in &rev.pods {
+            for &i in &rev.alive {
+                let p = &rev.pods[i as usize];
                 if matches!(p.phase, PodPhase::Starting | PodPhase::Terminating)
                     && p.scheduled <= end
                 {
