@@ -147,8 +147,23 @@ fn pods_chart_holds_each_revisions_ready_series_and_shaded_periods() {
                 t.contains(&format!("Pods: {}", rev.name)),
                 "{scenario}: {t:?}"
             );
-            let rows = rows_of(&data, &rev.name);
-            assert_eq!(line.len(), rows.len(), "one point per second");
+            // A revision created mid-run is drawn with no pods before it
+            // exists, so every panel has a point for every second of the run.
+            let own = rows_of(&data, &rev.name);
+            let seconds: std::collections::BTreeSet<u64> =
+                data.rows.iter().map(|r| r.time_s).collect();
+            let empty: Vec<TimeseriesRow> = seconds
+                .iter()
+                .filter(|t| !own.iter().any(|r| r.time_s == **t))
+                .map(|&t| TimeseriesRow {
+                    time_s: t,
+                    revision: rev.name.clone(),
+                    ..Default::default()
+                })
+                .collect();
+            let mut rows: Vec<&TimeseriesRow> = own.iter().copied().chain(empty.iter()).collect();
+            rows.sort_by_key(|r| r.time_s);
+            assert_eq!(line.len(), seconds.len(), "one point per second");
             // The line's heights order the same way as the ready counts.
             for (i, a) in rows.iter().enumerate() {
                 for (j, b) in rows.iter().enumerate().step_by(7) {
