@@ -287,3 +287,25 @@ fn every_problem_is_reported_at_once() {
         ],
     );
 }
+
+/// The scenario shown in the README is valid, so the documentation cannot
+/// drift from the format.
+#[test]
+fn readme_scenario_example_is_valid() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let block: String = readme
+        .split("```toml\n")
+        .nth(1)
+        .expect("README has a toml example")
+        .split("```")
+        .next()
+        .unwrap()
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let sc = write(dir.path(), "readme.toml", &block);
+    knsim()
+        .args(["validate", sc.to_str().unwrap()])
+        .assert()
+        .success();
+}
