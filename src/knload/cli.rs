@@ -90,7 +90,8 @@ pub struct LoadArgs {
     /// Write one CSV row per request: timestamp_s,latency_s,status,class.
     #[arg(long = "requests-csv")]
     pub requests_csv: Option<PathBuf>,
-    /// Threads running the connection loops [default: one per core].
+    /// Threads running the connection loops [default: one per core, one
+    /// fewer against a loopback target, which shares the machine].
     #[arg(long)]
     pub threads: Option<usize>,
     /// No live progress line (it is never shown when stderr is not a terminal).
@@ -264,9 +265,7 @@ impl LoadArgs {
             body,
             http2: self.http2,
             connections: self.connections,
-            threads: self
-                .threads
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            threads: self.threads,
             schedule,
             ramp_text: self.ramp.clone(),
             requests,

@@ -66,8 +66,11 @@ pub struct LoadConfig {
     pub http2: bool,
     /// Connections, one request in flight on each.
     pub connections: usize,
-    /// Threads running the connection loops (at most one per connection).
-    pub threads: usize,
+    /// Threads running the connection loops (at most one per connection);
+    /// `None` for one per core, or one fewer against a loopback target: the
+    /// server then shares the machine, and a loop thread competing with it
+    /// for a core costs more than it adds.
+    pub threads: Option<usize>,
     /// Send schedule.
     pub schedule: Schedule,
     /// The ramp as given, for the result.
@@ -199,7 +202,15 @@ pub async fn run_load(
             target: target.addr.to_string(),
             source,
         })?;
-    let runtimes = LoopThreads::start(cfg.threads.min(cfg.connections))?;
+    let threads = cfg.threads.unwrap_or_else(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if target.addr.ip().is_loopback() {
+            cores.saturating_sub(1).max(1)
+        } else {
+            cores
+        }
+    });
+    let runtimes = LoopThreads::start(threads.min(cfg.connections))?;
     let trace = cfg
         .requests_csv
         .as_ref()
