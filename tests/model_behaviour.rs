@@ -425,3 +425,35 @@ start = "60s"
     );
     assert!(s.requests.completed < plain.requests.completed / 3);
 }
+
+/// §2.4: scale-down-delay holds the desired scale at its maximum over the
+/// delay window, so scaling to zero happens that much later.
+#[test]
+fn scale_down_delay_postpones_scale_to_zero() {
+    let zero_at = |overrides: &[&str]| {
+        let sc = scenario(ONE_REVISION, overrides);
+        let (_, rows) = run(&sc, 1);
+        rows.iter()
+            .find(|x| x.time_s > 120 && x.replicas == 0)
+            .map(|x| x.time_s)
+    };
+    let plain = zero_at(&[]).expect("scales to zero");
+    let delayed = zero_at(&["autoscaler.scale-down-delay=30s"]).expect("scales to zero later");
+    assert!(
+        (28..=34).contains(&(delayed - plain)),
+        "plain {plain}, delayed {delayed}"
+    );
+}
+
+/// §4.3: with enable-scale-to-zero = false the last pod stays.
+#[test]
+fn disabled_scale_to_zero_keeps_one_pod() {
+    let sc = scenario(ONE_REVISION, &["autoscaler.enable-scale-to-zero=false"]);
+    let (_, rows) = run(&sc, 1);
+    let tail: Vec<_> = rows.iter().filter(|x| x.time_s > 200).collect();
+    assert!(tail.iter().all(|x| x.replicas == 1 && x.ready_pods == 1));
+    assert!(
+        tail.iter().all(|x| x.desired_pods == 0),
+        "the decider still wants 0"
+    );
+}
