@@ -253,11 +253,8 @@ fn autoscaler_settings_do_not_shift_the_arrival_stream() {
     assert_ne!(ra, rb, "the settings should change something");
 }
 
-/// §5.1: with CC = 1 one pod holds one executing + 10 queued requests; the
-/// next one is answered 503 at once.
-#[test]
-fn queue_proxy_breaker_rejects_beyond_eleven_times_cc() {
-    let text = r#"
+/// One pod, CC = 1, served directly (TBC 0), and one second of traffic at 60 s.
+const ONE_FIXED_POD: &str = r#"
 duration = "100s"
 [autoscaler]
 target-burst-capacity = 0
@@ -273,7 +270,12 @@ arrival = { process = "constant", rate = 20.0 }
 start = "60s"
 end = "61s"
 "#;
-    let sc = scenario(text, &[]);
+
+/// §5.1: with CC = 1 one pod holds one executing + 10 queued requests; the
+/// next one is answered 503 at once.
+#[test]
+fn queue_proxy_breaker_rejects_beyond_eleven_times_cc() {
+    let sc = scenario(ONE_FIXED_POD, &[]);
     let (s, rows) = run(&sc, 1);
     // Serve mode by then (TBC 0, one ready pod): 20 arrive in one second,
     // 11 fit in the breaker.
@@ -295,24 +297,13 @@ end = "61s"
 /// §5.3: requests waiting longer than timeoutSeconds get 504.
 #[test]
 fn requests_past_the_revision_timeout_get_504() {
-    let text = r#"
-duration = "100s"
-[autoscaler]
-target-burst-capacity = 0
-[[revision]]
-name = "r1"
-containerConcurrency = 1
-timeoutSeconds = 3
-service-time = { distribution = "constant", value = "1s" }
-[revision.annotations]
-"autoscaling.knative.dev/min-scale" = "1"
-"autoscaling.knative.dev/max-scale" = "1"
-[[workload]]
-arrival = { process = "constant", rate = 10.0 }
-start = "60s"
-end = "61s"
-"#;
-    let sc = scenario(text, &[]);
+    let sc = scenario(
+        ONE_FIXED_POD,
+        &[
+            "revision.0.timeoutSeconds=3",
+            "workload.0.arrival.rate=10.0",
+        ],
+    );
     let (s, _) = run(&sc, 1);
     // One pod serves a request a second; requests queued more than 3 s time out.
     assert_eq!(s.requests.arrived, 10);
@@ -456,4 +447,80 @@ fn disabled_scale_to_zero_keeps_one_pod() {
         tail.iter().all(|x| x.desired_pods == 0),
         "the decider still wants 0"
     );
+}
+
+/// §2.6: NumActivators is max(2, ceil((ready·total + TBC)/capacity)), capped by
+/// the activator pods the cluster has. One ready pod, CC = 0, defaults:
+/// ceil((100 + 211)/100) = 4.
+#[test]
+fn activator_subset_is_num_activators_capped_by_the_cluster() {
+    for (cluster, expected) in [(1u32, 1u32), (3, 3), (10, 4)] {
+        let sc = scenario(ONE_REVISION, &[&format!("cluster.activators={cluster}")]);
+        let (_, rows) = run(&sc, 1);
+        let steady: Vec<_> = rows
+            .iter()
+            .filter(|x| x.time_s > 30 && x.time_s < 110)
+            .collect();
+        assert!(steady.iter().all(|x| x.ready_pods == 1));
+        assert!(
+            steady.iter().all(|x| x.num_activators == expected),
+            "{cluster} activators in the cluster: expected a subset of {expected}"
+        );
+    }
+}
+
+/// §5.2, §9.9: the activator's queue has no practical limit; requests buffered
+/// while no pod can serve end with 504 at the revision timeout, not 503.
+#[test]
+fn requests_buffered_at_the_activator_time_out_with_504() {
+    let text = r#"
+duration = "2m"
+[cluster.pod-startup]
+app-init = { distribution = "constant", value = "20s" }
+[[revision]]
+name = "r1"
+timeoutSeconds = 5
+service-time = { distribution = "constant", value = "10ms" }
+[[workload]]
+arrival = { process = "constant", rate = 10.0 }
+"#;
+    let (s, _) = run(&scenario(text, &[]), 1);
+    // The first pod is routable after 0.5 + 1.5 + 1 + 20 = 23 s: everything
+    // that arrived before 18 s waited more than 5 s.
+    assert_eq!(s.requests.status_503, 0);
+    assert!(
+        (175..=185).contains(&s.requests.status_504),
+        "{} timed out",
+        s.requests.status_504
+    );
+    assert!(s.latency.max_ms <= 5_000.0);
+}
+
+/// §1.3: with metric "rps" the decider scales on requests per second (target
+/// × 0.7 utilisation), not on concurrency, which is tiny here.
+#[test]
+fn rps_metric_scales_on_request_rate() {
+    let text = r#"
+duration = "4m"
+[[revision]]
+name = "r1"
+service-time = { distribution = "constant", value = "1ms" }
+[[workload]]
+arrival = { process = "poisson", rate = 70.0 }
+"#;
+    let steady = |overrides: &[&str]| {
+        let (_, rows) = run(&scenario(text, overrides), 2);
+        rows.iter()
+            .filter(|x| x.time_s > 180)
+            .map(|x| x.desired_pods)
+            .max()
+            .unwrap()
+    };
+    assert_eq!(steady(&[]), 1, "concurrency 0.07 wants one pod");
+    let rps = steady(&[
+        "revision.0.annotations.\"autoscaling.knative.dev/metric\"=rps",
+        "revision.0.annotations.\"autoscaling.knative.dev/target\"=10",
+    ]);
+    // 70 req/s at a target of 7 req/s per pod.
+    assert!((9..=12).contains(&rps), "rps metric wants {rps} pods");
 }
