@@ -6,7 +6,7 @@
 #   scripts/knload-bench.sh [SECONDS] [CONNECTIONS] [ROUNDS] [OUTPUT]
 #
 # Needs: nginx, wrk, /usr/bin/time (apt-get install nginx wrk time), and a
-# release build (cargo build --release --bin knload).
+# release build (cargo build --release -p knload).
 set -euo pipefail
 secs=${1:-10}
 conns=${2:-50}
@@ -14,7 +14,7 @@ rounds=${3:-2}
 root=$(cd "$(dirname "$0")/.." && pwd)
 knload="$root/target/release/knload"
 out="$root/results/knload"
-[ -x "$knload" ] || { echo "build first: cargo build --release --bin knload" >&2; exit 1; }
+[ -x "$knload" ] || { echo "build first: cargo build --release -p knload" >&2; exit 1; }
 for t in nginx wrk /usr/bin/time; do
   command -v "$t" >/dev/null || { echo "missing $t: apt-get install nginx wrk time" >&2; exit 1; }
 done

@@ -1,5 +1,7 @@
 //! knsim: a discrete-event simulator of Knative Serving's autoscaler and data
-//! plane, and knload, an HTTP load generator that checks real traffic splits.
+//! plane. Its HTTP counterpart, knload, is the workspace crate `crates/knload`;
+//! it uses this crate's Go-style durations and seeded streams, never the
+//! reverse, so the simulator builds without an async runtime.
 //!
 //! Layout:
 //! - [`sim`]: engine primitives (integer time, FIFO event queue, seeded streams);
@@ -13,13 +15,11 @@
 //! - [`plot`]: SVG charts and the HTML report, drawn from written results;
 //! - [`sweep`], [`gate`]: parameter sweeps with confidence intervals, SLO and
 //!   baseline checks;
-//! - [`knload`]: the HTTP load generator, split check and revision emulator;
 //! - [`validation`]: comparisons with queueing theory.
 #![deny(missing_docs)]
 
 pub mod gate;
 pub mod knative;
-pub mod knload;
 pub mod manifest;
 pub mod model;
 pub mod output;

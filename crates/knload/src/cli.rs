@@ -6,7 +6,7 @@ use super::schedule::{Ramp, Schedule};
 use super::serve::{ServeConfig, ServiceTime};
 use super::split::{Classifier, Expectation};
 use super::LoadConfig;
-use crate::sim::parse_go_duration;
+use knsim::sim::parse_go_duration;
 use bytes::Bytes;
 use clap::{Args, Parser, Subcommand};
 use hyper::header::{HeaderName, HeaderValue};

@@ -3,7 +3,7 @@
 //! merging and encoding the histograms.
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use knsim::knload::{encode_histogram, Outcome, Ramp, Schedule, Stats};
+use knload::{encode_histogram, Outcome, Ramp, Schedule, Stats};
 use std::time::Duration;
 
 fn schedule(c: &mut Criterion) {

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use knsim::knload::{self, Cli, Command, KnloadError, Verdict};
+use knload::{self, Cli, Command, KnloadError, Verdict};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

@@ -3,7 +3,7 @@
 //! later requests (no drift from relative sleeps, no coordinated omission).
 
 use super::error::KnloadError;
-use crate::sim::parse_go_duration;
+use knsim::sim::parse_go_duration;
 use std::time::Duration;
 
 /// One point of a ramp: from `at` on, the rate moves linearly towards the

@@ -5,7 +5,7 @@
 //! (env CI set) and is skipped loudly elsewhere.
 
 use clap::Parser;
-use knsim::knload::{self, Cli, RunResult, ServeConfig, Server, Verdict};
+use knload::{self, Cli, RunResult, ServeConfig, Server, Verdict};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -5,7 +5,7 @@
 //! requests run, at most 10 x CC more wait, and beyond that it answers 503.
 
 use super::error::KnloadError;
-use crate::sim::parse_go_duration;
+use knsim::sim::parse_go_duration;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -132,7 +132,7 @@ struct State {
     /// Requests executing or waiting (the breaker's inFlight).
     in_flight: AtomicUsize,
     slots: Option<Semaphore>,
-    rng: Mutex<crate::sim::SimRng>,
+    rng: Mutex<knsim::sim::SimRng>,
     rejected: AtomicU64,
 }
 
@@ -160,7 +160,7 @@ impl Server {
         let cc = cfg.container_concurrency;
         let state = Arc::new(State {
             slots: (cc > 0).then(|| Semaphore::new(cc)),
-            rng: Mutex::new(crate::sim::SimRng::seed_from_u64(cfg.seed)),
+            rng: Mutex::new(knsim::sim::SimRng::seed_from_u64(cfg.seed)),
             counter: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
             rejected: AtomicU64::new(0),
@@ -321,7 +321,7 @@ mod tests {
     #[test]
     fn exponential_samples_have_the_right_mean() {
         let st = ServiceTime::Exponential(Duration::from_millis(10));
-        let mut rng = crate::sim::SimRng::seed_from_u64(7);
+        let mut rng = knsim::sim::SimRng::seed_from_u64(7);
         let n = 20_000;
         let mean: f64 = (0..n)
             .map(|_| st.sample(&mut rng).as_secs_f64())

@@ -8,7 +8,7 @@ use clap::Parser;
 use http_body_util::Full;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use knsim::knload::{
+use knload::{
     self, Cli, ErrorKind, LoadConfig, Mode, RunResult, ServeConfig, Server, Verdict,
 };
 use std::convert::Infallible;
@@ -475,7 +475,7 @@ async fn merging_two_results_equals_the_totals() {
 fn schema_validator() -> jsonschema::Validator {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/docs/knload-result.schema.json"
+        "/../../docs/knload-result.schema.json"
     ))
     .expect("schema file");
     let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
