@@ -10,6 +10,9 @@ pub enum RequestError {
     /// The target actively refused the TCP connection.
     #[error("connection refused")]
     ConnectRefused,
+    /// Connecting took longer than the per-request timeout.
+    #[error("connect timed out")]
+    ConnectTimeout,
     /// The TCP connection could not be set up for another reason.
     #[error("connect failed: {detail}")]
     Connect {
@@ -44,6 +47,7 @@ impl RequestError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             RequestError::ConnectRefused => ErrorKind::ConnectRefused,
+            RequestError::ConnectTimeout => ErrorKind::ConnectTimeout,
             RequestError::Connect { .. } => ErrorKind::Connect,
             RequestError::Timeout => ErrorKind::Timeout,
             RequestError::Reset => ErrorKind::Reset,
@@ -108,6 +112,8 @@ impl RequestError {
 pub enum ErrorKind {
     /// See [`RequestError::ConnectRefused`].
     ConnectRefused,
+    /// See [`RequestError::ConnectTimeout`].
+    ConnectTimeout,
     /// See [`RequestError::Connect`].
     Connect,
     /// See [`RequestError::Timeout`].
@@ -127,6 +133,7 @@ impl ErrorKind {
     pub fn name(self) -> &'static str {
         match self {
             ErrorKind::ConnectRefused => "connect_refused",
+            ErrorKind::ConnectTimeout => "connect_timeout",
             ErrorKind::Connect => "connect",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Reset => "reset",
@@ -134,6 +141,15 @@ impl ErrorKind {
             ErrorKind::Protocol => "protocol",
             ErrorKind::Other => "other",
         }
+    }
+
+    /// Whether no connection could be opened, so the request was never
+    /// sent; such failures are counted apart from requests that were sent.
+    pub fn is_connect(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::ConnectRefused | ErrorKind::ConnectTimeout | ErrorKind::Connect
+        )
     }
 }
 
@@ -197,4 +213,38 @@ impl KnloadError {
             _ => 1,
         }
     }
+}
+
+/// Longest stretch of a user's value echoed in a message; a 5000-character
+/// argument would otherwise bury the message itself.
+const CLIP_CHARS: usize = 80;
+
+/// A value as echoed in a message: cut after [`CLIP_CHARS`] characters,
+/// saying how long it was.
+pub fn clip(value: &str) -> String {
+    let n = value.chars().count();
+    if n <= CLIP_CHARS {
+        return value.to_string();
+    }
+    let head: String = value.chars().take(CLIP_CHARS).collect();
+    format!("{head}... ({n} characters)")
+}
+
+/// An error and its causes on one line, `outer: cause: root`, leaving out a
+/// cause whose text the line already holds: errors that show their source
+/// in their own message would otherwise print it twice. `chain` is the error
+/// followed by its sources (`anyhow::Error::chain`, or
+/// `std::iter::successors(Some(e), |e| e.source())`).
+pub fn error_line<'a>(chain: impl IntoIterator<Item = &'a (dyn std::error::Error + 'static)>) -> String {
+    let mut line = String::new();
+    for c in chain {
+        let text = c.to_string();
+        if line.is_empty() {
+            line = text;
+        } else if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
 }

@@ -16,6 +16,7 @@
 //! from then, so a stalled server shows as latency rather than as requests
 //! that were never sent (coordinated omission).
 
+mod addr;
 mod cli;
 mod error;
 mod exec;
@@ -27,8 +28,11 @@ mod split;
 mod stats;
 
 pub use cli::{parse_header, Cli, Command, LoadArgs, MergeArgs, ServeArgs};
-pub use error::{ErrorKind, KnloadError, RequestError};
-pub use exec::{execute, Exchange, Executed, Live, Pacing, Plan, TraceRow};
+pub use addr::{check_host, listen_addr, url_port};
+pub use error::{clip, error_line, ErrorKind, KnloadError, RequestError};
+pub use exec::{
+    execute, Exchange, Executed, Live, Pacing, Plan, TraceRow, BACKOFF_FIRST, BACKOFF_MAX,
+};
 pub use http::{HttpExchange, Target};
 pub use result::{
     CheckSpec, ClassResult, LagSummary, LatencySummary, Mode, RunResult, RunSpec, SCHEMA_VERSION,
@@ -73,6 +77,8 @@ pub struct LoadConfig {
     pub threads: Option<usize>,
     /// Send schedule.
     pub schedule: Schedule,
+    /// `-q` as given (the constant rate, or the rate a ramp leads to).
+    pub rate: Option<f64>,
     /// The ramp as given, for the result.
     pub ramp_text: Option<String>,
     /// Request limit.
@@ -163,10 +169,7 @@ impl LoadConfig {
             } else {
                 Mode::Closed
             },
-            rate_rps: match self.schedule {
-                Schedule::Constant { rate } => Some(rate),
-                _ => None,
-            },
+            rate_rps: self.rate,
             ramp: self.ramp_text.clone(),
             connections: self.connections as u64,
             requests_limit: self.requests,
@@ -329,13 +332,19 @@ async fn progress_line(live: Arc<Live>) {
         let now = live.snapshot();
         let (done, errors) = (now.total(), now.error_count());
         let p99 = now.latency.value_at_quantile(0.99) as f64 / 1000.0;
+        let unsent = now.connect_error_count();
         eprint!(
-            "\r\x1b[2K{:>6.1}s  {:>10} requests  {:>9} req/s  {:>7} errors  p99 {:.3} ms",
+            "\r\x1b[2K{:>6.1}s  {:>10} requests  {:>9} req/s  {:>7} errors  p99 {:.3} ms{}",
             live.start.elapsed().as_secs_f64(),
             done,
-            done - last,
+            done.saturating_sub(last),
             errors,
-            p99
+            p99,
+            if unsent > 0 {
+                format!("  {unsent} not sent (cannot connect)")
+            } else {
+                String::new()
+            }
         );
         let _ = std::io::stderr().flush();
         last = done;
