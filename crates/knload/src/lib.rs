@@ -408,8 +408,12 @@ fn write_row(w: &mut impl Write, r: &TraceRow) -> std::io::Result<()> {
     )
 }
 
-/// Reads result files and merges them.
-pub fn merge_files(files: &[PathBuf]) -> Result<RunResult, KnloadError> {
+/// Reads result files and merges them. Results of different targets (URL,
+/// Host, method) are merged with a warning each, or refused with `strict`.
+pub fn merge_files(
+    files: &[PathBuf],
+    strict: bool,
+) -> Result<(RunResult, Vec<String>), KnloadError> {
     let mut parts = Vec::with_capacity(files.len());
     for f in files {
         let path = f.display().to_string();
@@ -423,7 +427,18 @@ pub fn merge_files(files: &[PathBuf]) -> Result<RunResult, KnloadError> {
         })?;
         parts.push((path, r));
     }
-    RunResult::merge(&parts)
+    let differences = RunResult::target_differences(&parts);
+    if strict && !differences.is_empty() {
+        return Err(KnloadError::usage(
+            "merge --strict",
+            format!("results of different targets: {}", differences.join("; ")),
+        ));
+    }
+    let warnings = differences
+        .into_iter()
+        .map(|d| format!("warning: merging results of different targets: {d}"))
+        .collect();
+    Ok((RunResult::merge(&parts)?, warnings))
 }
 
 /// Writes a result as pretty JSON to a file, or to stdout for "-".
