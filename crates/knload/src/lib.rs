@@ -27,7 +27,10 @@ mod serve;
 mod split;
 mod stats;
 
-pub use cli::{parse_header, Cli, Command, LoadArgs, MergeArgs, ServeArgs};
+pub use cli::{
+    parse_header, Cli, Command, LoadArgs, MergeArgs, ServeArgs, LOAD_EXAMPLES, MERGE_EXAMPLES,
+    SERVE_EXAMPLES,
+};
 pub use addr::{check_host, listen_addr, url_port};
 pub use error::{clip, error_line, ErrorKind, KnloadError, RequestError};
 pub use exec::{
