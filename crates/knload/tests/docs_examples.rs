@@ -144,3 +144,31 @@ fn the_example_extractor_sees_what_a_shell_would() {
     let doc = "text\n```\nknload -n 5 \\\n  http://a/   # c\ncargo build\n```\nknload -x\n";
     assert_eq!(commands_in(doc), [["knload", "-n", "5", "http://a/"]]);
 }
+
+#[test]
+fn the_scripts_look_for_binaries_under_cargo_target_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = format!("{}/../..", env!("CARGO_MANIFEST_DIR"));
+    for (script, binary, hint) in [
+        (
+            "scripts/knload-bench.sh",
+            "release/knload",
+            "cargo build --release -p knload",
+        ),
+        ("scripts/validate-real.sh", "release/knsim", "cargo build --release"),
+    ] {
+        let out = std::process::Command::new("bash")
+            .arg(format!("{root}/{script}"))
+            .env("CARGO_TARGET_DIR", dir.path())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{script}: {err}");
+        let wanted = dir.path().join(binary);
+        assert!(
+            err.contains(&*wanted.to_string_lossy()),
+            "{script} did not look in CARGO_TARGET_DIR: {err}"
+        );
+        assert!(err.contains(hint), "{script}: {err}");
+    }
+}
