@@ -248,3 +248,43 @@ pub fn error_line<'a>(chain: impl IntoIterator<Item = &'a (dyn std::error::Error
     }
     line
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(e: &(dyn std::error::Error + 'static)) -> String {
+        error_line(std::iter::successors(Some(e), |e| e.source()))
+    }
+
+    #[test]
+    fn an_os_error_in_the_message_and_as_source_is_printed_once() {
+        let e = KnloadError::Io {
+            path: "/x/body".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        };
+        let text = line(&e);
+        assert_eq!(text.matches("not found").count(), 1, "{text}");
+        assert!(text.starts_with("/x/body: "), "{text}");
+        let e = KnloadError::Unreachable {
+            target: "127.0.0.1:1".into(),
+            source: RequestError::ConnectRefused,
+        };
+        assert_eq!(line(&e), "cannot reach 127.0.0.1:1: connection refused");
+    }
+
+    #[test]
+    fn a_cause_not_in_the_message_is_kept() {
+        let e = anyhow::Error::new(std::io::Error::other("disk full")).context("writing r.json");
+        assert_eq!(error_line(e.chain()), "writing r.json: disk full");
+    }
+
+    #[test]
+    fn long_values_are_cut_with_their_length() {
+        assert_eq!(clip("short"), "short");
+        let long = "é".repeat(5000);
+        let c = clip(&long);
+        assert!(c.ends_with("... (5000 characters)"), "{c}");
+        assert_eq!(c.chars().count(), CLIP_CHARS + "... (5000 characters)".len());
+    }
+}
