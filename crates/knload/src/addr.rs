@@ -37,9 +37,9 @@ fn check_port(text: &str, lowest: u16) -> Result<u16, String> {
 
 /// The port a target URL connects to: the one written (1-65535), else 80.
 pub fn url_port(url: &Uri) -> Result<u16, KnloadError> {
-    let authority = url
-        .authority()
-        .ok_or_else(|| KnloadError::usage("URL", format!("`{}` has no host", clip(&url.to_string()))))?;
+    let authority = url.authority().ok_or_else(|| {
+        KnloadError::usage("URL", format!("`{}` has no host", clip(&url.to_string())))
+    })?;
     match written_port(authority.as_str()) {
         None => Ok(80),
         Some(p) => check_port(p, 1)
@@ -82,7 +82,10 @@ mod tests {
     #[test]
     fn ports_outside_1_to_65535_are_rejected_not_read_as_80() {
         for (url, needle) in [
-            ("http://127.0.0.1:99999/", "port 99999 is out of range (1-65535)"),
+            (
+                "http://127.0.0.1:99999/",
+                "port 99999 is out of range (1-65535)",
+            ),
             ("http://127.0.0.1:65536/", "port 65536 is out of range"),
             ("http://127.0.0.1:165616/", "port 165616 is out of range"),
             ("http://127.0.0.1:0/", "port 0 is out of range"),

@@ -2,7 +2,7 @@
 //! into the typed [`LoadConfig`] the run trusts.
 
 use super::addr::{check_host, listen_addr};
-use super::error::{clip, KnloadError};
+use super::error::{clip, clip_in, KnloadError};
 use super::schedule::{Ramp, Schedule};
 use super::serve::{ServeConfig, ServiceTime};
 use super::split::{Classifier, Expectation};
@@ -237,7 +237,7 @@ pub struct ServeArgs {
 fn duration(what: &str, s: &str) -> Result<Duration, KnloadError> {
     parse_go_duration(s)
         .map(|d| Duration::from_nanos(d.0))
-        .map_err(|e| KnloadError::usage(what, format!("`{}`: {e}", clip(s))))
+        .map_err(|e| KnloadError::usage(what, format!("`{}`: {}", clip(s), clip_in(e, s))))
 }
 
 /// Parses "Name: value" into a header.

@@ -230,12 +230,25 @@ pub fn clip(value: &str) -> String {
     format!("{head}... ({n} characters)")
 }
 
+/// Another library's message about `value`, with every echo of a long
+/// value cut as [`clip`] does.
+pub fn clip_in(message: impl fmt::Display, value: &str) -> String {
+    let text = message.to_string();
+    if value.chars().count() > CLIP_CHARS {
+        text.replace(value, &clip(value))
+    } else {
+        text
+    }
+}
+
 /// An error and its causes on one line, `outer: cause: root`, leaving out a
 /// cause whose text the line already holds: errors that show their source
 /// in their own message would otherwise print it twice. `chain` is the error
 /// followed by its sources (`anyhow::Error::chain`, or
 /// `std::iter::successors(Some(e), |e| e.source())`).
-pub fn error_line<'a>(chain: impl IntoIterator<Item = &'a (dyn std::error::Error + 'static)>) -> String {
+pub fn error_line<'a>(
+    chain: impl IntoIterator<Item = &'a (dyn std::error::Error + 'static)>,
+) -> String {
     let mut line = String::new();
     for c in chain {
         let text = c.to_string();
@@ -285,6 +298,9 @@ mod tests {
         let long = "é".repeat(5000);
         let c = clip(&long);
         assert!(c.ends_with("... (5000 characters)"), "{c}");
-        assert_eq!(c.chars().count(), CLIP_CHARS + "... (5000 characters)".len());
+        assert_eq!(
+            c.chars().count(),
+            CLIP_CHARS + "... (5000 characters)".len()
+        );
     }
 }

@@ -681,7 +681,11 @@ mod tests {
         assert_eq!(out.stats.total(), 0);
         let a = attempts.load(Ordering::SeqCst);
         assert!((4..=40).contains(&a), "{a} connection attempts");
-        assert!(out.elapsed < Duration::from_millis(2010), "{:?}", out.elapsed);
+        assert!(
+            out.elapsed < Duration::from_millis(2010),
+            "{:?}",
+            out.elapsed
+        );
     }
 
     #[tokio::test(start_paused = true)]

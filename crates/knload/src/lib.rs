@@ -27,11 +27,11 @@ mod serve;
 mod split;
 mod stats;
 
+pub use addr::{check_host, listen_addr, url_port};
 pub use cli::{
     parse_header, Cli, Command, LoadArgs, MergeArgs, ServeArgs, LOAD_EXAMPLES, MERGE_EXAMPLES,
     SERVE_EXAMPLES,
 };
-pub use addr::{check_host, listen_addr, url_port};
 pub use error::{clip, error_line, ErrorKind, KnloadError, RequestError};
 pub use exec::{
     execute, Exchange, Executed, Live, Pacing, Plan, TraceRow, BACKOFF_FIRST, BACKOFF_MAX,

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 const INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|e| parse_failed(e));
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -21,6 +21,28 @@ fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
+}
+
+/// Prints clap's error and exits, cutting huge values that clap would echo
+/// whole (a 5000-digit count would bury the message).
+fn parse_failed(e: clap::Error) -> ! {
+    let long: Vec<String> = std::env::args()
+        .flat_map(|a| {
+            let value = a.split_once('=').map(|(_, v)| v.to_string());
+            [Some(a), value]
+        })
+        .flatten()
+        .filter(|a| a.chars().count() > 80)
+        .collect();
+    if long.is_empty() || !e.use_stderr() {
+        e.exit()
+    }
+    let mut text = e.render().to_string();
+    for a in long {
+        text = text.replace(&a, &knload::clip(&a));
+    }
+    eprint!("{text}");
+    std::process::exit(e.exit_code())
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

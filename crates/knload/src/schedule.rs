@@ -2,7 +2,7 @@
 //! index to an offset from one absolute start, so a slow send never shifts
 //! later requests (no drift from relative sleeps, no coordinated omission).
 
-use super::error::{clip, KnloadError};
+use super::error::{clip, clip_in, KnloadError};
 use knsim::sim::parse_go_duration;
 use std::time::Duration;
 
@@ -112,8 +112,12 @@ impl Ramp {
             let (at, rate) = part.split_once(':').ok_or_else(|| {
                 KnloadError::usage("--ramp", format!("`{}` is not OFFSET:RATE", clip(part)))
             })?;
-            let at = parse_go_duration(at.trim())
-                .map_err(|e| KnloadError::usage("--ramp", format!("offset `{}`: {e}", clip(at))))?;
+            let at = parse_go_duration(at.trim()).map_err(|e| {
+                KnloadError::usage(
+                    "--ramp",
+                    format!("offset `{}`: {}", clip(at), clip_in(e, at)),
+                )
+            })?;
             let rate = rate.trim();
             let number = |t: &str| {
                 t.parse::<f64>().map_err(|_| {
@@ -125,7 +129,10 @@ impl Ramp {
                 (Some(_), None) => {
                     return Err(KnloadError::usage(
                         "--ramp",
-                        format!("rate `{}` is a percentage of -q, which is not given", clip(rate)),
+                        format!(
+                            "rate `{}` is a percentage of -q, which is not given",
+                            clip(rate)
+                        ),
                     ))
                 }
                 (None, _) => number(rate)?,
@@ -276,7 +283,16 @@ mod tests {
 
     #[test]
     fn bad_ramps_are_rejected() {
-        for s in ["", "1s:10", "0s:10,0s:20", "0s:-1", "0s", "0s:x", "zz:1", "0s:50%"] {
+        for s in [
+            "",
+            "1s:10",
+            "0s:10,0s:20",
+            "0s:-1",
+            "0s",
+            "0s:x",
+            "zz:1",
+            "0s:50%",
+        ] {
             assert!(Ramp::parse(s).is_err(), "{s:?} accepted");
         }
         for s in ["0s:x%", "0s:-5%", "0s:%"] {

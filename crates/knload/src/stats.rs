@@ -260,7 +260,11 @@ mod tests {
             true,
         );
         b.record(Duration::ZERO, &Outcome::Error(RequestError::Timeout), true);
-        b.record(Duration::ZERO, &Outcome::Error(RequestError::ConnectRefused), true);
+        b.record(
+            Duration::ZERO,
+            &Outcome::Error(RequestError::ConnectRefused),
+            true,
+        );
         a.record_lag(Duration::from_millis(5));
         b.record_lag(Duration::from_micros(10));
         a.merge(&b);

@@ -155,7 +155,11 @@ fn the_scripts_look_for_binaries_under_cargo_target_dir() {
             "release/knload",
             "cargo build --release -p knload",
         ),
-        ("scripts/validate-real.sh", "release/knsim", "cargo build --release"),
+        (
+            "scripts/validate-real.sh",
+            "release/knsim",
+            "cargo build --release",
+        ),
     ] {
         let out = std::process::Command::new("bash")
             .arg(format!("{root}/{script}"))

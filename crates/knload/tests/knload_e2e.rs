@@ -8,9 +8,7 @@ use clap::Parser;
 use http_body_util::Full;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use knload::{
-    self, Cli, ErrorKind, LoadConfig, Mode, RunResult, ServeConfig, Server, Verdict,
-};
+use knload::{self, Cli, ErrorKind, LoadConfig, Mode, RunResult, ServeConfig, Server, Verdict};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -211,7 +209,10 @@ async fn a_dying_server_still_gives_the_full_report() {
     let refused = r.error_counts[&ErrorKind::ConnectRefused];
     // Refusals are connection failures, apart from the requests sent.
     assert_eq!(r.connect_errors, refused, "{:?}", r.error_counts);
-    assert_eq!(r.errors + r.connect_errors, r.error_counts.values().sum::<u64>());
+    assert_eq!(
+        r.errors + r.connect_errors,
+        r.error_counts.values().sum::<u64>()
+    );
     // Each of the 4 loops backs off (10 ms doubling, at most 500 ms) over the
     // 700 ms left: about 7 attempts each, not a busy loop of thousands.
     assert!(refused <= 4 * 10, "{refused} connection attempts");
@@ -764,7 +765,9 @@ fn a_server_gone_after_the_probe_fails_the_run_without_a_busy_loop() {
         .code(1)
         .stderr(predicates::str::contains("no request got a response"))
         .stdout(predicates::str::contains("Not sent:"))
-        .stdout(predicates::str::contains("Latency ms:  none (no responses)"));
+        .stdout(predicates::str::contains(
+            "Latency ms:  none (no responses)",
+        ));
     gone.join().unwrap();
     assert!(t0.elapsed() < Duration::from_secs(10));
     let text = std::fs::read_to_string(&json).unwrap();
@@ -804,13 +807,25 @@ fn ports_out_of_range_are_rejected_before_any_connection() {
         assert!(t0.elapsed() < Duration::from_secs(3), "port {port}");
     }
     knload_cmd()
-        .args(["-n", "5", "--host", "a.example.com:70000", "http://127.0.0.1:1/"])
+        .args([
+            "-n",
+            "5",
+            "--host",
+            "a.example.com:70000",
+            "http://127.0.0.1:1/",
+        ])
         .assert()
         .code(2)
         .stderr(predicates::str::contains("invalid --host"))
         .stderr(predicates::str::contains("port 70000 is out of range"));
     knload_cmd()
-        .args(["-n", "5", "-H", "Host: a.example.com:65536", "http://127.0.0.1:1/"])
+        .args([
+            "-n",
+            "5",
+            "-H",
+            "Host: a.example.com:65536",
+            "http://127.0.0.1:1/",
+        ])
         .assert()
         .code(2)
         .stderr(predicates::str::contains("port 65536 is out of range"));
@@ -819,7 +834,9 @@ fn ports_out_of_range_are_rejected_before_any_connection() {
         .timeout(Duration::from_secs(10))
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("port 99999 is out of range (0-65535)"));
+        .stderr(predicates::str::contains(
+            "port 99999 is out of range (0-65535)",
+        ));
 }
 
 #[test]
@@ -830,7 +847,10 @@ fn negative_values_get_a_clear_message() {
         (&["--threads", "-2", "http://127.0.0.1:1/"], "--threads"),
         (&["-q", "-3", "http://127.0.0.1:1/"], "--rate"),
         (&["--alpha", "-0.1", "http://127.0.0.1:1/"], "--alpha"),
-        (&["serve", "--container-concurrency", "-3"], "--container-concurrency"),
+        (
+            &["serve", "--container-concurrency", "-3"],
+            "--container-concurrency",
+        ),
     ];
     for (args, option) in cases {
         let out = knload_cmd().args(*args).assert().code(2);
@@ -856,11 +876,18 @@ fn help_starts_with_knloads_purpose_and_has_examples() {
     assert!(help.starts_with("Load an HTTP target"), "{help}");
     assert!(!help.contains("simulator"), "{help}");
     assert!(help.contains("Examples:\n  knload -z 10s"), "{help}");
-    for (sub, purpose) in [("merge", "Merge the --json results"), ("serve", "Serve HTTP")] {
+    for (sub, purpose) in [
+        ("merge", "Merge the --json results"),
+        ("serve", "Serve HTTP"),
+    ] {
         let out = knload_cmd().args([sub, "--help"]).assert().success();
         let help = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
         assert!(help.starts_with(purpose), "{help}");
-        assert_eq!(help.matches(&format!("\n  knload {sub} ")).count(), 3, "{help}");
+        assert_eq!(
+            help.matches(&format!("\n  knload {sub} ")).count(),
+            3,
+            "{help}"
+        );
     }
 }
 
@@ -888,6 +915,17 @@ fn an_os_error_is_shown_once_and_huge_values_are_cut() {
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(err.len() < 400, "{} bytes: {err}", err.len());
     assert!(err.contains("(5006 characters)"), "{err}");
+    // Values that clap itself rejects are cut too.
+    let digits = "9".repeat(5000);
+    for args in [vec!["-c", &digits], vec![&"--timeout"[..], &digits]] {
+        let out = knload_cmd()
+            .args(&args)
+            .arg("http://127.0.0.1:1/")
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(err.len() < 600, "{} bytes: {err}", err.len());
+    }
 }
 
 fn result_for(url: &str) -> RunResult {
@@ -940,8 +978,12 @@ fn merging_results_of_different_urls_warns_or_with_strict_refuses() {
         .assert()
         .success()
         .stdout(predicates::str::contains("2 instances merged"))
-        .stderr(predicates::str::contains("warning: merging results of different targets"))
-        .stderr(predicates::str::contains("c.json loaded GET http://127.0.0.1:9090/other"));
+        .stderr(predicates::str::contains(
+            "warning: merging results of different targets",
+        ))
+        .stderr(predicates::str::contains(
+            "c.json loaded GET http://127.0.0.1:9090/other",
+        ));
     knload_cmd()
         .args(["merge", "--strict"])
         .args([&a, &c])
