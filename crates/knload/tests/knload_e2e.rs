@@ -917,9 +917,9 @@ fn an_os_error_is_shown_once_and_huge_values_are_cut() {
     assert!(err.contains("(5006 characters)"), "{err}");
     // Values that clap itself rejects are cut too.
     let digits = "9".repeat(5000);
-    for args in [vec!["-c", &digits], vec![&"--timeout"[..], &digits]] {
+    for args in [["-c", &digits[..]], ["--timeout", &digits[..]]] {
         let out = knload_cmd()
-            .args(&args)
+            .args(args)
             .arg("http://127.0.0.1:1/")
             .assert()
             .code(2);
