@@ -153,7 +153,9 @@ pub struct RunResult {
     /// Requests sent that failed (timeouts, resets, ...).
     pub errors: u64,
     /// Requests never sent because no connection could be opened (kinds
-    /// `connect_*` in `error_counts`); not part of `requests`.
+    /// `connect_*` in `error_counts`); not part of `requests`. Absent from
+    /// version 1 files, which `merge` then refuses by their version.
+    #[serde(default)]
     pub connect_errors: u64,
     /// `requests / elapsed_s`.
     pub throughput_rps: f64,

@@ -990,4 +990,17 @@ fn merging_results_of_different_urls_warns_or_with_strict_refuses() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("different targets"));
+    // A result of schema version 1 (refusals counted as requests) is refused
+    // by its version, not with a missing field.
+    let old = dir.path().join("old.json");
+    let mut v = serde_json::to_value(result_for("http://127.0.0.1:8080/")).unwrap();
+    v["schema_version"] = serde_json::json!(1);
+    v.as_object_mut().unwrap().remove("connect_errors");
+    std::fs::write(&old, v.to_string()).unwrap();
+    knload_cmd()
+        .arg("merge")
+        .args([&a, &old])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("result schema version 1"));
 }
