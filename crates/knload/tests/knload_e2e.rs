@@ -1004,3 +1004,21 @@ fn merging_results_of_different_urls_warns_or_with_strict_refuses() {
         .code(1)
         .stderr(predicates::str::contains("result schema version 1"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connects_that_never_complete_are_connection_failures_with_a_backoff() {
+    // A listener that never accepts, with a backlog of one: the probe fills
+    // it, and every later connect hangs (its SYN is dropped).
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(0).unwrap();
+    let u = url(listener.local_addr().unwrap());
+    let r = run(&["-z", "1500ms", "-c", "2", "-t", "200ms", &u]).await;
+    drop(listener);
+    assert_eq!(r.responses, 0);
+    let timeouts = r.error_counts[&ErrorKind::ConnectTimeout];
+    assert_eq!(r.connect_errors, timeouts, "{:?}", r.error_counts);
+    assert_eq!(r.requests, 0, "{:?}", r.error_counts);
+    // Each loop: 200 ms per attempt plus a growing wait, about 6 attempts.
+    assert!((2..=2 * 8).contains(&timeouts), "{timeouts} attempts");
+}
