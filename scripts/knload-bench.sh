@@ -6,15 +6,18 @@
 #   scripts/knload-bench.sh [SECONDS] [CONNECTIONS] [ROUNDS] [OUTPUT]
 #
 # Needs: nginx, wrk, /usr/bin/time (apt-get install nginx wrk time), and a
-# release build (cargo build --release -p knload).
+# release build (cargo build --release -p knload), looked for under
+# $CARGO_TARGET_DIR when that is set, else under target/.
 set -euo pipefail
 secs=${1:-10}
 conns=${2:-50}
 rounds=${3:-2}
 root=$(cd "$(dirname "$0")/.." && pwd)
-knload="$root/target/release/knload"
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
+knload="$target_dir/release/knload"
 out="$root/results/knload"
-[ -x "$knload" ] || { echo "build first: cargo build --release -p knload" >&2; exit 1; }
+[ -x "$knload" ] || { echo "no $knload; build first: cargo build --release -p knload" >&2; exit 1; }
 for t in nginx wrk /usr/bin/time; do
   command -v "$t" >/dev/null || { echo "missing $t: apt-get install nginx wrk time" >&2; exit 1; }
 done

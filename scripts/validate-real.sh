@@ -11,7 +11,8 @@
 # requests and 503 rates.
 #
 # Needs: the knsim and knload binaries (build both with `cargo build
-# --release`; pass other paths with --knsim/--knload) and python3. Only
+# --release`; they are looked for under $CARGO_TARGET_DIR when that is set;
+# pass other paths with --knsim/--knload) and python3. Only
 # 127.0.0.1 is used; the server is stopped when the script exits.
 #
 # Usage: scripts/validate-real.sh [--rates "20 40 60"] [--duration 30s]
@@ -26,8 +27,10 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-knsim="$root/target/release/knsim"
-knload="$root/target/release/knload"
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
+knsim="$target_dir/release/knsim"
+knload="$target_dir/release/knload"
 rates="20 35 45 60"
 duration="30s"
 service="exp:20ms"
@@ -47,7 +50,7 @@ while [ $# -gt 0 ]; do
     --out) out="$2"; shift 2 ;;
     --knsim) knsim="$2"; shift 2 ;;
     --knload) knload="$2"; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done

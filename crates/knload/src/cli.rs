@@ -1,26 +1,58 @@
 //! Command-line arguments (raw, as clap parses them) and their validation
 //! into the typed [`LoadConfig`] the run trusts.
 
-use super::error::KnloadError;
+use super::addr::{check_host, listen_addr};
+use super::error::{clip, clip_in, KnloadError};
 use super::schedule::{Ramp, Schedule};
 use super::serve::{ServeConfig, ServiceTime};
 use super::split::{Classifier, Expectation};
 use super::LoadConfig;
 use bytes::Bytes;
 use clap::{Args, Parser, Subcommand};
-use hyper::header::{HeaderName, HeaderValue};
+use hyper::header::{HeaderName, HeaderValue, HOST};
 use hyper::{HeaderMap, Method, Uri};
 use knsim::sim::parse_go_duration;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// knload: an open-loop HTTP load generator that checks traffic splits.
+/// Examples under `knload --help`; a test runs each through the parser.
+pub const LOAD_EXAMPLES: &str = "\
+Examples:
+  knload -z 10s -c 50 http://127.0.0.1:8080/
+      closed loop: 50 connections as fast as they go, for 10 s
+  knload -z 60s -q 2000 --ramp 0s:5%,30s:100% http://127.0.0.1:8080/
+      open loop: ramp up to 2000 req/s over 30 s, then hold it until 60 s
+  knload -n 10000 --host greeter.default.example.com --classify 'body:^(Hi|Namaste)' --expect Hi=50,Namaste=50 http://127.0.0.1:8080/
+      check a 50/50 traffic split through an ingress (exit 1 on FAIL)";
+
+/// Examples under `knload merge --help`.
+pub const MERGE_EXAMPLES: &str = "\
+Examples:
+  knload merge a.json b.json
+      print the report of both instances together
+  knload merge --json all.json a.json b.json c.json
+      also write the merged result
+  knload merge --strict a.json b.json
+      refuse results of different targets instead of warning";
+
+/// Examples under `knload serve --help`.
+pub const SERVE_EXAMPLES: &str = "\
+Examples:
+  knload serve --listen 127.0.0.1:8081 --message Hi
+      answer \"Hi <hostname> <counter>\" at once
+  knload serve --listen 127.0.0.1:0 --service-time exp:20ms --container-concurrency 1
+      one request at a time, exponential service, 503 when 10 are waiting
+  knload serve --listen 127.0.0.1:8082 --message Namaste --startup-delay 2s
+      a cold start: connections are accepted after 2 s";
+
+/// Load an HTTP target, report latency and errors, check a traffic split.
 #[derive(Debug, Parser)]
 #[command(
     name = "knload",
     version,
-    about,
+    about = "Load an HTTP target open or closed loop, report latency and errors, check a traffic split",
+    after_help = LOAD_EXAMPLES,
+    allow_negative_numbers = true,
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
@@ -36,31 +68,78 @@ pub struct Cli {
 /// Subcommands besides the load run.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Combine the JSON results of several instances (histograms merge exactly).
+    /// Merge the --json results of instances that ran side by side (histograms add exactly).
+    #[command(after_help = MERGE_EXAMPLES)]
     Merge(MergeArgs),
-    /// Serve HTTP as an emulated Knative revision.
+    /// Serve HTTP as a stand-in for a Knative revision (service time, containerConcurrency).
+    #[command(after_help = SERVE_EXAMPLES, allow_negative_numbers = true)]
     Serve(ServeArgs),
+}
+
+/// A whole number of at least `min`; a negative number gets a message of
+/// its own rather than clap's "unexpected argument".
+fn whole<T: TryFrom<u128>>(s: &str, min: u128) -> Result<T, String> {
+    let t = s.trim();
+    if let Some(n) = t
+        .strip_prefix('-')
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(format!("must be {min} or more, not -{}", clip(n)));
+    }
+    let n: u128 = t
+        .parse()
+        .map_err(|_| format!("`{}` is not a whole number", clip(t)))?;
+    if n < min {
+        return Err(format!("must be {min} or more, not {n}"));
+    }
+    T::try_from(n).map_err(|_| format!("{} is too large", clip(t)))
+}
+
+/// A count of at least 1 (connections, requests, threads).
+fn at_least_one<T: TryFrom<u128>>(s: &str) -> Result<T, String> {
+    whole(s, 1)
+}
+
+/// A count that may be 0.
+fn non_negative<T: TryFrom<u128>>(s: &str) -> Result<T, String> {
+    whole(s, 0)
+}
+
+/// A finite number above 0 (a rate).
+fn positive_number(s: &str) -> Result<f64, String> {
+    let x: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{}` is not a number", clip(s)))?;
+    if x.is_finite() && x > 0.0 {
+        Ok(x)
+    } else {
+        Err(format!("must be a positive number, not {}", clip(s.trim())))
+    }
 }
 
 /// Options of a load run.
 #[derive(Debug, Args)]
 pub struct LoadArgs {
-    /// Target URL (http:// only).
+    /// Target URL (http:// only; the port, if given, 1-65535).
     #[arg(required = true)]
     pub url: Option<String>,
     /// Run for this long (Go duration: 10s, 1m30s).
     #[arg(short = 'z', long)]
     pub duration: Option<String>,
     /// Stop after this many requests [default: 200 unless -z or --ramp is given].
-    #[arg(short = 'n', long)]
+    #[arg(short = 'n', long, value_parser = at_least_one::<u64>)]
     pub requests: Option<u64>,
     /// Concurrent connections.
-    #[arg(short = 'c', long, default_value_t = 50)]
+    #[arg(short = 'c', long, default_value_t = 50, value_parser = at_least_one::<usize>)]
     pub connections: usize,
-    /// Total requests per second, open loop (closed loop without it).
-    #[arg(short = 'q', long, conflicts_with = "ramp")]
+    /// Total requests per second, open loop (closed loop without it and
+    /// without --ramp). With --ramp: the rate the ramp leads to, held after
+    /// its last point, and what a ramp rate written as N% is a percentage of.
+    #[arg(short = 'q', long, value_parser = positive_number)]
     pub rate: Option<f64>,
-    /// Open-loop rate schedule, linear between points: 0s:100,60s:1000,120s:1000.
+    /// Open-loop rate schedule, linear between points: 0s:100,60s:1000,120s:1000
+    /// (with -q 1000 also 0s:10%,60s:100%); the first point is at 0s.
     #[arg(long)]
     pub ramp: Option<String>,
     /// HTTP method.
@@ -92,7 +171,7 @@ pub struct LoadArgs {
     pub requests_csv: Option<PathBuf>,
     /// Threads running the connection loops [default: one per core, one
     /// fewer against a loopback target, which shares the machine].
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one::<usize>)]
     pub threads: Option<usize>,
     /// No live progress line (it is never shown when stderr is not a terminal).
     #[arg(long)]
@@ -120,6 +199,10 @@ pub struct MergeArgs {
     /// Write the merged result as JSON to this file ("-" for stdout).
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Refuse (exit 2) results of different targets (URL, Host, method)
+    /// instead of warning and merging them.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Options of `knload serve`.
@@ -141,25 +224,25 @@ pub struct ServeArgs {
     #[arg(long = "service-time", default_value = "0s")]
     pub service_time: String,
     /// containerConcurrency (0: unlimited); beyond CC running and 10xCC waiting, 503.
-    #[arg(long = "container-concurrency", default_value_t = 0)]
+    #[arg(long = "container-concurrency", default_value_t = 0, value_parser = non_negative::<usize>)]
     pub container_concurrency: usize,
     /// Wait this long before accepting connections (a cold start).
     #[arg(long = "startup-delay", default_value = "0s")]
     pub startup_delay: String,
     /// Seed of the service-time stream.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = non_negative::<u64>)]
     pub seed: u64,
 }
 
 fn duration(what: &str, s: &str) -> Result<Duration, KnloadError> {
     parse_go_duration(s)
         .map(|d| Duration::from_nanos(d.0))
-        .map_err(|e| KnloadError::usage(what, format!("`{s}`: {e}")))
+        .map_err(|e| KnloadError::usage(what, format!("`{}`: {}", clip(s), clip_in(e, s))))
 }
 
 /// Parses "Name: value" into a header.
 pub fn parse_header(s: &str) -> Result<(HeaderName, HeaderValue), KnloadError> {
-    let bad = |d: &str| KnloadError::usage("header", format!("`{s}`: {d}"));
+    let bad = |d: &str| KnloadError::usage("header", format!("`{}`: {d}", clip(s)));
     let (k, v) = s
         .split_once(':')
         .ok_or_else(|| bad("expected Name: value"))?;
@@ -177,12 +260,16 @@ impl LoadArgs {
             .ok_or_else(|| KnloadError::usage("URL", "missing"))?;
         let url: Uri = url_s
             .parse()
-            .map_err(|e| KnloadError::usage("URL", format!("`{url_s}`: {e}")))?;
+            .map_err(|e| KnloadError::usage("URL", format!("`{}`: {e}", clip(url_s))))?;
         if url.scheme().is_none() || url.authority().is_none() {
             return Err(KnloadError::usage(
                 "URL",
-                format!("`{url_s}` is not an absolute http:// URL"),
+                format!("`{}` is not an absolute http:// URL", clip(url_s)),
             ));
+        }
+        super::addr::url_port(&url)?;
+        if let Some(h) = &self.host {
+            check_host("--host", h)?;
         }
         if self.threads == Some(0) {
             return Err(KnloadError::usage("--threads", "must be at least 1"));
@@ -191,10 +278,13 @@ impl LoadArgs {
             return Err(KnloadError::usage("--connections", "must be at least 1"));
         }
         let method = Method::from_bytes(self.method.as_bytes())
-            .map_err(|_| KnloadError::usage("--method", format!("`{}`", self.method)))?;
+            .map_err(|_| KnloadError::usage("--method", format!("`{}`", clip(&self.method))))?;
         let mut headers = HeaderMap::new();
         for h in &self.headers {
             let (k, v) = parse_header(h)?;
+            if k == HOST {
+                check_host("header", v.to_str().unwrap_or_default())?;
+            }
             headers.append(k, v);
         }
         let body = match (&self.body, &self.body_file) {
@@ -220,7 +310,8 @@ impl LoadArgs {
                     format!("{r} is not a positive number"),
                 ))
             }
-            (Some(rate), _) => Schedule::Constant { rate },
+            (Some(rate), Some(r)) => Schedule::Ramp(Ramp::parse_towards(r, rate)?),
+            (Some(rate), None) => Schedule::Constant { rate },
             (None, Some(r)) => Schedule::Ramp(Ramp::parse(r)?),
             (None, None) => Schedule::Closed,
         };
@@ -267,6 +358,7 @@ impl LoadArgs {
             connections: self.connections,
             threads: self.threads,
             schedule,
+            rate: self.rate,
             ramp_text: self.ramp.clone(),
             requests,
             duration: duration_limit,
@@ -284,9 +376,7 @@ impl LoadArgs {
 impl ServeArgs {
     /// Validates the arguments into a server configuration.
     pub fn validate(&self) -> Result<ServeConfig, KnloadError> {
-        let listen: SocketAddr = self.listen.parse().map_err(|_| {
-            KnloadError::usage("--listen", format!("`{}` is not IP:PORT", self.listen))
-        })?;
+        let listen = listen_addr(&self.listen)?;
         let mut cfg = ServeConfig {
             listen,
             message: self.message.clone(),

@@ -10,6 +10,9 @@ pub enum RequestError {
     /// The target actively refused the TCP connection.
     #[error("connection refused")]
     ConnectRefused,
+    /// Connecting took longer than the per-request timeout.
+    #[error("connect timed out")]
+    ConnectTimeout,
     /// The TCP connection could not be set up for another reason.
     #[error("connect failed: {detail}")]
     Connect {
@@ -44,6 +47,7 @@ impl RequestError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             RequestError::ConnectRefused => ErrorKind::ConnectRefused,
+            RequestError::ConnectTimeout => ErrorKind::ConnectTimeout,
             RequestError::Connect { .. } => ErrorKind::Connect,
             RequestError::Timeout => ErrorKind::Timeout,
             RequestError::Reset => ErrorKind::Reset,
@@ -108,6 +112,8 @@ impl RequestError {
 pub enum ErrorKind {
     /// See [`RequestError::ConnectRefused`].
     ConnectRefused,
+    /// See [`RequestError::ConnectTimeout`].
+    ConnectTimeout,
     /// See [`RequestError::Connect`].
     Connect,
     /// See [`RequestError::Timeout`].
@@ -127,6 +133,7 @@ impl ErrorKind {
     pub fn name(self) -> &'static str {
         match self {
             ErrorKind::ConnectRefused => "connect_refused",
+            ErrorKind::ConnectTimeout => "connect_timeout",
             ErrorKind::Connect => "connect",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Reset => "reset",
@@ -134,6 +141,15 @@ impl ErrorKind {
             ErrorKind::Protocol => "protocol",
             ErrorKind::Other => "other",
         }
+    }
+
+    /// Whether no connection could be opened, so the request was never
+    /// sent; such failures are counted apart from requests that were sent.
+    pub fn is_connect(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::ConnectRefused | ErrorKind::ConnectTimeout | ErrorKind::Connect
+        )
     }
 }
 
@@ -196,5 +212,95 @@ impl KnloadError {
             KnloadError::Usage { .. } => 2,
             _ => 1,
         }
+    }
+}
+
+/// Longest stretch of a user's value echoed in a message; a 5000-character
+/// argument would otherwise bury the message itself.
+const CLIP_CHARS: usize = 80;
+
+/// A value as echoed in a message: cut after [`CLIP_CHARS`] characters,
+/// saying how long it was.
+pub fn clip(value: &str) -> String {
+    let n = value.chars().count();
+    if n <= CLIP_CHARS {
+        return value.to_string();
+    }
+    let head: String = value.chars().take(CLIP_CHARS).collect();
+    format!("{head}... ({n} characters)")
+}
+
+/// Another library's message about `value`, with every echo of a long
+/// value cut as [`clip`] does.
+pub fn clip_in(message: impl fmt::Display, value: &str) -> String {
+    let text = message.to_string();
+    if value.chars().count() > CLIP_CHARS {
+        text.replace(value, &clip(value))
+    } else {
+        text
+    }
+}
+
+/// An error and its causes on one line, `outer: cause: root`, leaving out a
+/// cause whose text the line already holds: errors that show their source
+/// in their own message would otherwise print it twice. `chain` is the error
+/// followed by its sources (`anyhow::Error::chain`, or
+/// `std::iter::successors(Some(e), |e| e.source())`).
+pub fn error_line<'a>(
+    chain: impl IntoIterator<Item = &'a (dyn std::error::Error + 'static)>,
+) -> String {
+    let mut line = String::new();
+    for c in chain {
+        let text = c.to_string();
+        if line.is_empty() {
+            line = text;
+        } else if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(e: &(dyn std::error::Error + 'static)) -> String {
+        error_line(std::iter::successors(Some(e), |e| e.source()))
+    }
+
+    #[test]
+    fn an_os_error_in_the_message_and_as_source_is_printed_once() {
+        let e = KnloadError::Io {
+            path: "/x/body".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        };
+        let text = line(&e);
+        assert_eq!(text.matches("not found").count(), 1, "{text}");
+        assert!(text.starts_with("/x/body: "), "{text}");
+        let e = KnloadError::Unreachable {
+            target: "127.0.0.1:1".into(),
+            source: RequestError::ConnectRefused,
+        };
+        assert_eq!(line(&e), "cannot reach 127.0.0.1:1: connection refused");
+    }
+
+    #[test]
+    fn a_cause_not_in_the_message_is_kept() {
+        let e = anyhow::Error::new(std::io::Error::other("disk full")).context("writing r.json");
+        assert_eq!(error_line(e.chain()), "writing r.json: disk full");
+    }
+
+    #[test]
+    fn long_values_are_cut_with_their_length() {
+        assert_eq!(clip("short"), "short");
+        let long = "é".repeat(5000);
+        let c = clip(&long);
+        assert!(c.ends_with("... (5000 characters)"), "{c}");
+        assert_eq!(
+            c.chars().count(),
+            CLIP_CHARS + "... (5000 characters)".len()
+        );
     }
 }

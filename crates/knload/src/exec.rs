@@ -22,6 +22,25 @@ pub trait Exchange: Send + 'static {
     fn exchange(&mut self) -> impl Future<Output = Outcome> + Send;
 }
 
+/// First wait of a connection loop after a failed connect; each further
+/// failure in a row doubles it, up to [`BACKOFF_MAX`]. Reconnecting at once
+/// would turn a dead target into a busy loop of refusals.
+pub const BACKOFF_FIRST: Duration = Duration::from_millis(10);
+
+/// Longest wait between two connection attempts of one loop: a target that
+/// comes back is used again within this time.
+pub const BACKOFF_MAX: Duration = Duration::from_millis(500);
+
+/// A connection loop's state after connecting failed.
+struct Backoff {
+    /// No new connection attempt before this.
+    until: Instant,
+    /// The wait that led to `until`.
+    wait: Duration,
+    /// The failure, counted again for open-loop requests due meanwhile.
+    error: RequestError,
+}
+
 /// What the executor is to do.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -298,9 +317,22 @@ impl Worker {
         tokio::pin!(cancelled);
         let timer = tokio::time::sleep(self.plan.timeout);
         tokio::pin!(timer);
+        let mut backoff: Option<Backoff> = None;
         loop {
             if *self.cancel.borrow() {
                 return;
+            }
+            // Closed loop: wait out a backoff before the next attempt (but
+            // not past the end of the run).
+            if let (None, Some(b)) = (&self.gate, &backoff) {
+                let until = deadline.map_or(b.until, |d| b.until.min(d));
+                if until > Instant::now() {
+                    tokio::select! {
+                        biased;
+                        _ = &mut cancelled => return,
+                        _ = tokio::time::sleep_until(until) => {}
+                    }
+                }
             }
             if let Some(gate) = &self.gate {
                 tokio::select! {
@@ -332,24 +364,49 @@ impl Worker {
             {
                 return;
             }
-            let exchange = ex.exchange();
-            tokio::pin!(exchange);
-            let outcome = loop {
-                tokio::select! {
-                    biased;
-                    _ = &mut cancelled => {
-                        self.abandoned.fetch_add(1, Ordering::Relaxed);
-                        return;
-                    }
-                    r = &mut exchange => break r,
-                    _ = &mut timer => {
-                        if Instant::now() >= deadline_of_request {
-                            break Outcome::Error(RequestError::Timeout);
+            // Open loop: a request that comes due while this loop backs off
+            // is not sent; it fails as the last connection attempt did.
+            let skipped = match &backoff {
+                Some(b) if due.is_some() && sent < b.until => Some(b.error.clone()),
+                _ => None,
+            };
+            let outcome = match skipped.clone() {
+                Some(e) => Outcome::Error(e),
+                None => {
+                    let exchange = ex.exchange();
+                    tokio::pin!(exchange);
+                    loop {
+                        tokio::select! {
+                            biased;
+                            _ = &mut cancelled => {
+                                self.abandoned.fetch_add(1, Ordering::Relaxed);
+                                return;
+                            }
+                            r = &mut exchange => break r,
+                            _ = &mut timer => {
+                                if Instant::now() >= deadline_of_request {
+                                    break Outcome::Error(RequestError::Timeout);
+                                }
+                                timer.as_mut().reset(deadline_of_request);
+                            }
                         }
-                        timer.as_mut().reset(deadline_of_request);
                     }
                 }
             };
+            match &outcome {
+                _ if skipped.is_some() => {}
+                Outcome::Error(e) if e.kind().is_connect() => {
+                    let wait = backoff
+                        .as_ref()
+                        .map_or(BACKOFF_FIRST, |b| (b.wait * 2).min(BACKOFF_MAX));
+                    backoff = Some(Backoff {
+                        until: Instant::now() + wait,
+                        wait,
+                        error: e.clone(),
+                    });
+                }
+                _ => backoff = None,
+            }
             let intended = due.unwrap_or(sent);
             let latency = Instant::now().saturating_duration_since(intended);
             {
@@ -357,7 +414,7 @@ impl Worker {
                     .lock()
                     .expect("stats lock is never poisoned");
                 s.record(latency, &outcome, self.plan.classified);
-                if due.is_some() {
+                if due.is_some() && skipped.is_none() {
                     s.record_lag(sent.saturating_duration_since(intended));
                 }
             }
@@ -540,6 +597,114 @@ mod tests {
         );
         assert_eq!(out.stats.responses(), 0);
         assert_eq!(out.elapsed, Duration::from_millis(150));
+    }
+
+    /// A target that refuses connections (each refusal takes 1 ms, tokio's
+    /// timer step) until `up_at`, then answers after 1 ms.
+    struct Flaky {
+        start: Instant,
+        up_at: Duration,
+        attempts: Arc<AtomicU64>,
+    }
+
+    impl Exchange for Flaky {
+        fn exchange(&mut self) -> impl Future<Output = Outcome> + Send {
+            let up = Instant::now().duration_since(self.start) >= self.up_at;
+            if !up {
+                self.attempts.fetch_add(1, Ordering::SeqCst);
+            }
+            async move {
+                if up {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    Outcome::Response {
+                        status: 200,
+                        class: None,
+                    }
+                } else {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    Outcome::Error(RequestError::ConnectRefused)
+                }
+            }
+        }
+    }
+
+    fn flaky(n: usize, up_at_ms: u64) -> (Vec<Flaky>, Arc<AtomicU64>) {
+        let start = Instant::now();
+        let attempts = Arc::new(AtomicU64::new(0));
+        let f = (0..n)
+            .map(|_| Flaky {
+                start,
+                up_at: Duration::from_millis(up_at_ms),
+                attempts: attempts.clone(),
+            })
+            .collect();
+        (f, attempts)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_dead_target_is_retried_with_backoff_not_in_a_busy_loop() {
+        // Closed loop, 4 connections, 2 s, nothing ever answers. Each loop
+        // tries at 0, 11, 32, 73, 154, 315, 636, 1137 and 1638 ms (1 ms per
+        // refusal, then waits of 10 ms doubling up to 500 ms): 9 attempts,
+        // not 2 s / 1 ms = 2000.
+        let (f, attempts) = flaky(4, u64::MAX / 2);
+        let out = execute(
+            plan(Schedule::Closed, None, Some(2000)),
+            f,
+            no_cancel(),
+            None,
+            |_| {},
+        )
+        .await;
+        assert_eq!(attempts.load(Ordering::SeqCst), 36);
+        assert_eq!(out.stats.connect_error_count(), 36);
+        // Nothing was sent: no requests, no errors of sent requests.
+        assert_eq!(out.stats.total(), 0);
+        assert_eq!(out.stats.error_count(), 0);
+        assert_eq!(out.elapsed, Duration::from_millis(2000));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn open_loop_counts_requests_due_during_a_backoff_as_not_sent() {
+        // 1000/s for 2 s against a dead target: all 2000 due requests are
+        // accounted for as connection failures, with few real attempts.
+        let (f, attempts) = flaky(4, u64::MAX / 2);
+        let out = execute(
+            plan(Schedule::Constant { rate: 1000.0 }, None, Some(2000)),
+            f,
+            no_cancel(),
+            None,
+            |_| {},
+        )
+        .await;
+        assert_eq!(out.stats.connect_error_count(), 2000);
+        assert_eq!(out.stats.total(), 0);
+        let a = attempts.load(Ordering::SeqCst);
+        assert!((4..=40).contains(&a), "{a} connection attempts");
+        assert!(
+            out.elapsed < Duration::from_millis(2010),
+            "{:?}",
+            out.elapsed
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_target_that_comes_back_is_used_at_full_speed_again() {
+        // Down for the first 300 ms: each loop fails at 0, 11, 32, 73 and
+        // 154 ms, its attempt at 315 ms succeeds, and from then on it sends
+        // back to back (1 ms each) until 1 s: 685 responses.
+        let (f, attempts) = flaky(2, 300);
+        let out = execute(
+            plan(Schedule::Closed, None, Some(1000)),
+            f,
+            no_cancel(),
+            None,
+            |_| {},
+        )
+        .await;
+        assert_eq!(attempts.load(Ordering::SeqCst), 2 * 5);
+        assert_eq!(out.stats.connect_error_count(), 10);
+        assert_eq!(out.stats.responses(), 2 * 685);
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,7 +1,8 @@
 //! The real exchange: one keep-alive HTTP/1.1 or h2c connection per loop,
 //! driven inside the loop's own task (no extra task and wake-up per request).
 
-use super::error::{KnloadError, RequestError};
+use super::addr::url_port;
+use super::error::{clip, KnloadError, RequestError};
 use super::exec::Exchange;
 use super::split::Classifier;
 use super::stats::Outcome;
@@ -53,7 +54,7 @@ impl Target {
         http2: bool,
         classifier: Option<Classifier>,
     ) -> Result<Self, KnloadError> {
-        let bad = |d: &str| KnloadError::usage("URL", format!("`{url}`: {d}"));
+        let bad = |d: &str| KnloadError::usage("URL", format!("`{}`: {d}", clip(&url.to_string())));
         match url.scheme_str() {
             Some("http") => {}
             Some("https") => {
@@ -62,7 +63,7 @@ impl Target {
             _ => return Err(bad("must start with http://")),
         }
         let authority = url.authority().ok_or_else(|| bad("no host"))?;
-        let port = authority.port_u16().unwrap_or(80);
+        let port = url_port(url)?;
         let host_name = authority
             .host()
             .trim_start_matches('[')
@@ -86,11 +87,11 @@ impl Target {
         let uri = if http2 {
             // HTTP/2 carries the host in :authority, taken from the URI.
             format!("http://{host_value}{path}").parse().map_err(|_| {
-                KnloadError::usage("--host", format!("`{host_value}` is not a host"))
+                KnloadError::usage("--host", format!("`{}` is not a host", clip(host_value)))
             })?
         } else {
             let v = HeaderValue::from_str(host_value).map_err(|_| {
-                KnloadError::usage("--host", format!("`{host_value}` is not a host"))
+                KnloadError::usage("--host", format!("`{}` is not a host", clip(host_value)))
             })?;
             headers.insert(HOST, v);
             path.parse().map_err(|_| bad("bad path"))?
@@ -122,7 +123,7 @@ impl Target {
 pub async fn connect(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, RequestError> {
     let stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
         .await
-        .map_err(|_| RequestError::Timeout)?
+        .map_err(|_| RequestError::ConnectTimeout)?
         .map_err(|e| RequestError::from_io(&e, true))?;
     // Requests are small and latency-bound; Nagle would only add delay.
     let _ = stream.set_nodelay(true);

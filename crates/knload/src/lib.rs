@@ -16,6 +16,7 @@
 //! from then, so a stalled server shows as latency rather than as requests
 //! that were never sent (coordinated omission).
 
+mod addr;
 mod cli;
 mod error;
 mod exec;
@@ -26,9 +27,15 @@ mod serve;
 mod split;
 mod stats;
 
-pub use cli::{parse_header, Cli, Command, LoadArgs, MergeArgs, ServeArgs};
-pub use error::{ErrorKind, KnloadError, RequestError};
-pub use exec::{execute, Exchange, Executed, Live, Pacing, Plan, TraceRow};
+pub use addr::{check_host, listen_addr, url_port};
+pub use cli::{
+    parse_header, Cli, Command, LoadArgs, MergeArgs, ServeArgs, LOAD_EXAMPLES, MERGE_EXAMPLES,
+    SERVE_EXAMPLES,
+};
+pub use error::{clip, error_line, ErrorKind, KnloadError, RequestError};
+pub use exec::{
+    execute, Exchange, Executed, Live, Pacing, Plan, TraceRow, BACKOFF_FIRST, BACKOFF_MAX,
+};
 pub use http::{HttpExchange, Target};
 pub use result::{
     CheckSpec, ClassResult, LagSummary, LatencySummary, Mode, RunResult, RunSpec, SCHEMA_VERSION,
@@ -73,6 +80,8 @@ pub struct LoadConfig {
     pub threads: Option<usize>,
     /// Send schedule.
     pub schedule: Schedule,
+    /// `-q` as given (the constant rate, or the rate a ramp leads to).
+    pub rate: Option<f64>,
     /// The ramp as given, for the result.
     pub ramp_text: Option<String>,
     /// Request limit.
@@ -163,10 +172,7 @@ impl LoadConfig {
             } else {
                 Mode::Closed
             },
-            rate_rps: match self.schedule {
-                Schedule::Constant { rate } => Some(rate),
-                _ => None,
-            },
+            rate_rps: self.rate,
             ramp: self.ramp_text.clone(),
             connections: self.connections as u64,
             requests_limit: self.requests,
@@ -329,13 +335,19 @@ async fn progress_line(live: Arc<Live>) {
         let now = live.snapshot();
         let (done, errors) = (now.total(), now.error_count());
         let p99 = now.latency.value_at_quantile(0.99) as f64 / 1000.0;
+        let unsent = now.connect_error_count();
         eprint!(
-            "\r\x1b[2K{:>6.1}s  {:>10} requests  {:>9} req/s  {:>7} errors  p99 {:.3} ms",
+            "\r\x1b[2K{:>6.1}s  {:>10} requests  {:>9} req/s  {:>7} errors  p99 {:.3} ms{}",
             live.start.elapsed().as_secs_f64(),
             done,
-            done - last,
+            done.saturating_sub(last),
             errors,
-            p99
+            p99,
+            if unsent > 0 {
+                format!("  {unsent} not sent (cannot connect)")
+            } else {
+                String::new()
+            }
         );
         let _ = std::io::stderr().flush();
         last = done;
@@ -399,8 +411,12 @@ fn write_row(w: &mut impl Write, r: &TraceRow) -> std::io::Result<()> {
     )
 }
 
-/// Reads result files and merges them.
-pub fn merge_files(files: &[PathBuf]) -> Result<RunResult, KnloadError> {
+/// Reads result files and merges them. Results of different targets (URL,
+/// Host, method) are merged with a warning each, or refused with `strict`.
+pub fn merge_files(
+    files: &[PathBuf],
+    strict: bool,
+) -> Result<(RunResult, Vec<String>), KnloadError> {
     let mut parts = Vec::with_capacity(files.len());
     for f in files {
         let path = f.display().to_string();
@@ -414,7 +430,18 @@ pub fn merge_files(files: &[PathBuf]) -> Result<RunResult, KnloadError> {
         })?;
         parts.push((path, r));
     }
-    RunResult::merge(&parts)
+    let differences = RunResult::target_differences(&parts);
+    if strict && !differences.is_empty() {
+        return Err(KnloadError::usage(
+            "merge --strict",
+            format!("results of different targets: {}", differences.join("; ")),
+        ));
+    }
+    let warnings = differences
+        .into_iter()
+        .map(|d| format!("warning: merging results of different targets: {d}"))
+        .collect();
+    Ok((RunResult::merge(&parts)?, warnings))
 }
 
 /// Writes a result as pretty JSON to a file, or to stdout for "-".

@@ -2,15 +2,18 @@
 
 use anyhow::Context;
 use clap::Parser;
-use knload::{self, Cli, Command, KnloadError, Verdict};
+use knload::{self, Cli, Command, KnloadError, RunResult};
 use std::process::ExitCode;
 
+/// Exit code of a run stopped with Ctrl-C (128 + SIGINT, as shells report it).
+const INTERRUPTED: u8 = 130;
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|e| parse_failed(e));
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("knload: error: {e:#}");
+            eprintln!("knload: error: {}", knload::error_line(e.chain()));
             let code = e
                 .chain()
                 .find_map(|c| c.downcast_ref::<KnloadError>())
@@ -18,6 +21,28 @@ fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
+}
+
+/// Prints clap's error and exits, cutting huge values that clap would echo
+/// whole (a 5000-digit count would bury the message).
+fn parse_failed(e: clap::Error) -> ! {
+    let long: Vec<String> = std::env::args()
+        .flat_map(|a| {
+            let value = a.split_once('=').map(|(_, v)| v.to_string());
+            [Some(a), value]
+        })
+        .flatten()
+        .filter(|a| a.chars().count() > 80)
+        .collect();
+    if long.is_empty() || !e.use_stderr() {
+        e.exit()
+    }
+    let mut text = e.render().to_string();
+    for a in long {
+        text = text.replace(&a, &knload::clip(&a));
+    }
+    eprint!("{text}");
+    std::process::exit(e.exit_code())
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -30,14 +55,17 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Merge(m)) => {
-            let merged = knload::merge_files(&m.files)?;
+            let (merged, warnings) = knload::merge_files(&m.files, m.strict)?;
+            for w in &warnings {
+                eprintln!("knload: {w}");
+            }
             if let Some(p) = &m.json {
                 knload::write_json(&merged, p)?;
             }
             if m.json.as_deref() != Some(std::path::Path::new("-")) {
                 print!("{}", merged.render());
             }
-            Ok(verdict_code(merged.verdict()))
+            Ok(outcome_code(&merged, false))
         }
         Some(Command::Serve(s)) => {
             let cfg = s.validate()?;
@@ -79,14 +107,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(p) = &json {
                 knload::write_json(&result, p)?;
             }
-            Ok(verdict_code(result.verdict()))
+            Ok(outcome_code(&result, true))
         }
     }
 }
 
-fn verdict_code(v: Option<Verdict>) -> ExitCode {
-    match v {
-        Some(Verdict::Fail) => ExitCode::from(1),
-        _ => ExitCode::SUCCESS,
+/// 130 for a run stopped with Ctrl-C (what was done is still reported), 1
+/// when the split check failed or nothing got a response, else 0.
+fn outcome_code(r: &RunResult, ran_here: bool) -> ExitCode {
+    if ran_here && r.interrupted {
+        return ExitCode::from(INTERRUPTED);
+    }
+    match r.failure() {
+        Some(why) => {
+            eprintln!("knload: {why}");
+            ExitCode::from(1)
+        }
+        None => ExitCode::SUCCESS,
     }
 }

@@ -2,7 +2,7 @@
 //! `docs/knload-result.schema.json`), merging of several instances' results,
 //! and the human-readable report.
 
-use super::error::{ErrorKind, KnloadError};
+use super::error::{clip, ErrorKind, KnloadError};
 use super::split::{SplitCheck, Verdict};
 use super::stats::{decode_histogram, encode_histogram, Lag, Stats, LATE_THRESHOLD};
 use hdrhistogram::Histogram;
@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// Version of the JSON layout; bumped on incompatible changes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Closed or open loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,12 +146,17 @@ pub struct RunResult {
     pub interrupted: bool,
     /// Requests in flight at the interrupt, counted nowhere else.
     pub abandoned: u64,
-    /// Responses plus errors.
+    /// Requests sent: responses plus errors.
     pub requests: u64,
     /// Complete responses (any status).
     pub responses: u64,
-    /// Failed requests.
+    /// Requests sent that failed (timeouts, resets, ...).
     pub errors: u64,
+    /// Requests never sent because no connection could be opened (kinds
+    /// `connect_*` in `error_counts`); not part of `requests`. Absent from
+    /// version 1 files, which `merge` then refuses by their version.
+    #[serde(default)]
+    pub connect_errors: u64,
     /// `requests / elapsed_s`.
     pub throughput_rps: f64,
     /// Responses per status code.
@@ -233,6 +238,7 @@ impl RunResult {
             requests: stats.total(),
             responses: stats.responses(),
             errors: stats.error_count(),
+            connect_errors: stats.connect_error_count(),
             throughput_rps: if elapsed_s > 0.0 {
                 stats.total() as f64 / elapsed_s
             } else {
@@ -292,13 +298,18 @@ impl RunResult {
             first.interrupted,
             first.abandoned,
         );
-        for (path, r) in rest {
-            if r.schema_version != first.schema_version {
+        for (path, r) in parts {
+            if r.schema_version != SCHEMA_VERSION {
                 return Err(bad(
                     path,
-                    format!("schema version {} differs", r.schema_version),
+                    format!(
+                        "written with result schema version {}; this knload reads version {SCHEMA_VERSION}",
+                        r.schema_version
+                    ),
                 ));
             }
+        }
+        for (path, r) in rest {
             if r.spec.mode != spec.mode {
                 return Err(bad(path, "mixes open and closed loop runs".into()));
             }
@@ -333,6 +344,52 @@ impl RunResult {
         Ok(merged)
     }
 
+    /// Why results to be merged are not of the same target: one line per
+    /// file whose URL, Host or method differs from the first file's.
+    pub fn target_differences(parts: &[(String, RunResult)]) -> Vec<String> {
+        let Some(((first_path, first), rest)) = parts.split_first() else {
+            return Vec::new();
+        };
+        let target = |r: &RunResult| {
+            let s = &r.spec;
+            format!(
+                "{} {}{}",
+                s.method,
+                clip(&s.url),
+                s.host
+                    .as_deref()
+                    .map(|h| format!(" (Host: {})", clip(h)))
+                    .unwrap_or_default()
+            )
+        };
+        let want = target(first);
+        rest.iter()
+            .filter(|(_, r)| target(r) != want)
+            .map(|(path, r)| {
+                format!(
+                    "{path} loaded {}, but {first_path} loaded {want}",
+                    target(r)
+                )
+            })
+            .collect()
+    }
+
+    /// Why the run counts as failed, if it does: the split check said FAIL,
+    /// or requests were due and none got a response.
+    pub fn failure(&self) -> Option<String> {
+        if self.verdict() == Some(Verdict::Fail) {
+            return Some("the split check failed".into());
+        }
+        let attempted = self.requests + self.connect_errors;
+        if self.responses == 0 && attempted > 0 {
+            return Some(format!(
+                "no request got a response ({} failed after being sent, {} could not connect)",
+                self.errors, self.connect_errors
+            ));
+        }
+        None
+    }
+
     /// The verdict of the split check, if there was one.
     pub fn verdict(&self) -> Option<Verdict> {
         self.split_check.as_ref().map(|c| c.verdict)
@@ -344,7 +401,10 @@ impl RunResult {
         let s = &self.spec;
         let mode = match (s.mode, s.rate_rps, &s.ramp) {
             (Mode::Closed, ..) => "closed loop".to_string(),
-            (Mode::Open, Some(r), _) => format!("open loop at {r} req/s"),
+            (Mode::Open, Some(q), Some(r)) => {
+                format!("open loop, ramp {r}, then {q} req/s")
+            }
+            (Mode::Open, Some(r), None) => format!("open loop at {r} req/s"),
             (Mode::Open, None, Some(r)) => format!("open loop, ramp {r}"),
             (Mode::Open, None, None) => "open loop".to_string(),
         };
@@ -378,15 +438,26 @@ impl RunResult {
         }
         let _ = writeln!(
             o,
-            "Requests:    {} in {:.3} s = {:.1} req/s ({} responses, {} errors)",
+            "Requests:    {} sent in {:.3} s = {:.1} req/s ({} responses, {} errors)",
             self.requests, self.elapsed_s, self.throughput_rps, self.responses, self.errors
         );
+        if self.connect_errors > 0 {
+            let _ = writeln!(
+                o,
+                "Not sent:    {} (no connection could be opened; each loop retried with a backoff)",
+                self.connect_errors
+            );
+        }
         let l = &self.latency;
-        let _ = writeln!(
-            o,
-            "Latency ms:  p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}  mean {:.3}",
-            l.p50_ms, l.p90_ms, l.p99_ms, l.p99_9_ms, l.max_ms, l.mean_ms
-        );
+        if l.count == 0 {
+            let _ = writeln!(o, "Latency ms:  none (no responses)");
+        } else {
+            let _ = writeln!(
+                o,
+                "Latency ms:  p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}  mean {:.3}",
+                l.p50_ms, l.p90_ms, l.p99_ms, l.p99_9_ms, l.max_ms, l.mean_ms
+            );
+        }
         if let Some(g) = &self.schedule_lag {
             if g.late > 0 {
                 let _ = writeln!(

@@ -2,7 +2,7 @@
 //! index to an offset from one absolute start, so a slow send never shifts
 //! later requests (no drift from relative sleeps, no coordinated omission).
 
-use super::error::KnloadError;
+use super::error::{clip, clip_in, KnloadError};
 use knsim::sim::parse_go_duration;
 use std::time::Duration;
 
@@ -28,8 +28,8 @@ pub enum Schedule {
         rate: f64,
     },
     /// Open loop with a piecewise-linear rate. After the last point the rate
-    /// stays at the last point's rate (a run with neither `-z` nor `-n` ends
-    /// at the last point).
+    /// is the ramp's hold rate (a run with neither `-z` nor `-n` ends at the
+    /// last point).
     Ramp(Ramp),
 }
 
@@ -39,6 +39,9 @@ pub struct Ramp {
     points: Vec<RampPoint>,
     /// Expected number of requests due before each point.
     cumulative: Vec<f64>,
+    /// Rate after the last point: `-q` when given with the ramp, else the
+    /// last point's rate.
+    hold: f64,
 }
 
 impl Ramp {
@@ -74,22 +77,66 @@ impl Ramp {
             n += 0.5 * (w[0].rate + w[1].rate) * dt;
             cumulative.push(n);
         }
-        Ok(Ramp { points, cumulative })
+        let hold = points.last().map_or(0.0, |p| p.rate);
+        Ok(Ramp {
+            points,
+            cumulative,
+            hold,
+        })
     }
 
     /// Parses `OFFSET:RATE,OFFSET:RATE,...`, offsets as Go durations
     /// (`0s:100,60s:1000,120s:1000`).
     pub fn parse(s: &str) -> Result<Self, KnloadError> {
+        Self::parse_with(s, None)
+    }
+
+    /// Parses a ramp that leads to `rate` (`-q` given with `--ramp`): that
+    /// rate holds after the last point, and a point's rate may be written as
+    /// a percentage of it (`0s:5%,30s:100%`).
+    pub fn parse_towards(s: &str, rate: f64) -> Result<Self, KnloadError> {
+        if !(rate.is_finite() && rate > 0.0) {
+            return Err(KnloadError::usage(
+                "--rate",
+                format!("{rate} is not a positive number"),
+            ));
+        }
+        let mut ramp = Self::parse_with(s, Some(rate))?;
+        ramp.hold = rate;
+        Ok(ramp)
+    }
+
+    fn parse_with(s: &str, reference: Option<f64>) -> Result<Self, KnloadError> {
         let mut points = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (at, rate) = part.split_once(':').ok_or_else(|| {
-                KnloadError::usage("--ramp", format!("`{part}` is not OFFSET:RATE"))
+                KnloadError::usage("--ramp", format!("`{}` is not OFFSET:RATE", clip(part)))
             })?;
-            let at = parse_go_duration(at.trim())
-                .map_err(|e| KnloadError::usage("--ramp", format!("offset `{at}`: {e}")))?;
-            let rate: f64 = rate.trim().parse().map_err(|_| {
-                KnloadError::usage("--ramp", format!("rate `{rate}` is not a number"))
+            let at = parse_go_duration(at.trim()).map_err(|e| {
+                KnloadError::usage(
+                    "--ramp",
+                    format!("offset `{}`: {}", clip(at), clip_in(e, at)),
+                )
             })?;
+            let rate = rate.trim();
+            let number = |t: &str| {
+                t.parse::<f64>().map_err(|_| {
+                    KnloadError::usage("--ramp", format!("rate `{}` is not a number", clip(rate)))
+                })
+            };
+            let rate = match (rate.strip_suffix('%'), reference) {
+                (Some(pct), Some(q)) => number(pct.trim())? / 100.0 * q,
+                (Some(_), None) => {
+                    return Err(KnloadError::usage(
+                        "--ramp",
+                        format!(
+                            "rate `{}` is a percentage of -q, which is not given",
+                            clip(rate)
+                        ),
+                    ))
+                }
+                (None, _) => number(rate)?,
+            };
             points.push(RampPoint {
                 at: Duration::from_nanos(at.0),
                 rate,
@@ -103,6 +150,11 @@ impl Ramp {
         &self.points
     }
 
+    /// The rate after the last point.
+    pub fn hold(&self) -> f64 {
+        self.hold
+    }
+
     /// Offset of the last point.
     pub fn end(&self) -> Duration {
         self.points.last().map(|p| p.at).unwrap_or_default()
@@ -113,7 +165,7 @@ impl Ramp {
     fn due(&self, i: u64) -> Option<Duration> {
         let target = i as f64;
         // Segment k spans points[k]..points[k+1]; past the last point the
-        // rate is constant.
+        // rate is the hold rate.
         let k = self
             .cumulative
             .partition_point(|&n| n <= target)
@@ -141,8 +193,8 @@ impl Ramp {
             None => {
                 if remaining == 0.0 {
                     0.0
-                } else if p.rate > 0.0 {
-                    remaining / p.rate
+                } else if self.hold > 0.0 {
+                    remaining / self.hold
                 } else {
                     return None;
                 }
@@ -231,8 +283,39 @@ mod tests {
 
     #[test]
     fn bad_ramps_are_rejected() {
-        for s in ["", "1s:10", "0s:10,0s:20", "0s:-1", "0s", "0s:x", "zz:1"] {
+        for s in [
+            "",
+            "1s:10",
+            "0s:10,0s:20",
+            "0s:-1",
+            "0s",
+            "0s:x",
+            "zz:1",
+            "0s:50%",
+        ] {
             assert!(Ramp::parse(s).is_err(), "{s:?} accepted");
         }
+        for s in ["0s:x%", "0s:-5%", "0s:%"] {
+            assert!(Ramp::parse_towards(s, 100.0).is_err(), "{s:?} accepted");
+        }
+        assert!(Ramp::parse_towards("0s:1", 0.0).is_err());
+    }
+
+    #[test]
+    fn a_ramp_towards_a_rate_holds_it_and_reads_percentages_of_it() {
+        // 10% -> 100% of 1000/s over 10 s: N(10) = 0.5 * (100 + 1000) * 10 =
+        // 5500, then 1000/s: request 6500 is due at 11 s.
+        let r = Schedule::Ramp(Ramp::parse_towards("0s:10%,10s:100%", 1000.0).unwrap());
+        assert!((secs(r.due(5500)) - 10.0).abs() < 1e-9);
+        assert!((secs(r.due(6500)) - 11.0).abs() < 1e-9);
+        // Absolute points leading to a different -q: 0 -> 200 over 2 s (200
+        // requests), then -q's 50/s.
+        let r = Schedule::Ramp(Ramp::parse_towards("0s:0,2s:200", 50.0).unwrap());
+        assert!((secs(r.due(200)) - 2.0).abs() < 1e-9);
+        assert!((secs(r.due(250)) - 3.0).abs() < 1e-9);
+        // The README's form: the last point already at -q.
+        let r = Ramp::parse_towards("0s:100,30s:2000,60s:2000", 2000.0).unwrap();
+        assert_eq!(r.hold(), 2000.0);
+        assert_eq!(r.end(), Duration::from_secs(60));
     }
 }

@@ -4,7 +4,7 @@
 //! limits concurrency the way the queue-proxy's breaker does: at most CC
 //! requests run, at most 10 x CC more wait, and beyond that it answers 503.
 
-use super::error::KnloadError;
+use super::error::{clip, clip_in, KnloadError};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -42,7 +42,7 @@ impl ServiceTime {
         let dur = |x: &str| {
             parse_go_duration(x.trim())
                 .map(|d| Duration::from_nanos(d.0))
-                .map_err(|e| bad(format!("`{x}`: {e}")))
+                .map_err(|e| bad(format!("`{}`: {}", clip(x), clip_in(e, x.trim()))))
         };
         match s.split_once(':') {
             None => dur(s).map(ServiceTime::Constant),
@@ -50,7 +50,7 @@ impl ServiceTime {
             Some(("uniform", r)) => {
                 let (a, b) = r
                     .split_once("..")
-                    .ok_or_else(|| bad(format!("`{r}` is not LOW..HIGH")))?;
+                    .ok_or_else(|| bad(format!("`{}` is not LOW..HIGH", clip(r))))?;
                 let (a, b) = (dur(a)?, dur(b)?);
                 if a > b {
                     return Err(bad(format!("{a:?} is above {b:?}")));
@@ -60,16 +60,21 @@ impl ServiceTime {
             Some(("lognormal", r)) => {
                 let (m, sigma) = r
                     .split_once(',')
-                    .ok_or_else(|| bad(format!("`{r}` is not MEDIAN,SIGMA")))?;
+                    .ok_or_else(|| bad(format!("`{}` is not MEDIAN,SIGMA", clip(r))))?;
                 let sigma: f64 = sigma
                     .trim()
                     .parse()
                     .ok()
                     .filter(|s: &f64| s.is_finite() && *s >= 0.0)
-                    .ok_or_else(|| bad(format!("sigma `{sigma}` is not a non-negative number")))?;
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "sigma `{}` is not a non-negative number",
+                            clip(sigma)
+                        ))
+                    })?;
                 Ok(ServiceTime::LogNormal(dur(m)?, sigma))
             }
-            Some((kind, _)) => Err(bad(format!("unknown distribution `{kind}`"))),
+            Some((kind, _)) => Err(bad(format!("unknown distribution `{}`", clip(kind)))),
         }
     }
 

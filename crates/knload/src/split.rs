@@ -2,7 +2,7 @@
 //! the observed counts per class against the weights of a traffic block with
 //! Pearson's chi-square goodness-of-fit test.
 
-use super::error::KnloadError;
+use super::error::{clip, clip_in, KnloadError};
 use hyper::header::HeaderName;
 use hyper::HeaderMap;
 use regex::bytes::Regex;
@@ -27,11 +27,14 @@ impl Classifier {
         match s.split_once(':') {
             Some(("header", name)) => HeaderName::from_bytes(name.trim().as_bytes())
                 .map(Classifier::Header)
-                .map_err(|_| bad(format!("`{name}` is not a header name"))),
+                .map_err(|_| bad(format!("`{}` is not a header name", clip(name)))),
             Some(("body", re)) => Regex::new(re)
                 .map(Classifier::Body)
-                .map_err(|e| bad(format!("bad regex: {e}"))),
-            _ => Err(bad(format!("`{s}` is neither header:NAME nor body:REGEX"))),
+                .map_err(|e| bad(format!("bad regex: {}", clip_in(e, re)))),
+            _ => Err(bad(format!(
+                "`{}` is neither header:NAME nor body:REGEX",
+                clip(s)
+            ))),
         }
     }
 
@@ -72,16 +75,16 @@ impl Expectation {
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (class, w) = part
                 .rsplit_once('=')
-                .ok_or_else(|| bad(format!("`{part}` is not CLASS=WEIGHT")))?;
+                .ok_or_else(|| bad(format!("`{}` is not CLASS=WEIGHT", clip(part))))?;
             let w: f64 = w
                 .trim()
                 .parse()
-                .map_err(|_| bad(format!("weight `{w}` is not a number")))?;
+                .map_err(|_| bad(format!("weight `{}` is not a number", clip(w))))?;
             if !(w.is_finite() && w >= 0.0) {
                 return Err(bad(format!("weight {w} is negative")));
             }
             if weights.insert(class.trim().to_string(), w).is_some() {
-                return Err(bad(format!("class `{class}` listed twice")));
+                return Err(bad(format!("class `{}` listed twice", clip(class))));
             }
         }
         Self::new(weights)

@@ -192,12 +192,25 @@ impl Stats {
         self.latency.len()
     }
 
-    /// Failed requests.
+    /// Requests that were sent and failed (timeouts, resets, ...).
     pub fn error_count(&self) -> u64 {
-        self.errors.values().sum()
+        self.errors
+            .iter()
+            .filter(|(k, _)| !k.is_connect())
+            .map(|(_, n)| n)
+            .sum()
     }
 
-    /// Responses plus errors.
+    /// Requests that were never sent because no connection could be opened.
+    pub fn connect_error_count(&self) -> u64 {
+        self.errors
+            .iter()
+            .filter(|(k, _)| k.is_connect())
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Requests sent: responses plus errors, without connection failures.
     pub fn total(&self) -> u64 {
         self.responses() + self.error_count()
     }
@@ -247,6 +260,11 @@ mod tests {
             true,
         );
         b.record(Duration::ZERO, &Outcome::Error(RequestError::Timeout), true);
+        b.record(
+            Duration::ZERO,
+            &Outcome::Error(RequestError::ConnectRefused),
+            true,
+        );
         a.record_lag(Duration::from_millis(5));
         b.record_lag(Duration::from_micros(10));
         a.merge(&b);
@@ -255,6 +273,9 @@ mod tests {
         assert_eq!(a.status[&200], 2);
         assert_eq!(a.status[&503], 1);
         assert_eq!(a.errors[&ErrorKind::Timeout], 1);
+        // A refused connection sent nothing: apart from the requests.
+        assert_eq!(a.error_count(), 1);
+        assert_eq!(a.connect_error_count(), 1);
         assert_eq!(a.unclassified, 1);
         assert_eq!(a.class_counts()["v2"], 1);
         assert_eq!(a.lag.sent, 2);
