@@ -8,6 +8,11 @@ use super::stats::RequestStats;
 use crate::knative::annotations::RevisionAnnotations;
 use crate::knative::collector::{Collector, Stat};
 use crate::knative::config::AutoscalerConfig;
+use crate::knative::dataplane::{
+    queue_proxy_breaker_capacity, ACTIVATOR_PROBE_PERIOD, ACTIVATOR_REPORTING_PERIOD,
+    QUEUE_PROXY_DRAIN, QUEUE_PROXY_REPORTING_PERIOD, SCRAPE_INTERVAL,
+};
+use crate::knative::decider::TICK_INTERVAL;
 use crate::knative::decider::{initial_excess_burst_capacity, same_sign, Decider};
 use crate::knative::kpa::RevisionScaling;
 use crate::knative::kpa::{
@@ -29,15 +34,8 @@ type ReqId = u32;
 const NO_POD: u32 = u32::MAX;
 const NO_ACT: u16 = u16::MAX;
 
-/// The queue-proxy drains for this long after SIGTERM before shutting down
-/// (`drainSleepDuration`).
-const DRAIN_QUIET: SimDuration = SimDuration::from_secs(30);
-/// The activator probes unknown pods this often.
-const ACTIVATOR_PROBE_PERIOD: SimDuration = SimDuration::from_millis(200);
+/// Accounting closes one timeseries row per simulated second.
 const SECOND: SimDuration = SimDuration::from_secs(1);
-const TICK: SimDuration = SimDuration::from_secs(2);
-/// Knative adds this to the progress deadline before giving up an activation.
-const ACTIVATION_TIMEOUT_BUFFER: SimDuration = SimDuration::from_secs(30);
 
 #[derive(Clone, Copy, Debug)]
 enum Event {
@@ -276,19 +274,13 @@ struct Sim<'a, S: TimeseriesSink> {
 
 /// Runs `scenario` with master seed `seed`, handing one timeseries row per
 /// revision per simulated second to `sink`, and returns the summary.
+///
+/// A pure function of `scenario` and `seed`: it reads no clock, so the
+/// summary and the rows are the same bytes on every run.
 pub fn simulate<S: TimeseriesSink>(scenario: &Scenario, seed: u64, sink: &mut S) -> Summary {
-    let wall = std::time::Instant::now();
     let mut sim = Sim::new(scenario, seed, sink);
     sim.run();
-    let mut summary = sim.summary();
-    let secs = wall.elapsed().as_secs_f64();
-    summary.performance.wall_seconds = secs;
-    summary.performance.simulated_requests_per_wall_second = if secs > 0.0 {
-        summary.requests.arrived as f64 / secs
-    } else {
-        0.0
-    };
-    summary
+    sim.summary()
 }
 
 fn new_histogram() -> Histogram<u64> {
@@ -426,8 +418,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         // Every per-revision and per-activator ticker starts at its own phase,
         // as the real goroutines do.
         for r in 0..sim.revs.len() {
-            let scrape_phase = SimDuration(tick_rng.random_range(0..SECOND.as_nanos()));
-            let tick_phase = SimDuration(tick_rng.random_range(0..TICK.as_nanos()));
+            let scrape_phase = SimDuration(tick_rng.random_range(0..SCRAPE_INTERVAL.as_nanos()));
+            let tick_phase = SimDuration(tick_rng.random_range(0..TICK_INTERVAL.as_nanos()));
             sim.q.schedule(
                 SimTime::ZERO + scrape_phase,
                 Event::Scrape { rev: r as u16 },
@@ -438,7 +430,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             );
         }
         for a in 0..n_acts {
-            let phase = SimDuration(tick_rng.random_range(0..SECOND.as_nanos()));
+            let phase =
+                SimDuration(tick_rng.random_range(0..ACTIVATOR_REPORTING_PERIOD.as_nanos()));
             sim.q.schedule(
                 SimTime::ZERO + phase,
                 Event::ActivatorReport { act: a as u16 },
@@ -927,7 +920,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         self.reqs[id as usize].pod = pod_id;
         let pod = &mut self.revs[r].pods[pod_id as usize];
         pod.stats.request_in(now, proxied);
-        if cc > 0 && pod.in_flight >= 11 * cc {
+        if cc > 0 && pod.in_flight >= queue_proxy_breaker_capacity(cc) {
             // Breaker full: the request still produced an In/Out pair.
             pod.stats.request_out(now, proxied);
             self.finish(id, Outcome::Overflow);
@@ -1229,7 +1222,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             self.pod_gone(r, id);
         } else {
             self.q.schedule(
-                now + DRAIN_QUIET,
+                now + QUEUE_PROXY_DRAIN,
                 Event::DrainQuiet {
                     rev: r as u16,
                     pod: id,
@@ -1319,7 +1312,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             },
         );
         self.q.schedule(
-            t_cs + SECOND,
+            t_cs + QUEUE_PROXY_REPORTING_PERIOD,
             Event::QpReport {
                 rev: r as u16,
                 pod: id,
@@ -1371,7 +1364,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         }
         pod.last_report = pod.stats.report(now);
         self.q.schedule(
-            now + SECOND,
+            now + QUEUE_PROXY_REPORTING_PERIOD,
             Event::QpReport {
                 rev: r as u16,
                 pod: id,
@@ -1385,7 +1378,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         }
         let now = self.now;
         self.q
-            .schedule(now + SECOND, Event::Scrape { rev: r as u16 });
+            .schedule(now + SCRAPE_INTERVAL, Event::Scrape { rev: r as u16 });
         let stable_window = self.revs[r].decider.spec().stable_window;
         let rev = &mut self.revs[r];
         if !rev.scaling.has_scrape_target {
@@ -1448,7 +1441,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
     fn on_activator_report(&mut self, a: usize) {
         let now = self.now;
         self.q
-            .schedule(now + SECOND, Event::ActivatorReport { act: a as u16 });
+            .schedule(now + ACTIVATOR_REPORTING_PERIOD, Event::ActivatorReport { act: a as u16 });
         for r in 0..self.revs.len() {
             let ar = &mut self.acts[a][r];
             let Some(rep) = ar.reporter.as_mut() else {
@@ -1487,7 +1480,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             return;
         }
         self.q
-            .schedule(self.now + TICK, Event::DeciderTick { rev: r as u16 });
+            .schedule(self.now + TICK_INTERVAL, Event::DeciderTick { rev: r as u16 });
         self.scale_now(r);
     }
 
@@ -1537,7 +1530,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             stable_window: scaling.stable_window,
             grace_period: a.scale_to_zero_grace_period,
             retention: scaling.scale_to_zero_pod_retention,
-            activation_timeout: scaling.progress_deadline + ACTIVATION_TIMEOUT_BUFFER,
+            activation_timeout: scaling.activation_timeout(),
             tbc: scaling.decider.target_burst_capacity,
             proxy_for: rev.proxy_since.map(|t| now - t),
         };

@@ -5,6 +5,8 @@
 
 use super::{ActRev, Event, Sim};
 use crate::knative::config::{DeploymentConfig, NetworkConfig};
+use crate::knative::dataplane::SCRAPE_INTERVAL;
+use crate::knative::decider::TICK_INTERVAL;
 use crate::knative::kpa::{resolve_revision_scaling, RevisionScaling};
 use crate::knative::route::{effective_splits, traffic_groups, Rollout, TrafficTarget};
 use crate::model::report::TimeseriesSink;
@@ -201,8 +203,8 @@ impl<S: TimeseriesSink> Sim<'_, S> {
         // Revisions created later draw their ticker phases from their own
         // stream, so the initial revisions' phases stay as they were.
         let mut tick = streams.get(Stream::TickPhase, r as u64);
-        let scrape = SimDuration(tick.random_range(0..super::SECOND.as_nanos()));
-        let decide = SimDuration(tick.random_range(0..super::TICK.as_nanos()));
+        let scrape = SimDuration(tick.random_range(0..SCRAPE_INTERVAL.as_nanos()));
+        let decide = SimDuration(tick.random_range(0..TICK_INTERVAL.as_nanos()));
         self.q
             .schedule(now + scrape, Event::Scrape { rev: r as u16 });
         self.q
