@@ -201,7 +201,10 @@ mod tests {
         assert_eq!(v.simulated_requests_per_wall_second, 2_000_000.0);
         let line = format_speed(&s, &v);
         assert!(line.contains("42 events in 1.500 s wall, 2.00 M"), "{line}");
-        assert_eq!(Speed::of(&s, Duration::ZERO).simulated_requests_per_wall_second, 0.0);
+        assert_eq!(
+            Speed::of(&s, Duration::ZERO).simulated_requests_per_wall_second,
+            0.0
+        );
     }
 
     #[test]

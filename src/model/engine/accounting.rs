@@ -274,3 +274,76 @@ fn latency(h: &Histogram<u64>) -> LatencySummary {
         mean_ms: h.mean() / 1000.0,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn totals(name: &str) -> RevisionTotals {
+        RevisionTotals {
+            name: name.into(),
+            cold_starts: 1,
+            pod_seconds: 10.0,
+            max_ready: 1,
+        }
+    }
+
+    #[test]
+    fn a_second_row_counts_only_that_second() {
+        let mut b = Accounting::default();
+        b.add_revision();
+        let r = RevId(0);
+        b.arrived(r);
+        b.arrived(r);
+        b.finished(r, RequestOutcome::Ok, SimDuration::from_millis(20), false);
+        let row = b.close_second(r, SimTime::from_secs(1), "a", true, false);
+        assert_eq!(
+            (row.time_s, row.arrivals, row.completed, row.in_flight),
+            (1, 2, 1, 1)
+        );
+        assert_eq!((row.panic, row.activator_in_path), (1, 0));
+        assert!((row.p50_ms - 20.0).abs() < 0.2, "{}", row.p50_ms);
+        b.finished(r, RequestOutcome::Timeout, SimDuration::from_secs(5), true);
+        let row = b.close_second(r, SimTime::from_secs(2), "a", false, false);
+        assert_eq!(
+            (row.arrivals, row.completed, row.errors, row.in_flight),
+            (0, 0, 1, 0)
+        );
+        assert_eq!(row.p50_ms, 0.0, "no success this second");
+    }
+
+    #[test]
+    fn the_summary_adds_revisions_and_404s() {
+        let mut b = Accounting::default();
+        b.add_revision();
+        b.add_revision();
+        for r in [RevId(0), RevId(1), RevId(1), RevId(1)] {
+            b.arrived(r);
+            b.finished(r, RequestOutcome::Ok, SimDuration::from_millis(10), false);
+        }
+        b.arrived(RevId(0));
+        b.finished(RevId(0), RequestOutcome::Overflow, SimDuration::ZERO, false);
+        b.not_found();
+        b.close_second(RevId(0), SimTime::from_secs(1), "a", true, true);
+        b.close_service_second(true, true);
+        let s = b.summary("x", 7, 60.0, &[totals("a"), totals("b")], 2, 99);
+        assert_eq!(s.requests.arrived, 6);
+        assert_eq!(
+            (
+                s.requests.completed,
+                s.requests.status_503,
+                s.requests.status_404
+            ),
+            (4, 1, 1)
+        );
+        assert_eq!(s.revisions[0].observed_share, 0.4);
+        assert_eq!(s.revisions[1].requests.completed, 3);
+        assert_eq!(s.revisions[0].panic_seconds, 1);
+        assert_eq!(
+            (s.panic_seconds, s.cold_starts, s.pod_seconds),
+            (1, 2, 20.0)
+        );
+        assert_eq!(s.performance.events_processed, 99);
+        assert_eq!(s.latency_distribution.len(), CDF_QUANTILES.len());
+    }
+}

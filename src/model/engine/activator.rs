@@ -250,7 +250,8 @@ impl Activators {
                     v.assigned.push(pods[i % n]);
                 } else {
                     let size = n / n_act;
-                    v.assigned.extend_from_slice(&pods[i * size..i * size + size]);
+                    v.assigned
+                        .extend_from_slice(&pods[i * size..i * size + size]);
                     let remnants = n % n_act;
                     if i < remnants {
                         v.assigned.push(pods[n - remnants + i]);
@@ -367,4 +368,120 @@ impl Activators {
     pub(crate) fn queued(&self, r: RevId) -> u64 {
         self.paths[r.idx()].queued
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::engine::event::SourceId;
+    use crate::sim::{RngStreams, Stream};
+
+    const R: RevId = RevId(0);
+
+    fn activators(n: usize, cc: u32, pods: u32) -> Activators {
+        let mut a = Activators::new(n);
+        a.add_revision(
+            "hello-00001",
+            cc,
+            RngStreams::new(1).get(Stream::LoadBalancing, 0),
+        );
+        a.set_subset_size(R, n as u32);
+        for p in 0..pods {
+            a.add_routable(R, PodId(p));
+        }
+        a
+    }
+
+    fn queue(a: &mut Activators, act: ActId, reqs: &mut Requests, n: usize) -> Vec<ReqId> {
+        (0..n)
+            .map(|_| {
+                let deadline = SimTime::from_secs(60);
+                let id = reqs.alloc(Request::new(R, SourceId(0), SimTime::ZERO, deadline, 0));
+                a.enqueue(act, id, reqs.get_mut(id));
+                id
+            })
+            .collect()
+    }
+
+    fn dispatch(a: &mut Activators, act: ActId, reqs: &Requests) -> Vec<(ReqId, PodId)> {
+        let mut out = Vec::new();
+        if a.begin_dispatch(act, R) {
+            while let Some(x) = a.next_dispatch(act, R, reqs) {
+                out.push(x);
+            }
+            a.end_dispatch(act, R, reqs);
+        }
+        out
+    }
+
+    #[test]
+    fn the_subset_is_clamped_to_the_cluster_and_used_round_robin() {
+        let mut a = activators(3, 0, 0);
+        a.set_subset_size(R, 10);
+        assert_eq!(a.subset_len(R), 3);
+        a.set_subset_size(R, 0);
+        assert_eq!(a.subset_len(R), 1);
+        a.set_subset_size(R, 2);
+        let picks: Vec<ActId> = (0..4).map(|_| a.pick(R)).collect();
+        assert_eq!(picks[0], picks[2]);
+        assert_ne!(picks[0], picks[1]);
+    }
+
+    #[test]
+    fn the_throttler_holds_requests_beyond_pod_capacity() {
+        // cc = 1 over two pods: two requests go, the third waits.
+        let mut a = activators(1, 1, 2);
+        let mut reqs = Requests::default();
+        let ids = queue(&mut a, ActId(0), &mut reqs, 3);
+        let out = dispatch(&mut a, ActId(0), &reqs);
+        assert_eq!(out, vec![(ids[0], PodId(0)), (ids[1], PodId(1))]);
+        assert_eq!(a.queued(R), 1);
+        // The first one ends: its pod's slot goes to the waiter.
+        a.release(ActId(0), R, Some(PodId(0)), SimTime::ZERO);
+        assert_eq!(dispatch(&mut a, ActId(0), &reqs), vec![(ids[2], PodId(0))]);
+    }
+
+    #[test]
+    fn requests_wait_while_no_pod_is_routable_and_count_as_cold() {
+        let mut a = activators(1, 0, 0);
+        let mut reqs = Requests::default();
+        let ids = queue(&mut a, ActId(0), &mut reqs, 2);
+        assert!(reqs.get(ids[0]).cold);
+        assert!(dispatch(&mut a, ActId(0), &reqs).is_empty());
+        a.add_routable(R, PodId(5));
+        let out = dispatch(&mut a, ActId(0), &reqs);
+        assert_eq!(out, vec![(ids[0], PodId(5)), (ids[1], PodId(5))]);
+    }
+
+    #[test]
+    fn pods_are_divided_among_the_activators_of_a_subset() {
+        // Five pods over two activators: 2 + 2, the remnant to the first.
+        let mut a = activators(2, 10, 5);
+        let mut reqs = Requests::default();
+        let mut seen = [BTreeSet::new(), BTreeSet::new()];
+        for act in 0..2 {
+            queue(&mut a, ActId(act), &mut reqs, 50);
+            for (_, p) in dispatch(&mut a, ActId(act), &reqs) {
+                seen[act as usize].insert(p.0);
+            }
+        }
+        assert_eq!(seen[0], BTreeSet::from([0, 1, 4]));
+        assert_eq!(seen[1], BTreeSet::from([2, 3]));
+    }
+
+    #[test]
+    fn the_first_report_leaves_out_the_first_request_stat() {
+        let mut a = activators(1, 0, 0);
+        assert!(a.count_in(ActId(0), R, SimTime::ZERO));
+        assert!(!a.count_in(ActId(0), R, SimTime::ZERO));
+        let s = a.report(ActId(0), R, SimTime::from_secs(1)).unwrap();
+        assert_eq!(s.request_count, 1.0, "two in, one already reported");
+        a.release(ActId(0), R, None, SimTime::from_secs(1));
+        a.release(ActId(0), R, None, SimTime::from_secs(1));
+        a.report(ActId(0), R, SimTime::from_secs(2));
+        // Idle for a whole period: the activator stops tracking the revision.
+        assert!(a.report(ActId(0), R, SimTime::from_secs(3)).is_none());
+    }
+
+    use std::collections::BTreeSet;
 }

@@ -85,7 +85,10 @@ impl Ingress {
                 .and_then(|t| sc.route.tags.get(t))
                 .map(|n| rev_index(n).expect("validated tag"));
             let gen = ArrivalGen::new(src, streams.get(Stream::Arrivals, i as u64));
-            let tag_names = gen.as_ref().map(|g| g.tag_names().to_vec()).unwrap_or_default();
+            let tag_names = gen
+                .as_ref()
+                .map(|g| g.tag_names().to_vec())
+                .unwrap_or_default();
             let trace_tags = tag_names
                 .iter()
                 .map(|t| sc.route.tags.get(t).and_then(|n| rev_index(n)))
@@ -143,7 +146,10 @@ impl Ingress {
             .expect("arrival event without a pending arrival");
         let rev = match a.tag {
             Some(t) if self.programmed => {
-                let name = self.sources[s.idx()].trace_tag_names.get(t as usize).cloned();
+                let name = self.sources[s.idx()]
+                    .trace_tag_names
+                    .get(t as usize)
+                    .cloned();
                 name.and_then(|n| self.pick_tagged(&n))
             }
             Some(t) => self.sources[s.idx()]

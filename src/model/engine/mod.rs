@@ -145,14 +145,17 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             let rev = RevId(r as u16);
             let scrape = SimDuration(tick_rng.random_range(0..SCRAPE_INTERVAL.as_nanos()));
             let tick = SimDuration(tick_rng.random_range(0..TICK_INTERVAL.as_nanos()));
-            sim.q.schedule(SimTime::ZERO + scrape, Event::Scrape { rev });
-            sim.q.schedule(SimTime::ZERO + tick, Event::DeciderTick { rev });
+            sim.q
+                .schedule(SimTime::ZERO + scrape, Event::Scrape { rev });
+            sim.q
+                .schedule(SimTime::ZERO + tick, Event::DeciderTick { rev });
         }
         for a in 0..n_acts {
             let period = ACTIVATOR_REPORTING_PERIOD.as_nanos();
             let phase = SimDuration(tick_rng.random_range(0..period));
             let act = ActId(a as u16);
-            sim.q.schedule(SimTime::ZERO + phase, Event::ActivatorReport { act });
+            sim.q
+                .schedule(SimTime::ZERO + phase, Event::ActivatorReport { act });
         }
         for (i, src) in sc.workloads.sources.iter().enumerate() {
             let source = SourceId(i as u32);
@@ -202,7 +205,12 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             cc: spec.container_concurrency,
             timeout: spec.timeout,
         });
-        let scaler = Class::new(scaling, reachable, streams.get(Stream::Scraper, idx), self.now);
+        let scaler = Class::new(
+            scaling,
+            reachable,
+            streams.get(Stream::Scraper, idx),
+            self.now,
+        );
         let lb = streams.get(Stream::LoadBalancing, idx);
         self.activators
             .add_revision(&spec.name, spec.container_concurrency, lb);
@@ -277,7 +285,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
 
     fn schedule_next_arrival(&mut self, s: SourceId) {
         if let Some(t) = self.ingress.next_arrival(s, self.end) {
-            self.q.schedule(t.max(self.now), Event::Arrival { source: s });
+            self.q
+                .schedule(t.max(self.now), Event::Arrival { source: s });
         }
     }
 
@@ -479,7 +488,10 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
 
     fn maybe_pod_gone(&mut self, r: RevId, pod: PodId) {
         let in_flight = self.proxies[r.idx()].in_flight(pod);
-        if self.pods.maybe_gone(r, pod, in_flight, self.now, &mut self.q) {
+        if self
+            .pods
+            .maybe_gone(r, pod, in_flight, self.now, &mut self.q)
+        {
             self.proxies[r.idx()].pod_gone(pod);
         }
     }
@@ -547,8 +559,10 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
 
     fn on_activator_report(&mut self, a: ActId) {
         let now = self.now;
-        self.q
-            .schedule(now + ACTIVATOR_REPORTING_PERIOD, Event::ActivatorReport { act: a });
+        self.q.schedule(
+            now + ACTIVATOR_REPORTING_PERIOD,
+            Event::ActivatorReport { act: a },
+        );
         for r in 0..self.revs.len() {
             let r = RevId(r as u16);
             if let Some(stat) = self.activators.report(a, r, now) {

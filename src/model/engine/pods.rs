@@ -278,7 +278,10 @@ impl Pods {
             // Never received traffic: nothing to drain.
             self.gone(r, id, now, q);
         } else {
-            q.schedule(now + QUEUE_PROXY_DRAIN, Event::DrainQuiet { rev: r, pod: id });
+            q.schedule(
+                now + QUEUE_PROXY_DRAIN,
+                Event::DrainQuiet { rev: r, pod: id },
+            );
         }
         Deleted { was_routable, gone }
     }
@@ -437,5 +440,127 @@ impl Pods {
     /// Most pods of all revisions ready at once.
     pub(crate) fn max_ready_total(&self) -> u32 {
         self.max_ready_total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{RngStreams, Stream};
+    use crate::workload::Dist;
+
+    const R: RevId = RevId(0);
+
+    /// Scheduling 1 s, pull 2 s, start 1 s, app init 0.5 s.
+    fn cluster(max_pods: Option<u32>) -> Pods {
+        let mut p = Pods::new(Kubelet {
+            max_pods,
+            probe_period: SimDuration::from_secs(1),
+            probe_timeout: SimDuration::ZERO,
+        });
+        let startup = StartupModel {
+            scheduling: Dist::Constant(1.0),
+            image_pull: Dist::Constant(2.0),
+            container_start: Dist::Constant(1.0),
+            app_init: Dist::Constant(0.5),
+        };
+        p.add_revision(startup, RngStreams::new(1).get(Stream::ColdStart, 0));
+        p
+    }
+
+    fn drain(q: &mut EventQueue<Event>) -> Vec<(SimTime, Event)> {
+        std::iter::from_fn(|| q.pop()).collect()
+    }
+
+    #[test]
+    fn a_full_cluster_leaves_pods_pending_until_room_frees() {
+        let mut p = cluster(Some(1));
+        let mut q = EventQueue::new();
+        p.set_replicas(R, 2, SimTime::ZERO, &mut q);
+        assert_eq!(
+            p.census(R),
+            Census {
+                pending: 2,
+                unschedulable: 1,
+                terminating: 0
+            }
+        );
+        assert_eq!(q.len(), 1, "only the first pod is bound");
+        // Deleting the bound pod, which never took traffic, frees its room.
+        let d = p.delete(R, PodId(0), 0, SimTime::from_secs(1), &mut q);
+        assert!(d.gone);
+        let evs = drain(&mut q);
+        assert!(matches!(
+            evs.last(),
+            Some((_, Event::PodScheduled { pod: PodId(1), .. }))
+        ));
+    }
+
+    #[test]
+    fn startup_schedules_probe_routability_before_kubelet_readiness() {
+        let mut p = cluster(None);
+        let mut q = EventQueue::new();
+        p.set_replicas(R, 1, SimTime::ZERO, &mut q);
+        let (t, _) = q.pop().unwrap();
+        assert_eq!(t, SimTime::from_secs(1));
+        let t_cs = p.scheduled(R, PodId(0), t, &mut q).unwrap();
+        assert_eq!(t_cs, SimTime::from_secs(4));
+        let evs = drain(&mut q);
+        // The app is up at 4.5 s: the 200 ms activator probe sees it then;
+        // the kubelet probes once a second from container start, at 5 s.
+        assert!(
+            matches!(evs[0], (at, Event::PodRoutable { .. }) if at == SimTime::from_secs(4) + SimDuration::from_millis(600))
+        );
+        assert!(matches!(evs[1], (at, Event::PodReady { .. }) if at == SimTime::from_secs(5)));
+        assert_eq!(p.cold_starts(R), 1);
+    }
+
+    #[test]
+    fn victims_are_unscheduled_then_unready_then_newest_ready() {
+        let mut p = cluster(Some(3));
+        let mut q = EventQueue::new();
+        p.set_replicas(R, 4, SimTime::ZERO, &mut q);
+        for id in [0, 1, 2] {
+            p.scheduled(R, PodId(id), SimTime::ZERO, &mut q);
+        }
+        assert!(p.ready_now(R, PodId(0)));
+        assert!(p.ready_now(R, PodId(1)));
+        assert_eq!(p.pick_victim(R), PodId(3), "the unscheduled pod");
+        p.delete(R, PodId(3), 0, SimTime::ZERO, &mut q);
+        assert_eq!(p.pick_victim(R), PodId(2), "the pod not yet ready");
+        p.delete(R, PodId(2), 0, SimTime::ZERO, &mut q);
+        assert_eq!(p.pick_victim(R), PodId(1), "the newest ready pod");
+    }
+
+    #[test]
+    fn a_pod_that_served_drains_until_quiet_and_empty() {
+        let mut p = cluster(None);
+        let mut q = EventQueue::new();
+        p.set_replicas(R, 1, SimTime::ZERO, &mut q);
+        p.scheduled(R, PodId(0), SimTime::ZERO, &mut q);
+        p.routable(R, PodId(0));
+        p.ready_now(R, PodId(0));
+        drain(&mut q);
+        let d = p.delete(R, PodId(0), 2, SimTime::from_secs(10), &mut q);
+        assert_eq!(
+            d,
+            Deleted {
+                was_routable: true,
+                gone: false
+            }
+        );
+        assert!(p.ready(R).is_empty());
+        let (at, ev) = q.pop().unwrap();
+        assert_eq!(at, SimTime::from_secs(10) + QUEUE_PROXY_DRAIN);
+        assert!(matches!(ev, Event::DrainQuiet { .. }));
+        assert!(!p.maybe_gone(R, PodId(0), 2, at, &mut q), "drain not over");
+        p.drain_quiet(R, PodId(0));
+        assert!(
+            !p.maybe_gone(R, PodId(0), 1, at, &mut q),
+            "a request is left"
+        );
+        assert!(p.maybe_gone(R, PodId(0), 0, SimTime::from_secs(50), &mut q));
+        assert!(p.is_gone(R, PodId(0)));
+        assert_eq!(p.pod_seconds(R), 50.0);
     }
 }

@@ -206,7 +206,13 @@ mod tests {
 
     fn add(reqs: &mut Requests) -> ReqId {
         let deadline = SimTime::from_secs(10);
-        reqs.alloc(Request::new(RevId(0), SourceId(0), SimTime::ZERO, deadline, 0))
+        reqs.alloc(Request::new(
+            RevId(0),
+            SourceId(0),
+            SimTime::ZERO,
+            deadline,
+            0,
+        ))
     }
 
     #[test]
@@ -260,7 +266,10 @@ mod tests {
         p.receive(PodId(0), id, reqs.get_mut(id), SimTime::ZERO);
         let (at, cut) = p.start(reqs.get_mut(id), SimTime::from_secs(2));
         assert_eq!((at, cut), (SimTime::from_secs(3), false));
-        let (at, cut) = p.start(reqs.get_mut(id), SimTime::from_secs(9) + SimDuration::from_millis(500));
+        let (at, cut) = p.start(
+            reqs.get_mut(id),
+            SimTime::from_secs(9) + SimDuration::from_millis(500),
+        );
         assert_eq!((at, cut), (SimTime::from_secs(10), true));
     }
 }

@@ -138,7 +138,13 @@ impl Requests {
         let req = &mut self.slots[id.idx()];
         if !req.timer {
             req.timer = true;
-            q.schedule(req.deadline, Event::Timeout { req: id, gen: req.gen });
+            q.schedule(
+                req.deadline,
+                Event::Timeout {
+                    req: id,
+                    gen: req.gen,
+                },
+            );
         }
     }
 }
@@ -148,7 +154,13 @@ mod tests {
     use super::*;
 
     fn req() -> Request {
-        Request::new(RevId(0), SourceId(0), SimTime::ZERO, SimTime::from_secs(5), 0)
+        Request::new(
+            RevId(0),
+            SourceId(0),
+            SimTime::ZERO,
+            SimTime::from_secs(5),
+            0,
+        )
     }
 
     #[test]

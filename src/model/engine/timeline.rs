@@ -82,7 +82,10 @@ impl<S: TimeseriesSink> Sim<'_, S> {
     }
 
     fn rev_index(&self, name: &str) -> Option<RevId> {
-        let i = self.revs.iter().position(|r| !r.deleted && r.name == name)?;
+        let i = self
+            .revs
+            .iter()
+            .position(|r| !r.deleted && r.name == name)?;
         Some(RevId(i as u16))
     }
 

@@ -64,8 +64,13 @@ pub(crate) trait Autoscaler {
     fn take_requeue(&mut self, t: SimTime) -> bool;
     /// Second half of a reconcile, given the pods ready after the replicas
     /// were set.
-    fn settle(&mut self, now: SimTime, plan: &Plan, ready: usize, cfg: &AutoscalerConfig)
-        -> Settled;
+    fn settle(
+        &mut self,
+        now: SimTime,
+        plan: &Plan,
+        ready: usize,
+        cfg: &AutoscalerConfig,
+    ) -> Settled;
     /// New scaling parameters (ConfigMaps or annotations changed).
     fn update_scaling(&mut self, now: SimTime, scaling: RevisionScaling);
     /// The route started or stopped referencing the revision; true if that

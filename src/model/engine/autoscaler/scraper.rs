@@ -109,7 +109,13 @@ mod tests {
 
     #[test]
     fn no_ready_pod_no_sample() {
-        let got = scraper().scrape(SimTime::ZERO, SimDuration::from_secs(60), &[], |_| SimTime::ZERO, |_| unreachable!());
+        let got = scraper().scrape(
+            SimTime::ZERO,
+            SimDuration::from_secs(60),
+            &[],
+            |_| SimTime::ZERO,
+            |_| unreachable!(),
+        );
         assert!(got.is_none());
     }
 
@@ -118,7 +124,13 @@ mod tests {
         let stats = [stat(1.0), stat(2.0), stat(4.0)];
         let ready = [PodId(0), PodId(1), PodId(2)];
         let got = scraper()
-            .scrape(SimTime::from_secs(1), SimDuration::from_secs(60), &ready, |_| SimTime::ZERO, |p| &stats[p.idx()])
+            .scrape(
+                SimTime::from_secs(1),
+                SimDuration::from_secs(60),
+                &ready,
+                |_| SimTime::ZERO,
+                |p| &stats[p.idx()],
+            )
             .unwrap();
         assert_eq!(got.average_concurrent_requests, 7.0);
     }
@@ -129,13 +141,26 @@ mod tests {
         // smaller than 50 reads only old pods.
         let n = 100;
         assert!(population_mean_sample_size(n) < 50);
-        let stats: Vec<Stat> = (0..n).map(|i| stat(if i < 50 { 1.0 } else { 1000.0 })).collect();
+        let stats: Vec<Stat> = (0..n)
+            .map(|i| stat(if i < 50 { 1.0 } else { 1000.0 }))
+            .collect();
         let ready: Vec<PodId> = (0..n as u32).map(PodId).collect();
         let now = SimTime::from_secs(100);
-        let started = |p: PodId| if p.idx() < 50 { SimTime::ZERO } else { SimTime::from_secs(90) };
+        let started = |p: PodId| {
+            if p.idx() < 50 {
+                SimTime::ZERO
+            } else {
+                SimTime::from_secs(90)
+            }
+        };
         let got = scraper()
-            .scrape(now, SimDuration::from_secs(60), &ready, started, |p| &stats[p.idx()])
+            .scrape(now, SimDuration::from_secs(60), &ready, started, |p| {
+                &stats[p.idx()]
+            })
             .unwrap();
-        assert!((got.average_concurrent_requests - n as f64).abs() < 1e-9, "{got:?}");
+        assert!(
+            (got.average_concurrent_requests - n as f64).abs() < 1e-9,
+            "{got:?}"
+        );
     }
 }
