@@ -228,6 +228,56 @@ impl Ingress {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::load_scenario;
+    use std::path::Path;
+
+    /// shop-00001 90 %, shop-00002 10 % and tag "canary"; source 0
+    /// untagged, source 1 tagged.
+    fn canary() -> Ingress {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/canary-90-10.toml");
+        let sc = load_scenario(&path, &[]).unwrap();
+        let mut i = Ingress::new(&sc, &RngStreams::new(5));
+        i.add_revision();
+        i.add_revision();
+        i
+    }
+
+    #[test]
+    fn untagged_requests_follow_the_split_and_tagged_ones_their_tag() {
+        let mut i = canary();
+        let n = 10_000;
+        let canary = (0..n)
+            .filter(|_| i.route(SourceId(0)) == Some(RevId(1)))
+            .count();
+        assert!((canary as f64 / n as f64 - 0.1).abs() < 0.015, "{canary}");
+        assert!((0..100).all(|_| i.route(SourceId(1)) == Some(RevId(1))));
+    }
+
+    #[test]
+    fn a_reprogrammed_route_moves_traffic_and_drops_unknown_tags() {
+        let mut i = canary();
+        i.program(vec![(100, RevId(1))], BTreeMap::new());
+        assert_eq!(i.route(SourceId(0)), Some(RevId(1)));
+        assert_eq!(i.route(SourceId(1)), None, "the tag is gone: 404");
+    }
+
+    #[test]
+    fn the_direct_path_spreads_requests_round_robin() {
+        let mut i = canary();
+        let ready = [PodId(2), PodId(5), PodId(7)];
+        let got: Vec<PodId> = (0..4).map(|_| i.direct_pod(RevId(0), &ready)).collect();
+        assert_eq!(got, [PodId(2), PodId(5), PodId(7), PodId(2)]);
+    }
+
+    #[test]
+    fn arrivals_after_the_end_are_not_pending() {
+        let mut i = canary();
+        let t = i.next_arrival(SourceId(1), SimTime::from_secs(60)).unwrap();
+        assert!(t < SimTime::from_secs(60));
+        let (rev, duration) = i.arrival(SourceId(1));
+        assert_eq!((rev, duration), (Some(RevId(1)), 0));
+        assert_eq!(i.next_arrival(SourceId(1), SimTime::ZERO), None);
+    }
 
     #[test]
     fn a_single_target_needs_no_draw() {
