@@ -8,7 +8,8 @@
 //! * [`autoscaler`]: the autoscaler class of each revision (the KPA and its
 //!   scraper);
 //! * [`accounting`]: counters, histograms, timeseries rows and the summary;
-//! * [`timeline`]: the route reconciler and changes while the run goes on.
+//! * [`timeline`]: the route reconciler and changes while the run goes on,
+//!   over the route state of [`routing`].
 //!
 //! Components share only the ids and events of [`event`] and the request
 //! table of [`request`]. A handler here asks one component what happened and
@@ -24,6 +25,7 @@ mod ingress;
 mod pods;
 mod queue_proxy;
 mod request;
+mod routing;
 mod timeline;
 
 use super::report::{RequestOutcome, RequestRecord, Summary, TimeseriesRow, TimeseriesSink};
@@ -46,7 +48,7 @@ use pods::{Kubelet, Pods};
 use queue_proxy::{Admission, RevisionProxies};
 use rand::Rng;
 use request::{ReqState, Request, Requests};
-use timeline::{Dynamic, Routing};
+use routing::{Dynamic, Routing};
 
 /// Accounting closes one timeseries row per simulated second.
 const SECOND: SimDuration = SimDuration::from_secs(1);

@@ -6,48 +6,17 @@
 use super::autoscaler::Autoscaler;
 use super::event::{Event, RevId};
 use super::ingress::Split;
+use super::routing::{Dynamic, Routing};
 use super::Sim;
-use crate::knative::config::{DeploymentConfig, NetworkConfig};
 use crate::knative::dataplane::SCRAPE_INTERVAL;
 use crate::knative::decider::TICK_INTERVAL;
 use crate::knative::kpa::{resolve_revision_scaling, RevisionScaling};
-use crate::knative::route::{effective_splits, traffic_groups, Rollout, TrafficTarget};
+use crate::knative::route::{effective_splits, traffic_groups, Rollout};
 use crate::model::report::TimeseriesSink;
 use crate::scenario::{RevisionSpec, TimelineAction};
-use crate::sim::{RngStreams, SimDuration, SimTime, Stream};
+use crate::sim::{RngStreams, SimDuration, Stream};
 use rand::Rng;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// How long the ingress takes to program a changed split. Knative measures
-/// the first rollout step from this (`ObserveReady`), and never counts less
-/// than a second.
-const INGRESS_READY_DELAY: SimDuration = SimDuration::from_secs(1);
-
-/// The revision's `serving.knative.dev/routingState` label.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Routing {
-    /// Created, not yet referenced by the route: reachability unknown, which
-    /// the autoscaler treats as reachable.
-    Pending,
-    /// Referenced by the route.
-    Active,
-    /// No longer referenced: unreachable.
-    Reserve,
-}
-
-/// Route and configuration state that only a timeline changes.
-pub(super) struct Dynamic {
-    traffic: Vec<TrafficTarget>,
-    rollout_annotation: Option<SimDuration>,
-    network: NetworkConfig,
-    deployment: DeploymentConfig,
-    rollout: Rollout,
-    splits: BTreeMap<String, Vec<(String, u32)>>,
-    latest_ready: RevId,
-    ingress_ready_at: Option<SimTime>,
-    wakeup: Option<SimTime>,
-    streams: RngStreams,
-}
 
 impl<S: TimeseriesSink> Sim<'_, S> {
     pub(super) fn start_timeline(&mut self, streams: RngStreams) {
@@ -261,7 +230,7 @@ impl<S: TimeseriesSink> Sim<'_, S> {
         if changed {
             d.splits = splits;
             if rd_secs > 0 {
-                let t = now + INGRESS_READY_DELAY;
+                let t = now + super::routing::INGRESS_READY_DELAY;
                 d.ingress_ready_at = Some(t);
                 wakeups.push(t);
             }

@@ -10,8 +10,8 @@
 //! rule that a changed desired scale or a flipped excess-burst-capacity sign
 //! enqueues the PodAutoscaler (`pkg/autoscaler/scaling/multiscaler.go`).
 
+use super::plan::{Plan, Settled};
 use super::scraper::Scraper;
-use super::{Plan, Settled};
 use crate::knative::collector::{Collector, Stat};
 use crate::knative::config::AutoscalerConfig;
 use crate::knative::decider::{initial_excess_burst_capacity, same_sign, Decider};
@@ -268,108 +268,5 @@ impl Kpa {
 
     pub(super) fn status(&self) -> (i32, i32) {
         (self.status_desired, self.status_ebc)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::{Autoscaler, Class};
-    use super::*;
-    use crate::knative::annotations::RevisionAnnotations;
-    use crate::knative::config::DeploymentConfig;
-    use crate::knative::kpa::resolve_revision_scaling;
-    use crate::sim::{RngStreams, Stream};
-
-    fn scaler(cfg: &AutoscalerConfig) -> Class {
-        let scaling = resolve_revision_scaling(
-            cfg,
-            &DeploymentConfig::default(),
-            0,
-            &RevisionAnnotations::default(),
-        );
-        Class::new(
-            &scaling,
-            true,
-            RngStreams::new(1).get(Stream::Scraper, 0),
-            SimTime::ZERO,
-        )
-    }
-
-    fn busy(c: f64) -> Stat {
-        Stat {
-            average_concurrent_requests: c,
-            average_proxied_concurrent_requests: 0.0,
-            request_count: c,
-            proxied_request_count: 0.0,
-        }
-    }
-
-    #[test]
-    fn starts_activating_behind_the_activator() {
-        let s = scaler(&AutoscalerConfig::default());
-        assert_eq!(s.sks_mode(), SksMode::Proxy);
-        assert_eq!(s.status().0, -1, "no decision yet");
-        assert_eq!(s.activators(), MIN_ACTIVATORS as u32);
-        assert!(!s.initialized());
-    }
-
-    #[test]
-    fn load_seen_by_the_activator_raises_the_desired_scale() {
-        let cfg = AutoscalerConfig::default();
-        let mut s = scaler(&cfg);
-        // Default target: 100 concurrent requests at 70 % → 70 per pod.
-        for t in 0..6 {
-            s.record_activator_stat(SimTime::from_secs(t), &busy(350.0));
-        }
-        assert!(s.decide(SimTime::from_secs(6), 0), "a new desired scale");
-        assert_eq!(s.status().0, 5);
-        let plan = s.plan(SimTime::from_secs(6), &cfg);
-        assert_eq!(plan.replicas, Some(5));
-        assert!(!s.decide(SimTime::from_secs(6), 0), "nothing changed");
-    }
-
-    #[test]
-    fn a_stat_while_scaled_to_zero_pokes_the_decider() {
-        let cfg = AutoscalerConfig::default();
-        let mut s = scaler(&cfg);
-        assert!(
-            !s.record_activator_stat(SimTime::ZERO, &busy(0.0)),
-            "desired unknown"
-        );
-        s.decide(SimTime::from_secs(1), 0);
-        assert_eq!(s.status().0, 0, "no load, no pods");
-        assert!(!s.record_activator_stat(SimTime::from_secs(2), &busy(0.0)));
-        assert!(s.record_activator_stat(SimTime::from_secs(2), &busy(1.0)));
-    }
-
-    #[test]
-    fn only_an_earlier_requeue_replaces_a_pending_one() {
-        let mut s = scaler(&AutoscalerConfig::default());
-        let now = SimTime::from_secs(10);
-        let at = s.requeue(now, Some(SimDuration::from_secs(5))).unwrap();
-        assert_eq!(at, SimTime::from_secs(15));
-        assert_eq!(s.requeue(now, Some(SimDuration::from_secs(8))), None);
-        let earlier = s.requeue(now, Some(SimDuration::from_secs(2))).unwrap();
-        assert!(!s.take_requeue(at), "superseded");
-        assert!(s.take_requeue(earlier));
-        assert_eq!(s.requeue(now, None), None);
-    }
-
-    #[test]
-    fn reaching_the_initial_scale_initializes_once_and_serves_directly() {
-        let cfg = AutoscalerConfig::default();
-        let mut s = scaler(&cfg);
-        let plan = Plan {
-            want: 1,
-            replicas: Some(1),
-            requeue_after: None,
-        };
-        let first = s.settle(SimTime::from_secs(5), &plan, 1, &cfg);
-        assert!(first.initialized && first.condition_changed);
-        assert!(s.initialized());
-        let again = s.settle(SimTime::from_secs(6), &plan, 1, &cfg);
-        assert!(!again.initialized && !again.condition_changed);
-        assert!(!s.set_reachable(true), "already reachable");
-        assert!(s.set_reachable(false));
     }
 }

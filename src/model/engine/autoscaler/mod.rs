@@ -9,35 +9,16 @@
 //! do not change.
 
 pub(crate) mod kpa;
+mod plan;
 pub(crate) mod scraper;
+
+pub(crate) use plan::{Plan, Settled};
 
 use super::event::PodId;
 use crate::knative::collector::Stat;
 use crate::knative::config::AutoscalerConfig;
 use crate::knative::kpa::{RevisionScaling, SksMode};
 use crate::sim::{SimDuration, SimRng, SimTime};
-
-/// What one reconcile of the PodAutoscaler wants done to the Deployment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Plan {
-    /// The scale reported as `want` (−1 = unknown).
-    pub(crate) want: i32,
-    /// Set the Deployment's replicas to this.
-    pub(crate) replicas: Option<u32>,
-    /// Reconcile again after this long.
-    pub(crate) requeue_after: Option<SimDuration>,
-}
-
-/// What the rest of a reconcile changed, once the replicas are set.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Settled {
-    /// A new number of activators for the revision's path.
-    pub(crate) activators: Option<u32>,
-    /// The revision reached its initial scale for the first time.
-    pub(crate) initialized: bool,
-    /// The Active condition changed (the status update enqueues the PA again).
-    pub(crate) condition_changed: bool,
-}
 
 /// A revision's autoscaler, as the engine drives it. Reconciling is split in
 /// two around setting the replicas ([`Autoscaler::plan`], then
@@ -176,5 +157,108 @@ impl Autoscaler for Class {
     }
     fn status(&self) -> (i32, i32) {
         dispatch!(self, a => a.status())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knative::annotations::RevisionAnnotations;
+    use crate::knative::config::DeploymentConfig;
+    use crate::knative::kpa::resolve_revision_scaling;
+    use crate::knative::kpa::MIN_ACTIVATORS;
+    use crate::sim::{RngStreams, Stream};
+
+    fn scaler(cfg: &AutoscalerConfig) -> Class {
+        let scaling = resolve_revision_scaling(
+            cfg,
+            &DeploymentConfig::default(),
+            0,
+            &RevisionAnnotations::default(),
+        );
+        Class::new(
+            &scaling,
+            true,
+            RngStreams::new(1).get(Stream::Scraper, 0),
+            SimTime::ZERO,
+        )
+    }
+
+    fn busy(c: f64) -> Stat {
+        Stat {
+            average_concurrent_requests: c,
+            average_proxied_concurrent_requests: 0.0,
+            request_count: c,
+            proxied_request_count: 0.0,
+        }
+    }
+
+    #[test]
+    fn starts_activating_behind_the_activator() {
+        let s = scaler(&AutoscalerConfig::default());
+        assert_eq!(s.sks_mode(), SksMode::Proxy);
+        assert_eq!(s.status().0, -1, "no decision yet");
+        assert_eq!(s.activators(), MIN_ACTIVATORS as u32);
+        assert!(!s.initialized());
+    }
+
+    #[test]
+    fn load_seen_by_the_activator_raises_the_desired_scale() {
+        let cfg = AutoscalerConfig::default();
+        let mut s = scaler(&cfg);
+        // Default target: 100 concurrent requests at 70 % → 70 per pod.
+        for t in 0..6 {
+            s.record_activator_stat(SimTime::from_secs(t), &busy(350.0));
+        }
+        assert!(s.decide(SimTime::from_secs(6), 0), "a new desired scale");
+        assert_eq!(s.status().0, 5);
+        let plan = s.plan(SimTime::from_secs(6), &cfg);
+        assert_eq!(plan.replicas, Some(5));
+        assert!(!s.decide(SimTime::from_secs(6), 0), "nothing changed");
+    }
+
+    #[test]
+    fn a_stat_while_scaled_to_zero_pokes_the_decider() {
+        let cfg = AutoscalerConfig::default();
+        let mut s = scaler(&cfg);
+        assert!(
+            !s.record_activator_stat(SimTime::ZERO, &busy(0.0)),
+            "desired unknown"
+        );
+        s.decide(SimTime::from_secs(1), 0);
+        assert_eq!(s.status().0, 0, "no load, no pods");
+        assert!(!s.record_activator_stat(SimTime::from_secs(2), &busy(0.0)));
+        assert!(s.record_activator_stat(SimTime::from_secs(2), &busy(1.0)));
+    }
+
+    #[test]
+    fn only_an_earlier_requeue_replaces_a_pending_one() {
+        let mut s = scaler(&AutoscalerConfig::default());
+        let now = SimTime::from_secs(10);
+        let at = s.requeue(now, Some(SimDuration::from_secs(5))).unwrap();
+        assert_eq!(at, SimTime::from_secs(15));
+        assert_eq!(s.requeue(now, Some(SimDuration::from_secs(8))), None);
+        let earlier = s.requeue(now, Some(SimDuration::from_secs(2))).unwrap();
+        assert!(!s.take_requeue(at), "superseded");
+        assert!(s.take_requeue(earlier));
+        assert_eq!(s.requeue(now, None), None);
+    }
+
+    #[test]
+    fn reaching_the_initial_scale_initializes_once_and_serves_directly() {
+        let cfg = AutoscalerConfig::default();
+        let mut s = scaler(&cfg);
+        let plan = Plan {
+            want: 1,
+            replicas: Some(1),
+            requeue_after: None,
+        };
+        let first = s.settle(SimTime::from_secs(5), &plan, 1, &cfg);
+        assert!(first.initialized && first.condition_changed);
+        assert!(s.initialized());
+        let again = s.settle(SimTime::from_secs(6), &plan, 1, &cfg);
+        assert!(!again.initialized && !again.condition_changed);
+        assert!(!s.set_reachable(true), "already reachable");
+        assert!(s.set_reachable(false));
     }
 }
