@@ -30,6 +30,7 @@ mod timeline;
 
 use super::report::{RequestOutcome, RequestRecord, Summary, TimeseriesRow, TimeseriesSink};
 use crate::knative::annotations::RevisionAnnotations;
+use crate::knative::collector::Stat;
 use crate::knative::config::AutoscalerConfig;
 use crate::knative::dataplane::{
     ACTIVATOR_REPORTING_PERIOD, QUEUE_PROXY_REPORTING_PERIOD, SCRAPE_INTERVAL,
@@ -95,12 +96,6 @@ pub fn simulate<S: TimeseriesSink>(scenario: &Scenario, seed: u64, sink: &mut S)
     let mut sim = Sim::new(scenario, seed, sink);
     sim.run();
     sim.summary()
-}
-
-enum Outcome {
-    Ok,
-    Overflow,
-    Timeout,
 }
 
 impl<'a, S: TimeseriesSink> Sim<'a, S> {
@@ -373,7 +368,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         let req = self.reqs.get_mut(id);
         let r = req.rev;
         match self.proxies[r.idx()].receive(pod, id, req, self.now) {
-            Admission::Overflow => self.finish(id, Outcome::Overflow),
+            Admission::Overflow => self.finish(id, RequestOutcome::Overflow),
             Admission::Start => self.start_service(id),
             Admission::Queued => self.reqs.arm_timer(id, &mut self.q),
         }
@@ -406,9 +401,9 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             self.start_service(next);
         }
         let outcome = if timed_out {
-            Outcome::Timeout
+            RequestOutcome::Timeout
         } else {
-            Outcome::Ok
+            RequestOutcome::Ok
         };
         self.finish(id, outcome);
         self.maybe_pod_gone(r, pod);
@@ -424,13 +419,13 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             ReqState::ActivatorQueued => {
                 let a = req.activator.expect("queued at an activator");
                 self.activators.abandon(a, r);
-                self.finish(id, Outcome::Timeout);
+                self.finish(id, RequestOutcome::Timeout);
             }
             ReqState::QpQueued => {
                 let pod = req.pod.expect("queued at a pod");
                 let proxied = req.activator.is_some();
                 self.proxies[r.idx()].abandon(pod, proxied, self.now);
-                self.finish(id, Outcome::Timeout);
+                self.finish(id, RequestOutcome::Timeout);
                 self.maybe_pod_gone(r, pod);
             }
             // Executing requests end at their deadline through ServiceDone.
@@ -440,15 +435,10 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
 
     /// Records the outcome, releases activator reservations and frees the
     /// request (re-arming a closed-loop client).
-    fn finish(&mut self, id: ReqId, outcome: Outcome) {
+    fn finish(&mut self, id: ReqId, outcome: RequestOutcome) {
         let now = self.now;
         let req = *self.reqs.get(id);
         let r = req.rev;
-        let outcome = match outcome {
-            Outcome::Ok => RequestOutcome::Ok,
-            Outcome::Overflow => RequestOutcome::Overflow,
-            Outcome::Timeout => RequestOutcome::Timeout,
-        };
         self.books.finished(r, outcome, now - req.arrival, req.cold);
         self.sink.request(&RequestRecord {
             revision: r.idx(),
@@ -574,7 +564,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
     }
 
     /// An activator stat reaches the autoscaler, which may decide at once.
-    fn push_activator_stat(&mut self, r: RevId, stat: &crate::knative::collector::Stat) {
+    fn push_activator_stat(&mut self, r: RevId, stat: &Stat) {
         if self.scalers[r.idx()].record_activator_stat(self.now, stat) {
             self.scale_now(r);
         }
