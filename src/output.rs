@@ -147,12 +147,69 @@ pub fn format_summary(s: &Summary) -> String {
             ));
         }
     }
-    let p = &s.performance;
-    out.push_str(&format!(
-        "speed      {} events in {:.3} s wall, {:.2} M simulated requests per wall second\n",
-        p.events_processed,
-        p.wall_seconds,
-        p.simulated_requests_per_wall_second / 1e6
-    ));
     out
+}
+
+/// Wall-clock speed of one run, measured by the caller around
+/// [`crate::model::simulate`]. Kept out of [`Summary`] so that a run's outputs
+/// are the same bytes every time; it is printed, never written beside them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Speed {
+    /// Wall-clock seconds the simulation took.
+    pub wall_seconds: f64,
+    /// Simulated requests per wall-clock second (0 if no time was measured).
+    pub simulated_requests_per_wall_second: f64,
+}
+
+impl Speed {
+    /// The speed of a run that produced `summary` in `wall`.
+    pub fn of(summary: &Summary, wall: std::time::Duration) -> Self {
+        let secs = wall.as_secs_f64();
+        Speed {
+            wall_seconds: secs,
+            simulated_requests_per_wall_second: if secs > 0.0 {
+                summary.requests.arrived as f64 / secs
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+/// The human line reporting a run's work and speed.
+pub fn format_speed(s: &Summary, speed: &Speed) -> String {
+    format!(
+        "speed      {} events in {:.3} s wall, {:.2} M simulated requests per wall second\n",
+        s.performance.events_processed,
+        speed.wall_seconds,
+        speed.simulated_requests_per_wall_second / 1e6
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn speed_divides_requests_by_wall_time() {
+        let mut s = Summary::default();
+        s.requests.arrived = 3_000_000;
+        s.performance.events_processed = 42;
+        let v = Speed::of(&s, Duration::from_millis(1500));
+        assert_eq!(v.wall_seconds, 1.5);
+        assert_eq!(v.simulated_requests_per_wall_second, 2_000_000.0);
+        let line = format_speed(&s, &v);
+        assert!(line.contains("42 events in 1.500 s wall, 2.00 M"), "{line}");
+        assert_eq!(
+            Speed::of(&s, Duration::ZERO).simulated_requests_per_wall_second,
+            0.0
+        );
+    }
+
+    #[test]
+    fn summary_text_has_no_wall_clock() {
+        let s = Summary::default();
+        assert!(!format_summary(&s).contains("wall"));
+    }
 }

@@ -12,6 +12,9 @@
 //!   (`pkg/autoscaler/metrics/collector.go`);
 //! * [`sample_size`]: scraper sampling (`pkg/autoscaler/metrics/sample_size.go`);
 //! * [`delay_window`]: scale-down delay (`pkg/autoscaler/aggregation/max/`);
+//! * [`dataplane`]: fixed numbers of the queue-proxy, activator and scraper
+//!   (`pkg/queue/sharedmain/main.go`, `pkg/activator/net/revision_backends.go`,
+//!   `pkg/autoscaler/metrics/collector.go`);
 //! * [`decider`]: the scaling decision (`pkg/autoscaler/scaling/autoscaler.go`);
 //! * [`kpa`]: the KPA reconciler's arithmetic and scale-to-zero gating
 //!   (`pkg/reconciler/autoscaling/kpa/{kpa.go,scaler.go}`, `resources/`);
@@ -24,6 +27,7 @@ pub mod annotations;
 pub mod buckets;
 pub mod collector;
 pub mod config;
+pub mod dataplane;
 pub mod decider;
 pub mod delay_window;
 pub mod error;

@@ -15,9 +15,13 @@
 //!  decider Scale() every 2 s ─► KPA reconcile ─► replicas, SKS mode, activator count
 //! ```
 //!
-//! The engine does no I/O: a [`crate::scenario::Scenario`] goes in, a
-//! [`Summary`] comes out, and timeseries rows are handed to a
-//! [`TimeseriesSink`] as each simulated second closes.
+//! The engine does no I/O and reads no clock: a
+//! [`crate::scenario::Scenario`] and a seed go in, a [`Summary`] comes out,
+//! and timeseries rows are handed to a [`TimeseriesSink`] as each simulated
+//! second closes. Each box above is a component in `engine/` that owns its
+//! state (`ingress`, `activator`, `queue_proxy`, `pods`, `autoscaler`,
+//! `accounting`, `timeline`); only `engine/mod.rs` calls across them.
+//! `docs/architecture.md` has the map.
 
 mod engine;
 mod report;

@@ -100,19 +100,17 @@ pub struct Summary {
     pub revisions: Vec<RevisionSummary>,
     /// Latency of successful requests at fixed quantiles (a CDF for plots).
     pub latency_distribution: Vec<QuantilePoint>,
-    /// Simulation work and speed (wall-time fields differ between runs).
+    /// Simulation work (deterministic, like every other field).
     pub performance: Performance,
 }
 
-/// How much work the run was and how fast it went.
+/// How much work the run was. Wall-clock speed is not here: it differs
+/// between runs, so the caller measures it around [`crate::model::simulate`]
+/// (see [`crate::output::Speed`]).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Performance {
     /// Events processed.
     pub events_processed: u64,
-    /// Wall-clock seconds the simulation took (varies between runs).
-    pub wall_seconds: f64,
-    /// Simulated requests per wall-clock second (varies between runs).
-    pub simulated_requests_per_wall_second: f64,
 }
 
 /// One simulated second of one revision.

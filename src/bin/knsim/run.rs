@@ -3,7 +3,9 @@
 use anyhow::Context;
 use clap::Args;
 use knsim::model::simulate;
-use knsim::output::{format_summary, summary_json, write_atomic, CsvTimeseries};
+use knsim::output::{
+    format_speed, format_summary, summary_json, write_atomic, CsvTimeseries, Speed,
+};
 use knsim::scenario::{load_scenario, Override};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,7 +56,11 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     let ts_path = out.join("timeseries.csv");
     let mut ts = CsvTimeseries::create(&ts_path)
         .with_context(|| format!("cannot create {}", ts_path.display()))?;
+    // Speed is measured here, not in the model, so summary.json stays a pure
+    // function of scenario and seed; it is printed and never written.
+    let wall = std::time::Instant::now();
     let summary = simulate(&sc, seed, &mut ts);
+    let speed = Speed::of(&summary, wall.elapsed());
     ts.finish()
         .with_context(|| format!("cannot write {}", ts_path.display()))?;
     let sum_path = out.join("summary.json");
@@ -62,6 +68,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot write {}", sum_path.display()))?;
     if !a.quiet {
         print!("{}", format_summary(&summary));
+        print!("{}", format_speed(&summary, &speed));
         println!(
             "wrote      {} and {}",
             sum_path.display(),

@@ -3,66 +3,26 @@
 //! revisions created or deleted mid-run. None of this runs for a scenario
 //! without a timeline, so such runs stay exactly as they were.
 
-use super::{ActRev, Event, Sim};
-use crate::knative::config::{DeploymentConfig, NetworkConfig};
+use super::autoscaler::Autoscaler;
+use super::event::{Event, RevId};
+use super::ingress::Split;
+use super::routing::{Dynamic, Routing};
+use super::Sim;
+use crate::knative::dataplane::SCRAPE_INTERVAL;
+use crate::knative::decider::TICK_INTERVAL;
 use crate::knative::kpa::{resolve_revision_scaling, RevisionScaling};
-use crate::knative::route::{effective_splits, traffic_groups, Rollout, TrafficTarget};
+use crate::knative::route::{effective_splits, traffic_groups, Rollout};
 use crate::model::report::TimeseriesSink;
 use crate::scenario::{RevisionSpec, TimelineAction};
-use crate::sim::{RngStreams, SimDuration, SimRng, SimTime, Stream};
+use crate::sim::{RngStreams, SimDuration, Stream};
 use rand::Rng;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// How long the ingress takes to program a changed split. Knative measures
-/// the first rollout step from this (`ObserveReady`), and never counts less
-/// than a second.
-const INGRESS_READY_DELAY: SimDuration = SimDuration::from_secs(1);
-
-/// The revision's `serving.knative.dev/routingState` label.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Routing {
-    /// Created, not yet referenced by the route: reachability unknown, which
-    /// the autoscaler treats as reachable.
-    Pending,
-    /// Referenced by the route.
-    Active,
-    /// No longer referenced: unreachable.
-    Reserve,
-}
-
-/// Route and configuration state that only a timeline changes.
-pub(super) struct Dynamic {
-    traffic: Vec<TrafficTarget>,
-    rollout_annotation: Option<SimDuration>,
-    network: NetworkConfig,
-    deployment: DeploymentConfig,
-    rollout: Rollout,
-    splits: BTreeMap<String, Vec<(String, u32)>>,
-    tag_splits: BTreeMap<String, Vec<(u32, u16)>>,
-    latest_ready: u16,
-    ingress_ready_at: Option<SimTime>,
-    wakeup: Option<SimTime>,
-    streams: RngStreams,
-}
-
-/// Picks from cumulative percents; one entry needs no draw.
-fn pick_split(split: &[(u32, u16)], rng: &mut SimRng) -> Option<u16> {
-    match split {
-        [] => None,
-        [(_, r)] => Some(*r),
-        _ => {
-            let total = split.last().map_or(0, |(c, _)| *c);
-            let u = rng.random_range(0..total.max(1));
-            split.iter().find(|(c, _)| u < *c).map(|(_, r)| *r)
-        }
-    }
-}
 
 impl<S: TimeseriesSink> Sim<'_, S> {
     pub(super) fn start_timeline(&mut self, streams: RngStreams) {
         let sc = self.sc;
-        let latest = (self.revs.len() - 1) as u16;
-        let groups = traffic_groups(&sc.traffic, Some(&self.revs[latest as usize].name))
+        let latest = RevId((self.revs.len() - 1) as u16);
+        let groups = traffic_groups(&sc.traffic, Some(&self.revs[latest.idx()].name))
             .expect("a latest revision is given");
         let rollout = Rollout::build(&groups);
         let splits = effective_splits(&groups, &rollout);
@@ -73,7 +33,6 @@ impl<S: TimeseriesSink> Sim<'_, S> {
             deployment: sc.deployment.clone(),
             rollout,
             splits,
-            tag_splits: BTreeMap::new(),
             latest_ready: latest,
             ingress_ready_at: None,
             wakeup: None,
@@ -91,15 +50,12 @@ impl<S: TimeseriesSink> Sim<'_, S> {
             .expect("timeline state exists when a timeline runs")
     }
 
-    fn rev_index(&self, name: &str) -> Option<usize> {
-        self.revs.iter().position(|r| !r.deleted && r.name == name)
-    }
-
-    /// A tagged request: the tag's split, or `None` (404) for an unknown tag.
-    pub(super) fn pick_tagged(&mut self, tag: &str) -> Option<u16> {
-        let d = self.dynamic.as_deref()?;
-        let split = d.tag_splits.get(tag)?;
-        pick_split(split, &mut self.rng_route)
+    fn rev_index(&self, name: &str) -> Option<RevId> {
+        let i = self
+            .revs
+            .iter()
+            .position(|r| !r.deleted && r.name == name)?;
+        Some(RevId(i as u16))
     }
 
     pub(super) fn on_timeline(&mut self, step: usize) {
@@ -111,8 +67,8 @@ impl<S: TimeseriesSink> Sim<'_, S> {
                     let d = self.dyn_mut();
                     d.network = c.network.clone();
                     d.deployment = c.deployment.clone();
-                    for r in 0..self.revs.len() {
-                        if !self.revs[r].deleted {
+                    for r in (0..self.revs.len()).map(|r| RevId(r as u16)) {
+                        if !self.revs[r.idx()].deleted {
                             let s = self.resolve(r);
                             self.apply_scaling(r, s);
                         }
@@ -134,7 +90,7 @@ impl<S: TimeseriesSink> Sim<'_, S> {
                     annotations,
                 } => {
                     let r = self.rev_index(revision).expect("validated revision");
-                    self.revs[r].annotations = (**annotations).clone();
+                    self.revs[r.idx()].annotations = (**annotations).clone();
                     let s = self.resolve(r);
                     self.apply_scaling(r, s);
                 }
@@ -146,9 +102,9 @@ impl<S: TimeseriesSink> Sim<'_, S> {
         }
     }
 
-    fn resolve(&self, r: usize) -> RevisionScaling {
+    fn resolve(&self, r: RevId) -> RevisionScaling {
         let d = self.dynamic.as_deref().expect("timeline state");
-        let rev = &self.revs[r];
+        let rev = &self.revs[r.idx()];
         resolve_revision_scaling(
             &self.autoscaler,
             &d.deployment,
@@ -159,93 +115,68 @@ impl<S: TimeseriesSink> Sim<'_, S> {
 
     /// The PodAutoscaler picked up new settings: `Decider::Update` and the
     /// Metric's new windows, then a reconcile.
-    fn apply_scaling(&mut self, r: usize, scaling: RevisionScaling) {
-        let now = self.now;
-        let rev = &mut self.revs[r];
-        let mut spec = scaling.decider.clone();
-        spec.reachable = rev.reachable;
-        rev.decider.update(spec);
-        rev.collector.update_windows_at(
-            now,
-            scaling.stable_window,
-            scaling.panic_window,
-            scaling.has_scrape_target,
-        );
-        rev.scaling = scaling;
+    fn apply_scaling(&mut self, r: RevId, scaling: RevisionScaling) {
+        self.scalers[r.idx()].update_scaling(self.now, scaling);
         self.reconcile(r);
     }
 
-    fn set_reachable(&mut self, r: usize, reachable: bool) {
-        let rev = &mut self.revs[r];
-        if rev.reachable == reachable {
-            return;
+    fn set_reachable(&mut self, r: RevId, reachable: bool) {
+        if self.scalers[r.idx()].set_reachable(reachable) {
+            self.reconcile(r);
         }
-        rev.reachable = reachable;
-        let mut spec = rev.decider.spec().clone();
-        spec.reachable = reachable;
-        rev.decider.update(spec);
-        self.reconcile(r);
     }
 
     fn create_revision(&mut self, spec: &RevisionSpec) {
         let now = self.now;
-        let r = self.revs.len();
+        let r = RevId(self.revs.len() as u16);
         let streams = self.dyn_mut().streams.clone();
-        let mut rev = Self::new_rev(self.sc, spec, r, &streams, true, now);
-        rev.routing = super::Routing::Pending;
-        self.revs.push(rev);
-        for a in &mut self.acts {
-            a.push(ActRev::default());
-        }
-        self.update_subset(r);
+        let initial = self.add_revision(spec, r, &streams, true);
+        self.revs[r.idx()].routing = Routing::Pending;
         // Revisions created later draw their ticker phases from their own
         // stream, so the initial revisions' phases stay as they were.
-        let mut tick = streams.get(Stream::TickPhase, r as u64);
-        let scrape = SimDuration(tick.random_range(0..super::SECOND.as_nanos()));
-        let decide = SimDuration(tick.random_range(0..super::TICK.as_nanos()));
-        self.q
-            .schedule(now + scrape, Event::Scrape { rev: r as u16 });
-        self.q
-            .schedule(now + decide, Event::DeciderTick { rev: r as u16 });
+        let mut tick = streams.get(Stream::TickPhase, r.0 as u64);
+        let scrape = SimDuration(tick.random_range(0..SCRAPE_INTERVAL.as_nanos()));
+        let decide = SimDuration(tick.random_range(0..TICK_INTERVAL.as_nanos()));
+        self.q.schedule(now + scrape, Event::Scrape { rev: r });
+        self.q.schedule(now + decide, Event::DeciderTick { rev: r });
         // The revision reconciler creates the Deployment with initial-scale
         // replicas; the KPA then reconciles.
-        let initial = self.revs[r].replicas;
-        self.revs[r].replicas = 0;
         self.set_replicas(r, initial);
         self.reconcile(r);
     }
 
-    fn delete_revision(&mut self, r: usize) {
+    fn delete_revision(&mut self, r: RevId) {
         {
-            let rev = &mut self.revs[r];
+            // The autoscaler keeps its last reachability: nothing consults
+            // it for a deleted revision.
+            let rev = &mut self.revs[r.idx()];
             rev.deleted = true;
             rev.routing = Routing::Reserve;
-            rev.reachable = false;
         }
         // Deleting the Deployment terminates every pod; each drains.
         self.set_replicas(r, 0);
-        let latest = self.dyn_mut().latest_ready as usize;
+        let latest = self.dyn_mut().latest_ready;
         if latest == r {
             let fallback = (0..self.revs.len())
                 .rev()
-                .find(|&i| !self.revs[i].deleted && self.revs[i].scale_target_initialized)
+                .find(|&i| !self.revs[i].deleted && self.scalers[i].initialized())
                 .or_else(|| (0..self.revs.len()).rev().find(|&i| !self.revs[i].deleted))
                 .expect("the newest revision is never deleted");
-            self.dyn_mut().latest_ready = fallback as u16;
+            self.dyn_mut().latest_ready = RevId(fallback as u16);
         }
         self.route_reconcile();
     }
 
     /// A revision became ready; if it is newer than the latest ready one,
     /// the Configuration points its latestRevision targets at it.
-    pub(super) fn revision_ready(&mut self, r: usize) {
+    pub(super) fn revision_ready(&mut self, r: RevId) {
         let now = self.now;
-        if self.revs[r].deleted {
+        if self.revs[r.idx()].deleted {
             return;
         }
         let d = self.dyn_mut();
-        if r as u16 > d.latest_ready {
-            d.latest_ready = r as u16;
+        if r > d.latest_ready {
+            d.latest_ready = r;
             self.q.schedule(now, Event::RouteReconcile);
         }
     }
@@ -257,7 +188,7 @@ impl<S: TimeseriesSink> Sim<'_, S> {
         let now = self.now;
         let latest_name = {
             let d = self.dynamic.as_deref().expect("timeline state");
-            self.revs[d.latest_ready as usize].name.clone()
+            self.revs[d.latest_ready.idx()].name.clone()
         };
         let d = self.dyn_mut();
         let Some(groups) = traffic_groups(&d.traffic, Some(&latest_name)) else {
@@ -299,7 +230,7 @@ impl<S: TimeseriesSink> Sim<'_, S> {
         if changed {
             d.splits = splits;
             if rd_secs > 0 {
-                let t = now + INGRESS_READY_DELAY;
+                let t = now + super::routing::INGRESS_READY_DELAY;
                 d.ingress_ready_at = Some(t);
                 wakeups.push(t);
             }
@@ -316,30 +247,30 @@ impl<S: TimeseriesSink> Sim<'_, S> {
         if changed {
             self.apply_splits();
         }
-        for r in 0..self.revs.len() {
-            if self.revs[r].deleted {
+        for i in 0..self.revs.len() {
+            if self.revs[i].deleted {
                 continue;
             }
-            let is_ref = referenced.contains(&self.revs[r].name);
-            let routing = match (is_ref, self.revs[r].routing) {
+            let is_ref = referenced.contains(&self.revs[i].name);
+            let routing = match (is_ref, self.revs[i].routing) {
                 (true, _) => Routing::Active,
                 (false, Routing::Active) => Routing::Reserve,
                 (false, other) => other,
             };
-            self.revs[r].routing = routing;
-            self.set_reachable(r, routing != Routing::Reserve);
+            self.revs[i].routing = routing;
+            self.set_reachable(RevId(i as u16), routing != Routing::Reserve);
         }
     }
 
     /// Programs the ingress: the default split and one split per tag, and
     /// each tagged source's fast path.
     fn apply_splits(&mut self) {
-        let index: BTreeMap<String, u16> = self
+        let index: BTreeMap<String, RevId> = self
             .revs
             .iter()
             .enumerate()
             .filter(|(_, r)| !r.deleted)
-            .map(|(i, r)| (r.name.clone(), i as u16))
+            .map(|(i, r)| (r.name.clone(), RevId(i as u16)))
             .collect();
         let cum = |split: &[(String, u32)]| {
             let mut c = 0;
@@ -354,20 +285,12 @@ impl<S: TimeseriesSink> Sim<'_, S> {
         };
         let d = self.dynamic.as_deref().expect("timeline state");
         let default = d.splits.get("").map(|s| cum(s)).unwrap_or_default();
-        let tags: BTreeMap<String, Vec<(u32, u16)>> = d
+        let tags: BTreeMap<String, Split> = d
             .splits
             .iter()
             .filter(|(t, _)| !t.is_empty())
             .map(|(t, s)| (t.clone(), cum(s)))
             .collect();
-        self.route_cum = default;
-        for src in &mut self.sources {
-            src.tag_rev = src
-                .tag
-                .as_ref()
-                .and_then(|t| tags.get(t))
-                .and_then(|s| (s.len() == 1).then(|| s[0].1));
-        }
-        self.dyn_mut().tag_splits = tags;
+        self.ingress.program(default, tags);
     }
 }

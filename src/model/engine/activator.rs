@@ -1,0 +1,487 @@
+//! The activator replicas: which of them serve a revision, their throttler
+//! queues, load balancing over probed pods, and the concurrency stats they
+//! send to the autoscaler.
+//!
+//! Follows `pkg/activator/net/throttler.go` (a queue per revision, released
+//! while a pod has capacity, `assignSlice` dividing pods among the activators
+//! of a subset), `pkg/activator/net/lb_policy.go` (power of two choices for
+//! `containerConcurrency` 0, first available for cc 1-3, round robin
+//! otherwise), `pkg/activator/net/revision_backends.go` (pods become
+//! routable when a probe finds them), `pkg/activator/handler/` with
+//! `pkg/activator/stat_reporter.go` (the first-request stat and the
+//! once-a-second report, less the request that triggered the first one),
+//! and the subset of activators the KPA puts in the path
+//! (`pkg/reconciler/serverlessservice/resources`; each revision's subset
+//! starts at an offset hashed from its name).
+//!
+//! Load balancing over more than one pod draws from the revision's own random
+//! stream, in dispatch order.
+
+use super::event::{ActId, PodId, ReqId, RevId};
+use super::request::{ReqState, Request, Requests};
+use crate::knative::collector::Stat;
+use crate::model::stats::RequestStats;
+use crate::sim::{SimRng, SimTime};
+use rand::Rng;
+use std::collections::VecDeque;
+
+/// One activator's view of one revision: its throttler queue, per-pod
+/// reservations and its concurrency reporter entry.
+#[derive(Default)]
+struct View {
+    queue: VecDeque<(ReqId, u32)>,
+    queued: u32,
+    in_flight_per_pod: Vec<u32>,
+    reporter: Option<Reporter>,
+    assigned: Vec<PodId>,
+    assigned_key: (u64, u64),
+    rr_next: usize,
+    dispatching: bool,
+}
+
+struct Reporter {
+    stats: RequestStats,
+    first_adjust: bool,
+}
+
+/// What every activator shares about one revision.
+struct Path {
+    cc: u32,
+    /// Pods an activator probe has found, ascending.
+    routable: Vec<PodId>,
+    routable_version: u64,
+    /// Activators serving the revision, ascending.
+    subset: Vec<ActId>,
+    subset_version: u64,
+    subset_rr: usize,
+    subset_offset: usize,
+    /// Requests queued over all activators.
+    queued: u64,
+    rng: SimRng,
+}
+
+/// Every activator replica.
+pub(crate) struct Activators {
+    /// `views[a][r]`.
+    views: Vec<Vec<View>>,
+    paths: Vec<Path>,
+}
+
+fn stable_hash(s: &str) -> u64 {
+    // FNV-1a: stable across platforms and versions, unlike std's hasher.
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+impl Activators {
+    /// `n` activator replicas serving no revision yet.
+    pub(crate) fn new(n: usize) -> Self {
+        Activators {
+            views: (0..n).map(|_| Vec::new()).collect(),
+            paths: Vec::new(),
+        }
+    }
+
+    /// Activator replicas in the cluster.
+    pub(crate) fn count(&self) -> usize {
+        self.views.len()
+    }
+
+    /// Adds the next revision, named `name`, with concurrency limit `cc`;
+    /// load balancing draws from `rng`. Its subset is empty until
+    /// [`Activators::set_subset_size`].
+    pub(crate) fn add_revision(&mut self, name: &str, cc: u32, rng: SimRng) {
+        let n = self.views.len();
+        self.paths.push(Path {
+            cc,
+            routable: Vec::new(),
+            routable_version: 0,
+            subset: Vec::new(),
+            subset_version: 0,
+            subset_rr: 0,
+            subset_offset: (stable_hash(name) % n.max(1) as u64) as usize,
+            queued: 0,
+            rng,
+        });
+        for v in &mut self.views {
+            v.push(View::default());
+        }
+    }
+
+    /// Puts `k` activators (at least one, at most all) in the revision's
+    /// path, consecutive from its offset.
+    pub(crate) fn set_subset_size(&mut self, r: RevId, k: u32) {
+        let total = self.views.len();
+        let p = &mut self.paths[r.idx()];
+        let k = (k as usize).clamp(1, total);
+        p.subset.clear();
+        p.subset
+            .extend((0..k).map(|i| ActId(((p.subset_offset + i) % total) as u16)));
+        p.subset.sort_unstable();
+        p.subset_version += 1;
+    }
+
+    /// Activators in the revision's path.
+    pub(crate) fn subset_len(&self, r: RevId) -> u32 {
+        self.paths[r.idx()].subset.len() as u32
+    }
+
+    /// The activator the ingress sends the revision's next request to
+    /// (round robin over its subset).
+    #[inline]
+    pub(crate) fn pick(&mut self, r: RevId) -> ActId {
+        let p = &mut self.paths[r.idx()];
+        let a = p.subset[p.subset_rr % p.subset.len()];
+        p.subset_rr = p.subset_rr.wrapping_add(1);
+        a
+    }
+
+    /// The reporter counts a request in; returns true for the revision's
+    /// first request at this activator since it last reported idle, which
+    /// sends the autoscaler an immediate stat.
+    pub(crate) fn count_in(&mut self, a: ActId, r: RevId, now: SimTime) -> bool {
+        let v = &mut self.views[a.idx()][r.idx()];
+        let first = v.reporter.is_none();
+        let rep = v.reporter.get_or_insert_with(|| Reporter {
+            stats: RequestStats::new(now),
+            first_adjust: true,
+        });
+        rep.stats.request_in(now, false);
+        first
+    }
+
+    /// The stat a revision's first request sends at once.
+    pub(crate) fn first_request_stat() -> Stat {
+        Stat {
+            average_concurrent_requests: 1.0,
+            average_proxied_concurrent_requests: 0.0,
+            request_count: 1.0,
+            proxied_request_count: 0.0,
+        }
+    }
+
+    /// Queues request `id` at activator `a` (marking it cold when no pod of
+    /// its revision is routable).
+    pub(crate) fn enqueue(&mut self, a: ActId, id: ReqId, req: &mut Request) {
+        let r = req.rev;
+        let p = &mut self.paths[r.idx()];
+        if p.routable.is_empty() {
+            req.cold = true;
+        }
+        let v = &mut self.views[a.idx()][r.idx()];
+        v.queue.push_back((id, req.gen));
+        v.queued += 1;
+        p.queued += 1;
+        req.state = ReqState::ActivatorQueued;
+    }
+
+    /// Starts releasing queued requests of `r` at `a`; false if there is
+    /// nothing to release or a release is already under way (a request that
+    /// fails at once re-enters through [`Activators::release`]).
+    pub(crate) fn begin_dispatch(&mut self, a: ActId, r: RevId) -> bool {
+        let v = &self.views[a.idx()][r.idx()];
+        if v.queued == 0 || self.paths[r.idx()].routable.is_empty() || v.dispatching {
+            return false;
+        }
+        self.views[a.idx()][r.idx()].dispatching = true;
+        if self.paths[r.idx()].cc > 0 {
+            self.refresh_assignment(a, r);
+        }
+        true
+    }
+
+    /// The next queued request and the pod the throttler gives it, if the
+    /// throttler has capacity.
+    pub(crate) fn next_dispatch(
+        &mut self,
+        a: ActId,
+        r: RevId,
+        reqs: &Requests,
+    ) -> Option<(ReqId, PodId)> {
+        if self.views[a.idx()][r.idx()].queued == 0 {
+            return None;
+        }
+        let pod = self.choose_pod(a, r)?;
+        let v = &mut self.views[a.idx()][r.idx()];
+        let id = loop {
+            let (id, gen) = v.queue.pop_front().expect("queued > 0");
+            if reqs.is(id, gen, ReqState::ActivatorQueued) {
+                break id;
+            }
+        };
+        v.queued -= 1;
+        self.paths[r.idx()].queued -= 1;
+        if v.in_flight_per_pod.len() <= pod.idx() {
+            v.in_flight_per_pod.resize(pod.idx() + 1, 0);
+        }
+        v.in_flight_per_pod[pod.idx()] += 1;
+        Some((id, pod))
+    }
+
+    /// Ends a release started by [`Activators::begin_dispatch`].
+    pub(crate) fn end_dispatch(&mut self, a: ActId, r: RevId, reqs: &Requests) {
+        let v = &mut self.views[a.idx()][r.idx()];
+        v.dispatching = false;
+        // Drop timed-out entries at the head so the queue does not hold them.
+        while let Some(&(id, gen)) = v.queue.front() {
+            if reqs.is(id, gen, ReqState::ActivatorQueued) {
+                break;
+            }
+            v.queue.pop_front();
+        }
+    }
+
+    fn refresh_assignment(&mut self, a: ActId, r: RevId) {
+        let p = &self.paths[r.idx()];
+        let key = (p.routable_version, p.subset_version);
+        let v = &mut self.views[a.idx()][r.idx()];
+        if v.assigned_key == key && !v.assigned.is_empty() {
+            return;
+        }
+        let pods = &p.routable;
+        let idx = p.subset.iter().position(|&x| x == a);
+        let n_act = p.subset.len();
+        v.assigned.clear();
+        match idx {
+            Some(i) if n_act > 1 => {
+                let n = pods.len();
+                if n_act > n {
+                    v.assigned.push(pods[i % n]);
+                } else {
+                    let size = n / n_act;
+                    v.assigned
+                        .extend_from_slice(&pods[i * size..i * size + size]);
+                    let remnants = n % n_act;
+                    if i < remnants {
+                        v.assigned.push(pods[n - remnants + i]);
+                    }
+                }
+            }
+            _ => v.assigned.extend_from_slice(pods),
+        }
+        v.assigned_key = key;
+        if v.rr_next >= v.assigned.len() {
+            v.rr_next = 0;
+        }
+    }
+
+    /// The load-balancing policy, chosen by containerConcurrency.
+    fn choose_pod(&mut self, a: ActId, r: RevId) -> Option<PodId> {
+        let p = &mut self.paths[r.idx()];
+        let v = &mut self.views[a.idx()][r.idx()];
+        let load = |v: &View, pod: PodId| v.in_flight_per_pod.get(pod.idx()).copied().unwrap_or(0);
+        match p.cc {
+            0 => {
+                // Power of two choices over all pods; no capacity limit.
+                let n = p.routable.len();
+                if n == 1 {
+                    return Some(p.routable[0]);
+                }
+                let i = p.rng.random_range(0..n);
+                let mut j = p.rng.random_range(0..n - 1);
+                if j >= i {
+                    j += 1;
+                }
+                let (pi, pj) = (p.routable[i], p.routable[j]);
+                let (li, lj) = (load(v, pi), load(v, pj));
+                Some(if li < lj {
+                    pi
+                } else if lj < li {
+                    pj
+                } else if p.rng.random_bool(0.5) {
+                    pi
+                } else {
+                    pj
+                })
+            }
+            1..=3 => v.assigned.iter().copied().find(|&pod| load(v, pod) < p.cc),
+            cc => {
+                let n = v.assigned.len();
+                for k in 0..n {
+                    let i = (v.rr_next + k) % n;
+                    let pod = v.assigned[i];
+                    if load(v, pod) < cc {
+                        v.rr_next = (i + 1) % n;
+                        return Some(pod);
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    /// A request queued at `a` timed out before it was released.
+    pub(crate) fn abandon(&mut self, a: ActId, r: RevId) {
+        self.views[a.idx()][r.idx()].queued -= 1;
+        self.paths[r.idx()].queued -= 1;
+    }
+
+    /// A request that went through `a` ended: the reporter counts it out
+    /// and its pod's reservation is returned.
+    pub(crate) fn release(&mut self, a: ActId, r: RevId, pod: Option<PodId>, now: SimTime) {
+        let v = &mut self.views[a.idx()][r.idx()];
+        if let Some(rep) = v.reporter.as_mut() {
+            rep.stats.request_out(now, false);
+        }
+        if let Some(pod) = pod {
+            v.in_flight_per_pod[pod.idx()] -= 1;
+        }
+    }
+
+    /// Activator `a` closes its reporting period for `r`: the stat it sends,
+    /// if it is tracking the revision (it stops once idle).
+    pub(crate) fn report(&mut self, a: ActId, r: RevId, now: SimTime) -> Option<Stat> {
+        let v = &mut self.views[a.idx()][r.idx()];
+        let rep = v.reporter.as_mut()?;
+        let s = rep.stats.report(now);
+        let adj = if rep.first_adjust { 1.0 } else { 0.0 };
+        rep.first_adjust = false;
+        let stat = Stat {
+            average_concurrent_requests: (s.average_concurrent_requests - adj).max(0.0),
+            average_proxied_concurrent_requests: 0.0,
+            request_count: s.request_count - adj,
+            proxied_request_count: 0.0,
+        };
+        if s.average_concurrent_requests == 0.0 && rep.stats.concurrency() == 0 {
+            v.reporter = None;
+        }
+        Some(stat)
+    }
+
+    /// A probe found pod `pod` of `r`.
+    pub(crate) fn add_routable(&mut self, r: RevId, pod: PodId) {
+        let p = &mut self.paths[r.idx()];
+        let pos = p.routable.partition_point(|&x| x < pod);
+        p.routable.insert(pos, pod);
+        p.routable_version += 1;
+    }
+
+    /// Pod `pod` of `r` is being deleted: no new requests go to it.
+    pub(crate) fn remove_routable(&mut self, r: RevId, pod: PodId) {
+        let p = &mut self.paths[r.idx()];
+        p.routable.retain(|&x| x != pod);
+        p.routable_version += 1;
+    }
+
+    /// Requests of `r` queued over all activators.
+    pub(crate) fn queued(&self, r: RevId) -> u64 {
+        self.paths[r.idx()].queued
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::engine::event::SourceId;
+    use crate::sim::{RngStreams, Stream};
+
+    const R: RevId = RevId(0);
+
+    fn activators(n: usize, cc: u32, pods: u32) -> Activators {
+        let mut a = Activators::new(n);
+        a.add_revision(
+            "hello-00001",
+            cc,
+            RngStreams::new(1).get(Stream::LoadBalancing, 0),
+        );
+        a.set_subset_size(R, n as u32);
+        for p in 0..pods {
+            a.add_routable(R, PodId(p));
+        }
+        a
+    }
+
+    fn queue(a: &mut Activators, act: ActId, reqs: &mut Requests, n: usize) -> Vec<ReqId> {
+        (0..n)
+            .map(|_| {
+                let deadline = SimTime::from_secs(60);
+                let id = reqs.alloc(Request::new(R, SourceId(0), SimTime::ZERO, deadline, 0));
+                a.enqueue(act, id, reqs.get_mut(id));
+                id
+            })
+            .collect()
+    }
+
+    fn dispatch(a: &mut Activators, act: ActId, reqs: &Requests) -> Vec<(ReqId, PodId)> {
+        let mut out = Vec::new();
+        if a.begin_dispatch(act, R) {
+            while let Some(x) = a.next_dispatch(act, R, reqs) {
+                out.push(x);
+            }
+            a.end_dispatch(act, R, reqs);
+        }
+        out
+    }
+
+    #[test]
+    fn the_subset_is_clamped_to_the_cluster_and_used_round_robin() {
+        let mut a = activators(3, 0, 0);
+        a.set_subset_size(R, 10);
+        assert_eq!(a.subset_len(R), 3);
+        a.set_subset_size(R, 0);
+        assert_eq!(a.subset_len(R), 1);
+        a.set_subset_size(R, 2);
+        let picks: Vec<ActId> = (0..4).map(|_| a.pick(R)).collect();
+        assert_eq!(picks[0], picks[2]);
+        assert_ne!(picks[0], picks[1]);
+    }
+
+    #[test]
+    fn the_throttler_holds_requests_beyond_pod_capacity() {
+        // cc = 1 over two pods: two requests go, the third waits.
+        let mut a = activators(1, 1, 2);
+        let mut reqs = Requests::default();
+        let ids = queue(&mut a, ActId(0), &mut reqs, 3);
+        let out = dispatch(&mut a, ActId(0), &reqs);
+        assert_eq!(out, vec![(ids[0], PodId(0)), (ids[1], PodId(1))]);
+        assert_eq!(a.queued(R), 1);
+        // The first one ends: its pod's slot goes to the waiter.
+        a.release(ActId(0), R, Some(PodId(0)), SimTime::ZERO);
+        assert_eq!(dispatch(&mut a, ActId(0), &reqs), vec![(ids[2], PodId(0))]);
+    }
+
+    #[test]
+    fn requests_wait_while_no_pod_is_routable_and_count_as_cold() {
+        let mut a = activators(1, 0, 0);
+        let mut reqs = Requests::default();
+        let ids = queue(&mut a, ActId(0), &mut reqs, 2);
+        assert!(reqs.get(ids[0]).cold);
+        assert!(dispatch(&mut a, ActId(0), &reqs).is_empty());
+        a.add_routable(R, PodId(5));
+        let out = dispatch(&mut a, ActId(0), &reqs);
+        assert_eq!(out, vec![(ids[0], PodId(5)), (ids[1], PodId(5))]);
+    }
+
+    #[test]
+    fn pods_are_divided_among_the_activators_of_a_subset() {
+        // Five pods over two activators: 2 + 2, the remnant to the first.
+        let mut a = activators(2, 10, 5);
+        let mut reqs = Requests::default();
+        let mut seen = [BTreeSet::new(), BTreeSet::new()];
+        for act in 0..2 {
+            queue(&mut a, ActId(act), &mut reqs, 50);
+            for (_, p) in dispatch(&mut a, ActId(act), &reqs) {
+                seen[act as usize].insert(p.0);
+            }
+        }
+        assert_eq!(seen[0], BTreeSet::from([0, 1, 4]));
+        assert_eq!(seen[1], BTreeSet::from([2, 3]));
+    }
+
+    #[test]
+    fn the_first_report_leaves_out_the_first_request_stat() {
+        let mut a = activators(1, 0, 0);
+        assert!(a.count_in(ActId(0), R, SimTime::ZERO));
+        assert!(!a.count_in(ActId(0), R, SimTime::ZERO));
+        let s = a.report(ActId(0), R, SimTime::from_secs(1)).unwrap();
+        assert_eq!(s.request_count, 1.0, "two in, one already reported");
+        a.release(ActId(0), R, None, SimTime::from_secs(1));
+        a.release(ActId(0), R, None, SimTime::from_secs(1));
+        a.report(ActId(0), R, SimTime::from_secs(2));
+        // Idle for a whole period: the activator stops tracking the revision.
+        assert!(a.report(ActId(0), R, SimTime::from_secs(3)).is_none());
+    }
+
+    use std::collections::BTreeSet;
+}

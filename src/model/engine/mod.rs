@@ -1,0 +1,691 @@
+//! The event loop and its dispatch: the only code that calls across
+//! components. Each component owns its state and its random streams:
+//!
+//! * [`ingress`]: sources, the route's split, the direct path;
+//! * [`activator`]: subsets, throttler queues, load balancing, stat reports;
+//! * [`queue_proxy`]: each pod's breaker and the application behind it;
+//! * [`pods`]: Deployments, scheduling, readiness, deletion and drain;
+//! * [`autoscaler`]: the autoscaler class of each revision (the KPA and its
+//!   scraper);
+//! * [`accounting`]: counters, histograms, timeseries rows and the summary;
+//! * [`timeline`]: the route reconciler and changes while the run goes on,
+//!   over the route state of [`routing`].
+//!
+//! Components share only the ids and events of [`event`] and the request
+//! table of [`request`]. A handler here asks one component what happened and
+//! hands the consequences to the next, in the order the cluster would see
+//! them; that order is also the order of every random draw, so it must not
+//! change without re-recording `tests/lock/`.
+
+mod accounting;
+mod activator;
+mod autoscaler;
+pub(crate) mod event;
+mod ingress;
+mod pods;
+mod queue_proxy;
+mod request;
+mod routing;
+mod timeline;
+
+use super::report::{RequestOutcome, RequestRecord, Summary, TimeseriesRow, TimeseriesSink};
+use crate::knative::annotations::RevisionAnnotations;
+use crate::knative::collector::Stat;
+use crate::knative::config::AutoscalerConfig;
+use crate::knative::dataplane::{
+    ACTIVATOR_REPORTING_PERIOD, QUEUE_PROXY_REPORTING_PERIOD, SCRAPE_INTERVAL,
+};
+use crate::knative::decider::TICK_INTERVAL;
+use crate::knative::kpa::SksMode;
+use crate::scenario::{RevisionSpec, Scenario};
+use crate::sim::{EventQueue, RngStreams, SimDuration, SimTime, Stream};
+use crate::workload::SourceKind;
+use accounting::{Accounting, RevisionTotals};
+use activator::Activators;
+use autoscaler::{Autoscaler, Class};
+use event::{ActId, Event, PodId, ReqId, RevId, SourceId};
+use ingress::Ingress;
+use pods::{Kubelet, Pods};
+use queue_proxy::{Admission, RevisionProxies};
+use rand::Rng;
+use request::{ReqState, Request, Requests};
+use routing::{Dynamic, Routing};
+
+/// Accounting closes one timeseries row per simulated second.
+const SECOND: SimDuration = SimDuration::from_secs(1);
+
+/// What the engine itself keeps of a revision: its identity and the
+/// settings the components do not own.
+struct Revision {
+    name: String,
+    annotations: RevisionAnnotations,
+    routing: Routing,
+    deleted: bool,
+    cc: u32,
+    timeout: SimDuration,
+}
+
+struct Sim<'a, S: TimeseriesSink> {
+    sc: &'a Scenario,
+    q: EventQueue<Event>,
+    now: SimTime,
+    end: SimTime,
+    events: u64,
+    seed: u64,
+    sink: &'a mut S,
+    reqs: Requests,
+    revs: Vec<Revision>,
+    ingress: Ingress,
+    activators: Activators,
+    proxies: Vec<RevisionProxies>,
+    pods: Pods,
+    scalers: Vec<Class>,
+    books: Accounting,
+    /// `config-autoscaler` in effect.
+    autoscaler: AutoscalerConfig,
+    /// Route and revision state that only a timeline changes.
+    dynamic: Option<Box<Dynamic>>,
+}
+
+/// Runs `scenario` with master seed `seed`, handing one timeseries row per
+/// revision per simulated second to `sink`, and returns the summary.
+///
+/// A pure function of `scenario` and `seed`: it reads no clock, so the
+/// summary and the rows are the same bytes on every run.
+pub fn simulate<S: TimeseriesSink>(scenario: &Scenario, seed: u64, sink: &mut S) -> Summary {
+    let mut sim = Sim::new(scenario, seed, sink);
+    sim.run();
+    sim.summary()
+}
+
+impl<'a, S: TimeseriesSink> Sim<'a, S> {
+    fn new(sc: &'a Scenario, seed: u64, sink: &'a mut S) -> Self {
+        let streams = RngStreams::new(seed);
+        let mut tick_rng = streams.get(Stream::TickPhase, 0);
+        let n_acts = sc.cluster.activators as usize;
+        let mut sim = Sim {
+            sc,
+            q: EventQueue::new(),
+            now: SimTime::ZERO,
+            end: SimTime::ZERO + sc.duration,
+            events: 0,
+            seed,
+            sink,
+            reqs: Requests::with_capacity(1024),
+            revs: Vec::new(),
+            ingress: Ingress::new(sc, &streams),
+            activators: Activators::new(n_acts),
+            proxies: Vec::new(),
+            pods: Pods::new(Kubelet {
+                max_pods: sc.cluster.max_pods,
+                probe_period: sc.cluster.kubelet_probe_period,
+                probe_timeout: sc.cluster.kubelet_probe_timeout,
+            }),
+            scalers: Vec::new(),
+            books: Accounting::default(),
+            autoscaler: sc.autoscaler.clone(),
+            dynamic: None,
+        };
+        let mut initial = Vec::new();
+        for (i, r) in sc.revisions.iter().enumerate() {
+            let reachable = sc.route.default.iter().any(|(n, _)| n == &r.name)
+                || sc.route.tags.values().any(|n| n == &r.name)
+                || sc
+                    .traffic
+                    .iter()
+                    .any(|t| t.revision_name.as_deref() == Some(r.name.as_str()));
+            initial.push(sim.add_revision(r, RevId(i as u16), &streams, reachable));
+        }
+        // Every per-revision and per-activator ticker starts at its own phase,
+        // as the real goroutines do.
+        for r in 0..sim.revs.len() {
+            let rev = RevId(r as u16);
+            let scrape = SimDuration(tick_rng.random_range(0..SCRAPE_INTERVAL.as_nanos()));
+            let tick = SimDuration(tick_rng.random_range(0..TICK_INTERVAL.as_nanos()));
+            sim.q
+                .schedule(SimTime::ZERO + scrape, Event::Scrape { rev });
+            sim.q
+                .schedule(SimTime::ZERO + tick, Event::DeciderTick { rev });
+        }
+        for a in 0..n_acts {
+            let period = ACTIVATOR_REPORTING_PERIOD.as_nanos();
+            let phase = SimDuration(tick_rng.random_range(0..period));
+            let act = ActId(a as u16);
+            sim.q
+                .schedule(SimTime::ZERO + phase, Event::ActivatorReport { act });
+        }
+        for (i, src) in sc.workloads.sources.iter().enumerate() {
+            let source = SourceId(i as u32);
+            match &src.kind {
+                SourceKind::Closed { clients, start, .. } => {
+                    for _ in 0..*clients {
+                        sim.q.schedule(*start, Event::ClientSend { source });
+                    }
+                }
+                _ => sim.schedule_next_arrival(source),
+            }
+        }
+        sim.q.schedule(SimTime::ZERO + SECOND, Event::Second);
+        sim.q.schedule(sim.end, Event::End);
+        if !sc.timeline.is_empty() {
+            sim.start_timeline(streams.clone());
+        }
+        // The revision reconciler creates each Deployment with initial-scale
+        // replicas; the KPA then reconciles.
+        for (r, n) in initial.into_iter().enumerate() {
+            sim.set_replicas(RevId(r as u16), n);
+            sim.reconcile(RevId(r as u16));
+        }
+        sim
+    }
+
+    /// Gives every component its state for revision `r` (the next one) and
+    /// returns the replicas its Deployment is created with.
+    fn add_revision(
+        &mut self,
+        spec: &RevisionSpec,
+        r: RevId,
+        streams: &RngStreams,
+        reachable: bool,
+    ) -> u32 {
+        let idx = r.0 as u64;
+        let scaling = &spec.scaling;
+        self.revs.push(Revision {
+            name: spec.name.clone(),
+            annotations: spec.annotations.clone(),
+            routing: if reachable {
+                Routing::Active
+            } else {
+                Routing::Reserve
+            },
+            deleted: false,
+            cc: spec.container_concurrency,
+            timeout: spec.timeout,
+        });
+        let scaler = Class::new(
+            scaling,
+            reachable,
+            streams.get(Stream::Scraper, idx),
+            self.now,
+        );
+        let lb = streams.get(Stream::LoadBalancing, idx);
+        self.activators
+            .add_revision(&spec.name, spec.container_concurrency, lb);
+        self.activators.set_subset_size(r, scaler.activators());
+        self.scalers.push(scaler);
+        self.proxies.push(RevisionProxies::new(
+            spec.container_concurrency,
+            spec.service_time.clone(),
+            spec.slowdown,
+            streams.get(Stream::ServiceTime, idx),
+        ));
+        self.pods
+            .add_revision(spec.startup.clone(), streams.get(Stream::ColdStart, idx));
+        self.ingress.add_revision();
+        self.books.add_revision();
+        if reachable {
+            scaling.initial_scale.max(0) as u32
+        } else {
+            0
+        }
+    }
+
+    fn run(&mut self) {
+        while let Some((t, ev)) = self.q.pop() {
+            self.now = t;
+            self.events += 1;
+            match ev {
+                Event::End => {
+                    if t.as_nanos() % SECOND.as_nanos() == 0 {
+                        self.record_second();
+                    }
+                    break;
+                }
+                Event::Arrival { source } => self.on_arrival(source),
+                Event::ClientSend { source } => self.on_client_send(source),
+                Event::ServiceDone {
+                    req,
+                    gen,
+                    timed_out,
+                } => self.on_service_done(req, gen, timed_out),
+                Event::Timeout { req, gen } => self.on_timeout(req, gen),
+                Event::PodScheduled { rev, pod } => self.on_pod_scheduled(rev, pod),
+                Event::PodRoutable { rev, pod } => self.on_pod_routable(rev, pod),
+                Event::PodReady { rev, pod } => self.on_pod_ready(rev, pod),
+                Event::DrainQuiet { rev, pod } => {
+                    self.pods.drain_quiet(rev, pod);
+                    self.maybe_pod_gone(rev, pod);
+                }
+                Event::QpReport { rev, pod } => self.on_qp_report(rev, pod),
+                Event::Scrape { rev } => self.on_scrape(rev),
+                Event::DeciderTick { rev } => self.on_decider_tick(rev),
+                Event::ActivatorReport { act } => self.on_activator_report(act),
+                Event::Reconcile { rev, requeue } => {
+                    if !requeue || self.scalers[rev.idx()].take_requeue(t) {
+                        self.reconcile(rev);
+                    }
+                }
+                Event::Second => {
+                    if self.now + SECOND < self.end {
+                        self.q.schedule(self.now + SECOND, Event::Second);
+                    }
+                    self.record_second();
+                }
+                Event::Timeline { step } => self.on_timeline(step as usize),
+                Event::RouteReconcile => self.route_reconcile(),
+            }
+        }
+        self.now = self.end;
+    }
+
+    // ---------------------------------------------------------------- requests
+
+    fn schedule_next_arrival(&mut self, s: SourceId) {
+        if let Some(t) = self.ingress.next_arrival(s, self.end) {
+            self.q
+                .schedule(t.max(self.now), Event::Arrival { source: s });
+        }
+    }
+
+    fn on_arrival(&mut self, s: SourceId) {
+        let (rev, duration) = self.ingress.arrival(s);
+        self.schedule_next_arrival(s);
+        match rev {
+            Some(r) => self.admit(r, s, duration),
+            None => self.books.not_found(),
+        }
+    }
+
+    fn on_client_send(&mut self, s: SourceId) {
+        match self.ingress.route(s) {
+            Some(r) => self.admit(r, s, 0),
+            None => {
+                // The client gets a 404 at once and tries again after thinking.
+                self.books.not_found();
+                self.client_again(s);
+            }
+        }
+    }
+
+    fn client_again(&mut self, s: SourceId) {
+        if let Some(t) = self.ingress.think(s, self.now, self.end) {
+            self.q.schedule(t, Event::ClientSend { source: s });
+        }
+    }
+
+    /// The ingress routed a request to `r`: straight to a ready pod while the
+    /// SKS serves, otherwise through an activator.
+    fn admit(&mut self, r: RevId, source: SourceId, duration: u64) {
+        let now = self.now;
+        self.books.arrived(r);
+        let deadline = now + self.revs[r.idx()].timeout;
+        let id = self
+            .reqs
+            .alloc(Request::new(r, source, now, deadline, duration));
+        let ready = self.pods.ready(r);
+        if self.scalers[r.idx()].sks_mode() == SksMode::Serve && !ready.is_empty() {
+            let pod = self.ingress.direct_pod(r, ready);
+            self.qp_receive(id, pod);
+        } else {
+            let a = self.activators.pick(r);
+            self.activator_receive(id, a);
+        }
+    }
+
+    fn activator_receive(&mut self, id: ReqId, a: ActId) {
+        let now = self.now;
+        let req = self.reqs.get_mut(id);
+        req.activator = Some(a);
+        let r = req.rev;
+        if self.activators.count_in(a, r, now) {
+            // The immediate "first request" stat that makes scale-from-zero fast.
+            self.push_activator_stat(r, &Activators::first_request_stat());
+        }
+        self.activators.enqueue(a, id, self.reqs.get_mut(id));
+        self.activator_dispatch(a, r);
+        // Only a request left waiting needs a timer: one that went straight
+        // through is timed by its service completion.
+        if self.reqs.get(id).state == ReqState::ActivatorQueued {
+            self.reqs.arm_timer(id, &mut self.q);
+        }
+    }
+
+    /// Releases queued requests of `r` at `a` while the throttler has
+    /// capacity. A released request can fail at once (503) and re-enter
+    /// here through `finish`; the component then declines, and this loop
+    /// picks up whatever that freed.
+    fn activator_dispatch(&mut self, a: ActId, r: RevId) {
+        if !self.activators.begin_dispatch(a, r) {
+            return;
+        }
+        while let Some((id, pod)) = self.activators.next_dispatch(a, r, &self.reqs) {
+            self.qp_receive(id, pod);
+        }
+        self.activators.end_dispatch(a, r, &self.reqs);
+    }
+
+    fn qp_receive(&mut self, id: ReqId, pod: PodId) {
+        let req = self.reqs.get_mut(id);
+        let r = req.rev;
+        match self.proxies[r.idx()].receive(pod, id, req, self.now) {
+            Admission::Overflow => self.finish(id, RequestOutcome::Overflow),
+            Admission::Start => self.start_service(id),
+            Admission::Queued => self.reqs.arm_timer(id, &mut self.q),
+        }
+    }
+
+    fn start_service(&mut self, id: ReqId) {
+        let req = self.reqs.get_mut(id);
+        let (at, timed_out) = self.proxies[req.rev.idx()].start(req, self.now);
+        let gen = req.gen;
+        self.q.schedule(
+            at,
+            Event::ServiceDone {
+                req: id,
+                gen,
+                timed_out,
+            },
+        );
+    }
+
+    fn on_service_done(&mut self, id: ReqId, gen: u32, timed_out: bool) {
+        let req = *self.reqs.get(id);
+        if req.gen != gen {
+            return;
+        }
+        let r = req.rev;
+        let pod = req.pod.expect("a served request has a pod");
+        let proxied = req.activator.is_some();
+        // The freed slot goes to the next live waiter (FIFO).
+        if let Some(next) = self.proxies[r.idx()].done(pod, proxied, self.now, &self.reqs) {
+            self.start_service(next);
+        }
+        let outcome = if timed_out {
+            RequestOutcome::Timeout
+        } else {
+            RequestOutcome::Ok
+        };
+        self.finish(id, outcome);
+        self.maybe_pod_gone(r, pod);
+    }
+
+    fn on_timeout(&mut self, id: ReqId, gen: u32) {
+        let req = *self.reqs.get(id);
+        if req.gen != gen {
+            return;
+        }
+        let r = req.rev;
+        match req.state {
+            ReqState::ActivatorQueued => {
+                let a = req.activator.expect("queued at an activator");
+                self.activators.abandon(a, r);
+                self.finish(id, RequestOutcome::Timeout);
+            }
+            ReqState::QpQueued => {
+                let pod = req.pod.expect("queued at a pod");
+                let proxied = req.activator.is_some();
+                self.proxies[r.idx()].abandon(pod, proxied, self.now);
+                self.finish(id, RequestOutcome::Timeout);
+                self.maybe_pod_gone(r, pod);
+            }
+            // Executing requests end at their deadline through ServiceDone.
+            ReqState::Executing | ReqState::Free => {}
+        }
+    }
+
+    /// Records the outcome, releases activator reservations and frees the
+    /// request (re-arming a closed-loop client).
+    fn finish(&mut self, id: ReqId, outcome: RequestOutcome) {
+        let now = self.now;
+        let req = *self.reqs.get(id);
+        let r = req.rev;
+        self.books.finished(r, outcome, now - req.arrival, req.cold);
+        self.sink.request(&RequestRecord {
+            revision: r.idx(),
+            arrival: req.arrival,
+            service_start: req.started,
+            end: now,
+            outcome,
+            cold: req.cold,
+            activator: req.activator.map(|a| a.0),
+        });
+        self.reqs.free(id);
+        if let Some(a) = req.activator {
+            self.activators.release(a, r, req.pod, now);
+            self.activator_dispatch(a, r);
+        }
+        self.client_again(req.source);
+    }
+
+    // -------------------------------------------------------------------- pods
+
+    /// The Deployment of `r` is set to `want` replicas; surplus pods go in
+    /// the ReplicaSet's victim order.
+    fn set_replicas(&mut self, r: RevId, want: u32) {
+        let now = self.now;
+        self.pods.set_replicas(r, want, now, &mut self.q);
+        self.proxies[r.idx()].ensure_pods(self.pods.created(r), now);
+        while self.pods.live(r) > want {
+            let victim = self.pods.pick_victim(r);
+            let in_flight = self.proxies[r.idx()].in_flight(victim);
+            let d = self.pods.delete(r, victim, in_flight, now, &mut self.q);
+            if d.was_routable {
+                self.activators.remove_routable(r, victim);
+            }
+            if d.gone {
+                self.proxies[r.idx()].pod_gone(victim);
+            }
+        }
+    }
+
+    fn maybe_pod_gone(&mut self, r: RevId, pod: PodId) {
+        let in_flight = self.proxies[r.idx()].in_flight(pod);
+        if self
+            .pods
+            .maybe_gone(r, pod, in_flight, self.now, &mut self.q)
+        {
+            self.proxies[r.idx()].pod_gone(pod);
+        }
+    }
+
+    fn on_pod_scheduled(&mut self, r: RevId, pod: PodId) {
+        if let Some(t_cs) = self.pods.scheduled(r, pod, self.now, &mut self.q) {
+            self.proxies[r.idx()].container_started(pod, t_cs);
+            self.q.schedule(
+                t_cs + QUEUE_PROXY_REPORTING_PERIOD,
+                Event::QpReport { rev: r, pod },
+            );
+        }
+    }
+
+    fn on_pod_routable(&mut self, r: RevId, pod: PodId) {
+        if !self.pods.routable(r, pod) {
+            return;
+        }
+        self.activators.add_routable(r, pod);
+        for a in 0..self.activators.count() {
+            self.activator_dispatch(ActId(a as u16), r);
+        }
+    }
+
+    fn on_pod_ready(&mut self, r: RevId, pod: PodId) {
+        if !self.pods.ready_now(r, pod) {
+            return;
+        }
+        if !self.pods.is_routable(r, pod) {
+            self.on_pod_routable(r, pod);
+        }
+        // A pod change enqueues the PodAutoscaler.
+        self.reconcile(r);
+    }
+
+    // ----------------------------------------------------------------- metrics
+
+    fn on_qp_report(&mut self, r: RevId, pod: PodId) {
+        if self.pods.is_gone(r, pod) {
+            return;
+        }
+        self.proxies[r.idx()].report(pod, self.now);
+        self.q.schedule(
+            self.now + QUEUE_PROXY_REPORTING_PERIOD,
+            Event::QpReport { rev: r, pod },
+        );
+    }
+
+    fn on_scrape(&mut self, r: RevId) {
+        if self.revs[r.idx()].deleted {
+            return;
+        }
+        let now = self.now;
+        self.q
+            .schedule(now + SCRAPE_INTERVAL, Event::Scrape { rev: r });
+        let pods = &self.pods;
+        let proxies = &self.proxies[r.idx()];
+        self.scalers[r.idx()].scrape(
+            now,
+            pods.ready(r),
+            |p| pods.container_started(r, p),
+            |p| proxies.last_report(p),
+        );
+    }
+
+    fn on_activator_report(&mut self, a: ActId) {
+        let now = self.now;
+        self.q.schedule(
+            now + ACTIVATOR_REPORTING_PERIOD,
+            Event::ActivatorReport { act: a },
+        );
+        for r in 0..self.revs.len() {
+            let r = RevId(r as u16);
+            if let Some(stat) = self.activators.report(a, r, now) {
+                self.push_activator_stat(r, &stat);
+            }
+        }
+    }
+
+    /// An activator stat reaches the autoscaler, which may decide at once.
+    fn push_activator_stat(&mut self, r: RevId, stat: &Stat) {
+        if self.scalers[r.idx()].record_activator_stat(self.now, stat) {
+            self.scale_now(r);
+        }
+    }
+
+    // -------------------------------------------------------------- autoscaler
+
+    fn on_decider_tick(&mut self, r: RevId) {
+        if self.revs[r.idx()].deleted {
+            return;
+        }
+        self.q
+            .schedule(self.now + TICK_INTERVAL, Event::DeciderTick { rev: r });
+        self.scale_now(r);
+    }
+
+    fn scale_now(&mut self, r: RevId) {
+        let ready = self.pods.ready(r).len();
+        if self.scalers[r.idx()].decide(self.now, ready) {
+            self.reconcile(r);
+        }
+    }
+
+    /// The PodAutoscaler reconciler (§4.2 of the spec), instantaneous.
+    fn reconcile(&mut self, r: RevId) {
+        if self.revs[r.idx()].deleted {
+            return;
+        }
+        let now = self.now;
+        let plan = self.scalers[r.idx()].plan(now, &self.autoscaler);
+        if let Some(want) = plan.replicas {
+            if want != self.pods.replicas(r) {
+                self.set_replicas(r, want);
+            }
+        }
+        if let Some(at) = self.scalers[r.idx()].requeue(now, plan.requeue_after) {
+            self.q.schedule(
+                at,
+                Event::Reconcile {
+                    rev: r,
+                    requeue: true,
+                },
+            );
+        }
+        let ready = self.pods.ready(r).len();
+        let s = self.scalers[r.idx()].settle(now, &plan, ready, &self.autoscaler);
+        if let Some(k) = s.activators {
+            self.activators.set_subset_size(r, k);
+        }
+        if s.initialized && self.dynamic.is_some() {
+            self.revision_ready(r);
+        }
+        if s.condition_changed {
+            // The PA's own status update enqueues it again.
+            self.q.schedule(
+                now,
+                Event::Reconcile {
+                    rev: r,
+                    requeue: false,
+                },
+            );
+        }
+    }
+
+    // ------------------------------------------------------------- accounting
+
+    fn record_second(&mut self) {
+        let now = self.now;
+        let mut any_panic = false;
+        let mut any_proxy = false;
+        for r in 0..self.revs.len() {
+            let r = RevId(r as u16);
+            let scaler = &self.scalers[r.idx()];
+            let panic = scaler.in_panic();
+            let proxy = scaler.sks_mode() == SksMode::Proxy;
+            any_panic |= panic;
+            any_proxy |= proxy;
+            let (stable, panic_value) = scaler.observed();
+            let (desired, ebc) = scaler.status();
+            let census = self.pods.census(r);
+            let name = &self.revs[r.idx()].name;
+            let row = TimeseriesRow {
+                activator_queue: self.activators.queued(r),
+                // Adding zero turns a negative zero into a positive one.
+                stable_concurrency: stable + 0.0,
+                panic_concurrency: panic_value + 0.0,
+                desired_pods: desired,
+                replicas: self.pods.replicas(r),
+                ready_pods: self.pods.ready(r).len() as u32,
+                pending_pods: census.pending,
+                unschedulable_pods: census.unschedulable,
+                terminating_pods: census.terminating,
+                excess_burst_capacity: ebc,
+                num_activators: self.activators.subset_len(r),
+                ..self.books.close_second(r, now, name, panic, proxy)
+            };
+            self.sink.row(&row);
+        }
+        self.books.close_service_second(any_panic, any_proxy);
+    }
+
+    fn summary(&mut self) -> Summary {
+        self.pods.close(self.end);
+        let totals: Vec<RevisionTotals> = (0..self.revs.len())
+            .map(|i| {
+                let r = RevId(i as u16);
+                RevisionTotals {
+                    name: self.revs[i].name.clone(),
+                    cold_starts: self.pods.cold_starts(r),
+                    pod_seconds: self.pods.pod_seconds(r),
+                    max_ready: self.pods.max_ready(r),
+                }
+            })
+            .collect();
+        self.books.summary(
+            &self.sc.name,
+            self.seed,
+            self.sc.duration.as_secs_f64(),
+            &totals,
+            self.pods.max_ready_total(),
+            self.events,
+        )
+    }
+}

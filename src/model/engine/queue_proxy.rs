@@ -1,0 +1,275 @@
+//! The queue-proxy sidecar of each pod and the user container behind it.
+//!
+//! Follows `pkg/queue/breaker.go` and `pkg/queue/sharedmain/main.go`: with a
+//! positive `containerConcurrency` (cc) a breaker lets cc requests execute
+//! and queues up to `10 * cc` more, answering 503 beyond
+//! [`queue_proxy_breaker_capacity`]; cc = 0 means no breaker. Freed slots go
+//! to waiters first come, first served. The request-count and concurrency
+//! stats of `pkg/queue/stats.go` ([`RequestStats`]) are reported once per
+//! reporting period for the scraper to read.
+//!
+//! The user container's service time is drawn here from the revision's
+//! distribution (or taken from a trace), stretched by the slowdown model when
+//! requests share the container's CPUs. Its random stream is drawn from in
+//! the order requests start.
+
+use super::event::{PodId, ReqId};
+use super::request::{ReqState, Request, Requests};
+use crate::knative::collector::Stat;
+use crate::knative::dataplane::queue_proxy_breaker_capacity;
+use crate::model::stats::RequestStats;
+use crate::sim::{SimDuration, SimRng, SimTime};
+use crate::workload::{Dist, Slowdown};
+use std::collections::VecDeque;
+
+/// One pod's queue-proxy.
+struct Proxy {
+    /// Requests the application is serving.
+    executing: u32,
+    /// Requests admitted by the breaker (executing or queued).
+    in_flight: u32,
+    /// Waiters for an execution slot, with their slot generations.
+    queue: VecDeque<(ReqId, u32)>,
+    stats: RequestStats,
+    last_report: Stat,
+}
+
+/// What the breaker did with a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Admission {
+    /// Full: answered 503 at once.
+    Overflow,
+    /// Given an execution slot: start serving it.
+    Start,
+    /// Queued for a slot: arm its timeout.
+    Queued,
+}
+
+/// The queue-proxies of one revision's pods, indexed by pod id, and the
+/// revision's application.
+pub(crate) struct RevisionProxies {
+    proxies: Vec<Proxy>,
+    cc: u32,
+    service: Dist,
+    slowdown: Slowdown,
+    rng: SimRng,
+}
+
+impl RevisionProxies {
+    /// The proxies of a revision with concurrency limit `cc` whose
+    /// application serves in `service` time, drawing from `rng`.
+    pub(crate) fn new(cc: u32, service: Dist, slowdown: Slowdown, rng: SimRng) -> Self {
+        RevisionProxies {
+            proxies: Vec::new(),
+            cc,
+            service,
+            slowdown,
+            rng,
+        }
+    }
+
+    /// Gives every pod up to `pods` (exclusive) a queue-proxy created at `now`.
+    pub(crate) fn ensure_pods(&mut self, pods: usize, now: SimTime) {
+        while self.proxies.len() < pods {
+            self.proxies.push(Proxy {
+                executing: 0,
+                in_flight: 0,
+                queue: VecDeque::new(),
+                stats: RequestStats::new(now),
+                last_report: Stat::default(),
+            });
+        }
+    }
+
+    /// The pod's containers started at `t`: its stats start from there.
+    pub(crate) fn container_started(&mut self, pod: PodId, t: SimTime) {
+        self.proxies[pod.idx()].stats = RequestStats::new(t);
+    }
+
+    /// A request reaches the pod's breaker.
+    pub(crate) fn receive(
+        &mut self,
+        pod: PodId,
+        id: ReqId,
+        req: &mut Request,
+        now: SimTime,
+    ) -> Admission {
+        let cc = self.cc;
+        let proxied = req.activator.is_some();
+        req.pod = Some(pod);
+        let p = &mut self.proxies[pod.idx()];
+        p.stats.request_in(now, proxied);
+        if cc > 0 && p.in_flight >= queue_proxy_breaker_capacity(cc) {
+            // Breaker full: the request still produced an In/Out pair.
+            p.stats.request_out(now, proxied);
+            return Admission::Overflow;
+        }
+        p.in_flight += 1;
+        if cc == 0 || p.executing < cc {
+            p.executing += 1;
+            Admission::Start
+        } else {
+            p.queue.push_back((id, req.gen));
+            req.state = ReqState::QpQueued;
+            Admission::Queued
+        }
+    }
+
+    /// The application starts serving `req`: returns when it ends and whether
+    /// its deadline cuts it off first.
+    pub(crate) fn start(&mut self, req: &mut Request, now: SimTime) -> (SimTime, bool) {
+        req.state = ReqState::Executing;
+        req.started = Some(now);
+        let service = if req.duration > 0 {
+            SimDuration(req.duration)
+        } else {
+            let mut secs = self.service.sample(&mut self.rng);
+            if !matches!(self.slowdown, Slowdown::None) {
+                // Requests executing in the same container share its CPUs.
+                let pod = req.pod.expect("a started request has a pod");
+                secs *= self.slowdown.factor(self.proxies[pod.idx()].executing);
+            }
+            SimDuration::from_secs_f64(secs)
+        };
+        let done = now + service;
+        if done > req.deadline {
+            (req.deadline, true)
+        } else {
+            (done, false)
+        }
+    }
+
+    /// The application answered a request on `pod`: frees its slot and
+    /// returns the next live waiter, already given that slot.
+    pub(crate) fn done(
+        &mut self,
+        pod: PodId,
+        proxied: bool,
+        now: SimTime,
+        reqs: &Requests,
+    ) -> Option<ReqId> {
+        let p = &mut self.proxies[pod.idx()];
+        p.stats.request_out(now, proxied);
+        p.executing -= 1;
+        p.in_flight -= 1;
+        while let Some((id, gen)) = p.queue.pop_front() {
+            if reqs.is(id, gen, ReqState::QpQueued) {
+                p.executing += 1;
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// A queued request on `pod` timed out (its stale queue entry is skipped
+    /// later).
+    pub(crate) fn abandon(&mut self, pod: PodId, proxied: bool, now: SimTime) {
+        let p = &mut self.proxies[pod.idx()];
+        p.stats.request_out(now, proxied);
+        p.in_flight -= 1;
+    }
+
+    /// Requests the pod's breaker holds.
+    pub(crate) fn in_flight(&self, pod: PodId) -> u32 {
+        self.proxies[pod.idx()].in_flight
+    }
+
+    /// Closes the pod's reporting period.
+    pub(crate) fn report(&mut self, pod: PodId, now: SimTime) {
+        let p = &mut self.proxies[pod.idx()];
+        p.last_report = p.stats.report(now);
+    }
+
+    /// The pod's last report, as the scraper reads it.
+    pub(crate) fn last_report(&self, pod: PodId) -> &Stat {
+        &self.proxies[pod.idx()].last_report
+    }
+
+    /// The pod is gone: drop what its queue still holds.
+    pub(crate) fn pod_gone(&mut self, pod: PodId) {
+        self.proxies[pod.idx()].queue = VecDeque::new();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::engine::event::{RevId, SourceId};
+    use crate::sim::{RngStreams, Stream};
+
+    fn proxies(cc: u32) -> RevisionProxies {
+        let rng = RngStreams::new(1).get(Stream::ServiceTime, 0);
+        let mut p = RevisionProxies::new(cc, Dist::Constant(1.0), Slowdown::None, rng);
+        p.ensure_pods(1, SimTime::ZERO);
+        p
+    }
+
+    fn add(reqs: &mut Requests) -> ReqId {
+        let deadline = SimTime::from_secs(10);
+        reqs.alloc(Request::new(
+            RevId(0),
+            SourceId(0),
+            SimTime::ZERO,
+            deadline,
+            0,
+        ))
+    }
+
+    #[test]
+    fn breaker_runs_cc_queues_ten_cc_and_rejects_the_rest() {
+        let mut p = proxies(1);
+        let mut reqs = Requests::default();
+        let now = SimTime::ZERO;
+        let mut got = Vec::new();
+        for _ in 0..12 {
+            let id = add(&mut reqs);
+            got.push(p.receive(PodId(0), id, reqs.get_mut(id), now));
+        }
+        assert_eq!(got[0], Admission::Start);
+        assert!(got[1..11].iter().all(|a| *a == Admission::Queued));
+        assert_eq!(got[11], Admission::Overflow);
+        assert_eq!(p.in_flight(PodId(0)), 11);
+    }
+
+    #[test]
+    fn a_freed_slot_goes_to_the_oldest_live_waiter() {
+        let mut p = proxies(1);
+        let mut reqs = Requests::default();
+        let now = SimTime::ZERO;
+        let ids: Vec<_> = (0..3).map(|_| add(&mut reqs)).collect();
+        for &id in &ids {
+            p.receive(PodId(0), id, reqs.get_mut(id), now);
+        }
+        // The first waiter timed out; the second gets the slot.
+        p.abandon(PodId(0), false, now);
+        reqs.free(ids[1]);
+        assert_eq!(p.done(PodId(0), false, now, &reqs), Some(ids[2]));
+        assert_eq!(p.in_flight(PodId(0)), 1);
+    }
+
+    #[test]
+    fn zero_concurrency_never_queues() {
+        let mut p = proxies(0);
+        let mut reqs = Requests::default();
+        for _ in 0..1000 {
+            let id = add(&mut reqs);
+            let a = p.receive(PodId(0), id, reqs.get_mut(id), SimTime::ZERO);
+            assert_eq!(a, Admission::Start);
+        }
+    }
+
+    #[test]
+    fn service_is_cut_off_at_the_deadline() {
+        let mut p = proxies(1);
+        let mut reqs = Requests::default();
+        let id = add(&mut reqs);
+        p.receive(PodId(0), id, reqs.get_mut(id), SimTime::ZERO);
+        let (at, cut) = p.start(reqs.get_mut(id), SimTime::from_secs(2));
+        assert_eq!((at, cut), (SimTime::from_secs(3), false));
+        let (at, cut) = p.start(
+            reqs.get_mut(id),
+            SimTime::from_secs(9) + SimDuration::from_millis(500),
+        );
+        assert_eq!((at, cut), (SimTime::from_secs(10), true));
+    }
+}
