@@ -1119,6 +1119,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
     // -------------------------------------------------------------------- pods
 
     fn set_replicas(&mut self, r: usize, want: u32) {
+        // The scenario's limits.max-pods keeps memory bounded.
+        let want = want.min(self.sc.cluster.max_replicas);
         let now = self.now;
         self.revs[r].replicas = want;
         while self.revs[r].live < want {
