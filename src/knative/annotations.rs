@@ -20,7 +20,7 @@ use super::config::{
 pub use super::decider::ScalingMetric;
 use super::error::FieldError;
 use super::gofmt::{self, IntError};
-use crate::sim::{parse_go_duration, SimDuration};
+use crate::sim::SimDuration;
 
 const GROUP: &str = "autoscaling.knative.dev/";
 
@@ -248,7 +248,7 @@ fn duration(
     check: impl Fn(&'static str, &str, SimDuration) -> Option<FieldError>,
 ) -> Option<SimDuration> {
     let (k, v) = get(m, keys)?;
-    match parse_go_duration(v) {
+    match gofmt::parse_duration(v) {
         Err(_) => {
             errs.push(invalid(v, k));
             None
@@ -428,17 +428,18 @@ impl RevisionAnnotations {
             }
         }
 
-        // validateAlgorithm. Knative checks the value only when the class
-        // annotation names the KPA and otherwise silently falls back to
-        // linear; here a bad value is always an error, since it can only be
-        // a mistake in the scenario.
+        // validateAlgorithm: Knative checks the value only when the class
+        // annotation itself names the KPA (other classes may define their own
+        // algorithms); otherwise an unknown value means linear averaging, as
+        // the metric collector's default branch does.
         if let Some((k, v)) = get(ann, &AGGREGATION) {
             match v {
-                "linear" | "" => a.aggregation = Aggregation::Linear,
                 "weighted-exponential" | "weightedExponential" => {
                     a.aggregation = Aggregation::WeightedExponential
                 }
-                _ => errs.push(invalid(v, k)),
+                "linear" | "" => a.aggregation = Aggregation::Linear,
+                _ if class_ann == Some(KPA_CLASS) => errs.push(invalid(v, k)),
+                _ => a.aggregation = Aggregation::Linear,
             }
         }
 
@@ -501,7 +502,7 @@ fn serving_duration(
     if v.is_empty() {
         return None;
     }
-    match parse_go_duration(v) {
+    match gofmt::parse_duration(v) {
         Err(_) => {
             errs.push(invalid(v, k));
             None
@@ -700,8 +701,22 @@ mod tests {
         assert_eq!(e[0].rule, "invalid value: foo.knative.dev");
         let e = parse(&[("metric", "cpu")]).unwrap_err();
         assert_eq!(e, vec![FieldError::new(METRIC_KEY, "invalid value: cpu")]);
-        let e = parse(&[("metric-aggregation-algorithm", "median")]).unwrap_err();
+        let e = parse(&[("class", KPA_CLASS), ("metric-aggregation-algorithm", "median")])
+            .unwrap_err();
         assert_eq!(e[0].rule, "invalid value: median");
+        // Without the KPA class annotation Knative does not check the value
+        // and averages linearly.
+        let a = parse(&[("metric-aggregation-algorithm", "median")]).unwrap();
+        assert_eq!(a.aggregation, Aggregation::Linear);
+        // Go's time.ParseDuration takes the text as written: no spaces.
+        for (k, v) in [
+            ("window", " 60s"),
+            ("scale-down-delay", "10s "),
+            ("scale-to-zero-pod-retention-period", " 1m"),
+        ] {
+            let e = parse(&[(k, v)]).unwrap_err();
+            assert_eq!(e[0].rule, format!("invalid value: {v}"), "{k}");
+        }
         // Other prefixes are none of our business.
         let mut m = ann(&[]);
         m.insert("example.com/owner".into(), "me".into());

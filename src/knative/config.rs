@@ -14,7 +14,10 @@ use std::collections::BTreeMap;
 
 use super::error::FieldError;
 use super::gofmt;
-use crate::sim::{parse_go_duration, SimDuration};
+/// Go's `time.ParseDuration`, as Knative reads ConfigMaps and annotations:
+/// the text exactly as written (no surrounding spaces).
+pub(crate) use super::gofmt::parse_duration as parse_knative_duration;
+use crate::sim::SimDuration;
 
 /// `TargetMin` in `pkg/apis/autoscaling/register.go`: the smallest per-pod
 /// target any configuration may yield.
@@ -189,7 +192,7 @@ impl<'a> MapParser<'a> {
 
     fn duration(&mut self, key: &str, target: &mut SimDuration) {
         if let Some(raw) = self.map.get(key) {
-            match parse_go_duration(raw) {
+            match gofmt::parse_duration(raw) {
                 Ok(v) => *target = v,
                 Err(e) => self.errors.push(FieldError::new(
                     key,
@@ -775,6 +778,21 @@ mod tests {
         kv.iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn durations_with_spaces_are_rejected_as_go_rejects_them() {
+        for v in [" 60s", "10s ", "\t5m"] {
+            let e = AutoscalerConfig::from_map(&map(&[("stable-window", v)])).unwrap_err();
+            let quoted = v.replace('\t', "\\t");
+            assert_eq!(
+                e[0].rule,
+                format!("failed to parse \"stable-window\": time: invalid duration \"{quoted}\"")
+            );
+        }
+        let e = AutoscalerConfig::from_map(&map(&[("scale-to-zero-grace-period", "30s ")]))
+            .unwrap_err();
+        assert_eq!(e[0].path, "scale-to-zero-grace-period");
     }
 
     #[test]

@@ -7,111 +7,18 @@
 //! and becomes a typed [`TimelineAction`] the engine applies without
 //! further checks.
 
-use super::raw::{to_string_map, ConfigTable, RawRevision, RawScenario, RawStartup};
-use super::{build_revision, default_traffic, Problems, RevisionSpec, StartupModel};
+use super::raw::{to_string_map, ConfigValue, RawRevision, RawScenario};
+use super::{
+    build_revision, clip, default_traffic, workload_problem, Origin, Problem, Problems,
+    RevisionSpec, StartupModel,
+};
 use crate::knative::annotations::RevisionAnnotations;
 use crate::knative::config::{AutoscalerConfig, DefaultsConfig, DeploymentConfig, NetworkConfig};
 use crate::knative::route::{validate_traffic, TrafficTarget};
-use crate::manifest::{load_manifests, ConfigMapKind, DocRef, Manifest, ServiceManifest};
-use crate::sim::{parse_go_duration, SimDuration, SimTime};
-use crate::workload::DistSpec;
-use serde::{Deserialize, Serialize};
+use crate::manifest::{load_manifests, ConfigMapKind, Manifest, ServiceManifest};
+use crate::sim::{SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-
-/// One `[[timeline]]` entry as written. Everything given in one entry
-/// happens at the same time, in this order: ConfigMap changes, `apply`,
-/// `revision`, `traffic`, `annotate`, `delete-revision`.
-#[derive(Clone, Debug, Deserialize, Serialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RawTimelineStep {
-    /// Simulated time of the change, e.g. `"2m"`.
-    pub at: String,
-    /// Knative YAML file(s) to apply, like `kubectl apply -f`.
-    #[serde(default)]
-    pub apply: OneOrMany,
-    /// A new revision, as a `[[revision]]` table.
-    pub revision: Option<RawRevision>,
-    /// A new traffic block for the Service.
-    pub traffic: Option<Vec<TrafficTarget>>,
-    /// `config-autoscaler` keys to change (merged into the current values).
-    pub autoscaler: Option<ConfigTable>,
-    /// `config-defaults` keys to change.
-    pub defaults: Option<ConfigTable>,
-    /// `config-deployment` keys to change.
-    pub deployment: Option<ConfigTable>,
-    /// `config-network` keys to change.
-    pub network: Option<ConfigTable>,
-    /// Annotations to set on an existing revision.
-    pub annotate: Option<RawAnnotate>,
-    /// Name of a revision to delete (its pods drain).
-    pub delete_revision: Option<String>,
-}
-
-/// A file name or a list of them.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(untagged)]
-pub enum OneOrMany {
-    /// One file.
-    One(String),
-    /// Several, applied in order.
-    Many(Vec<String>),
-}
-
-impl Default for OneOrMany {
-    fn default() -> Self {
-        OneOrMany::Many(Vec::new())
-    }
-}
-
-impl OneOrMany {
-    fn list(&self) -> Vec<&str> {
-        match self {
-            OneOrMany::One(s) => vec![s.as_str()],
-            OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
-        }
-    }
-}
-
-/// `annotate = { revision = "...", annotations = { ... } }`.
-#[derive(Clone, Debug, Deserialize, Serialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct RawAnnotate {
-    /// The revision to annotate.
-    pub revision: String,
-    /// Annotations to set (an empty string removes one).
-    pub annotations: ConfigTable,
-}
-
-/// `[app]`: what a manifest cannot say, the behaviour of the application
-/// in revisions created from manifests.
-#[derive(Clone, Debug, Deserialize, Serialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RawApp {
-    /// Service-time distribution for every manifest revision.
-    pub service_time: Option<DistSpec>,
-    /// CPU-sharing slowdown for every manifest revision (off by default).
-    pub slowdown: Option<crate::workload::SlowdownSpec>,
-    /// Pod start-up phases (override `[cluster.pod-startup]`).
-    pub pod_startup: Option<RawStartup>,
-    /// Per revision name: overrides of the above, and a message.
-    #[serde(default)]
-    pub revision: BTreeMap<String, RawAppRevision>,
-}
-
-/// `[app.revision."<name>"]`.
-#[derive(Clone, Debug, Deserialize, Serialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RawAppRevision {
-    /// Service-time distribution of this revision.
-    pub service_time: Option<DistSpec>,
-    /// CPU-sharing slowdown of this revision.
-    pub slowdown: Option<crate::workload::SlowdownSpec>,
-    /// Pod start-up phases of this revision.
-    pub pod_startup: Option<RawStartup>,
-    /// Free-form text (e.g. the greeter's greeting); reported, not simulated.
-    pub message: Option<String>,
-}
 
 /// One validated change.
 #[derive(Clone, Debug)]
@@ -224,14 +131,18 @@ fn load_file(p: &mut Problems, base_dir: &Path, file: &str) -> Option<Vec<Manife
         }
         Err(errs) => {
             for e in errs {
-                let doc = DocRef {
-                    file: Path::new(file).to_path_buf(),
-                    document: e.document,
-                };
-                let saved = p.doc.replace(doc);
-                p.push(e.field, e.rule);
-                p.doc = saved;
+                p.list.push(Problem {
+                    field: clip(&e.field),
+                    rule: clip(&e.rule),
+                    origin: Origin::Manifest {
+                        file: Path::new(file).to_path_buf(),
+                        document: e.document,
+                        line: e.line,
+                    },
+                });
             }
+            // What the file would have defined is unknown from here on.
+            p.revisions_unknown = true;
             None
         }
     }
@@ -398,11 +309,12 @@ impl Plane {
             return None;
         }
         let startup = self.cluster_startup();
+        let r = p.patch_revision(r, &name);
         let spec = build_revision(
             p,
             at,
             name.clone(),
-            r,
+            &r,
             &self.autoscaler,
             &self.defaults,
             &self.deployment,
@@ -428,7 +340,7 @@ impl Plane {
     ) -> (Option<Box<RevisionSpec>>, Vec<TrafficTarget>) {
         let saved = p.doc.replace(s.doc.clone());
         let before = p.list.len();
-        if s.name != self.service {
+        if s.name != self.service && !p.revisions_unknown {
             p.push(
                 "metadata.name",
                 format!(
@@ -456,7 +368,7 @@ impl Plane {
                 annotations: t
                     .annotations
                     .iter()
-                    .map(|(k, v)| (k.clone(), super::raw::ConfigValue::String(v.clone())))
+                    .map(|(k, v)| (k.clone(), ConfigValue::String(v.clone())))
                     .collect(),
                 pod_startup: app
                     .and_then(|a| a.pod_startup.clone())
@@ -502,7 +414,7 @@ impl Plane {
     fn check_revision_names(&self, p: &mut Problems, traffic: &[TrafficTarget], prefix: &str) {
         for (i, t) in traffic.iter().enumerate() {
             if let Some(n) = t.revision_name.as_deref().filter(|n| !n.is_empty()) {
-                if self.alive(n).is_none() {
+                if self.alive(n).is_none() && p.references_checked(n) {
                     p.push(
                         format!("{prefix}[{i}].revisionName"),
                         format!("revision {n:?} does not exist at this time"),
@@ -537,6 +449,10 @@ impl Plane {
                 Ok(c) => self.network = c,
                 Err(e) => p.extend(prefix, e),
             },
+        }
+        if kind == ConfigMapKind::Autoscaler {
+            let cap = p.limits.max_pods;
+            super::limits::check_config_scales(p, prefix, &self.autoscaler, cap);
         }
         if kind == ConfigMapKind::Autoscaler
             && self.autoscaler.pod_autoscaler_class != "kpa.autoscaling.knative.dev"
@@ -573,13 +489,16 @@ pub(super) fn build(
     let mut tags = BTreeSet::new();
     let mut timed: Vec<(SimTime, usize)> = Vec::new();
     for (i, st) in raw.timeline.iter().enumerate() {
-        match parse_go_duration(&st.at) {
+        match st.at.duration(&format!("timeline[{i}].at")) {
             Ok(d) if d >= duration && duration > SimDuration::ZERO => p.push(
                 format!("timeline[{i}].at"),
-                format!("{} is not before the end of the run ({duration})", st.at),
+                format!("{d} is not before the end of the run ({duration})"),
             ),
             Ok(d) => timed.push((SimTime::ZERO + d, i)),
-            Err(e) => p.push(format!("timeline[{i}].at"), e),
+            Err(e) => {
+                let (field, rule) = workload_problem(&e);
+                p.push(field, rule);
+            }
         }
     }
     // Stable: entries at the same time keep the file's order.
@@ -669,6 +588,7 @@ pub(super) fn build(
 
         if let Some(a) = &st.annotate {
             match plane.alive(&a.revision) {
+                None if !p.references_checked(&a.revision) => {}
                 None => p.push(
                     f("annotate.revision"),
                     format!("revision {:?} does not exist at this time", a.revision),
@@ -684,6 +604,13 @@ pub(super) fn build(
                     }
                     match RevisionAnnotations::parse(&m, &plane.autoscaler) {
                         Ok(ann) => {
+                            let cap = p.limits.max_pods;
+                            super::limits::check_annotation_scales(
+                                p,
+                                &f("annotate.annotations"),
+                                &ann,
+                                cap,
+                            );
                             plane.revisions[ri].annotations = m;
                             actions.push(TimelineAction::Annotate {
                                 revision: a.revision.clone(),
@@ -699,6 +626,7 @@ pub(super) fn build(
         if let Some(name) = &st.delete_revision {
             let field = f("delete-revision");
             match plane.alive(name) {
+                None if !p.references_checked(name) => {}
                 None => p.push(
                     field,
                     format!("revision {name:?} does not exist at this time"),

@@ -19,6 +19,7 @@
 //! [`samples::generate`].
 
 mod arrivals;
+mod cost;
 pub mod dist;
 mod duration;
 mod error;
