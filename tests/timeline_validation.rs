@@ -66,14 +66,14 @@ fn one(ps: &[Problem]) -> &Problem {
 }
 
 fn in_manifest(p: &Problem, file: &str, document: usize) {
-    assert_eq!(
-        p.origin,
+    match &p.origin {
         Origin::Manifest {
-            file: file.into(),
-            document
-        },
-        "{p}"
-    );
+            file: f,
+            document: d,
+            ..
+        } => assert_eq!((f.as_path(), *d), (Path::new(file), document), "{p}"),
+        other => panic!("expected a manifest origin, got {other:?}: {p}"),
+    }
 }
 
 #[test]

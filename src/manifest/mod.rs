@@ -205,9 +205,13 @@ pub fn load_manifests(path: &Path) -> Result<Vec<Manifest>, Vec<ManifestError>> 
 /// are skipped, as kubectl does.
 pub fn parse_manifests(text: &str, path: &Path) -> Result<Vec<Manifest>, Vec<ManifestError>> {
     if let Some((line, column)) = too_deep(text) {
+        let document = document_starts(text)
+            .iter()
+            .filter(|&&start| start < line)
+            .count();
         return Err(vec![ManifestError {
             file: path.to_path_buf(),
-            document: 0,
+            document,
             line,
             field: "(document)".into(),
             rule: format!(

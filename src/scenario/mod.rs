@@ -439,6 +439,7 @@ fn parse_problem(text: &str, e: &toml::de::Error, overrides: &[Override]) -> Pro
             None => "invalid TOML".into(),
         };
     }
+    let msg = user_words(&msg);
     let field = locate::key_at(text, e.span().map(|s| s.start)).unwrap_or_default();
     let origin = match overrides
         .iter()
@@ -457,6 +458,40 @@ fn parse_problem(text: &str, e: &toml::de::Error, overrides: &[Override]) -> Pro
         rule: clip(&msg),
         origin,
     }
+}
+
+/// serde's messages name the Rust types behind the file; say instead what
+/// the file should hold there.
+fn user_words(msg: &str) -> String {
+    const UNTAGGED: &str = "data did not match any variant of untagged enum ";
+    let what = |ty: &str| match ty {
+        "DistSpec" => "a distribution table, e.g. { distribution = \"exponential\", mean = \"50ms\" }",
+        "ArrivalSpec" => "an arrival table, e.g. { process = \"poisson\", rate = 10.0 }",
+        "ConfigValue" => "a string, number or boolean",
+        "OneOrMany" => "a file name or a list of file names",
+        "DurationValue" => "a duration such as \"250ms\" or a number of seconds",
+        _ => "a table",
+    };
+    let mut m = msg.to_string();
+    for pat in [UNTAGGED, "internally tagged enum ", "struct ", "enum "] {
+        while let Some(i) = m.find(pat) {
+            let rest = &m[i + pat.len()..];
+            let len = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            let ty = rest[..len].to_string();
+            if ty.is_empty() {
+                break;
+            }
+            let words = if pat == UNTAGGED {
+                format!("expected {}", what(&ty))
+            } else {
+                what(&ty).to_string()
+            };
+            m.replace_range(i..i + pat.len() + len, &words);
+        }
+    }
+    m
 }
 
 /// Where a dotted `field` of a scenario's TOML `text` came from: the `--set`
