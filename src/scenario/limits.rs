@@ -282,8 +282,11 @@ pub(super) fn name_problem(name: &str) -> Option<String> {
     bad.then_some(rule)
 }
 
-/// Longest run of characters without a space echoed in a message.
-const MAX_RUN: usize = 60;
+/// Longest run of characters without a space echoed in a message (an
+/// annotation key with its path fits).
+const MAX_RUN: usize = 80;
+/// Longest run in a field path: keys of long annotations stay whole.
+const MAX_FIELD_RUN: usize = 200;
 /// Longest message text.
 const MAX_TEXT: usize = 400;
 
@@ -291,11 +294,20 @@ const MAX_TEXT: usize = 400;
 /// [`MAX_RUN`] characters without a space keeps its start and says how
 /// long it was, and the whole text stops after [`MAX_TEXT`] characters.
 pub fn clip(s: &str) -> String {
+    clip_runs(s, MAX_RUN)
+}
+
+/// [`clip`] for a field path, whose runs may be longer.
+pub fn clip_field(s: &str) -> String {
+    clip_runs(s, MAX_FIELD_RUN)
+}
+
+fn clip_runs(s: &str, max_run: usize) -> String {
     let mut out = String::with_capacity(s.len().min(MAX_TEXT + 16));
     let mut run: Vec<char> = Vec::new();
     let flush = |run: &mut Vec<char>, out: &mut String| {
-        if run.len() > MAX_RUN {
-            out.extend(&run[..MAX_RUN - 10]);
+        if run.len() > max_run {
+            out.extend(&run[..max_run - 30]);
             out.push_str(&format!("… ({} characters)", run.len()));
         } else {
             out.extend(run.iter());

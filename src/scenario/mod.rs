@@ -21,7 +21,7 @@ use crate::knative::route::{
 use crate::manifest::DocRef;
 use crate::sim::{SimDuration, SimTime};
 use crate::workload::{build_workloads, Dist, DurationValue, Slowdown, Workloads};
-pub use limits::{clip, Limits};
+pub use limits::{clip, clip_field, Limits};
 use raw::{to_string_map, RawRevision, RawScenario};
 use revision::{build_revision, build_startup, workload_problem};
 use serde::Deserialize;
@@ -453,7 +453,7 @@ fn parse_problem(text: &str, e: &toml::de::Error, overrides: &[Override]) -> Pro
         field: if field.is_empty() {
             "(document)".into()
         } else {
-            clip(&field)
+            clip_field(&field)
         },
         rule: clip(&msg),
         origin,
@@ -533,11 +533,11 @@ struct Problems<'a> {
 
 impl Problems<'_> {
     fn push(&mut self, field: impl Into<String>, rule: impl Into<String>) {
-        let field = clip(&field.into());
+        let field = field.into();
         let rule = clip(&rule.into());
         if let Some(d) = &self.doc {
             self.list.push(Problem {
-                field,
+                field: clip_field(&field),
                 rule,
                 origin: Origin::Manifest {
                     file: d.file.clone(),
@@ -549,7 +549,7 @@ impl Problems<'_> {
         }
         let origin = locate_field(self.text, self.overrides, &field);
         self.list.push(Problem {
-            field,
+            field: clip_field(&field),
             rule,
             origin,
         });
@@ -602,7 +602,7 @@ impl Problems<'_> {
         for (o, used) in self.deferred.iter().zip(&self.deferred_used) {
             if !used {
                 self.list.push(Problem {
-                    field: clip(&o.key),
+                    field: clip_field(&o.key),
                     rule: clip(&format!(
                         "no revision has this name or index; the revisions, in order from 0, are: {names}"
                     )),

@@ -9,7 +9,7 @@
 
 use super::raw::{to_string_map, ConfigValue, RawRevision, RawScenario};
 use super::{
-    build_revision, clip, default_traffic, workload_problem, Origin, Problem, Problems,
+    build_revision, clip, clip_field, default_traffic, workload_problem, Origin, Problem, Problems,
     RevisionSpec, StartupModel,
 };
 use crate::knative::annotations::RevisionAnnotations;
@@ -132,7 +132,7 @@ fn load_file(p: &mut Problems, base_dir: &Path, file: &str) -> Option<Vec<Manife
         Err(errs) => {
             for e in errs {
                 p.list.push(Problem {
-                    field: clip(&e.field),
+                    field: clip_field(&e.field),
                     rule: clip(&e.rule),
                     origin: Origin::Manifest {
                         file: Path::new(file).to_path_buf(),
