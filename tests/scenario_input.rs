@@ -312,3 +312,13 @@ fn deep_nesting_in_a_manifest_is_refused_quickly() {
     )
     .is_ok());
 }
+
+#[test]
+fn the_largest_int64_of_seconds_does_not_overflow() {
+    let big = i64::MAX;
+    let text = format!(
+        "{BASE}[defaults]\nmax-revision-timeout-seconds = {big}\n[network]\nrollout-duration = {big}\n"
+    );
+    let sc = load(&text, &["revision.0.timeoutSeconds=9223372036854775807"]).unwrap();
+    assert!(sc.revisions[0].timeout.as_secs_f64() > 1e9);
+}

@@ -762,7 +762,8 @@ impl NetworkConfig {
         }
         if e.is_empty() {
             Ok(NetworkConfig {
-                rollout_duration: SimDuration::from_secs(secs as u64),
+                // Saturates: Knative allows any int64 of seconds.
+                rollout_duration: SimDuration::from_secs_f64(secs as f64),
             })
         } else {
             Err(e)

@@ -169,7 +169,8 @@ pub(super) fn build_revision(
     Some(RevisionSpec {
         name,
         container_concurrency: cc as u32,
-        timeout: SimDuration::from_secs(timeout as u64),
+        // Saturates: config-defaults may allow any int64 of seconds.
+        timeout: SimDuration::from_secs_f64(timeout as f64),
         service_time: service_time.ok()?,
         slowdown: slowdown.ok()?,
         annotations,
