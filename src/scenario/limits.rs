@@ -5,43 +5,16 @@
 //! instead of exhausting memory or running for ever. `--set limits.…=N`
 //! raises a bound for a machine that can take more.
 //!
-//! Also here: the checks of names that become folder names, and the
-//! shortening of long values echoed in messages.
+//! Also here: the check of names that become folder names.
 
+use super::problems::Problems;
 use super::raw::RawLimits;
-use super::{Problems, RevisionSpec};
+use super::spec::{Limits, RevisionSpec};
 use crate::knative::annotations::RevisionAnnotations;
 use crate::knative::config::AutoscalerConfig;
 use crate::knative::error::FieldError;
 use crate::sim::SimDuration;
 use crate::workload::Workloads;
-
-/// The bounds of `[limits]`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Limits {
-    /// Most simulation events a run may be expected to process.
-    pub max_events: f64,
-    /// Most requests expected in the system at once.
-    pub max_requests_in_flight: f64,
-    /// Most pods of one revision; the autoscaler's wish is capped here.
-    pub max_pods: u32,
-    /// Most activator replicas.
-    pub max_activators: u32,
-}
-
-impl Default for Limits {
-    /// A billion events take a few minutes at the simulator's speed; ten
-    /// million requests in flight hold a few GB; Knative's activator HPA
-    /// stops at 20 replicas by default.
-    fn default() -> Self {
-        Limits {
-            max_events: 1e9,
-            max_requests_in_flight: 1e7,
-            max_pods: 10_000,
-            max_activators: 100,
-        }
-    }
-}
 
 /// Events per request: arrival, routing, start of service, response, with
 /// room for a detour through the activator.
@@ -282,69 +255,9 @@ pub(super) fn name_problem(name: &str) -> Option<String> {
     bad.then_some(rule)
 }
 
-/// Longest run of characters without a space echoed in a message (an
-/// annotation key with its path fits).
-const MAX_RUN: usize = 80;
-/// Longest run in a field path: keys of long annotations stay whole.
-const MAX_FIELD_RUN: usize = 200;
-/// Longest message text.
-const MAX_TEXT: usize = 400;
-
-/// Shortens what a message echoes from the input: a run of more than
-/// [`MAX_RUN`] characters without a space keeps its start and says how
-/// long it was, and the whole text stops after [`MAX_TEXT`] characters.
-pub fn clip(s: &str) -> String {
-    clip_runs(s, MAX_RUN)
-}
-
-/// [`clip`] for a field path, whose runs may be longer.
-pub fn clip_field(s: &str) -> String {
-    clip_runs(s, MAX_FIELD_RUN)
-}
-
-fn clip_runs(s: &str, max_run: usize) -> String {
-    let mut out = String::with_capacity(s.len().min(MAX_TEXT + 16));
-    let mut run: Vec<char> = Vec::new();
-    let flush = |run: &mut Vec<char>, out: &mut String| {
-        if run.len() > max_run {
-            out.extend(&run[..max_run - 30]);
-            out.push_str(&format!("… ({} characters)", run.len()));
-        } else {
-            out.extend(run.iter());
-        }
-        run.clear();
-    };
-    for c in s.chars() {
-        if c.is_whitespace() {
-            flush(&mut run, &mut out);
-            out.push(c);
-        } else {
-            run.push(c);
-        }
-    }
-    flush(&mut run, &mut out);
-    if out.chars().count() > MAX_TEXT {
-        let mut cut: String = out.chars().take(MAX_TEXT).collect();
-        cut.push('…');
-        return cut;
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn long_runs_and_texts_are_cut() {
-        let long = format!("invalid value: {}", "9".repeat(300));
-        let c = clip(&long);
-        assert!(c.len() < 100, "{c}");
-        assert!(c.ends_with("… (300 characters)"), "{c}");
-        let words = "word ".repeat(200);
-        assert_eq!(clip(&words).chars().count(), MAX_TEXT + 1);
-        assert_eq!(clip("short text"), "short text");
-    }
 
     #[test]
     fn names_must_fit_a_folder() {

@@ -1,7 +1,7 @@
 //! Finding things in TOML text: byte offsets to line/column, dotted field
 //! paths to the span of their key, and `--set` overrides applied in place.
 
-use super::{Override, ScenarioError};
+use super::error::{Origin, Override, ScenarioError};
 use toml_edit::{DocumentMut, ImDocument, Item, Value};
 
 /// One step of a field path.
@@ -77,6 +77,18 @@ pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
         .unwrap_or(0)
         + 1;
     (line, col)
+}
+
+/// Where a dotted `field` of a scenario's TOML `text` came from: the `--set`
+/// override that set it, else its line and column, else unknown.
+pub fn locate_field(text: &str, overrides: &[Override], field: &str) -> Origin {
+    match overrides.iter().find(|o| same_path(&o.key, field)) {
+        Some(o) => Origin::Override(o.to_string()),
+        None => match find(text, field) {
+            Some((line, column)) => Origin::Position { line, column },
+            None => Origin::Unknown,
+        },
+    }
 }
 
 /// Line and column of the key (or value) that `field` names, if present.

@@ -1,280 +1,45 @@
 //! Scenario files: loading, `--set` overrides, and validation into the typed
 //! [`Scenario`] that the simulation trusts.
 //!
-//! Loading is two-stage (raw serde structs, then `validate`), and every error
-//! names the file, the field path, the line and column where the TOML has them,
-//! and the rule that was broken.
+//! Loading reads in one direction: the text ([`raw`], serde structs with
+//! unknown keys denied) becomes one typed, validated [`Scenario`]
+//! ([`spec`]); nothing in the model parses again. Every error names the
+//! file, the field path, the line and column where the input has them, and
+//! the rule that was broken. The files, in the order they are used:
+//!
+//! - `raw.rs`: the file as written;
+//! - `locate.rs`: positions in the text and `--set` applied to it;
+//! - `error.rs`, `problems.rs`: located problems and their collection;
+//! - `revision.rs`, `timeline.rs`, `limits.rs`: the rules;
+//! - `spec.rs`: the result.
 
+mod error;
 mod limits;
 mod locate;
+mod problems;
 pub mod raw;
 mod revision;
+pub mod spec;
 pub mod timeline;
 
-use crate::knative::annotations::RevisionAnnotations;
+pub use error::{clip, clip_field, Origin, Override, Problem, ScenarioError};
+pub use locate::locate_field;
+use problems::Problems;
+use raw::{to_string_map, RawScenario};
+use revision::{build_revision, build_startup, workload_problem};
+pub use spec::{
+    ClusterConfigs, ClusterSpec, Limits, RevisionSpec, Scenario, StartupModel, TimelineAction,
+    TimelineStep, DEFAULT_SEED,
+};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
 use crate::knative::config::{AutoscalerConfig, DefaultsConfig, DeploymentConfig, NetworkConfig};
-use crate::knative::error::FieldError;
-use crate::knative::kpa::RevisionScaling;
 use crate::knative::route::{
     compute_traffic, is_dns1035_label, validate_traffic, TrafficConfig, TrafficTarget,
 };
-use crate::manifest::DocRef;
 use crate::sim::{SimDuration, SimTime};
-use crate::workload::{build_workloads, Dist, DurationValue, Slowdown, Workloads};
-pub use limits::{clip, clip_field, Limits};
-use raw::{to_string_map, RawRevision, RawScenario};
-use revision::{build_revision, build_startup, workload_problem};
-use serde::Deserialize;
-use std::borrow::Cow;
-use std::collections::BTreeSet;
-use std::fmt;
-use std::path::{Path, PathBuf};
-pub use timeline::{TimelineAction, TimelineStep};
-
-/// Seed used when neither the scenario nor `--seed` gives one. It is always
-/// written to the outputs, so a run can be repeated exactly.
-pub const DEFAULT_SEED: u64 = 1;
-
-/// A validated scenario: everything the simulation needs, already checked.
-#[derive(Clone, Debug)]
-pub struct Scenario {
-    /// Scenario name (outputs go to `results/<name>/` by default).
-    pub name: String,
-    /// Free-form description.
-    pub description: Option<String>,
-    /// Knative Service name.
-    pub service: String,
-    /// Master seed.
-    pub seed: u64,
-    /// Simulated time to run.
-    pub duration: SimDuration,
-    /// Directory of the scenario file (relative paths resolve from here).
-    pub base_dir: PathBuf,
-    /// `config-autoscaler`.
-    pub autoscaler: AutoscalerConfig,
-    /// `config-defaults`.
-    pub defaults: DefaultsConfig,
-    /// `config-deployment`.
-    pub deployment: DeploymentConfig,
-    /// `config-network`.
-    pub network: NetworkConfig,
-    /// The simulated cluster.
-    pub cluster: ClusterSpec,
-    /// Revisions, oldest first.
-    pub revisions: Vec<RevisionSpec>,
-    /// The traffic block as given (or Knative's default).
-    pub traffic: Vec<TrafficTarget>,
-    /// The traffic block resolved to revisions (§6.2 of the spec).
-    pub route: TrafficConfig,
-    /// Workload sources.
-    pub workloads: Workloads,
-    /// Raw `[slo]` table, interpreted by the gate.
-    pub slo: Option<toml::Table>,
-    /// Changes made while the simulation runs, in time order (empty for a
-    /// scenario without a `[[timeline]]`).
-    pub timeline: Vec<TimelineStep>,
-    /// The Service's `serving.knative.dev/rollout-duration` annotation at
-    /// the start, when a Service manifest sets it (it overrides
-    /// config-network's `rollout-duration`).
-    pub rollout_duration: Option<SimDuration>,
-    /// The bounds the run was checked against.
-    pub limits: Limits,
-}
-
-/// The simulated cluster.
-#[derive(Clone, Debug)]
-pub struct ClusterSpec {
-    /// Maximum pods running at once; `None` = unlimited.
-    pub max_pods: Option<u32>,
-    /// Activator replicas.
-    pub activators: u32,
-    /// Kubelet readiness probe period.
-    pub kubelet_probe_period: SimDuration,
-    /// Kubelet readiness probe timeout.
-    pub kubelet_probe_timeout: SimDuration,
-    /// Most pods one revision may have: the autoscaler's wish is capped
-    /// here so that memory stays bounded (`limits.max-pods`).
-    pub max_replicas: u32,
-}
-
-/// Pod start-up phases.
-#[derive(Clone, Debug)]
-pub struct StartupModel {
-    /// Creation and scheduling.
-    pub scheduling: Dist,
-    /// Image pull.
-    pub image_pull: Dist,
-    /// Container start.
-    pub container_start: Dist,
-    /// Application initialisation.
-    pub app_init: Dist,
-}
-
-/// One validated revision.
-#[derive(Clone, Debug)]
-pub struct RevisionSpec {
-    /// Revision name.
-    pub name: String,
-    /// containerConcurrency (0 = unlimited).
-    pub container_concurrency: u32,
-    /// timeoutSeconds as a duration.
-    pub timeout: SimDuration,
-    /// Application service time.
-    pub service_time: Dist,
-    /// Service-time slowdown with the pod's in-flight count.
-    pub slowdown: Slowdown,
-    /// Parsed autoscaling annotations.
-    pub annotations: RevisionAnnotations,
-    /// Decider, metric and KPA parameters resolved from CM + annotations.
-    pub scaling: RevisionScaling,
-    /// Pod start-up phases.
-    pub startup: StartupModel,
-    /// Free-form message (the greeter's greeting).
-    pub message: Option<String>,
-}
-
-/// Where in the input an error was found.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Origin {
-    /// Line and column (1-based) in the scenario file.
-    Position {
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-    },
-    /// The value came from a `--set` override.
-    Override(String),
-    /// Not locatable (e.g. a missing key).
-    Unknown,
-    /// A document of a Knative YAML manifest.
-    Manifest {
-        /// The YAML file.
-        file: PathBuf,
-        /// 1-based document index.
-        document: usize,
-        /// 1-based line in the file, 0 when not known.
-        line: usize,
-    },
-}
-
-/// One problem in a scenario, located.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Problem {
-    /// Dotted field path, e.g. `autoscaler.stable-window`.
-    pub field: String,
-    /// The rule that was broken.
-    pub rule: String,
-    /// Where.
-    pub origin: Origin,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.origin {
-            Origin::Position { line, column } => {
-                write!(f, "{line}:{column}: {}: {}", self.field, self.rule)
-            }
-            Origin::Override(s) => write!(f, " {} (from --set {s}): {}", self.field, self.rule),
-            Origin::Unknown => write!(f, " {}: {}", self.field, self.rule),
-            Origin::Manifest {
-                file,
-                document,
-                line,
-            } => write!(
-                f,
-                "{}{} (document {document}): {}: {}",
-                file.display(),
-                crate::manifest::at_line(*line),
-                self.field,
-                self.rule
-            ),
-        }
-    }
-}
-
-/// Why a scenario could not be loaded.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ScenarioError {
-    /// The file could not be read (the OS's reason is the error's source).
-    #[error("cannot read scenario {}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// TOML syntax error or a value of the wrong type / unknown key.
-    #[error("{}:{problem}", path.display())]
-    Parse {
-        /// The file.
-        path: PathBuf,
-        /// The problem, located (boxed: errors travel in `Result`s a lot).
-        problem: Box<Problem>,
-    },
-    /// A `--set` override could not be applied.
-    #[error("--set {spec}: {rule}")]
-    Override {
-        /// The override as given.
-        spec: String,
-        /// What is wrong with it.
-        rule: String,
-    },
-    /// One or more values break Knative's (or knsim's) rules.
-    #[error("{} invalid value(s) in {}:\n{}", problems.len(), path.display(), list(path, problems))]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// Every problem found.
-        problems: Vec<Problem>,
-    },
-}
-
-fn list(path: &Path, problems: &[Problem]) -> String {
-    // `file:line:column: field: rule`, the form editors and terminals link to.
-    problems
-        .iter()
-        .map(|p| match p.origin {
-            // A manifest's problem names its own file.
-            Origin::Manifest { .. } => format!("  {p}"),
-            _ => format!("  {}:{p}", path.display()),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// A `KEY=VALUE` override of a scenario value by its dotted path.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Override {
-    /// Dotted path, e.g. `autoscaler.stable-window` or `revision.0.containerConcurrency`.
-    pub key: String,
-    /// The value as text; parsed as a TOML value when it is one, else taken as a string.
-    pub value: String,
-}
-
-impl std::str::FromStr for Override {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let (k, v) = s
-            .split_once('=')
-            .ok_or_else(|| format!("expected KEY=VALUE, got {s:?}"))?;
-        let k = k.trim();
-        if k.is_empty() {
-            return Err(format!("empty key in {s:?}"));
-        }
-        Ok(Override {
-            key: k.to_string(),
-            value: v.trim().to_string(),
-        })
-    }
-}
-
-impl fmt::Display for Override {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}={}", self.key, self.value)
-    }
-}
+use crate::workload::{build_workloads, DurationValue};
 
 /// Reads a scenario file as UTF-8 text; invalid UTF-8 is a parse error at
 /// the line and column of the first bad byte.
@@ -439,7 +204,7 @@ fn parse_problem(text: &str, e: &toml::de::Error, overrides: &[Override]) -> Pro
             None => "invalid TOML".into(),
         };
     }
-    let msg = user_words(&msg);
+    let msg = error::user_words(&msg);
     let field = locate::key_at(text, e.span().map(|s| s.start)).unwrap_or_default();
     let origin = match overrides
         .iter()
@@ -457,172 +222,6 @@ fn parse_problem(text: &str, e: &toml::de::Error, overrides: &[Override]) -> Pro
         },
         rule: clip(&msg),
         origin,
-    }
-}
-
-/// serde's messages name the Rust types behind the file; say instead what
-/// the file should hold there.
-fn user_words(msg: &str) -> String {
-    const UNTAGGED: &str = "data did not match any variant of untagged enum ";
-    let what = |ty: &str| match ty {
-        "DistSpec" => "a distribution table, e.g. { distribution = \"exponential\", mean = \"50ms\" }",
-        "ArrivalSpec" => "an arrival table, e.g. { process = \"poisson\", rate = 10.0 }",
-        "ConfigValue" => "a string, number or boolean",
-        "OneOrMany" => "a file name or a list of file names",
-        "DurationValue" => "a duration such as \"250ms\" or a number of seconds",
-        _ => "a table",
-    };
-    let mut m = msg.to_string();
-    for pat in [UNTAGGED, "internally tagged enum ", "struct ", "enum "] {
-        while let Some(i) = m.find(pat) {
-            let rest = &m[i + pat.len()..];
-            let len = rest
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(rest.len());
-            let ty = rest[..len].to_string();
-            if ty.is_empty() {
-                break;
-            }
-            let words = if pat == UNTAGGED {
-                format!("expected {}", what(&ty))
-            } else {
-                what(&ty).to_string()
-            };
-            m.replace_range(i..i + pat.len() + len, &words);
-        }
-    }
-    m
-}
-
-/// Where a dotted `field` of a scenario's TOML `text` came from: the `--set`
-/// override that set it, else its line and column, else unknown.
-pub fn locate_field(text: &str, overrides: &[Override], field: &str) -> Origin {
-    match overrides.iter().find(|o| locate::same_path(&o.key, field)) {
-        Some(o) => Origin::Override(o.to_string()),
-        None => match locate::find(text, field) {
-            Some((line, column)) => Origin::Position { line, column },
-            None => Origin::Unknown,
-        },
-    }
-}
-
-/// Collects problems with their locations, and what later checks need to
-/// know about earlier failures so that one mistake is reported once.
-struct Problems<'a> {
-    text: &'a str,
-    overrides: &'a [Override],
-    list: Vec<Problem>,
-    /// While set, problems belong to this manifest document.
-    doc: Option<DocRef>,
-    /// The bounds of `[limits]`.
-    limits: Limits,
-    /// Revisions whose definition failed: a reference to one would only
-    /// repeat that problem.
-    failed_revisions: BTreeSet<String>,
-    /// A manifest could not be read, so which revisions exist (and the
-    /// Service's name) is unknown.
-    revisions_unknown: bool,
-    /// `--set revision.<name or index>.…` overrides of revisions that the
-    /// TOML does not list (they come from manifests or the timeline).
-    deferred: Vec<Override>,
-    /// Whether each deferred override found its revision.
-    deferred_used: Vec<bool>,
-    /// Names of the revisions created so far, in order.
-    created: Vec<String>,
-}
-
-impl Problems<'_> {
-    fn push(&mut self, field: impl Into<String>, rule: impl Into<String>) {
-        let field = field.into();
-        let rule = clip(&rule.into());
-        if let Some(d) = &self.doc {
-            self.list.push(Problem {
-                field: clip_field(&field),
-                rule,
-                origin: Origin::Manifest {
-                    file: d.file.clone(),
-                    document: d.document,
-                    line: 0,
-                },
-            });
-            return;
-        }
-        let origin = locate_field(self.text, self.overrides, &field);
-        self.list.push(Problem {
-            field: clip_field(&field),
-            rule,
-            origin,
-        });
-    }
-
-    /// Whether a reference to revision `name` that does not resolve is a
-    /// problem of its own (and not the echo of an earlier one).
-    fn references_checked(&self, name: &str) -> bool {
-        !self.revisions_unknown && !self.failed_revisions.contains(name)
-    }
-
-    /// Applies the deferred `--set revision.…` overrides that address this
-    /// revision, by name or by its place in creation order.
-    fn patch_revision<'r>(&mut self, raw: &'r RawRevision, name: &str) -> Cow<'r, RawRevision> {
-        let index = self.created.len();
-        self.created.push(name.to_string());
-        let mut table: Option<toml::Table> = None;
-        let mut last = None;
-        for (k, o) in self.deferred.iter().enumerate() {
-            let Some(rest) = locate::revision_target(&o.key, name, index) else {
-                continue;
-            };
-            self.deferred_used[k] = true;
-            last = Some(o.to_string());
-            let t = table.get_or_insert_with(|| match toml::Value::try_from(raw) {
-                Ok(toml::Value::Table(t)) => t,
-                _ => toml::Table::new(),
-            });
-            locate::set_in_table(t, &rest, &o.value);
-        }
-        let Some(t) = table else {
-            return Cow::Borrowed(raw);
-        };
-        match RawRevision::deserialize(toml::Value::Table(t)) {
-            Ok(r) => Cow::Owned(r),
-            Err(e) => {
-                self.list.push(Problem {
-                    field: format!("revision.{name}"),
-                    rule: clip(e.message().trim()),
-                    origin: Origin::Override(last.unwrap_or_default()),
-                });
-                Cow::Borrowed(raw)
-            }
-        }
-    }
-
-    /// Deferred overrides that matched no revision.
-    fn unused_overrides(&mut self) {
-        let names = self.created.join(", ");
-        for (o, used) in self.deferred.iter().zip(&self.deferred_used) {
-            if !used {
-                self.list.push(Problem {
-                    field: clip_field(&o.key),
-                    rule: clip(&format!(
-                        "no revision has this name or index; the revisions, in order from 0, are: {names}"
-                    )),
-                    origin: Origin::Override(o.to_string()),
-                });
-            }
-        }
-    }
-
-    fn extend(&mut self, prefix: &str, errs: Vec<FieldError>) {
-        for e in errs {
-            let field = if prefix.is_empty() {
-                e.path
-            } else if e.path.contains('/') {
-                format!("{prefix}.\"{}\"", e.path)
-            } else {
-                format!("{prefix}.{}", e.path)
-            };
-            self.push(field, e.rule);
-        }
     }
 }
 
@@ -852,7 +451,7 @@ fn validate(
             ..Default::default()
         }]
     });
-    let traffic = default_traffic(traffic);
+    let traffic = timeline::default_traffic(traffic);
     p.extend("", validate_traffic(&traffic, "traffic"));
     for (i, t) in traffic.iter().enumerate() {
         if let Some(n) = &t.revision_name {
@@ -959,16 +558,5 @@ fn validate(
         rollout_duration: initial.rollout_duration(),
         limits: lim,
     })
-}
-
-/// Knative's traffic defaulting: `latestRevision` is true exactly when no
-/// revisionName is given.
-fn default_traffic(mut t: Vec<TrafficTarget>) -> Vec<TrafficTarget> {
-    for target in &mut t {
-        if target.latest_revision.is_none() && target.configuration_name.is_none() {
-            target.latest_revision = Some(target.revision_name.is_none());
-        }
-    }
-    t
 }
 

@@ -1,5 +1,5 @@
 //! The scenario file as written: serde structs that mirror the TOML, with no
-//! policy applied. `super::validate` turns them into a [`super::Scenario`].
+//! policy applied. Validation turns them into a [`super::Scenario`].
 
 use crate::knative::route::TrafficTarget;
 use crate::workload::{DistSpec, DurationValue, LoadOptionsSpec, SlowdownSpec, WorkloadSpec};

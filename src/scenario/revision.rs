@@ -2,7 +2,8 @@
 //! against the ConfigMaps in effect when it is created.
 
 use super::raw::{to_string_map, RawRevision, RawStartup};
-use super::{Problems, RevisionSpec, StartupModel};
+use super::problems::Problems;
+use super::spec::{RevisionSpec, StartupModel};
 use crate::knative::annotations::RevisionAnnotations;
 use crate::knative::config::{AutoscalerConfig, DefaultsConfig, DeploymentConfig};
 use crate::knative::kpa::resolve_revision_scaling;

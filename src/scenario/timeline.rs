@@ -8,10 +8,10 @@
 //! further checks.
 
 use super::raw::{to_string_map, ConfigValue, RawRevision, RawScenario};
-use super::{
-    build_revision, clip, clip_field, default_traffic, workload_problem, Origin, Problem, Problems,
-    RevisionSpec, StartupModel,
-};
+use super::error::{clip, clip_field, Origin, Problem};
+use super::problems::Problems;
+use super::revision::{build_revision, workload_problem};
+use super::spec::{ClusterConfigs, RevisionSpec, StartupModel, TimelineAction, TimelineStep};
 use crate::knative::annotations::RevisionAnnotations;
 use crate::knative::config::{AutoscalerConfig, DefaultsConfig, DeploymentConfig, NetworkConfig};
 use crate::knative::route::{validate_traffic, TrafficTarget};
@@ -19,55 +19,6 @@ use crate::manifest::{load_manifests, ConfigMapKind, Manifest, ServiceManifest};
 use crate::sim::{SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-
-/// One validated change.
-#[derive(Clone, Debug)]
-pub enum TimelineAction {
-    /// ConfigMaps changed; these are the complete new values. Deciders and
-    /// metric windows of every revision pick them up.
-    Configs(Box<ClusterConfigs>),
-    /// A new revision: its pods start as Knative starts them.
-    CreateRevision(Box<RevisionSpec>),
-    /// The Service's traffic block (defaulted) and its rollout-duration
-    /// annotation (`None` = config-network decides).
-    Traffic {
-        /// The new block.
-        targets: Vec<TrafficTarget>,
-        /// `serving.knative.dev/rollout-duration` on the Service.
-        rollout_duration: Option<SimDuration>,
-    },
-    /// A revision's annotations changed (complete new values).
-    Annotate {
-        /// Revision name.
-        revision: String,
-        /// The new annotations.
-        annotations: Box<RevisionAnnotations>,
-    },
-    /// A revision is deleted: its pods drain and it leaves every route.
-    DeleteRevision(String),
-}
-
-/// The four ConfigMaps.
-#[derive(Clone, Debug)]
-pub struct ClusterConfigs {
-    /// `config-autoscaler`.
-    pub autoscaler: AutoscalerConfig,
-    /// `config-defaults`.
-    pub defaults: DefaultsConfig,
-    /// `config-deployment`.
-    pub deployment: DeploymentConfig,
-    /// `config-network`.
-    pub network: NetworkConfig,
-}
-
-/// Changes at one simulated time.
-#[derive(Clone, Debug)]
-pub struct TimelineStep {
-    /// When.
-    pub at: SimTime,
-    /// What, in order.
-    pub actions: Vec<TimelineAction>,
-}
 
 const KINDS: [ConfigMapKind; 4] = [
     ConfigMapKind::Autoscaler,
@@ -663,3 +614,15 @@ pub(super) fn build(
     }
     (steps, tags)
 }
+
+/// Knative's traffic defaulting: `latestRevision` is true exactly when no
+/// revisionName is given.
+pub(super) fn default_traffic(mut t: Vec<TrafficTarget>) -> Vec<TrafficTarget> {
+    for target in &mut t {
+        if target.latest_revision.is_none() && target.configuration_name.is_none() {
+            target.latest_revision = Some(target.revision_name.is_none());
+        }
+    }
+    t
+}
+
