@@ -322,3 +322,12 @@ fn the_largest_int64_of_seconds_does_not_overflow() {
     let sc = load(&text, &["revision.0.timeoutSeconds=9223372036854775807"]).unwrap();
     assert!(sc.revisions[0].timeout.as_secs_f64() > 1e9);
 }
+
+#[test]
+fn the_hpa_class_is_rejected_once_as_not_modelled() {
+    let p = one(BASE, &["autoscaler.pod-autoscaler-class=hpa.autoscaling.knative.dev"]);
+    assert_eq!(p.field, "autoscaler.pod-autoscaler-class");
+    assert!(p.rule.contains("not modelled"), "{p}");
+    let text = format!("{BASE}[revision.annotations]\n\"autoscaling.knative.dev/class\" = \"hpa.autoscaling.knative.dev\"\n");
+    assert!(one(&text, &[]).rule.contains("not modelled"));
+}

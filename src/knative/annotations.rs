@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 pub use super::buckets::Aggregation;
 use super::config::{
-    AutoscalerConfig, HPA_CLASS, KPA_CLASS, PANIC_THRESHOLD_PERCENTAGE_MAX,
+    AutoscalerClass, AutoscalerConfig, HPA_CLASS, KPA_CLASS, PANIC_THRESHOLD_PERCENTAGE_MAX,
     PANIC_THRESHOLD_PERCENTAGE_MIN, PANIC_WINDOW_PERCENTAGE_MAX, PANIC_WINDOW_PERCENTAGE_MIN,
     TARGET_MIN, WINDOW_MAX, WINDOW_MIN,
 };
@@ -112,8 +112,8 @@ pub const AUTOSCALING_KEYS: &[&str] = &[
 /// ConfigMap value".
 #[derive(Clone, Debug, PartialEq)]
 pub struct RevisionAnnotations {
-    /// `class` as written (always the KPA class once validated, if set).
-    pub class: Option<String>,
+    /// `class`, when the annotation is set (only modelled classes validate).
+    pub class: Option<AutoscalerClass>,
     /// `metric` (default concurrency).
     pub metric: ScalingMetric,
     /// `target`: per-pod target (concurrency or RPS).
@@ -290,24 +290,18 @@ impl RevisionAnnotations {
         }
 
         // validateClass, then the simulator's own restriction to KPA.
+        // Without the annotation the class is config-autoscaler's, already
+        // checked to be one the simulator models.
         let class_ann = ann.get(CLASS_KEY).map(String::as_str);
         if let Some(v) = class_ann {
             if v.ends_with(".knative.dev") && v != KPA_CLASS && v != HPA_CLASS {
                 errs.push(invalid(v, CLASS_KEY));
+            } else {
+                match AutoscalerClass::parse(v) {
+                    Ok(class) => a.class = Some(class),
+                    Err(rule) => errs.push(FieldError::new(CLASS_KEY, rule)),
+                }
             }
-            a.class = Some(v.to_string());
-        }
-        let class = class_ann.unwrap_or(&cfg.pod_autoscaler_class);
-        if class == HPA_CLASS {
-            errs.push(FieldError::new(
-                CLASS_KEY,
-                "the HPA class (CPU/memory scaling through a Kubernetes HPA) is not modelled; use kpa.autoscaling.knative.dev",
-            ));
-        } else if class != KPA_CLASS && !(class_ann.is_some() && class.ends_with(".knative.dev")) {
-            errs.push(FieldError::new(
-                CLASS_KEY,
-                format!("autoscaler class {class:?} is not modelled; only kpa.autoscaling.knative.dev is"),
-            ));
         }
 
         // validateMinMaxScale (annotation values only; absent = 0).

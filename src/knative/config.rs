@@ -38,6 +38,39 @@ pub const PANIC_THRESHOLD_PERCENTAGE_MAX: f64 = 1000.0;
 pub const KPA_CLASS: &str = "kpa.autoscaling.knative.dev";
 /// The HPA class name (not modelled by the simulator).
 pub const HPA_CLASS: &str = "hpa.autoscaling.knative.dev";
+/// The autoscaler classes the simulator models. Knative itself accepts any
+/// class name (another autoscaler may claim it); the simulator models the
+/// KPA only and says so for the HPA and any other class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AutoscalerClass {
+    /// `kpa.autoscaling.knative.dev`: Knative's own Pod Autoscaler.
+    Kpa,
+}
+
+impl AutoscalerClass {
+    /// The class of a class name, or why it is not modelled.
+    pub fn parse(name: &str) -> Result<AutoscalerClass, String> {
+        match name {
+            KPA_CLASS => Ok(AutoscalerClass::Kpa),
+            HPA_CLASS => Err(
+                "the HPA class (CPU/memory scaling through a Kubernetes HPA) is not modelled; \
+                 use kpa.autoscaling.knative.dev"
+                    .into(),
+            ),
+            other => Err(format!(
+                "autoscaler class {other:?} is not modelled; only kpa.autoscaling.knative.dev is"
+            )),
+        }
+    }
+
+    /// The class name Knative uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            AutoscalerClass::Kpa => KPA_CLASS,
+        }
+    }
+}
+
 /// `config.BucketSize`: granularity of every metric bucket.
 pub const BUCKET_SIZE: SimDuration = SimDuration::from_secs(1);
 
@@ -87,8 +120,8 @@ pub struct AutoscalerConfig {
     pub max_scale: i32,
     /// `max-scale-limit` (default 0 = none).
     pub max_scale_limit: i32,
-    /// `pod-autoscaler-class` (default the KPA class).
-    pub pod_autoscaler_class: String,
+    /// `pod-autoscaler-class` (default the KPA class, the only one modelled).
+    pub pod_autoscaler_class: AutoscalerClass,
 }
 
 impl Default for AutoscalerConfig {
@@ -115,7 +148,7 @@ impl Default for AutoscalerConfig {
             min_scale: 0,
             max_scale: 0,
             max_scale_limit: 0,
-            pod_autoscaler_class: KPA_CLASS.to_string(),
+            pod_autoscaler_class: AutoscalerClass::Kpa,
         }
     }
 }
@@ -202,11 +235,6 @@ impl<'a> MapParser<'a> {
         }
     }
 
-    fn string(&mut self, key: &str, target: &mut String) {
-        if let Some(raw) = self.map.get(key) {
-            *target = raw.trim().to_string();
-        }
-    }
 }
 
 impl AutoscalerConfig {
@@ -241,7 +269,12 @@ impl AutoscalerConfig {
     pub fn from_map(m: &BTreeMap<String, String>) -> Result<Self, Vec<FieldError>> {
         let mut c = AutoscalerConfig::default();
         let mut p = MapParser::new(m, Self::KEYS, "config-autoscaler");
-        p.string("pod-autoscaler-class", &mut c.pod_autoscaler_class);
+        if let Some(raw) = m.get("pod-autoscaler-class") {
+            match AutoscalerClass::parse(raw.trim()) {
+                Ok(class) => c.pod_autoscaler_class = class,
+                Err(rule) => p.errors.push(FieldError::new("pod-autoscaler-class", rule)),
+            }
+        }
         p.bool("enable-scale-to-zero", &mut c.enable_scale_to_zero);
         p.bool("allow-zero-initial-scale", &mut c.allow_zero_initial_scale);
         p.float("max-scale-up-rate", &mut c.max_scale_up_rate);
@@ -794,6 +827,19 @@ mod tests {
         let e = AutoscalerConfig::from_map(&map(&[("scale-to-zero-grace-period", "30s ")]))
             .unwrap_err();
         assert_eq!(e[0].path, "scale-to-zero-grace-period");
+    }
+
+    #[test]
+    fn only_the_kpa_class_is_modelled() {
+        let c = AutoscalerConfig::from_map(&map(&[("pod-autoscaler-class", KPA_CLASS)])).unwrap();
+        assert_eq!(c.pod_autoscaler_class, AutoscalerClass::Kpa);
+        let e = AutoscalerConfig::from_map(&map(&[("pod-autoscaler-class", HPA_CLASS)]))
+            .unwrap_err();
+        assert_eq!(e[0].path, "pod-autoscaler-class");
+        assert!(e[0].rule.contains("HPA class") && e[0].rule.contains("not modelled"));
+        let e = AutoscalerConfig::from_map(&map(&[("pod-autoscaler-class", "x.example.com")]))
+            .unwrap_err();
+        assert!(e[0].rule.contains("\"x.example.com\" is not modelled"), "{e:?}");
     }
 
     #[test]

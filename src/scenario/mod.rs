@@ -334,12 +334,6 @@ fn validate(
         p.extend("network", e);
         NetworkConfig::default()
     });
-    if autoscaler.pod_autoscaler_class != "kpa.autoscaling.knative.dev" {
-        p.push(
-            "autoscaler.pod-autoscaler-class",
-            "only the KPA class (kpa.autoscaling.knative.dev) is simulated",
-        );
-    }
     limits::check_config_scales(&mut p, "autoscaler", &autoscaler, lim.max_pods);
 
     let c = &raw.cluster;

@@ -405,14 +405,6 @@ impl Plane {
             let cap = p.limits.max_pods;
             super::limits::check_config_scales(p, prefix, &self.autoscaler, cap);
         }
-        if kind == ConfigMapKind::Autoscaler
-            && self.autoscaler.pod_autoscaler_class != "kpa.autoscaling.knative.dev"
-        {
-            p.push(
-                format!("{prefix}.pod-autoscaler-class"),
-                "only the KPA class (kpa.autoscaling.knative.dev) is simulated",
-            );
-        }
         self.maps[kind_index(kind)] = map;
         p.list.len() == before
     }
