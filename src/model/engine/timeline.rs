@@ -152,7 +152,7 @@ impl<S: TimeseriesSink> Sim<'_, S> {
         resolve_revision_scaling(
             &self.autoscaler,
             &d.deployment,
-            rev.cc as i64,
+            rev.cc,
             &rev.annotations,
         )
     }
