@@ -331,3 +331,12 @@ fn the_hpa_class_is_rejected_once_as_not_modelled() {
     let text = format!("{BASE}[revision.annotations]\n\"autoscaling.knative.dev/class\" = \"hpa.autoscaling.knative.dev\"\n");
     assert!(one(&text, &[]).rule.contains("not modelled"));
 }
+
+#[test]
+fn container_concurrency_beyond_u32_is_refused_not_truncated() {
+    let text = format!("{BASE}[defaults]\ncontainer-concurrency-max-limit = 9999999999\n");
+    let p = one(&text, &["revision.0.containerConcurrency=4294967297"]);
+    assert!(p.rule.contains("more than the simulator can hold"), "{p}");
+    let sc = load(&text, &["revision.0.containerConcurrency=4294967295"]).unwrap();
+    assert_eq!(sc.revisions[0].container_concurrency, u32::MAX);
+}

@@ -102,7 +102,9 @@ pub(super) fn build_revision(
     let cc = r
         .container_concurrency
         .unwrap_or(defaults.container_concurrency);
-    if cc < 0 || cc > defaults.container_concurrency_max_limit {
+    // Read once into the type the model uses; Knative's int64 limit may
+    // allow more than a pod could ever hold.
+    let cc = if cc < 0 || cc > defaults.container_concurrency_max_limit {
         p.push(
             at("containerConcurrency"),
             format!(
@@ -110,7 +112,16 @@ pub(super) fn build_revision(
                 defaults.container_concurrency_max_limit
             ),
         );
-    }
+        0
+    } else {
+        u32::try_from(cc).unwrap_or_else(|_| {
+            p.push(
+                at("containerConcurrency"),
+                format!("{cc} is more than the simulator can hold ({})", u32::MAX),
+            );
+            0
+        })
+    };
     let timeout = r
         .timeout_seconds
         .unwrap_or(defaults.revision_timeout_seconds);
@@ -169,7 +180,7 @@ pub(super) fn build_revision(
     let scaling = resolve_revision_scaling(autoscaler, deployment, cc, &annotations);
     Some(RevisionSpec {
         name,
-        container_concurrency: cc as u32,
+        container_concurrency: cc,
         // Saturates: config-defaults may allow any int64 of seconds.
         timeout: SimDuration::from_secs_f64(timeout as f64),
         service_time: service_time.ok()?,
