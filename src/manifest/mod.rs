@@ -189,14 +189,20 @@ pub enum Manifest {
 
 /// Reads every document of a YAML file.
 pub fn load_manifests(path: &Path) -> Result<Vec<Manifest>, Vec<ManifestError>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let fail = |line: usize, rule: String| {
         vec![ManifestError {
             file: path.to_path_buf(),
             document: 0,
-            line: 0,
+            line,
             field: "(file)".into(),
-            rule: format!("cannot read: {e}"),
+            rule,
         }]
+    };
+    let bytes = std::fs::read(path).map_err(|e| fail(0, format!("cannot read: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+        fail(line, "invalid UTF-8: a manifest must be UTF-8 text".into())
     })?;
     parse_manifests(&text, path)
 }
