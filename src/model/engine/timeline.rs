@@ -149,12 +149,7 @@ impl<S: TimeseriesSink> Sim<'_, S> {
     fn resolve(&self, r: usize) -> RevisionScaling {
         let d = self.dynamic.as_deref().expect("timeline state");
         let rev = &self.revs[r];
-        resolve_revision_scaling(
-            &self.autoscaler,
-            &d.deployment,
-            rev.cc,
-            &rev.annotations,
-        )
+        resolve_revision_scaling(&self.autoscaler, &d.deployment, rev.cc, &rev.annotations)
     }
 
     /// The PodAutoscaler picked up new settings: `Decider::Update` and the
