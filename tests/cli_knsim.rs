@@ -322,7 +322,11 @@ fn validate_checks_slo_as_check_does() {
         &[],
         &["bad.toml:11:1: slo.p99-latency", "must be a duration"],
     );
-    expect_bad_input(SMALL, &["slo.max.nonsense=3"], &["from --set slo.max.nonsense=3"]);
+    expect_bad_input(
+        SMALL,
+        &["slo.max.nonsense=3"],
+        &["from --set slo.max.nonsense=3"],
+    );
 }
 
 #[test]

@@ -100,7 +100,13 @@ fn mutate(rng: &mut Rng, text: &[u8], yaml: bool) -> Vec<u8> {
         }
         3 if !lines.is_empty() => {
             let drop = rng.below(lines.len());
-            join(lines.iter().enumerate().filter(|(i, _)| *i != drop).map(|(_, l)| *l))
+            join(
+                lines
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != drop)
+                    .map(|(_, l)| *l),
+            )
         }
         4 if !lines.is_empty() => {
             let dup = rng.below(lines.len());
@@ -287,6 +293,9 @@ fn mutated_inputs_exit_0_or_2_without_panic_abort_or_hang() {
         std::fs::write(&target, &original).unwrap();
     }
     // The mutator must leave enough inputs valid for runs to be exercised.
-    assert!(validated >= cases / 10, "only {validated} of {cases} validated");
+    assert!(
+        validated >= cases / 10,
+        "only {validated} of {cases} validated"
+    );
     assert!(ran >= 1, "no mutant ran");
 }

@@ -59,9 +59,8 @@ fn durations_with_spaces_are_rejected_with_knatives_message() {
         "scale-down-delay",
         "scale-to-zero-pod-retention-period",
     ] {
-        let text = format!(
-            "{BASE}[revision.annotations]\n\"autoscaling.knative.dev/{key}\" = \"10s \"\n"
-        );
+        let text =
+            format!("{BASE}[revision.annotations]\n\"autoscaling.knative.dev/{key}\" = \"10s \"\n");
         let p = one(&text, &[]);
         assert_eq!(p.rule, "invalid value: 10s ", "{key}");
     }
@@ -141,7 +140,10 @@ fn set_reaches_revisions_by_name_and_index_in_every_bundled_scenario() {
 #[test]
 fn set_of_a_revision_that_does_not_exist_lists_the_revisions() {
     let p = one(BASE, &["revision.nope.containerConcurrency=3"]);
-    assert!(p.rule.contains("revisions, in order from 0, are: r1"), "{p}");
+    assert!(
+        p.rule.contains("revisions, in order from 0, are: r1"),
+        "{p}"
+    );
     assert!(p.to_string().contains("--set revision.nope"), "{p}");
 }
 
@@ -153,21 +155,63 @@ fn plain_numbers_are_seconds_wherever_durations_are_read() {
     assert_eq!(sc.duration.as_secs_f64(), 90.0);
     assert_eq!(sc.cluster.kubelet_probe_period.as_secs_f64(), 5.0);
     assert_eq!(sc.timeline[0].at.as_secs_f64(), 30.0);
-    assert_eq!(load(BASE, &["duration=45.5"]).unwrap().duration.as_secs_f64(), 45.5);
+    assert_eq!(
+        load(BASE, &["duration=45.5"])
+            .unwrap()
+            .duration
+            .as_secs_f64(),
+        45.5
+    );
 }
 
 #[test]
 fn what_the_machine_cannot_hold_is_refused_naming_field_and_limit() {
     let cases: &[(&str, &str, &str)] = &[
-        ("cluster.activators=4294967295", "cluster.activators", "limits.max-activators"),
-        ("cluster.activators=65536", "cluster.activators", "limits.max-activators"),
-        ("workload.0.arrival.rate=9223372036854775807", "workload[0].arrival", "limits.max-events"),
-        ("workload.0.arrival.rate=1e300", "workload[0].arrival", "limits.max-events"),
-        ("load.rate-multiplier=4294967295", "workload[0].arrival", "limits.max-events"),
-        ("load.speedup=1e300", "workload[0].arrival", "limits.max-events"),
-        ("workload.0.arrival.rate=300000", "workload[0].arrival", "limits.max-requests-in-flight"),
-        ("autoscaler.min-scale=100000000", "autoscaler.min-scale", "limits.max-pods"),
-        ("autoscaler.initial-scale=20000", "autoscaler.initial-scale", "limits.max-pods"),
+        (
+            "cluster.activators=4294967295",
+            "cluster.activators",
+            "limits.max-activators",
+        ),
+        (
+            "cluster.activators=65536",
+            "cluster.activators",
+            "limits.max-activators",
+        ),
+        (
+            "workload.0.arrival.rate=9223372036854775807",
+            "workload[0].arrival",
+            "limits.max-events",
+        ),
+        (
+            "workload.0.arrival.rate=1e300",
+            "workload[0].arrival",
+            "limits.max-events",
+        ),
+        (
+            "load.rate-multiplier=4294967295",
+            "workload[0].arrival",
+            "limits.max-events",
+        ),
+        (
+            "load.speedup=1e300",
+            "workload[0].arrival",
+            "limits.max-events",
+        ),
+        (
+            "workload.0.arrival.rate=300000",
+            "workload[0].arrival",
+            "limits.max-requests-in-flight",
+        ),
+        (
+            "autoscaler.min-scale=100000000",
+            "autoscaler.min-scale",
+            "limits.max-pods",
+        ),
+        (
+            "autoscaler.initial-scale=20000",
+            "autoscaler.initial-scale",
+            "limits.max-pods",
+        ),
     ];
     for (set, field, limit) in cases {
         let p = one(BASE, &[set]);
@@ -185,7 +229,11 @@ fn what_the_machine_cannot_hold_is_refused_naming_field_and_limit() {
     // A machine that can take more says so.
     let sc = load(
         BASE,
-        &["workload.0.arrival.rate=10000000", "limits.max-events=1e12", "limits.max-requests-in-flight=1e12"],
+        &[
+            "workload.0.arrival.rate=10000000",
+            "limits.max-events=1e12",
+            "limits.max-requests-in-flight=1e12",
+        ],
     )
     .unwrap();
     assert_eq!(sc.limits.max_events, 1e12);
@@ -216,15 +264,27 @@ fn a_typo_in_a_manifest_is_one_error_with_a_line() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     std::fs::create_dir(dir.path().join("greeter")).unwrap();
     for f in ["service-v1.yaml", "service-v2.yaml", "service-pinned.yaml"] {
-        std::fs::copy(root.join("greeter").join(f), dir.path().join("greeter").join(f)).unwrap();
+        std::fs::copy(
+            root.join("greeter").join(f),
+            dir.path().join("greeter").join(f),
+        )
+        .unwrap();
     }
     let sc = dir.path().join("g.toml");
     std::fs::copy(root.join("greeter-tutorial.toml"), &sc).unwrap();
     let v1 = dir.path().join("greeter/service-v1.yaml");
     let good = std::fs::read_to_string(&v1).unwrap();
     for (from, to, needle) in [
-        ("metadata:\n  name: greeter", "metadat:\n  name: greeter", "did you mean \"metadata\""),
-        ("  name: greeter\n", "  name greeter\n", "expected a mapping"),
+        (
+            "metadata:\n  name: greeter",
+            "metadat:\n  name: greeter",
+            "did you mean \"metadata\"",
+        ),
+        (
+            "  name: greeter\n",
+            "  name greeter\n",
+            "expected a mapping",
+        ),
         ("  template:", "  templat:", "did you mean \"template\""),
     ] {
         std::fs::write(&v1, good.replacen(from, to, 1)).unwrap();
@@ -248,7 +308,12 @@ fn every_type_error_is_reported_at_once() {
     let fields: Vec<&str> = ps.iter().map(|p| p.field.as_str()).collect();
     assert_eq!(
         fields,
-        ["duraton", "seed", "cluster.activators", "revision[0].service-time"],
+        [
+            "duraton",
+            "seed",
+            "cluster.activators",
+            "revision[0].service-time"
+        ],
         "{ps:#?}"
     );
     assert!(ps[3].rule.contains("a distribution table"), "{}", ps[3]);
@@ -258,7 +323,10 @@ fn every_type_error_is_reported_at_once() {
 #[test]
 fn names_are_checked_as_folder_names() {
     for bad in ["a\\u0000b", &"n".repeat(300), ".."] {
-        let p = one(&BASE.replace("name = \"t\"", &format!("name = \"{bad}\"")), &[]);
+        let p = one(
+            &BASE.replace("name = \"t\"", &format!("name = \"{bad}\"")),
+            &[],
+        );
         assert_eq!(p.field, "name");
         assert!(p.rule.contains("output folder"), "{p}");
     }
@@ -325,7 +393,10 @@ fn the_largest_int64_of_seconds_does_not_overflow() {
 
 #[test]
 fn the_hpa_class_is_rejected_once_as_not_modelled() {
-    let p = one(BASE, &["autoscaler.pod-autoscaler-class=hpa.autoscaling.knative.dev"]);
+    let p = one(
+        BASE,
+        &["autoscaler.pod-autoscaler-class=hpa.autoscaling.knative.dev"],
+    );
     assert_eq!(p.field, "autoscaler.pod-autoscaler-class");
     assert!(p.rule.contains("not modelled"), "{p}");
     let text = format!("{BASE}[revision.annotations]\n\"autoscaling.knative.dev/class\" = \"hpa.autoscaling.knative.dev\"\n");

@@ -695,8 +695,11 @@ mod tests {
         assert_eq!(e[0].rule, "invalid value: foo.knative.dev");
         let e = parse(&[("metric", "cpu")]).unwrap_err();
         assert_eq!(e, vec![FieldError::new(METRIC_KEY, "invalid value: cpu")]);
-        let e = parse(&[("class", KPA_CLASS), ("metric-aggregation-algorithm", "median")])
-            .unwrap_err();
+        let e = parse(&[
+            ("class", KPA_CLASS),
+            ("metric-aggregation-algorithm", "median"),
+        ])
+        .unwrap_err();
         assert_eq!(e[0].rule, "invalid value: median");
         // Without the KPA class annotation Knative does not check the value
         // and averages linearly.

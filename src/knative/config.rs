@@ -234,7 +234,6 @@ impl<'a> MapParser<'a> {
             }
         }
     }
-
 }
 
 impl AutoscalerConfig {
@@ -833,13 +832,16 @@ mod tests {
     fn only_the_kpa_class_is_modelled() {
         let c = AutoscalerConfig::from_map(&map(&[("pod-autoscaler-class", KPA_CLASS)])).unwrap();
         assert_eq!(c.pod_autoscaler_class, AutoscalerClass::Kpa);
-        let e = AutoscalerConfig::from_map(&map(&[("pod-autoscaler-class", HPA_CLASS)]))
-            .unwrap_err();
+        let e =
+            AutoscalerConfig::from_map(&map(&[("pod-autoscaler-class", HPA_CLASS)])).unwrap_err();
         assert_eq!(e[0].path, "pod-autoscaler-class");
         assert!(e[0].rule.contains("HPA class") && e[0].rule.contains("not modelled"));
         let e = AutoscalerConfig::from_map(&map(&[("pod-autoscaler-class", "x.example.com")]))
             .unwrap_err();
-        assert!(e[0].rule.contains("\"x.example.com\" is not modelled"), "{e:?}");
+        assert!(
+            e[0].rule.contains("\"x.example.com\" is not modelled"),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -11,8 +11,8 @@
 //! still count when deciding whether a template changed, as they do in
 //! Knative.
 
-use crate::knative::route::{is_dns1035_label, validate_traffic, TrafficTarget};
 use crate::knative::config::parse_knative_duration;
+use crate::knative::route::{is_dns1035_label, validate_traffic, TrafficTarget};
 use crate::sim::SimDuration;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -432,11 +432,32 @@ fn too_deep(text: &str) -> Option<(usize, usize)> {
 /// Fields a Kubernetes object may have at its top level, and fields of the
 /// parts of a Service that knsim reads. The API server refuses unknown
 /// fields, so a typo there is an error rather than a silently ignored key.
-const OBJECT_FIELDS: &[&str] = &["apiVersion", "kind", "metadata", "spec", "status", "data", "binaryData", "immutable"];
+const OBJECT_FIELDS: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "metadata",
+    "spec",
+    "status",
+    "data",
+    "binaryData",
+    "immutable",
+];
 const META_FIELDS: &[&str] = &[
-    "name", "generateName", "namespace", "labels", "annotations", "uid", "resourceVersion",
-    "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
-    "ownerReferences", "finalizers", "managedFields", "selfLink",
+    "name",
+    "generateName",
+    "namespace",
+    "labels",
+    "annotations",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+    "selfLink",
 ];
 const SERVICE_SPEC_FIELDS: &[&str] = &["template", "traffic"];
 const TEMPLATE_FIELDS: &[&str] = &["metadata", "spec"];
@@ -478,7 +499,10 @@ fn unknown_field(v: &serde_json::Value, doc: &DocRef, lines: &DocLines) -> Optio
             return Some(doc.error_at(
                 lines.line_of(&field),
                 field,
-                format!("unknown field {k:?}{near}; known fields here: {}", known.join(", ")),
+                format!(
+                    "unknown field {k:?}{near}; known fields here: {}",
+                    known.join(", ")
+                ),
             ));
         }
     }
@@ -574,7 +598,8 @@ pub fn parse_rollout_duration(
     if v.trim_start().starts_with('-') {
         return Err((k.into(), format!("rollout-duration={v} must be positive")));
     }
-    let d = parse_knative_duration(v).map_err(|_| (k.to_string(), format!("invalid value: {v}")))?;
+    let d =
+        parse_knative_duration(v).map_err(|_| (k.to_string(), format!("invalid value: {v}")))?;
     if d.as_nanos() % 1_000_000_000 != 0 {
         return Err((
             k.into(),

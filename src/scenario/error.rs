@@ -152,7 +152,9 @@ impl fmt::Display for Override {
 pub(super) fn user_words(msg: &str) -> String {
     const UNTAGGED: &str = "data did not match any variant of untagged enum ";
     let what = |ty: &str| match ty {
-        "DistSpec" => "a distribution table, e.g. { distribution = \"exponential\", mean = \"50ms\" }",
+        "DistSpec" => {
+            "a distribution table, e.g. { distribution = \"exponential\", mean = \"50ms\" }"
+        }
         "ArrivalSpec" => "an arrival table, e.g. { process = \"poisson\", rate = 10.0 }",
         "ConfigValue" => "a string, number or boolean",
         "OneOrMany" => "a file name or a list of file names",

@@ -73,7 +73,10 @@ pub(super) fn check_config_scales(
     cfg: &AutoscalerConfig,
     max_pods: u32,
 ) {
-    for (key, v) in [("min-scale", cfg.min_scale), ("initial-scale", cfg.initial_scale)] {
+    for (key, v) in [
+        ("min-scale", cfg.min_scale),
+        ("initial-scale", cfg.initial_scale),
+    ] {
         if i64::from(v) > i64::from(max_pods) {
             p.push(
                 format!("{prefix}.{key}"),
@@ -161,19 +164,22 @@ pub(super) fn check_cost(p: &mut Problems, shape: &RunShape, limits: &Limits) {
             * (revisions * EVENTS_PER_REVISION_SECOND
                 + floor_pods * EVENTS_PER_POD_SECOND
                 + f64::from(shape.activators) * EVENTS_PER_ACTIVATOR_SECOND);
-    let busiest = per_source
-        .iter()
-        .enumerate()
-        .fold(None, |best: Option<(usize, f64)>, (i, &n)| match best {
+    let busiest = per_source.iter().enumerate().fold(
+        None,
+        |best: Option<(usize, f64)>, (i, &n)| match best {
             Some((_, m)) if m >= n => best,
             _ => Some((i, n)),
-        });
+        },
+    );
     let load = if shape.load_factor != 1.0 {
-        format!(" after load.speedup × load.rate-multiplier = {}", num(shape.load_factor))
+        format!(
+            " after load.speedup × load.rate-multiplier = {}",
+            num(shape.load_factor)
+        )
     } else {
         String::new()
     };
-    if !(events <= limits.max_events) {
+    if events.is_nan() || events > limits.max_events {
         let field = match busiest {
             Some((i, n)) if EVENTS_PER_REQUEST * n * 2.0 >= events || !n.is_finite() => {
                 format!("workload[{i}].arrival")
@@ -207,7 +213,7 @@ pub(super) fn check_cost(p: &mut Problems, shape: &RunShape, limits: &Limits) {
         .map(|s| s.max_in_flight(lifetime))
         .collect();
     let in_flight: f64 = per_source.iter().sum();
-    if !(in_flight <= limits.max_requests_in_flight) {
+    if in_flight.is_nan() || in_flight > limits.max_requests_in_flight {
         let i = per_source
             .iter()
             .enumerate()
@@ -251,7 +257,9 @@ pub(super) fn name_problem(name: &str) -> Option<String> {
         || name.chars().count() > MAX_NAME_LEN
         || name == "."
         || name == ".."
-        || name.chars().any(|c| c == '/' || c == '\\' || c.is_control());
+        || name
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control());
     bad.then_some(rule)
 }
 

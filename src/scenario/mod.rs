@@ -104,7 +104,15 @@ pub fn load_scenario_str(
         let raw = deserialize_all(&patched, path, overrides)?;
         (patched, raw, deferred)
     };
-    validate(raw, &text, path, default_name, base_dir, overrides, deferred)
+    validate(
+        raw,
+        &text,
+        path,
+        default_name,
+        base_dir,
+        overrides,
+        deferred,
+    )
 }
 
 /// Most type errors reported from one file.
@@ -553,4 +561,3 @@ fn validate(
         limits: lim,
     })
 }
-

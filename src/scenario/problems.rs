@@ -69,7 +69,11 @@ impl Problems<'_> {
 
     /// Applies the deferred `--set revision.…` overrides that address this
     /// revision, by name or by its place in creation order.
-    pub(super) fn patch_revision<'r>(&mut self, raw: &'r RawRevision, name: &str) -> Cow<'r, RawRevision> {
+    pub(super) fn patch_revision<'r>(
+        &mut self,
+        raw: &'r RawRevision,
+        name: &str,
+    ) -> Cow<'r, RawRevision> {
         let index = self.created.len();
         self.created.push(name.to_string());
         let mut table: Option<toml::Table> = None;
@@ -131,4 +135,3 @@ impl Problems<'_> {
         }
     }
 }
-

@@ -1,8 +1,8 @@
 //! One revision from its raw table (or a manifest's template), checked
 //! against the ConfigMaps in effect when it is created.
 
-use super::raw::{to_string_map, RawRevision, RawStartup};
 use super::problems::Problems;
+use super::raw::{to_string_map, RawRevision, RawStartup};
 use super::spec::{RevisionSpec, StartupModel};
 use crate::knative::annotations::RevisionAnnotations;
 use crate::knative::config::{AutoscalerConfig, DefaultsConfig, DeploymentConfig};

@@ -187,4 +187,3 @@ pub struct TimelineStep {
     /// What, in order.
     pub actions: Vec<TimelineAction>,
 }
-

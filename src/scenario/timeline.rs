@@ -7,9 +7,9 @@
 //! and becomes a typed [`TimelineAction`] the engine applies without
 //! further checks.
 
-use super::raw::{to_string_map, ConfigValue, RawRevision, RawScenario};
 use super::error::{clip, clip_field, Origin, Problem};
 use super::problems::Problems;
+use super::raw::{to_string_map, ConfigValue, RawRevision, RawScenario};
 use super::revision::{build_revision, workload_problem};
 use super::spec::{ClusterConfigs, RevisionSpec, StartupModel, TimelineAction, TimelineStep};
 use crate::knative::annotations::RevisionAnnotations;
@@ -617,4 +617,3 @@ pub(super) fn default_traffic(mut t: Vec<TrafficTarget>) -> Vec<TrafficTarget> {
     }
     t
 }
-

@@ -2,12 +2,10 @@
 
 use anyhow::Context;
 use clap::Args;
+use knsim::gate::Slo;
 use knsim::model::simulate;
 use knsim::output::{format_summary, summary_json, write_atomic, CsvTimeseries};
-use knsim::gate::Slo;
-use knsim::scenario::{
-    load_scenario, locate_field, read_scenario_text, Override, ScenarioError,
-};
+use knsim::scenario::{load_scenario, locate_field, read_scenario_text, Override, ScenarioError};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -84,11 +82,10 @@ pub fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
         let path = &a.scenario.scenario;
         let text = read_scenario_text(path)?;
         let locate = |field: &str| locate_field(&text, &a.scenario.set, field);
-        Slo::from_table(table, &locate)
-            .map_err(|problems| ScenarioError::Invalid {
-                path: path.clone(),
-                problems,
-            })?;
+        Slo::from_table(table, &locate).map_err(|problems| ScenarioError::Invalid {
+            path: path.clone(),
+            problems,
+        })?;
     }
     println!(
         "{}: valid ({} revision(s), {} workload source(s), {} simulated)",
