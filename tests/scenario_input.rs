@@ -222,6 +222,9 @@ fn what_the_machine_cannot_hold_is_refused_naming_field_and_limit() {
     let p = one(BASE, &["duration=1e12", "workload.0.arrival.rate=0"]);
     assert_eq!(p.field, "duration", "{p}");
     assert!(p.rule.contains("limits.max-events"), "{p}");
+    let p = one(BASE, &["duration=1e8", "workload.0.arrival.rate=0"]);
+    assert_eq!(p.field, "duration", "{p}");
+    assert!(p.rule.contains("limits.max-timeseries-rows"), "{p}");
     let ann = "[revision.annotations]\n\"autoscaling.knative.dev/min-scale\" = \"100000000\"\n";
     let p = one(&format!("{BASE}{ann}"), &[]);
     assert!(p.field.ends_with("min-scale\""), "{p}");

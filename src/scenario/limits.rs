@@ -46,6 +46,11 @@ pub(super) fn parse(p: &mut Problems, raw: &RawLimits) -> Limits {
         raw.max_requests_in_flight,
         d.max_requests_in_flight,
     );
+    let max_timeseries_rows = count(
+        "max-timeseries-rows",
+        raw.max_timeseries_rows,
+        d.max_timeseries_rows,
+    );
     let mut whole = |field: &str, v: Option<u32>, default: u32| match v {
         None => default,
         Some(0) => {
@@ -59,6 +64,7 @@ pub(super) fn parse(p: &mut Problems, raw: &RawLimits) -> Limits {
         max_requests_in_flight,
         max_pods: whole("max-pods", raw.max_pods, d.max_pods),
         max_activators: whole("max-activators", raw.max_activators, d.max_activators),
+        max_timeseries_rows,
     }
 }
 
@@ -196,6 +202,20 @@ pub(super) fn check_cost(p: &mut Problems, shape: &RunShape, limits: &Limits) {
                 num(requests),
                 num(limits.max_events),
                 raise("max-events")
+            ),
+        );
+        return;
+    }
+    let rows = secs.ceil() * revisions;
+    if rows.is_nan() || rows > limits.max_timeseries_rows {
+        p.push(
+            "duration",
+            format!(
+                "timeseries.csv would have {} rows (one per simulated second and revision), \
+                 more than limits.max-timeseries-rows = {}; shorten the run, or {}",
+                num(rows),
+                num(limits.max_timeseries_rows),
+                raise("max-timeseries-rows")
             ),
         );
         return;

@@ -113,6 +113,8 @@ pub struct RawLimits {
     pub max_pods: Option<u32>,
     /// Most activator replicas.
     pub max_activators: Option<u32>,
+    /// Most rows of `timeseries.csv`.
+    pub max_timeseries_rows: Option<f64>,
 }
 
 /// `[cluster]`.

@@ -123,18 +123,22 @@ pub struct Limits {
     pub max_pods: u32,
     /// Most activator replicas.
     pub max_activators: u32,
+    /// Most rows of `timeseries.csv` (one per simulated second and revision).
+    pub max_timeseries_rows: f64,
 }
 
 impl Default for Limits {
     /// A billion events take a few minutes at the simulator's speed; ten
     /// million requests in flight hold a few GB; Knative's activator HPA
-    /// stops at 20 replicas by default.
+    /// stops at 20 replicas by default; ten million timeseries rows take
+    /// about a GB on disk.
     fn default() -> Self {
         Limits {
             max_events: 1e9,
             max_requests_in_flight: 1e7,
             max_pods: 10_000,
             max_activators: 100,
+            max_timeseries_rows: 1e7,
         }
     }
 }
