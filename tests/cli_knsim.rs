@@ -353,3 +353,17 @@ fn readme_set_examples_work_on_the_tutorial() {
             .success();
     }
 }
+
+#[test]
+fn invalid_utf8_is_one_error_with_its_position_in_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("bad.toml");
+    fs::write(&sc, b"duration = \"1m\"\nname = \"ab\xff\"\n").unwrap();
+    for cmd in ["validate", "run", "check"] {
+        let assert = knsim().args([cmd, sc.to_str().unwrap()]).assert().code(2);
+        let err = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert!(err.contains("bad.toml:2:11: (file): invalid UTF-8"), "{cmd}: {err}");
+        assert_eq!(err.matches("invalid UTF-8").count(), 1, "{cmd}: {err}");
+        assert!(!err.contains("stream did not contain"), "{cmd}: {err}");
+    }
+}
