@@ -362,7 +362,10 @@ fn invalid_utf8_is_one_error_with_its_position_in_every_command() {
     for cmd in ["validate", "run", "check"] {
         let assert = knsim().args([cmd, sc.to_str().unwrap()]).assert().code(2);
         let err = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-        assert!(err.contains("bad.toml:2:11: (file): invalid UTF-8"), "{cmd}: {err}");
+        assert!(
+            err.contains("bad.toml:2:11: (file): invalid UTF-8"),
+            "{cmd}: {err}"
+        );
         assert_eq!(err.matches("invalid UTF-8").count(), 1, "{cmd}: {err}");
         assert!(!err.contains("stream did not contain"), "{cmd}: {err}");
     }
