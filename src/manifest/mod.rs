@@ -99,17 +99,36 @@ pub struct DocRef {
     pub file: PathBuf,
     /// 1-based document index.
     pub document: usize,
+    /// 1-based lines of the fields knsim reports on, by field path (as
+    /// messages write them, e.g. `spec.template.metadata.annotations."a/b"`).
+    pub lines: BTreeMap<String, usize>,
 }
 
 impl DocRef {
     /// An error about `field` of this document.
     pub fn error(&self, field: impl Into<String>, rule: impl Into<String>) -> ManifestError {
+        let field = field.into();
         ManifestError {
             file: self.file.clone(),
             document: self.document,
-            line: 0,
-            field: field.into(),
+            line: self.line_of(&field),
+            field,
             rule: rule.into(),
+        }
+    }
+
+    /// The line of `field`, or of the nearest enclosing field whose line is
+    /// known; 0 when none is.
+    pub fn line_of(&self, field: &str) -> usize {
+        let mut f = field;
+        loop {
+            if let Some(l) = self.lines.get(f) {
+                return *l;
+            }
+            match f.rfind(['.', '[']) {
+                Some(i) => f = &f[..i],
+                None => return 0,
+            }
         }
     }
 
@@ -230,9 +249,10 @@ pub fn parse_manifests(text: &str, path: &Path) -> Result<Vec<Manifest>, Vec<Man
     let mut out = Vec::new();
     let mut errs = Vec::new();
     for (i, de) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
-        let doc = DocRef {
+        let mut doc = DocRef {
             file: path.to_path_buf(),
             document: i + 1,
+            lines: BTreeMap::new(),
         };
         let value = match serde_json::Value::deserialize(de) {
             Ok(v) => v,
@@ -251,6 +271,7 @@ pub fn parse_manifests(text: &str, path: &Path) -> Result<Vec<Manifest>, Vec<Man
             first: starts.get(i).copied().unwrap_or(0),
             end: starts.get(i + 1).copied().unwrap_or(usize::MAX),
         };
+        doc.lines = field_lines(&value, &lines);
         if let Some(e) = unknown_field(&value, &doc, &lines) {
             errs.push(e);
             continue;
@@ -376,6 +397,73 @@ impl DocLines<'_> {
         }
         found
     }
+
+    /// 1-based line of `key` (possibly quoted) after the 1-based line
+    /// `start`, within the document; 0 when not found.
+    fn key_line_after(&self, start: usize, key: &str) -> usize {
+        self.text
+            .lines()
+            .enumerate()
+            .skip(start)
+            .take(self.end.saturating_sub(start))
+            .find(|(_, l)| {
+                let t = l.trim_start().trim_start_matches(['"', '\'']);
+                t.strip_prefix(key).is_some_and(|r| {
+                    r.trim_start_matches(['"', '\''])
+                        .trim_start()
+                        .starts_with(':')
+                })
+            })
+            .map_or(0, |(n, _)| n + 1)
+    }
+}
+
+/// Lines of the fields whose problems knsim reports: the names, the
+/// template's limits, the traffic block, and each annotation and data key.
+fn field_lines(v: &serde_json::Value, lines: &DocLines) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for f in [
+        "metadata.name",
+        "metadata.annotations",
+        "spec.template.metadata.name",
+        "spec.template.metadata.annotations",
+        "spec.template.spec.containerConcurrency",
+        "spec.template.spec.timeoutSeconds",
+        "spec.traffic",
+        "data",
+    ] {
+        let l = lines.line_of(f);
+        if l > 0 {
+            m.insert(f.to_string(), l);
+        }
+    }
+    for (prefix, pointer) in [
+        ("metadata.annotations", "/metadata/annotations"),
+        (
+            "spec.template.metadata.annotations",
+            "/spec/template/metadata/annotations",
+        ),
+        ("data", "/data"),
+    ] {
+        let (Some(&start), Some(obj)) = (
+            m.get(prefix),
+            v.pointer(pointer).and_then(|o| o.as_object()),
+        ) else {
+            continue;
+        };
+        for k in obj.keys() {
+            let l = lines.key_line_after(start, k);
+            if l > 0 {
+                let field = if k.contains(['.', '/']) {
+                    format!("{prefix}.\"{k}\"")
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                m.insert(field, l);
+            }
+        }
+    }
+    m
 }
 
 /// 0-based first line of each document (a `---` line starts a new one,

@@ -101,7 +101,7 @@ fn traffic_errors_name_document_field_and_rule() {
     assert_eq!(e[0].rule, "Traffic targets sum to 90, want 100");
     let msg = e[0].to_string();
     assert!(
-        msg.starts_with("m.yaml (document 2): spec.traffic:"),
+        msg.starts_with("m.yaml:29 (document 2): spec.traffic:"),
         "{msg}"
     );
 

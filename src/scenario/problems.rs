@@ -48,7 +48,7 @@ impl Problems<'_> {
                 origin: Origin::Manifest {
                     file: d.file.clone(),
                     document: d.document,
-                    line: 0,
+                    line: d.line_of(&field),
                 },
             });
             return;
