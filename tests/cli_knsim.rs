@@ -309,3 +309,64 @@ fn readme_scenario_example_is_valid() {
         .assert()
         .success();
 }
+
+#[test]
+fn validate_checks_slo_as_check_does() {
+    expect_bad_input(
+        &format!("{SMALL}\n[slo]\np99-latncy = \"500ms\"\n"),
+        &[],
+        &["slo.p99-latncy", "unknown objective"],
+    );
+    expect_bad_input(
+        &format!("{SMALL}\n[slo]\np99-latency = true\n"),
+        &[],
+        &["bad.toml:11:1: slo.p99-latency", "must be a duration"],
+    );
+    expect_bad_input(
+        SMALL,
+        &["slo.max.nonsense=3"],
+        &["from --set slo.max.nonsense=3"],
+    );
+}
+
+#[test]
+fn a_missing_file_shows_the_os_error_once() {
+    let assert = knsim()
+        .args(["validate", "/nonexistent/scenario.toml"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert_eq!(err.matches("(os error 2)").count(), 1, "{err}");
+}
+
+#[test]
+fn readme_set_examples_work_on_the_tutorial() {
+    let sc = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/greeter-tutorial.toml");
+    for set in [
+        "revision.greeter-v1.containerConcurrency=10",
+        "revision.0.containerConcurrency=10",
+        "revision.0.annotations.\"autoscaling.knative.dev/target\"=50",
+    ] {
+        knsim()
+            .args(["validate", sc.to_str().unwrap(), "--set", set])
+            .assert()
+            .success();
+    }
+}
+
+#[test]
+fn invalid_utf8_is_one_error_with_its_position_in_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("bad.toml");
+    fs::write(&sc, b"duration = \"1m\"\nname = \"ab\xff\"\n").unwrap();
+    for cmd in ["validate", "run", "check"] {
+        let assert = knsim().args([cmd, sc.to_str().unwrap()]).assert().code(2);
+        let err = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert!(
+            err.contains("bad.toml:2:11: (file): invalid UTF-8"),
+            "{cmd}: {err}"
+        );
+        assert_eq!(err.matches("invalid UTF-8").count(), 1, "{cmd}: {err}");
+        assert!(!err.contains("stream did not contain"), "{cmd}: {err}");
+    }
+}

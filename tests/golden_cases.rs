@@ -626,7 +626,7 @@ fn d3_config(fraction: f64) -> AutoscalerConfig {
 type D3Case = (
     &'static str,
     AutoscalerConfig,
-    i64,
+    u32,
     RevisionAnnotations,
     (f64, f64),
 );

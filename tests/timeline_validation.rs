@@ -66,14 +66,14 @@ fn one(ps: &[Problem]) -> &Problem {
 }
 
 fn in_manifest(p: &Problem, file: &str, document: usize) {
-    assert_eq!(
-        p.origin,
+    match &p.origin {
         Origin::Manifest {
-            file: file.into(),
-            document
-        },
-        "{p}"
-    );
+            file: f,
+            document: d,
+            ..
+        } => assert_eq!((f.as_path(), *d), (Path::new(file), document), "{p}"),
+        other => panic!("expected a manifest origin, got {other:?}: {p}"),
+    }
 }
 
 #[test]
@@ -97,7 +97,7 @@ fn percents_must_sum_to_100() {
     assert_eq!(p.rule, "Traffic targets sum to 90, want 100");
     assert_eq!(
         p.to_string(),
-        "svc.yaml (document 1): spec.traffic: Traffic targets sum to 90, want 100"
+        "svc.yaml:14 (document 1): spec.traffic: Traffic targets sum to 90, want 100"
     );
 }
 
@@ -257,6 +257,6 @@ fn knsim_run_exits_2_and_names_the_manifest() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains(
-            "svc.yaml (document 1): spec.traffic[1].tag: Multiple definitions",
+            "svc.yaml:14 (document 1): spec.traffic[1].tag: Multiple definitions",
         ));
 }

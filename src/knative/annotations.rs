@@ -13,14 +13,14 @@ use std::collections::BTreeMap;
 
 pub use super::buckets::Aggregation;
 use super::config::{
-    AutoscalerConfig, HPA_CLASS, KPA_CLASS, PANIC_THRESHOLD_PERCENTAGE_MAX,
+    AutoscalerClass, AutoscalerConfig, HPA_CLASS, KPA_CLASS, PANIC_THRESHOLD_PERCENTAGE_MAX,
     PANIC_THRESHOLD_PERCENTAGE_MIN, PANIC_WINDOW_PERCENTAGE_MAX, PANIC_WINDOW_PERCENTAGE_MIN,
     TARGET_MIN, WINDOW_MAX, WINDOW_MIN,
 };
 pub use super::decider::ScalingMetric;
 use super::error::FieldError;
 use super::gofmt::{self, IntError};
-use crate::sim::{parse_go_duration, SimDuration};
+use crate::sim::SimDuration;
 
 const GROUP: &str = "autoscaling.knative.dev/";
 
@@ -112,8 +112,8 @@ pub const AUTOSCALING_KEYS: &[&str] = &[
 /// ConfigMap value".
 #[derive(Clone, Debug, PartialEq)]
 pub struct RevisionAnnotations {
-    /// `class` as written (always the KPA class once validated, if set).
-    pub class: Option<String>,
+    /// `class`, when the annotation is set (only modelled classes validate).
+    pub class: Option<AutoscalerClass>,
     /// `metric` (default concurrency).
     pub metric: ScalingMetric,
     /// `target`: per-pod target (concurrency or RPS).
@@ -248,7 +248,7 @@ fn duration(
     check: impl Fn(&'static str, &str, SimDuration) -> Option<FieldError>,
 ) -> Option<SimDuration> {
     let (k, v) = get(m, keys)?;
-    match parse_go_duration(v) {
+    match gofmt::parse_duration(v) {
         Err(_) => {
             errs.push(invalid(v, k));
             None
@@ -290,24 +290,18 @@ impl RevisionAnnotations {
         }
 
         // validateClass, then the simulator's own restriction to KPA.
+        // Without the annotation the class is config-autoscaler's, already
+        // checked to be one the simulator models.
         let class_ann = ann.get(CLASS_KEY).map(String::as_str);
         if let Some(v) = class_ann {
             if v.ends_with(".knative.dev") && v != KPA_CLASS && v != HPA_CLASS {
                 errs.push(invalid(v, CLASS_KEY));
+            } else {
+                match AutoscalerClass::parse(v) {
+                    Ok(class) => a.class = Some(class),
+                    Err(rule) => errs.push(FieldError::new(CLASS_KEY, rule)),
+                }
             }
-            a.class = Some(v.to_string());
-        }
-        let class = class_ann.unwrap_or(&cfg.pod_autoscaler_class);
-        if class == HPA_CLASS {
-            errs.push(FieldError::new(
-                CLASS_KEY,
-                "the HPA class (CPU/memory scaling through a Kubernetes HPA) is not modelled; use kpa.autoscaling.knative.dev",
-            ));
-        } else if class != KPA_CLASS && !(class_ann.is_some() && class.ends_with(".knative.dev")) {
-            errs.push(FieldError::new(
-                CLASS_KEY,
-                format!("autoscaler class {class:?} is not modelled; only kpa.autoscaling.knative.dev is"),
-            ));
         }
 
         // validateMinMaxScale (annotation values only; absent = 0).
@@ -428,17 +422,18 @@ impl RevisionAnnotations {
             }
         }
 
-        // validateAlgorithm. Knative checks the value only when the class
-        // annotation names the KPA and otherwise silently falls back to
-        // linear; here a bad value is always an error, since it can only be
-        // a mistake in the scenario.
+        // validateAlgorithm: Knative checks the value only when the class
+        // annotation itself names the KPA (other classes may define their own
+        // algorithms); otherwise an unknown value means linear averaging, as
+        // the metric collector's default branch does.
         if let Some((k, v)) = get(ann, &AGGREGATION) {
             match v {
-                "linear" | "" => a.aggregation = Aggregation::Linear,
                 "weighted-exponential" | "weightedExponential" => {
                     a.aggregation = Aggregation::WeightedExponential
                 }
-                _ => errs.push(invalid(v, k)),
+                "linear" | "" => a.aggregation = Aggregation::Linear,
+                _ if class_ann == Some(KPA_CLASS) => errs.push(invalid(v, k)),
+                _ => a.aggregation = Aggregation::Linear,
             }
         }
 
@@ -501,7 +496,7 @@ fn serving_duration(
     if v.is_empty() {
         return None;
     }
-    match parse_go_duration(v) {
+    match gofmt::parse_duration(v) {
         Err(_) => {
             errs.push(invalid(v, k));
             None
@@ -700,8 +695,25 @@ mod tests {
         assert_eq!(e[0].rule, "invalid value: foo.knative.dev");
         let e = parse(&[("metric", "cpu")]).unwrap_err();
         assert_eq!(e, vec![FieldError::new(METRIC_KEY, "invalid value: cpu")]);
-        let e = parse(&[("metric-aggregation-algorithm", "median")]).unwrap_err();
+        let e = parse(&[
+            ("class", KPA_CLASS),
+            ("metric-aggregation-algorithm", "median"),
+        ])
+        .unwrap_err();
         assert_eq!(e[0].rule, "invalid value: median");
+        // Without the KPA class annotation Knative does not check the value
+        // and averages linearly.
+        let a = parse(&[("metric-aggregation-algorithm", "median")]).unwrap();
+        assert_eq!(a.aggregation, Aggregation::Linear);
+        // Go's time.ParseDuration takes the text as written: no spaces.
+        for (k, v) in [
+            ("window", " 60s"),
+            ("scale-down-delay", "10s "),
+            ("scale-to-zero-pod-retention-period", " 1m"),
+        ] {
+            let e = parse(&[(k, v)]).unwrap_err();
+            assert_eq!(e[0].rule, format!("invalid value: {v}"), "{k}");
+        }
         // Other prefixes are none of our business.
         let mut m = ann(&[]);
         m.insert("example.com/owner".into(), "me".into());

@@ -14,7 +14,10 @@ use std::collections::BTreeMap;
 
 use super::error::FieldError;
 use super::gofmt;
-use crate::sim::{parse_go_duration, SimDuration};
+/// Go's `time.ParseDuration`, as Knative reads ConfigMaps and annotations:
+/// the text exactly as written (no surrounding spaces).
+pub(crate) use super::gofmt::parse_duration as parse_knative_duration;
+use crate::sim::SimDuration;
 
 /// `TargetMin` in `pkg/apis/autoscaling/register.go`: the smallest per-pod
 /// target any configuration may yield.
@@ -35,6 +38,39 @@ pub const PANIC_THRESHOLD_PERCENTAGE_MAX: f64 = 1000.0;
 pub const KPA_CLASS: &str = "kpa.autoscaling.knative.dev";
 /// The HPA class name (not modelled by the simulator).
 pub const HPA_CLASS: &str = "hpa.autoscaling.knative.dev";
+/// The autoscaler classes the simulator models. Knative itself accepts any
+/// class name (another autoscaler may claim it); the simulator models the
+/// KPA only and says so for the HPA and any other class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AutoscalerClass {
+    /// `kpa.autoscaling.knative.dev`: Knative's own Pod Autoscaler.
+    Kpa,
+}
+
+impl AutoscalerClass {
+    /// The class of a class name, or why it is not modelled.
+    pub fn parse(name: &str) -> Result<AutoscalerClass, String> {
+        match name {
+            KPA_CLASS => Ok(AutoscalerClass::Kpa),
+            HPA_CLASS => Err(
+                "the HPA class (CPU/memory scaling through a Kubernetes HPA) is not modelled; \
+                 use kpa.autoscaling.knative.dev"
+                    .into(),
+            ),
+            other => Err(format!(
+                "autoscaler class {other:?} is not modelled; only kpa.autoscaling.knative.dev is"
+            )),
+        }
+    }
+
+    /// The class name Knative uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            AutoscalerClass::Kpa => KPA_CLASS,
+        }
+    }
+}
+
 /// `config.BucketSize`: granularity of every metric bucket.
 pub const BUCKET_SIZE: SimDuration = SimDuration::from_secs(1);
 
@@ -84,8 +120,8 @@ pub struct AutoscalerConfig {
     pub max_scale: i32,
     /// `max-scale-limit` (default 0 = none).
     pub max_scale_limit: i32,
-    /// `pod-autoscaler-class` (default the KPA class).
-    pub pod_autoscaler_class: String,
+    /// `pod-autoscaler-class` (default the KPA class, the only one modelled).
+    pub pod_autoscaler_class: AutoscalerClass,
 }
 
 impl Default for AutoscalerConfig {
@@ -112,7 +148,7 @@ impl Default for AutoscalerConfig {
             min_scale: 0,
             max_scale: 0,
             max_scale_limit: 0,
-            pod_autoscaler_class: KPA_CLASS.to_string(),
+            pod_autoscaler_class: AutoscalerClass::Kpa,
         }
     }
 }
@@ -189,19 +225,13 @@ impl<'a> MapParser<'a> {
 
     fn duration(&mut self, key: &str, target: &mut SimDuration) {
         if let Some(raw) = self.map.get(key) {
-            match parse_go_duration(raw) {
+            match gofmt::parse_duration(raw) {
                 Ok(v) => *target = v,
                 Err(e) => self.errors.push(FieldError::new(
                     key,
                     format!("failed to parse {key:?}: {e}"),
                 )),
             }
-        }
-    }
-
-    fn string(&mut self, key: &str, target: &mut String) {
-        if let Some(raw) = self.map.get(key) {
-            *target = raw.trim().to_string();
         }
     }
 }
@@ -238,7 +268,12 @@ impl AutoscalerConfig {
     pub fn from_map(m: &BTreeMap<String, String>) -> Result<Self, Vec<FieldError>> {
         let mut c = AutoscalerConfig::default();
         let mut p = MapParser::new(m, Self::KEYS, "config-autoscaler");
-        p.string("pod-autoscaler-class", &mut c.pod_autoscaler_class);
+        if let Some(raw) = m.get("pod-autoscaler-class") {
+            match AutoscalerClass::parse(raw.trim()) {
+                Ok(class) => c.pod_autoscaler_class = class,
+                Err(rule) => p.errors.push(FieldError::new("pod-autoscaler-class", rule)),
+            }
+        }
         p.bool("enable-scale-to-zero", &mut c.enable_scale_to_zero);
         p.bool("allow-zero-initial-scale", &mut c.allow_zero_initial_scale);
         p.float("max-scale-up-rate", &mut c.max_scale_up_rate);
@@ -759,7 +794,8 @@ impl NetworkConfig {
         }
         if e.is_empty() {
             Ok(NetworkConfig {
-                rollout_duration: SimDuration::from_secs(secs as u64),
+                // Saturates: Knative allows any int64 of seconds.
+                rollout_duration: SimDuration::from_secs_f64(secs as f64),
             })
         } else {
             Err(e)
@@ -775,6 +811,37 @@ mod tests {
         kv.iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn durations_with_spaces_are_rejected_as_go_rejects_them() {
+        for v in [" 60s", "10s ", "\t5m"] {
+            let e = AutoscalerConfig::from_map(&map(&[("stable-window", v)])).unwrap_err();
+            let quoted = v.replace('\t', "\\t");
+            assert_eq!(
+                e[0].rule,
+                format!("failed to parse \"stable-window\": time: invalid duration \"{quoted}\"")
+            );
+        }
+        let e = AutoscalerConfig::from_map(&map(&[("scale-to-zero-grace-period", "30s ")]))
+            .unwrap_err();
+        assert_eq!(e[0].path, "scale-to-zero-grace-period");
+    }
+
+    #[test]
+    fn only_the_kpa_class_is_modelled() {
+        let c = AutoscalerConfig::from_map(&map(&[("pod-autoscaler-class", KPA_CLASS)])).unwrap();
+        assert_eq!(c.pod_autoscaler_class, AutoscalerClass::Kpa);
+        let e =
+            AutoscalerConfig::from_map(&map(&[("pod-autoscaler-class", HPA_CLASS)])).unwrap_err();
+        assert_eq!(e[0].path, "pod-autoscaler-class");
+        assert!(e[0].rule.contains("HPA class") && e[0].rule.contains("not modelled"));
+        let e = AutoscalerConfig::from_map(&map(&[("pod-autoscaler-class", "x.example.com")]))
+            .unwrap_err();
+        assert!(
+            e[0].rule.contains("\"x.example.com\" is not modelled"),
+            "{e:?}"
+        );
     }
 
     #[test]

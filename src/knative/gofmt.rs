@@ -44,6 +44,34 @@ fn frac(v: u64, unit: u64) -> String {
     format!("{whole}.{}", digits.trim_end_matches('0'))
 }
 
+/// `time.ParseDuration` for the non-negative durations Knative accepts. Go
+/// takes the text exactly as written, so surrounding spaces make it invalid,
+/// with Go's own message (`time: invalid duration " 60s"`).
+pub(crate) fn parse_duration(s: &str) -> Result<SimDuration, String> {
+    if s.is_empty() || s.trim() != s {
+        return Err(format!("time: invalid duration {}", go_quote(s)));
+    }
+    crate::sim::parse_go_duration(s)
+}
+
+/// Go's `strconv.Quote` for the printable text of messages.
+fn go_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// `strconv.ParseBool`.
 pub(crate) fn parse_bool(s: &str) -> Option<bool> {
     match s {

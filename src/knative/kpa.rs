@@ -23,7 +23,7 @@ pub const DEACTIVATION_REQUEUE: SimDuration = SimDuration::from_secs(3);
 /// utilization (at least 0.01) and the per-pod total capacity.
 pub fn resolve_metric_target(
     cfg: &AutoscalerConfig,
-    container_concurrency: i64,
+    container_concurrency: u32,
     ann: &RevisionAnnotations,
 ) -> (f64, f64) {
     let (mut total, mut tu) = match ann.metric {
@@ -32,7 +32,7 @@ pub fn resolve_metric_target(
             let total = if container_concurrency == 0 {
                 cfg.container_concurrency_target_default
             } else {
-                container_concurrency as f64
+                f64::from(container_concurrency)
             };
             (total, cfg.container_concurrency_target_fraction)
         }
@@ -41,7 +41,7 @@ pub fn resolve_metric_target(
         total = target;
         // A target above the hard limit could never be reached.
         if ann.metric == ScalingMetric::Concurrency && container_concurrency != 0 {
-            total = target.min(container_concurrency as f64);
+            total = target.min(f64::from(container_concurrency));
         }
     }
     if let Some(p) = ann.target_utilization_percentage {
@@ -133,7 +133,7 @@ impl RevisionScaling {
 pub fn resolve_revision_scaling(
     cfg: &AutoscalerConfig,
     dep: &DeploymentConfig,
-    container_concurrency: i64,
+    container_concurrency: u32,
     ann: &RevisionAnnotations,
 ) -> RevisionScaling {
     let (target, total) = resolve_metric_target(cfg, container_concurrency, ann);

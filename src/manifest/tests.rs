@@ -101,7 +101,7 @@ fn traffic_errors_name_document_field_and_rule() {
     assert_eq!(e[0].rule, "Traffic targets sum to 90, want 100");
     let msg = e[0].to_string();
     assert!(
-        msg.starts_with("m.yaml (document 2): spec.traffic:"),
+        msg.starts_with("m.yaml:29 (document 2): spec.traffic:"),
         "{msg}"
     );
 
@@ -144,4 +144,41 @@ fn rollout_duration_annotation_rules() {
         .contains("not at second precision"));
     assert!(m("-5s").unwrap_err().1.contains("must be positive"));
     assert!(m("soon").is_err());
+}
+
+#[test]
+fn invalid_utf8_names_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.yaml");
+    std::fs::write(
+        &f,
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \xff\n",
+    )
+    .unwrap();
+    let e = load_manifests(&f).unwrap_err();
+    assert_eq!((e[0].line, e[0].field.as_str()), (4, "(file)"));
+    assert!(
+        e[0].to_string()
+            .contains("bad.yaml:4 (document 0): (file): invalid UTF-8"),
+        "{}",
+        e[0]
+    );
+}
+
+#[test]
+fn unknown_fields_at_read_levels_are_typos() {
+    let e = parse(&SERVICE.replace("  template:", "  templat:")).unwrap_err();
+    assert_eq!(e[0].field, "spec.templat");
+    assert!(
+        e[0].rule.contains("did you mean \"template\""),
+        "{}",
+        e[0].rule
+    );
+    assert_eq!(e[0].line, 9);
+    // Kubernetes metadata fields are known.
+    let ok = SERVICE.replace(
+        "  name: greeter\n",
+        "  name: greeter\n  namespace: default\n  labels: {app: g}\n",
+    );
+    assert!(parse(&ok).is_ok());
 }

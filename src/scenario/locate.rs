@@ -1,7 +1,7 @@
 //! Finding things in TOML text: byte offsets to line/column, dotted field
 //! paths to the span of their key, and `--set` overrides applied in place.
 
-use super::{Override, ScenarioError};
+use super::error::{Origin, Override, ScenarioError};
 use toml_edit::{DocumentMut, ImDocument, Item, Value};
 
 /// One step of a field path.
@@ -77,6 +77,18 @@ pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
         .unwrap_or(0)
         + 1;
     (line, col)
+}
+
+/// Where a dotted `field` of a scenario's TOML `text` came from: the `--set`
+/// override that set it, else its line and column, else unknown.
+pub fn locate_field(text: &str, overrides: &[Override], field: &str) -> Origin {
+    match overrides.iter().find(|o| same_path(&o.key, field)) {
+        Some(o) => Origin::Override(o.to_string()),
+        None => match find(text, field) {
+            Some((line, column)) => Origin::Position { line, column },
+            None => Origin::Unknown,
+        },
+    }
 }
 
 /// Line and column of the key (or value) that `field` names, if present.
@@ -190,8 +202,15 @@ fn walk(t: &dyn toml_edit::TableLike, offset: usize, path: &mut Vec<String>) -> 
     false
 }
 
-/// Applies `--set` overrides to the TOML text and returns the new text.
-pub(super) fn apply_overrides(text: &str, overrides: &[Override]) -> Result<String, ScenarioError> {
+/// Applies `--set` overrides to the TOML text and returns the new text,
+/// and the overrides of revisions the text does not list
+/// (`revision.<name or index>.…` of a revision that a manifest or the
+/// timeline creates), which validation applies when it creates them.
+pub(super) fn apply_overrides(
+    text: &str,
+    overrides: &[Override],
+) -> Result<(String, Vec<Override>), ScenarioError> {
+    let mut deferred = Vec::new();
     let mut doc: DocumentMut =
         text.parse()
             .map_err(|e: toml_edit::TomlError| ScenarioError::Override {
@@ -212,6 +231,10 @@ pub(super) fn apply_overrides(text: &str, overrides: &[Override]) -> Result<Stri
                 "the last part of the key must be a name, not an index".into(),
             ));
         };
+        if is_revision_elsewhere(&doc, &segs) {
+            deferred.push(o.clone());
+            continue;
+        }
         let value = parse_value(&o.value);
         let mut table: &mut dyn toml_edit::TableLike = doc.as_table_mut();
         let mut i = 0;
@@ -251,7 +274,101 @@ pub(super) fn apply_overrides(text: &str, overrides: &[Override]) -> Result<Stri
         }
         table.insert(last, Item::Value(value));
     }
-    Ok(doc.to_string())
+    Ok((doc.to_string(), deferred))
+}
+
+/// Whether `segs` address a revision (`revision.<name or index>.…`) that
+/// no `[[revision]]` of the document is.
+fn is_revision_elsewhere(doc: &DocumentMut, segs: &[Seg]) -> bool {
+    if segs.len() < 3 || segs[0] != Seg::Key("revision".into()) {
+        return false;
+    }
+    let Some(arr) = doc.get("revision").and_then(Item::as_array_of_tables) else {
+        return doc.get("revision").is_none();
+    };
+    match &segs[1] {
+        Seg::Index(i) => *i >= arr.len(),
+        Seg::Key(name) => !arr
+            .iter()
+            .any(|t| t.get("name").and_then(|v| v.as_str()) == Some(name.as_str())),
+    }
+}
+
+/// The keys after `revision.<name or index>` when `key` addresses the
+/// revision called `name` that was created `index`-th.
+pub(super) fn revision_target(key: &str, name: &str, index: usize) -> Option<Vec<String>> {
+    let segs = segments(key);
+    let (head, rest) = segs.split_at_checked(2)?;
+    let hit = head[0] == Seg::Key("revision".into())
+        && match &head[1] {
+            Seg::Index(i) => *i == index,
+            Seg::Key(n) => n == name,
+        };
+    if !hit || rest.is_empty() {
+        return None;
+    }
+    rest.iter()
+        .map(|s| match s {
+            Seg::Key(k) => Some(k.clone()),
+            Seg::Index(_) => None,
+        })
+        .collect()
+}
+
+/// Sets `keys` (a path of tables) in `t` to `value`, read as a TOML value
+/// when it is one and as a string otherwise.
+pub(super) fn set_in_table(t: &mut toml::Table, keys: &[String], value: &str) {
+    let Some((last, parents)) = keys.split_last() else {
+        return;
+    };
+    let mut cur = t;
+    for k in parents {
+        let entry = cur
+            .entry(k.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        cur = entry.as_table_mut().expect("made a table above");
+    }
+    let v = toml::from_str::<toml::Table>(&format!("v = {value}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(value.to_string()));
+    cur.insert(last.clone(), v);
+}
+
+/// Takes the entry at the dotted `field` out of the document; false when
+/// there is no such entry.
+pub(super) fn remove(doc: &mut DocumentMut, field: &str) -> bool {
+    let segs = segments(field);
+    let Some((Seg::Key(last), parents)) = segs.split_last() else {
+        return false;
+    };
+    let mut table: &mut dyn toml_edit::TableLike = doc.as_table_mut();
+    let mut i = 0;
+    while i < parents.len() {
+        let Seg::Key(k) = &parents[i] else {
+            return false;
+        };
+        let Some(item) = table.get_mut(k) else {
+            return false;
+        };
+        if let Some(Seg::Index(n)) = parents.get(i + 1) {
+            let Some(t) = item.as_array_of_tables_mut().and_then(|a| a.get_mut(*n)) else {
+                return false;
+            };
+            table = t;
+            i += 2;
+        } else {
+            let Some(t) = item.as_table_like_mut() else {
+                return false;
+            };
+            table = t;
+            i += 1;
+        }
+    }
+    table.remove(last).is_some()
 }
 
 fn parse_value(s: &str) -> Value {
@@ -301,7 +418,7 @@ mod tests {
             key: k.into(),
             value: v.into(),
         };
-        let out = apply_overrides(
+        let (out, _) = apply_overrides(
             t,
             &[
                 o("autoscaler.stable-window", "30s"),
@@ -317,7 +434,20 @@ mod tests {
             Some(10)
         );
         assert_eq!(v["revision"][0]["timeoutSeconds"].as_integer(), Some(60));
-        assert!(apply_overrides(t, &[o("revision.9.x", "1")]).is_err());
-        assert!(apply_overrides(t, &[o("revision.zz.x", "1")]).is_err());
+        // Revisions the TOML does not list are left to validation, which
+        // knows the revisions that manifests and the timeline create.
+        let (_, deferred) = apply_overrides(t, &[o("revision.9.x", "1")]).unwrap();
+        assert_eq!(deferred, vec![o("revision.9.x", "1")]);
+        let (_, deferred) = apply_overrides("a = 1\n", &[o("revision.zz.x", "1")]).unwrap();
+        assert_eq!(deferred.len(), 1);
+        assert_eq!(
+            revision_target("revision.greeter-v1.containerConcurrency", "greeter-v1", 3),
+            Some(vec!["containerConcurrency".to_string()])
+        );
+        assert_eq!(
+            revision_target("revision[1].annotations.\"a/b\"", "x", 1),
+            Some(vec!["annotations".to_string(), "a/b".to_string()])
+        );
+        assert_eq!(revision_target("revision.0.x", "x", 1), None);
     }
 }

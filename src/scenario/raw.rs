@@ -1,8 +1,8 @@
 //! The scenario file as written: serde structs that mirror the TOML, with no
-//! policy applied. `super::validate` turns them into a [`super::Scenario`].
+//! policy applied. Validation turns them into a [`super::Scenario`].
 
 use crate::knative::route::TrafficTarget;
-use crate::workload::{DistSpec, LoadOptionsSpec, SlowdownSpec, WorkloadSpec};
+use crate::workload::{DistSpec, DurationValue, LoadOptionsSpec, SlowdownSpec, WorkloadSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -56,8 +56,8 @@ pub struct RawScenario {
     pub service: Option<String>,
     /// Master seed; `--seed` overrides it.
     pub seed: Option<u64>,
-    /// Simulated time to run, e.g. `"10m"`.
-    pub duration: Option<String>,
+    /// Simulated time to run, e.g. `"10m"` or `600` (seconds).
+    pub duration: Option<DurationValue>,
     /// `config-autoscaler` keys.
     #[serde(default)]
     pub autoscaler: ConfigTable,
@@ -91,10 +91,30 @@ pub struct RawScenario {
     pub manifests: Vec<String>,
     /// Application behaviour of revisions created from manifests.
     #[serde(default)]
-    pub app: super::timeline::RawApp,
+    pub app: RawApp,
     /// Changes while the simulation runs.
     #[serde(default)]
-    pub timeline: Vec<super::timeline::RawTimelineStep>,
+    pub timeline: Vec<RawTimelineStep>,
+    /// What this machine is allowed to spend on the run.
+    #[serde(default)]
+    pub limits: RawLimits,
+}
+
+/// `[limits]`: bounds that `knsim validate` checks the scenario's estimated
+/// cost against, so a run can neither exhaust memory nor go on for ever.
+#[derive(Clone, Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawLimits {
+    /// Most simulation events the run may be expected to process.
+    pub max_events: Option<f64>,
+    /// Most requests that may be expected in the system at once.
+    pub max_requests_in_flight: Option<f64>,
+    /// Most pods one revision may have (also caps min-scale and initial-scale).
+    pub max_pods: Option<u32>,
+    /// Most activator replicas.
+    pub max_activators: Option<u32>,
+    /// Most rows of `timeseries.csv`.
+    pub max_timeseries_rows: Option<f64>,
 }
 
 /// `[cluster]`.
@@ -106,9 +126,9 @@ pub struct RawCluster {
     /// Activator replicas in the cluster (Knative's activator HPA starts at 1).
     pub activators: Option<u32>,
     /// Kubelet readiness probe period (Kubernetes defaults Knative's 0 to 10 s).
-    pub kubelet_probe_period: Option<String>,
+    pub kubelet_probe_period: Option<DurationValue>,
     /// Kubelet readiness probe timeout (Kubernetes default 1 s).
-    pub kubelet_probe_timeout: Option<String>,
+    pub kubelet_probe_timeout: Option<DurationValue>,
     /// Pod start-up phases for every revision (a revision may override).
     #[serde(default)]
     pub pod_startup: RawStartup,
@@ -153,5 +173,100 @@ pub struct RawRevision {
     #[serde(rename = "pod-startup")]
     pub pod_startup: Option<RawStartup>,
     /// Free-form text (e.g. the greeter's message); reported, not simulated.
+    pub message: Option<String>,
+}
+
+/// One `[[timeline]]` entry as written. Everything given in one entry
+/// happens at the same time, in this order: ConfigMap changes, `apply`,
+/// `revision`, `traffic`, `annotate`, `delete-revision`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawTimelineStep {
+    /// Simulated time of the change, e.g. `"2m"` or `120` (seconds).
+    pub at: DurationValue,
+    /// Knative YAML file(s) to apply, like `kubectl apply -f`.
+    #[serde(default)]
+    pub apply: OneOrMany,
+    /// A new revision, as a `[[revision]]` table.
+    pub revision: Option<RawRevision>,
+    /// A new traffic block for the Service.
+    pub traffic: Option<Vec<TrafficTarget>>,
+    /// `config-autoscaler` keys to change (merged into the current values).
+    pub autoscaler: Option<ConfigTable>,
+    /// `config-defaults` keys to change.
+    pub defaults: Option<ConfigTable>,
+    /// `config-deployment` keys to change.
+    pub deployment: Option<ConfigTable>,
+    /// `config-network` keys to change.
+    pub network: Option<ConfigTable>,
+    /// Annotations to set on an existing revision.
+    pub annotate: Option<RawAnnotate>,
+    /// Name of a revision to delete (its pods drain).
+    pub delete_revision: Option<String>,
+}
+
+/// A file name or a list of them.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    /// One file.
+    One(String),
+    /// Several, applied in order.
+    Many(Vec<String>),
+}
+
+impl Default for OneOrMany {
+    fn default() -> Self {
+        OneOrMany::Many(Vec::new())
+    }
+}
+
+impl OneOrMany {
+    /// The file names, in order.
+    pub fn list(&self) -> Vec<&str> {
+        match self {
+            OneOrMany::One(s) => vec![s.as_str()],
+            OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// `annotate = { revision = "...", annotations = { ... } }`.
+#[derive(Clone, Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawAnnotate {
+    /// The revision to annotate.
+    pub revision: String,
+    /// Annotations to set (an empty string removes one).
+    pub annotations: ConfigTable,
+}
+
+/// `[app]`: what a manifest cannot say, the behaviour of the application
+/// in revisions created from manifests.
+#[derive(Clone, Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawApp {
+    /// Service-time distribution for every manifest revision.
+    pub service_time: Option<DistSpec>,
+    /// CPU-sharing slowdown for every manifest revision (off by default).
+    pub slowdown: Option<SlowdownSpec>,
+    /// Pod start-up phases (override `[cluster.pod-startup]`).
+    pub pod_startup: Option<RawStartup>,
+    /// Per revision name: overrides of the above, and a message.
+    #[serde(default)]
+    pub revision: BTreeMap<String, RawAppRevision>,
+}
+
+/// `[app.revision."<name>"]`.
+#[derive(Clone, Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawAppRevision {
+    /// Service-time distribution of this revision.
+    pub service_time: Option<DistSpec>,
+    /// CPU-sharing slowdown of this revision.
+    pub slowdown: Option<SlowdownSpec>,
+    /// Pod start-up phases of this revision.
+    pub pod_startup: Option<RawStartup>,
+    /// Free-form text (e.g. the greeter's greeting); reported, not simulated.
     pub message: Option<String>,
 }

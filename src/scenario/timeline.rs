@@ -7,160 +7,18 @@
 //! and becomes a typed [`TimelineAction`] the engine applies without
 //! further checks.
 
-use super::raw::{to_string_map, ConfigTable, RawRevision, RawScenario, RawStartup};
-use super::{build_revision, default_traffic, Problems, RevisionSpec, StartupModel};
+use super::error::{clip, clip_field, Origin, Problem};
+use super::problems::Problems;
+use super::raw::{to_string_map, ConfigValue, RawRevision, RawScenario};
+use super::revision::{build_revision, workload_problem};
+use super::spec::{ClusterConfigs, RevisionSpec, StartupModel, TimelineAction, TimelineStep};
 use crate::knative::annotations::RevisionAnnotations;
 use crate::knative::config::{AutoscalerConfig, DefaultsConfig, DeploymentConfig, NetworkConfig};
 use crate::knative::route::{validate_traffic, TrafficTarget};
-use crate::manifest::{load_manifests, ConfigMapKind, DocRef, Manifest, ServiceManifest};
-use crate::sim::{parse_go_duration, SimDuration, SimTime};
-use crate::workload::DistSpec;
-use serde::{Deserialize, Serialize};
+use crate::manifest::{load_manifests, ConfigMapKind, Manifest, ServiceManifest};
+use crate::sim::{SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-
-/// One `[[timeline]]` entry as written. Everything given in one entry
-/// happens at the same time, in this order: ConfigMap changes, `apply`,
-/// `revision`, `traffic`, `annotate`, `delete-revision`.
-#[derive(Clone, Debug, Deserialize, Serialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RawTimelineStep {
-    /// Simulated time of the change, e.g. `"2m"`.
-    pub at: String,
-    /// Knative YAML file(s) to apply, like `kubectl apply -f`.
-    #[serde(default)]
-    pub apply: OneOrMany,
-    /// A new revision, as a `[[revision]]` table.
-    pub revision: Option<RawRevision>,
-    /// A new traffic block for the Service.
-    pub traffic: Option<Vec<TrafficTarget>>,
-    /// `config-autoscaler` keys to change (merged into the current values).
-    pub autoscaler: Option<ConfigTable>,
-    /// `config-defaults` keys to change.
-    pub defaults: Option<ConfigTable>,
-    /// `config-deployment` keys to change.
-    pub deployment: Option<ConfigTable>,
-    /// `config-network` keys to change.
-    pub network: Option<ConfigTable>,
-    /// Annotations to set on an existing revision.
-    pub annotate: Option<RawAnnotate>,
-    /// Name of a revision to delete (its pods drain).
-    pub delete_revision: Option<String>,
-}
-
-/// A file name or a list of them.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(untagged)]
-pub enum OneOrMany {
-    /// One file.
-    One(String),
-    /// Several, applied in order.
-    Many(Vec<String>),
-}
-
-impl Default for OneOrMany {
-    fn default() -> Self {
-        OneOrMany::Many(Vec::new())
-    }
-}
-
-impl OneOrMany {
-    fn list(&self) -> Vec<&str> {
-        match self {
-            OneOrMany::One(s) => vec![s.as_str()],
-            OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
-        }
-    }
-}
-
-/// `annotate = { revision = "...", annotations = { ... } }`.
-#[derive(Clone, Debug, Deserialize, Serialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct RawAnnotate {
-    /// The revision to annotate.
-    pub revision: String,
-    /// Annotations to set (an empty string removes one).
-    pub annotations: ConfigTable,
-}
-
-/// `[app]`: what a manifest cannot say, the behaviour of the application
-/// in revisions created from manifests.
-#[derive(Clone, Debug, Deserialize, Serialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RawApp {
-    /// Service-time distribution for every manifest revision.
-    pub service_time: Option<DistSpec>,
-    /// CPU-sharing slowdown for every manifest revision (off by default).
-    pub slowdown: Option<crate::workload::SlowdownSpec>,
-    /// Pod start-up phases (override `[cluster.pod-startup]`).
-    pub pod_startup: Option<RawStartup>,
-    /// Per revision name: overrides of the above, and a message.
-    #[serde(default)]
-    pub revision: BTreeMap<String, RawAppRevision>,
-}
-
-/// `[app.revision."<name>"]`.
-#[derive(Clone, Debug, Deserialize, Serialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RawAppRevision {
-    /// Service-time distribution of this revision.
-    pub service_time: Option<DistSpec>,
-    /// CPU-sharing slowdown of this revision.
-    pub slowdown: Option<crate::workload::SlowdownSpec>,
-    /// Pod start-up phases of this revision.
-    pub pod_startup: Option<RawStartup>,
-    /// Free-form text (e.g. the greeter's greeting); reported, not simulated.
-    pub message: Option<String>,
-}
-
-/// One validated change.
-#[derive(Clone, Debug)]
-pub enum TimelineAction {
-    /// ConfigMaps changed; these are the complete new values. Deciders and
-    /// metric windows of every revision pick them up.
-    Configs(Box<ClusterConfigs>),
-    /// A new revision: its pods start as Knative starts them.
-    CreateRevision(Box<RevisionSpec>),
-    /// The Service's traffic block (defaulted) and its rollout-duration
-    /// annotation (`None` = config-network decides).
-    Traffic {
-        /// The new block.
-        targets: Vec<TrafficTarget>,
-        /// `serving.knative.dev/rollout-duration` on the Service.
-        rollout_duration: Option<SimDuration>,
-    },
-    /// A revision's annotations changed (complete new values).
-    Annotate {
-        /// Revision name.
-        revision: String,
-        /// The new annotations.
-        annotations: Box<RevisionAnnotations>,
-    },
-    /// A revision is deleted: its pods drain and it leaves every route.
-    DeleteRevision(String),
-}
-
-/// The four ConfigMaps.
-#[derive(Clone, Debug)]
-pub struct ClusterConfigs {
-    /// `config-autoscaler`.
-    pub autoscaler: AutoscalerConfig,
-    /// `config-defaults`.
-    pub defaults: DefaultsConfig,
-    /// `config-deployment`.
-    pub deployment: DeploymentConfig,
-    /// `config-network`.
-    pub network: NetworkConfig,
-}
-
-/// Changes at one simulated time.
-#[derive(Clone, Debug)]
-pub struct TimelineStep {
-    /// When.
-    pub at: SimTime,
-    /// What, in order.
-    pub actions: Vec<TimelineAction>,
-}
 
 const KINDS: [ConfigMapKind; 4] = [
     ConfigMapKind::Autoscaler,
@@ -224,14 +82,18 @@ fn load_file(p: &mut Problems, base_dir: &Path, file: &str) -> Option<Vec<Manife
         }
         Err(errs) => {
             for e in errs {
-                let doc = DocRef {
-                    file: Path::new(file).to_path_buf(),
-                    document: e.document,
-                };
-                let saved = p.doc.replace(doc);
-                p.push(e.field, e.rule);
-                p.doc = saved;
+                p.list.push(Problem {
+                    field: clip_field(&e.field),
+                    rule: clip(&e.rule),
+                    origin: Origin::Manifest {
+                        file: Path::new(file).to_path_buf(),
+                        document: e.document,
+                        line: e.line,
+                    },
+                });
             }
+            // What the file would have defined is unknown from here on.
+            p.revisions_unknown = true;
             None
         }
     }
@@ -398,11 +260,12 @@ impl Plane {
             return None;
         }
         let startup = self.cluster_startup();
+        let r = p.patch_revision(r, &name);
         let spec = build_revision(
             p,
             at,
             name.clone(),
-            r,
+            &r,
             &self.autoscaler,
             &self.defaults,
             &self.deployment,
@@ -428,7 +291,7 @@ impl Plane {
     ) -> (Option<Box<RevisionSpec>>, Vec<TrafficTarget>) {
         let saved = p.doc.replace(s.doc.clone());
         let before = p.list.len();
-        if s.name != self.service {
+        if s.name != self.service && !p.revisions_unknown {
             p.push(
                 "metadata.name",
                 format!(
@@ -456,7 +319,7 @@ impl Plane {
                 annotations: t
                     .annotations
                     .iter()
-                    .map(|(k, v)| (k.clone(), super::raw::ConfigValue::String(v.clone())))
+                    .map(|(k, v)| (k.clone(), ConfigValue::String(v.clone())))
                     .collect(),
                 pod_startup: app
                     .and_then(|a| a.pod_startup.clone())
@@ -502,7 +365,7 @@ impl Plane {
     fn check_revision_names(&self, p: &mut Problems, traffic: &[TrafficTarget], prefix: &str) {
         for (i, t) in traffic.iter().enumerate() {
             if let Some(n) = t.revision_name.as_deref().filter(|n| !n.is_empty()) {
-                if self.alive(n).is_none() {
+                if self.alive(n).is_none() && p.references_checked(n) {
                     p.push(
                         format!("{prefix}[{i}].revisionName"),
                         format!("revision {n:?} does not exist at this time"),
@@ -538,13 +401,9 @@ impl Plane {
                 Err(e) => p.extend(prefix, e),
             },
         }
-        if kind == ConfigMapKind::Autoscaler
-            && self.autoscaler.pod_autoscaler_class != "kpa.autoscaling.knative.dev"
-        {
-            p.push(
-                format!("{prefix}.pod-autoscaler-class"),
-                "only the KPA class (kpa.autoscaling.knative.dev) is simulated",
-            );
+        if kind == ConfigMapKind::Autoscaler {
+            let cap = p.limits.max_pods;
+            super::limits::check_config_scales(p, prefix, &self.autoscaler, cap);
         }
         self.maps[kind_index(kind)] = map;
         p.list.len() == before
@@ -573,13 +432,16 @@ pub(super) fn build(
     let mut tags = BTreeSet::new();
     let mut timed: Vec<(SimTime, usize)> = Vec::new();
     for (i, st) in raw.timeline.iter().enumerate() {
-        match parse_go_duration(&st.at) {
+        match st.at.duration(&format!("timeline[{i}].at")) {
             Ok(d) if d >= duration && duration > SimDuration::ZERO => p.push(
                 format!("timeline[{i}].at"),
-                format!("{} is not before the end of the run ({duration})", st.at),
+                format!("{d} is not before the end of the run ({duration})"),
             ),
             Ok(d) => timed.push((SimTime::ZERO + d, i)),
-            Err(e) => p.push(format!("timeline[{i}].at"), e),
+            Err(e) => {
+                let (field, rule) = workload_problem(&e);
+                p.push(field, rule);
+            }
         }
     }
     // Stable: entries at the same time keep the file's order.
@@ -669,6 +531,7 @@ pub(super) fn build(
 
         if let Some(a) = &st.annotate {
             match plane.alive(&a.revision) {
+                None if !p.references_checked(&a.revision) => {}
                 None => p.push(
                     f("annotate.revision"),
                     format!("revision {:?} does not exist at this time", a.revision),
@@ -684,6 +547,13 @@ pub(super) fn build(
                     }
                     match RevisionAnnotations::parse(&m, &plane.autoscaler) {
                         Ok(ann) => {
+                            let cap = p.limits.max_pods;
+                            super::limits::check_annotation_scales(
+                                p,
+                                &f("annotate.annotations"),
+                                &ann,
+                                cap,
+                            );
                             plane.revisions[ri].annotations = m;
                             actions.push(TimelineAction::Annotate {
                                 revision: a.revision.clone(),
@@ -699,6 +569,7 @@ pub(super) fn build(
         if let Some(name) = &st.delete_revision {
             let field = f("delete-revision");
             match plane.alive(name) {
+                None if !p.references_checked(name) => {}
                 None => p.push(
                     field,
                     format!("revision {name:?} does not exist at this time"),
@@ -734,4 +605,15 @@ pub(super) fn build(
         }
     }
     (steps, tags)
+}
+
+/// Knative's traffic defaulting: `latestRevision` is true exactly when no
+/// revisionName is given.
+pub(super) fn default_traffic(mut t: Vec<TrafficTarget>) -> Vec<TrafficTarget> {
+    for target in &mut t {
+        if target.latest_revision.is_none() && target.configuration_name.is_none() {
+            target.latest_revision = Some(target.revision_name.is_none());
+        }
+    }
+    t
 }

@@ -217,10 +217,7 @@ impl Sweep {
     /// Reads the scenario, checks the axes and loads every configuration
     /// once, so a bad value fails before any run starts.
     pub fn prepare(spec: &SweepSpec) -> Result<Sweep, SweepError> {
-        let text = std::fs::read_to_string(&spec.scenario).map_err(|source| ScenarioError::Io {
-            path: spec.scenario.clone(),
-            source,
-        })?;
+        let text = crate::scenario::read_scenario_text(&spec.scenario)?;
         let name = spec
             .scenario
             .file_stem()

@@ -462,6 +462,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
     /// The Deployment of `r` is set to `want` replicas; surplus pods go in
     /// the ReplicaSet's victim order.
     fn set_replicas(&mut self, r: RevId, want: u32) {
+        // The scenario's limits.max-pods keeps memory bounded.
+        let want = want.min(self.sc.cluster.max_replicas);
         let now = self.now;
         self.pods.set_replicas(r, want, now, &mut self.q);
         self.proxies[r.idx()].ensure_pods(self.pods.created(r), now);

@@ -105,12 +105,7 @@ impl<S: TimeseriesSink> Sim<'_, S> {
     fn resolve(&self, r: RevId) -> RevisionScaling {
         let d = self.dynamic.as_deref().expect("timeline state");
         let rev = &self.revs[r.idx()];
-        resolve_revision_scaling(
-            &self.autoscaler,
-            &d.deployment,
-            rev.cc as i64,
-            &rev.annotations,
-        )
+        resolve_revision_scaling(&self.autoscaler, &d.deployment, rev.cc, &rev.annotations)
     }
 
     /// The PodAutoscaler picked up new settings: `Decider::Update` and the
