@@ -249,3 +249,31 @@ fn plots_a_real_sweep() {
         );
     }
 }
+
+/// A sweep with the default single replication has empty interval columns;
+/// it still plots, without interval bars.
+#[test]
+fn plots_a_single_replication_sweep_without_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep");
+    let scenario =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/slo-example.toml");
+    assert_cmd::Command::cargo_bin("knsim")
+        .unwrap()
+        .args(["sweep", scenario.to_str().unwrap(), "-q", "--out"])
+        .arg(&out)
+        .args(["--vary", "autoscaler.stable-window=30s,60s"])
+        .assert()
+        .success();
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(summary.contains(",,"), "expected empty CI cells:\n{summary}");
+    assert_cmd::Command::cargo_bin("knsim")
+        .unwrap()
+        .args(["plot", "-q"])
+        .arg(&out)
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(out.join("pareto.svg")).unwrap();
+    assert!(svg.contains("Pareto front"));
+    assert!(!svg.contains("confidence interval"));
+}

@@ -124,6 +124,30 @@ impl SweepTable {
             .collect()
     }
 
+    /// A column's cells as numbers where an empty cell is `None` (a sweep
+    /// with one replication has no confidence interval); any other cell that
+    /// is not a number is an error.
+    pub fn optional_numbers(&self, name: &str) -> Result<Vec<Option<f64>>, PlotError> {
+        self.texts(name)?
+            .into_iter()
+            .enumerate()
+            .map(|(row, v)| {
+                if v.is_empty() {
+                    return Ok(None);
+                }
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .map(Some)
+                    .ok_or_else(|| PlotError::NotANumber {
+                        row: row + 1,
+                        column: name.to_string(),
+                        value: v.to_string(),
+                    })
+            })
+            .collect()
+    }
+
     /// A boolean column (`true`/`1`/`yes`/`y`/`x`/`*` are true, anything else
     /// false).
     pub fn flags(&self, name: &str) -> Result<Vec<bool>, PlotError> {
@@ -303,15 +327,22 @@ fn pad_range(lo: f64, hi: f64) -> (f64, f64) {
     )
 }
 
+/// Per-row interval bounds, `None` for rows without an interval; `None`
+/// overall when the columns are missing or every row lacks an interval.
 fn ci(
     table: &SweepTable,
     cols: &Option<(String, String)>,
-) -> Result<Option<Vec<(f64, f64)>>, PlotError> {
+) -> Result<Option<Vec<Option<(f64, f64)>>>, PlotError> {
     match cols {
         Some((lo, hi)) if table.has_column(lo) && table.has_column(hi) => {
-            let l = table.numbers(lo)?;
-            let h = table.numbers(hi)?;
-            Ok(Some(l.into_iter().zip(h).collect()))
+            let l = table.optional_numbers(lo)?;
+            let h = table.optional_numbers(hi)?;
+            let bounds: Vec<Option<(f64, f64)>> = l
+                .into_iter()
+                .zip(h)
+                .map(|(a, b)| Some((a?, b?)))
+                .collect();
+            Ok(bounds.iter().any(Option::is_some).then_some(bounds))
         }
         _ => Ok(None),
     }
@@ -349,10 +380,12 @@ pub fn pareto_svg(table: &SweepTable, spec: &ParetoSpec) -> Result<String, PlotE
     let xs = cost_ci
         .iter()
         .flatten()
+        .flatten()
         .flat_map(|&(a, b)| [a, b])
         .chain(cost.iter().copied());
     let ys = lat_ci
         .iter()
+        .flatten()
         .flatten()
         .flat_map(|&(a, b)| [a, b])
         .chain(lat.iter().copied());
@@ -394,7 +427,8 @@ pub fn pareto_svg(table: &SweepTable, spec: &ParetoSpec) -> Result<String, PlotE
             ch.draw_series(
                 ci.iter()
                     .zip(&lat)
-                    .map(|(&(a, b), &y)| PathElement::new(vec![(a, y), (b, y)], bar)),
+                    .filter_map(|(ab, &y)| ab.map(|(a, b)| (a, b, y)))
+                    .map(|(a, b, y)| PathElement::new(vec![(a, y), (b, y)], bar)),
             )
             .map_err(draw_err(NAME))?;
         }
@@ -402,7 +436,8 @@ pub fn pareto_svg(table: &SweepTable, spec: &ParetoSpec) -> Result<String, PlotE
             ch.draw_series(
                 ci.iter()
                     .zip(&cost)
-                    .map(|(&(a, b), &x)| PathElement::new(vec![(x, a), (x, b)], bar)),
+                    .filter_map(|(ab, &x)| ab.map(|(a, b)| (a, b, x)))
+                    .map(|(a, b, x)| PathElement::new(vec![(x, a), (x, b)], bar)),
             )
             .map_err(draw_err(NAME))?;
         }
