@@ -24,7 +24,10 @@ fn cases() -> Vec<(&'static str, Vec<&'static str>)> {
         ("scenarios/greeter-tutorial.toml", vec![]),
         ("scenarios/scale-from-zero.toml", vec![]),
         ("scenarios/slo-example.toml", vec![]),
-        ("scenarios/traces/replay-azure2019.toml", vec!["duration=20m"]),
+        (
+            "scenarios/traces/replay-azure2019.toml",
+            vec!["duration=20m"],
+        ),
         ("scenarios/traces/replay-azure2021.toml", vec![]),
         ("scenarios/traces/replay-knload.toml", vec![]),
         ("scenarios/traces/replay-requests-tagged.toml", vec![]),
@@ -33,7 +36,10 @@ fn cases() -> Vec<(&'static str, Vec<&'static str>)> {
         ("scenarios/validation/mginf.toml", vec!["duration=5m"]),
         ("scenarios/validation/mm1k.toml", vec!["duration=5m"]),
         ("scenarios/validation/mmc.toml", vec!["duration=5m"]),
-        ("scenarios/validation/scale-to-zero.toml", vec!["duration=2h"]),
+        (
+            "scenarios/validation/scale-to-zero.toml",
+            vec!["duration=2h"],
+        ),
     ]
 }
 

@@ -562,11 +562,31 @@ mod tests {
     #[test]
     fn weighted_averages_match_knative_bit_for_bit() {
         const GOLDEN: [(u64, u64, [u64; 3]); 5] = [
-            (4, 0x3feccccccccccccd, [0x401edb4395810625, 0x3fe8af694467381c, 0x3f7edfa43fe5c918]),
-            (6, 0x3fe91b164c4fd313, [0x402099fd0eac2040, 0x3ffc9d0ee1e1487f, 0x3fb531aa62026949]),
-            (10, 0x3fe342b4c0456da6, [0x4023b8852a399b13, 0x400f6768885568f3, 0x3fe3e6a06097faa3]),
-            (60, 0x3fc999999999999a, [0x402a0610263fe9d1, 0x4024d1a684ffee40, 0x401aa5f34e7c87a5]),
-            (360, 0x3fc999999999999a, [0x40490ad04b86ebb1, 0x404408a6a2d25622, 0x4039a4ac55881c56]),
+            (
+                4,
+                0x3feccccccccccccd,
+                [0x401edb4395810625, 0x3fe8af694467381c, 0x3f7edfa43fe5c918],
+            ),
+            (
+                6,
+                0x3fe91b164c4fd313,
+                [0x402099fd0eac2040, 0x3ffc9d0ee1e1487f, 0x3fb531aa62026949],
+            ),
+            (
+                10,
+                0x3fe342b4c0456da6,
+                [0x4023b8852a399b13, 0x400f6768885568f3, 0x3fe3e6a06097faa3],
+            ),
+            (
+                60,
+                0x3fc999999999999a,
+                [0x402a0610263fe9d1, 0x4024d1a684ffee40, 0x401aa5f34e7c87a5],
+            ),
+            (
+                360,
+                0x3fc999999999999a,
+                [0x40490ad04b86ebb1, 0x404408a6a2d25622, 0x4039a4ac55881c56],
+            ),
         ];
         for (nb, alpha, averages) in GOLDEN {
             let mut b = WeightedFloat64Buckets::new(SimDuration::from_secs(nb), S);

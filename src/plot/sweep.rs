@@ -337,11 +337,8 @@ fn ci(
         Some((lo, hi)) if table.has_column(lo) && table.has_column(hi) => {
             let l = table.optional_numbers(lo)?;
             let h = table.optional_numbers(hi)?;
-            let bounds: Vec<Option<(f64, f64)>> = l
-                .into_iter()
-                .zip(h)
-                .map(|(a, b)| Some((a?, b?)))
-                .collect();
+            let bounds: Vec<Option<(f64, f64)>> =
+                l.into_iter().zip(h).map(|(a, b)| Some((a?, b?))).collect();
             Ok(bounds.iter().any(Option::is_some).then_some(bounds))
         }
         _ => Ok(None),
@@ -546,6 +543,10 @@ fn ramp(f: f64) -> RGBColor {
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
+/// Heatmap height taken by everything but the plot area (caption, margins,
+/// x-axis labels), plus a little air around the y-axis title.
+const Y_TITLE_ROOM: u32 = 110;
+
 fn fmt_value(v: f64) -> String {
     if v.abs() >= 100.0 {
         format!("{v:.0}")
@@ -588,7 +589,20 @@ pub fn heatmap_svg(table: &SweepTable, spec: &HeatmapSpec) -> Result<String, Plo
     let hi = cells.iter().map(|c| c.2).fold(f64::NEG_INFINITY, f64::max);
     let norm = |v: f64| if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
 
-    let height = (140 + 60 * ny as u32).clamp(320, 900);
+    // The y-axis title runs along the plot's height, which follows the row
+    // count; grow the chart so the whole key fits beside the rows (at about
+    // 0.6 em per character), and fall back to the key's last part if even
+    // the tallest chart would clip it.
+    const MAX_HEIGHT: u32 = 900;
+    let title_px = |k: &str| (k.chars().count() as f64 * 17.0 * 0.6).ceil() as u32;
+    let y_title = if title_px(&spec.y_key) + Y_TITLE_ROOM <= MAX_HEIGHT {
+        spec.y_key.clone()
+    } else {
+        short_key(&spec.y_key)
+    };
+    let height = (140 + 60 * ny as u32)
+        .max(title_px(&y_title) + Y_TITLE_ROOM)
+        .clamp(320, MAX_HEIGHT);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
@@ -606,7 +620,7 @@ pub fn heatmap_svg(table: &SweepTable, spec: &HeatmapSpec) -> Result<String, Plo
         ch.configure_mesh()
             .disable_mesh()
             .x_desc(spec.x_key.as_str())
-            .y_desc(spec.y_key.as_str())
+            .y_desc(y_title.as_str())
             .label_style((FONT, 16))
             .axis_desc_style((FONT, 17))
             .x_labels(2 * nx + 1)

@@ -5,13 +5,13 @@
 //! requests run, at most 10 x CC more wait, and beyond that it answers 503.
 
 use super::error::KnloadError;
-use knsim::sim::parse_go_duration;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use knsim::sim::parse_go_duration;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Exp, LogNormal};
 use std::convert::Infallible;

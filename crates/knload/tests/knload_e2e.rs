@@ -8,9 +8,7 @@ use clap::Parser;
 use http_body_util::Full;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use knload::{
-    self, Cli, ErrorKind, LoadConfig, Mode, RunResult, ServeConfig, Server, Verdict,
-};
+use knload::{self, Cli, ErrorKind, LoadConfig, Mode, RunResult, ServeConfig, Server, Verdict};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
