@@ -217,6 +217,15 @@ impl Sweep {
     /// Reads the scenario, checks the axes and loads every configuration
     /// once, so a bad value fails before any run starts.
     pub fn prepare(spec: &SweepSpec) -> Result<Sweep, SweepError> {
+        Self::prepare_with_progress(spec, &|_, _| {})
+    }
+
+    /// [`Sweep::prepare`], calling `checked(done, total)` as the grid's
+    /// configurations are validated (a large grid takes a while).
+    pub fn prepare_with_progress(
+        spec: &SweepSpec,
+        checked: &dyn Fn(usize, usize),
+    ) -> Result<Sweep, SweepError> {
         let text = std::fs::read_to_string(&spec.scenario).map_err(|source| ScenarioError::Io {
             path: spec.scenario.clone(),
             source,
@@ -283,7 +292,11 @@ impl Sweep {
             slo: base.slo.clone(),
         };
         if !spec.vary.is_empty() {
-            for c in 0..sweep.plan.configs() {
+            let total = sweep.plan.configs();
+            for c in 0..total {
+                if c % 64 == 0 {
+                    checked(c, total);
+                }
                 sweep
                     .load(&sweep.plan.spec(c * sweep.plan.reps()).overrides)
                     .map_err(|source| SweepError::Config {
@@ -291,6 +304,7 @@ impl Sweep {
                         source,
                     })?;
             }
+            checked(total, total);
         }
         Ok(sweep)
     }

@@ -19,20 +19,20 @@ pub struct CheckArgs {
     pub scenario: ScenarioArgs,
     /// Replications (seeds base..base+N-1); objectives are judged on the mean
     /// [default: the baseline's, else 1].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::values::count)]
     pub reps: Option<usize>,
     /// Worker threads [default: one per core].
-    #[arg(long, short)]
+    #[arg(long, short, allow_negative_numbers = true, value_parser = crate::values::number)]
     pub jobs: Option<usize>,
     /// Seed of replication 0 [default: the baseline's, else the scenario's].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::values::seed)]
     pub seed: Option<u64>,
     /// Compare with a baseline written by --write-baseline (or a `knsim run`
     /// summary.json); fail on a regression beyond --tolerance.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Allowed relative worsening against the baseline, e.g. 5% or 0.05.
-    #[arg(long, default_value = "5%")]
+    #[arg(long, default_value = "5%", allow_hyphen_values = true)]
     pub tolerance: Tolerance,
     /// Metric to compare with the baseline; repeatable [default: latency
     /// percentiles and mean, error and cold-start-wait fractions, cold starts,

@@ -27,7 +27,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Master seed (overrides the scenario's `seed`).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::values::seed)]
     pub seed: Option<u64>,
     /// Print nothing but errors.
     #[arg(long, short)]
@@ -54,7 +54,13 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     let ts_path = out.join("timeseries.csv");
     let mut ts = CsvTimeseries::create(&ts_path)
         .with_context(|| format!("cannot create {}", ts_path.display()))?;
-    let summary = simulate(&sc, seed, &mut ts);
+    let mut sink = crate::progress::SimTimeProgress::new(
+        &mut ts,
+        sc.duration.as_secs_f64().ceil() as u64,
+        a.quiet,
+    );
+    let summary = simulate(&sc, seed, &mut sink);
+    sink.finish();
     ts.finish()
         .with_context(|| format!("cannot write {}", ts_path.display()))?;
     let sum_path = out.join("summary.json");

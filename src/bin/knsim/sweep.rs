@@ -2,12 +2,11 @@
 
 use crate::run::ScenarioArgs;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use knsim::sweep::{
     metric_index, Axis, ConfigSummary, ExecOptions, Progress, RunRecord, Shard, Sweep, SweepSpec,
     COST_METRIC, DEFAULT_PARETO_LATENCY, METRICS, RUNS_FILE, SUMMARY_FILE,
 };
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -23,17 +22,17 @@ pub struct SweepArgs {
     pub vary: Vec<Axis>,
     /// Replications per configuration; replication r uses seed base+r for
     /// every configuration (common random numbers).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = crate::values::count)]
     pub reps: usize,
     /// Worker threads [default: one per core].
-    #[arg(long, short)]
+    #[arg(long, short, allow_negative_numbers = true, value_parser = crate::values::number)]
     pub jobs: Option<usize>,
     /// Output directory (runs.csv, summary.csv, sweep.json). Rerunning the
     /// same command resumes an interrupted sweep.
     #[arg(long)]
     pub out: PathBuf,
     /// Seed of replication 0 [default: the scenario's seed].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::values::seed)]
     pub seed: Option<u64>,
     /// Run only shard K of N (K = 0..N-1, runs whose index is K mod N);
     /// combine the shards' directories with `knsim merge`.
@@ -43,7 +42,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "METRIC", default_value = DEFAULT_PARETO_LATENCY)]
     pub pareto: String,
     /// Stop after this many runs (a later invocation resumes).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = crate::values::number)]
     pub max_runs: Option<usize>,
     /// Print nothing but errors.
     #[arg(long, short)]
@@ -55,17 +54,11 @@ struct Bar(Option<ProgressBar>);
 
 impl Bar {
     fn new(quiet: bool) -> Bar {
-        if quiet || !std::io::stderr().is_terminal() {
-            return Bar(None);
-        }
-        let bar = ProgressBar::new(0);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{wide_bar} {pos}/{len} runs, {elapsed} elapsed, ETA {eta}",
-            )
-            .expect("valid template"),
-        );
-        Bar(Some(bar))
+        Bar(crate::progress::bar(
+            quiet,
+            0,
+            "{wide_bar} {pos}/{len} runs, {elapsed} elapsed, ETA {eta}",
+        ))
     }
 
     fn finish(&self) {
@@ -99,7 +92,21 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<ExitCode> {
         seed: a.seed,
         pareto_latency: Some(a.pareto.clone()),
     };
-    let sweep = Sweep::prepare(&spec)?;
+    let checking = crate::progress::bar(
+        a.quiet,
+        0,
+        "{wide_bar} {pos}/{len} configurations checked, {elapsed} elapsed, ETA {eta}",
+    );
+    let sweep = Sweep::prepare_with_progress(&spec, &|done, total| {
+        if let Some(b) = &checking {
+            b.set_length(total as u64);
+            b.set_position(done as u64);
+        }
+    });
+    if let Some(b) = &checking {
+        b.finish_and_clear();
+    }
+    let sweep = sweep?;
     let plan = sweep.plan();
     let opts = ExecOptions {
         jobs: a.jobs.unwrap_or(0),
