@@ -202,3 +202,73 @@ fn progress_on_a_terminal_only() {
         );
     }
 }
+
+/// Ctrl-C on a sweep: the header was printed up front, the message says what
+/// was kept and how to resume, and the rerun picks up the finished runs.
+#[test]
+fn interrupted_sweep_says_what_was_kept_and_resumes() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep");
+    let args = [
+        "sweep",
+        "scenarios/slo-example.toml",
+        "--vary",
+        "autoscaler.stable-window=30s..300s:1s",
+        "--jobs",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("knsim"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let runs = out.join("runs.csv");
+    let started = std::time::Instant::now();
+    while fs::read_to_string(&runs).map_or(0, |t| t.lines().count()) < 3 {
+        assert!(started.elapsed().as_secs() < 60, "no runs written");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = child.wait().unwrap().code();
+    let (mut so, mut se) = (String::new(), String::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut so)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut se)
+        .unwrap();
+    assert_eq!(code, Some(130), "stdout {so}\nstderr {se}");
+    assert!(so.contains("271 configuration(s)"), "{so}");
+    assert!(so.contains("rows go to"), "{so}");
+    assert!(se.contains("interrupted:"), "{se}");
+    assert!(se.contains("rerun the same command to resume"), "{se}");
+    let kept = fs::read_to_string(&runs).unwrap().lines().count() - 1;
+    assert!(kept >= 2, "{kept}");
+    let a = knsim()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .args(["--max-runs", "1"])
+        .assert()
+        .success();
+    let so = stdout(&a);
+    assert!(
+        so.contains(&format!("{kept} already done, 1 run now"))
+            || so.contains(&format!("{} already done, 1 run now", kept - 1)),
+        "{so}"
+    );
+}

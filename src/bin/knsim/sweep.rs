@@ -7,8 +7,11 @@ use knsim::sweep::{
     metric_index, Axis, ConfigSummary, ExecOptions, Progress, RunRecord, Shard, Sweep, SweepSpec,
     COST_METRIC, DEFAULT_PARETO_LATENCY, METRICS, RUNS_FILE, SUMMARY_FILE,
 };
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 #[derive(Args)]
 pub struct SweepArgs {
@@ -49,16 +52,28 @@ pub struct SweepArgs {
     pub quiet: bool,
 }
 
-/// A progress bar on stderr when it is a terminal.
-struct Bar(Option<ProgressBar>);
+/// A progress bar on stderr when it is a terminal, and the counts an
+/// interrupt handler reports.
+struct Bar(Option<ProgressBar>, Arc<Counts>);
+
+/// Runs this invocation set out to do and has finished, shared with the
+/// Ctrl-C handler.
+#[derive(Default)]
+struct Counts {
+    pending: AtomicUsize,
+    done: AtomicUsize,
+}
 
 impl Bar {
-    fn new(quiet: bool) -> Bar {
-        Bar(crate::progress::bar(
-            quiet,
-            0,
-            "{wide_bar} {pos}/{len} runs, {elapsed} elapsed, ETA {eta}",
-        ))
+    fn new(quiet: bool, counts: Arc<Counts>) -> Bar {
+        Bar(
+            crate::progress::bar(
+                quiet,
+                0,
+                "{wide_bar} {pos}/{len} runs, {elapsed} elapsed, ETA {eta}",
+            ),
+            counts,
+        )
     }
 
     fn finish(&self) {
@@ -70,6 +85,7 @@ impl Bar {
 
 impl Progress for Bar {
     fn start(&self, pending: usize) {
+        self.1.pending.store(pending, Ordering::SeqCst);
         if let Some(b) = &self.0 {
             b.set_length(pending as u64);
             b.reset_eta();
@@ -77,6 +93,8 @@ impl Progress for Bar {
     }
 
     fn run_done(&self, _record: &RunRecord) {
+        // Called after the run's row is flushed to runs.csv.
+        self.1.done.fetch_add(1, Ordering::SeqCst);
         if let Some(b) = &self.0 {
             b.inc(1);
         }
@@ -113,28 +131,37 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<ExitCode> {
         shard: a.shard,
         max_runs: a.max_runs,
     };
-    let bar = Bar::new(a.quiet);
+    let runs = a.out.join(RUNS_FILE);
+    let scope = match a.shard {
+        Some(s) => format!(" (shard {s})"),
+        None => String::new(),
+    };
+    if !a.quiet {
+        // Printed (and flushed) before the runs, so that an interrupted
+        // sweep still says what it was doing and where.
+        println!(
+            "sweep {}: {} configuration(s) x {} rep(s) = {} runs{scope}; rows go to {}",
+            sweep.scenario_name(),
+            plan.configs(),
+            plan.reps(),
+            plan.runs(),
+            runs.display()
+        );
+        let _ = std::io::stdout().flush();
+    }
+    let counts = Arc::new(Counts::default());
+    on_interrupt(counts.clone(), runs.clone());
+    let bar = Bar::new(a.quiet, counts);
     let outcome = sweep.execute(&a.out, &opts, &bar);
     bar.finish();
     let outcome = outcome?;
     if a.quiet {
         return Ok(ExitCode::SUCCESS);
     }
-    let scope = match a.shard {
-        Some(s) => format!(" (shard {s})"),
-        None => String::new(),
-    };
     println!(
-        "sweep {}: {} configuration(s) x {} rep(s) = {} runs{scope}; {} already done, {} run now, {} left",
-        sweep.scenario_name(),
-        plan.configs(),
-        plan.reps(),
-        plan.runs(),
-        outcome.resumed,
-        outcome.ran,
-        outcome.remaining
+        "runs       {} already done, {} run now, {} left",
+        outcome.resumed, outcome.ran, outcome.remaining
     );
-    let runs = a.out.join(RUNS_FILE);
     match &outcome.summaries {
         Some(s) => {
             print!("{}", pareto_table(sweep.plan().axes(), s, &a.pareto));
@@ -156,6 +183,29 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<ExitCode> {
         ),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Exit code of a sweep stopped by Ctrl-C (128 + SIGINT, as shells report).
+const EXIT_INTERRUPTED: i32 = 130;
+
+/// On Ctrl-C, says what was kept and how to resume, then exits. Every
+/// finished run's row is already flushed to `runs.csv` (a row being written
+/// at that instant may be cut short; the next invocation drops it).
+fn on_interrupt(counts: Arc<Counts>, runs: PathBuf) {
+    let installed = ctrlc::set_handler(move || {
+        let done = counts.done.load(Ordering::SeqCst);
+        let pending = counts.pending.load(Ordering::SeqCst);
+        eprintln!(
+            "\ninterrupted: {done} of this invocation's {pending} run(s) finished and are kept in {}, \
+             with any earlier ones; rerun the same command to resume from there",
+            runs.display()
+        );
+        std::process::exit(EXIT_INTERRUPTED);
+    });
+    // Without a handler (one was installed already, or the platform refused)
+    // Ctrl-C still stops the sweep and the rows stay on disk; only the
+    // message is lost, so this is not worth failing the sweep for.
+    let _ = installed;
 }
 
 /// A compact number for tables.
