@@ -32,7 +32,10 @@ pub use grid::{Axis, Plan, RunSpec, Shard, MAX_AXIS_VALUES, MAX_RUNS};
 pub use metrics::{
     format_number, metric_index, metric_names, metric_values, Direction, MetricDef, METRICS,
 };
-pub use stats::{mean_ci, pareto_front, summarize, ConfigSummary, MeanCi, CONFIDENCE};
+pub use stats::{
+    mean_ci, pareto_front, summarize, t_interval, t_quantile, ConfigSummary, MeanCi, TInterval,
+    CONFIDENCE,
+};
 
 use crate::model::{simulate, NoTimeseries};
 use crate::scenario::{load_scenario_str, Override, Scenario, ScenarioError};
