@@ -327,12 +327,15 @@ fn pad_range(lo: f64, hi: f64) -> (f64, f64) {
     )
 }
 
-/// Per-row interval bounds, `None` for rows without an interval; `None`
-/// overall when the columns are missing or every row lacks an interval.
+/// Per-row interval bounds, `None` for rows without an interval.
+type RowIntervals = Vec<Option<(f64, f64)>>;
+
+/// The intervals of `cols`; `None` when the columns are missing or every row
+/// lacks an interval.
 fn ci(
     table: &SweepTable,
     cols: &Option<(String, String)>,
-) -> Result<Option<Vec<Option<(f64, f64)>>>, PlotError> {
+) -> Result<Option<RowIntervals>, PlotError> {
     match cols {
         Some((lo, hi)) if table.has_column(lo) && table.has_column(hi) => {
             let l = table.optional_numbers(lo)?;
