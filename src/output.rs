@@ -117,10 +117,16 @@ pub fn format_summary(s: &Summary) -> String {
         r.status_404,
         r.in_flight_at_end
     ));
-    out.push_str(&format!(
-        "latency    p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms, mean {:.1} ms\n",
-        l.p50_ms, l.p90_ms, l.p99_ms, l.p999_ms, l.max_ms, l.mean_ms
-    ));
+    if r.completed == 0 {
+        // Latency quantiles cover successful requests only; zeros would read
+        // as instant answers.
+        out.push_str("latency    none: no request completed successfully\n");
+    } else {
+        out.push_str(&format!(
+            "latency    p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms, mean {:.1} ms\n",
+            l.p50_ms, l.p90_ms, l.p99_ms, l.p999_ms, l.max_ms, l.mean_ms
+        ));
+    }
     out.push_str(&format!(
         "pods       {} cold starts, {} requests waited on one ({:.2}%), max {} ready, {:.0} pod-seconds\n",
         s.cold_starts,
@@ -136,11 +142,16 @@ pub fn format_summary(s: &Summary) -> String {
     if s.revisions.len() > 1 {
         out.push_str("revision                 share    p99 ms  cold  max ready  pod-s\n");
         for rev in &s.revisions {
+            let p99 = if rev.requests.completed == 0 {
+                "-".to_string()
+            } else {
+                format!("{:.1}", rev.latency.p99_ms)
+            };
             out.push_str(&format!(
-                "{:<24} {:>5.1}% {:>9.1} {:>5} {:>10} {:>6.0}\n",
+                "{:<24} {:>5.1}% {:>9} {:>5} {:>10} {:>6.0}\n",
                 rev.name,
                 100.0 * rev.observed_share,
-                rev.latency.p99_ms,
+                p99,
                 rev.cold_starts,
                 rev.max_ready_pods,
                 rev.pod_seconds

@@ -207,3 +207,34 @@ fn bad_input_exits_2() {
         .code(2);
     assert!(stderr(&a).contains("nothing to check"), "{}", stderr(&a));
 }
+
+/// `--write-baseline` into a folder that does not exist yet creates it.
+#[test]
+fn write_baseline_creates_missing_folders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("ci/nested/baseline.json");
+    let a = check(&["--write-baseline", base.to_str().unwrap()])
+        .assert()
+        .success();
+    assert!(stdout(&a).contains("wrote      baseline"), "{}", stdout(&a));
+    let text = std::fs::read_to_string(&base).unwrap();
+    assert!(text.contains("\"reps\""), "{text}");
+}
+
+/// An unwritable destination is reported before the simulation runs: with a
+/// thousand replications the run itself would take far longer than the
+/// timeout.
+#[test]
+fn unwritable_baseline_fails_before_simulating() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("plain-file");
+    std::fs::write(&file, "not a folder").unwrap();
+    let base = file.join("baseline.json");
+    let a = check(&["--reps", "1000", "--write-baseline", base.to_str().unwrap()])
+        .timeout(std::time::Duration::from_secs(30))
+        .assert()
+        .code(1);
+    let err = stderr(&a);
+    assert!(err.contains("plain-file"), "{err}");
+    assert!(stdout(&a).is_empty(), "{}", stdout(&a));
+}

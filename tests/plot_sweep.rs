@@ -249,3 +249,79 @@ fn plots_a_real_sweep() {
         );
     }
 }
+
+/// A sweep with the default single replication has empty interval columns;
+/// it still plots, without interval bars.
+#[test]
+fn plots_a_single_replication_sweep_without_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep");
+    let scenario =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/slo-example.toml");
+    assert_cmd::Command::cargo_bin("knsim")
+        .unwrap()
+        .args(["sweep", scenario.to_str().unwrap(), "-q", "--out"])
+        .arg(&out)
+        .args(["--vary", "autoscaler.stable-window=30s,60s"])
+        .assert()
+        .success();
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(
+        summary.contains(",,"),
+        "expected empty CI cells:\n{summary}"
+    );
+    assert_cmd::Command::cargo_bin("knsim")
+        .unwrap()
+        .args(["plot", "-q"])
+        .arg(&out)
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(out.join("pareto.svg")).unwrap();
+    assert!(svg.contains("Pareto front"));
+    assert!(!svg.contains("confidence interval"));
+}
+
+/// The rotated y-axis title must lie between the caption and the bottom of
+/// the chart, even for a long key on a two-row grid (it used to run into the
+/// caption and off the canvas).
+#[test]
+fn heatmap_y_axis_title_is_not_clipped() {
+    for y_key in [
+        "autoscaler.target-burst-capacity",
+        "revision.greeter-v1.containerConcurrency",
+    ] {
+        let text = csv_text("pod_seconds_mean", "latency_p99_ms_mean", None)
+            .replace("revision.0.containerConcurrency", y_key);
+        let spec = HeatmapSpec {
+            x_key: "autoscaler.stable-window".into(),
+            y_key: y_key.into(),
+            value: "latency_p99_ms_mean".into(),
+            value_label: "p99 (ms)".into(),
+        };
+        let svg = heatmap_svg(&table(&text), &spec).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let num =
+            |n: &roxmltree::Node, a: &str| -> f64 { n.attribute(a).unwrap().parse().unwrap() };
+        let height = num(&doc.root_element(), "height");
+        let caption = doc
+            .descendants()
+            .find(|n| n.has_tag_name("text") && n.text().is_some_and(|t| t.contains("by key")))
+            .unwrap();
+        let caption_bottom = num(&caption, "y") + num(&caption, "font-size");
+        let title = doc
+            .descendants()
+            .find(|n| n.has_tag_name("text") && n.text().is_some_and(|t| t.trim() == y_key))
+            .unwrap_or_else(|| panic!("no y-axis title {y_key}"));
+        assert!(title
+            .attribute("transform")
+            .unwrap()
+            .starts_with("rotate(270"));
+        // Generous width estimate for sans-serif text: 0.6 em per character.
+        let len = y_key.len() as f64 * 0.6 * num(&title, "font-size");
+        let (top, bottom) = (num(&title, "y") - len / 2.0, num(&title, "y") + len / 2.0);
+        assert!(
+            top >= caption_bottom && bottom <= height,
+            "{y_key}: title spans {top:.0}..{bottom:.0}, caption ends at {caption_bottom:.0}, chart height {height}"
+        );
+    }
+}

@@ -19,8 +19,11 @@ pub enum Aggregation {
     WeightedExponential,
 }
 
-/// `weightPrecision`: the weights of a full weighted window sum to this.
-const WEIGHT_PRECISION: f64 = 0.9999;
+/// `1 - weightPrecision` (weightPrecision = 0.9999: the weights of a full
+/// weighted window sum to at least this). Go evaluates the untyped constant
+/// expression exactly and rounds once, giving the double nearest 1e-4;
+/// `1.0 - 0.9999` in float64 would be 9.999999999998899e-5.
+const ONE_MINUS_WEIGHT_PRECISION: f64 = 1e-4;
 /// `minExponent`: the smallest smoothing coefficient.
 const MIN_EXPONENT: f64 = 0.2;
 /// Digits kept by the linear average.
@@ -34,7 +37,114 @@ pub fn round_to_n_digits(n: u32, x: f64) -> f64 {
 
 /// `computeSmoothingCoeff` for a window of `nb` buckets.
 pub fn smoothing_coefficient(nb: usize) -> f64 {
-    (1.0 - (1.0 - WEIGHT_PRECISION).powf(1.0 / nb as f64)).max(MIN_EXPONENT)
+    (1.0 - go_pow(ONE_MINUS_WEIGHT_PRECISION, 1.0 / nb as f64)).max(MIN_EXPONENT)
+}
+
+/// `math.Pow` as Go computes it for the finite, positive bases used here, so
+/// that averages match Knative's bit for bit: the exponent is split into an
+/// integer part and a fraction in [-0.5, 0.5]; the fraction goes through
+/// `exp(yf · ln x)` and the integer part is applied by repeated squaring of
+/// the base's binary mantissa, the binary exponent being tracked apart and
+/// applied once at the end. Libm's `powf` rounds the whole power once
+/// instead, which differs in the last bits (e.g. for six buckets).
+///
+/// Go's `Log` and `Exp` are taken to be correctly rounded, as std's are for
+/// these arguments; special bases (zero, negative, infinite, NaN) fall back
+/// to `powf`, whose results for them are the same as Go's.
+pub fn go_pow(x: f64, y: f64) -> f64 {
+    if y == 0.0 {
+        return 1.0;
+    }
+    if y == 1.0 {
+        return x;
+    }
+    if !(x.is_finite() && x > 0.0 && y.is_finite()) || y.abs() >= 9.0e18 {
+        return x.powf(y);
+    }
+    if y == 0.5 {
+        return x.sqrt();
+    }
+    if y == -0.5 {
+        return 1.0 / x.sqrt();
+    }
+    let mut yi = y.abs().trunc();
+    let mut yf = y.abs() - yi;
+    if yf != 0.0 && yf > 0.5 {
+        yf -= 1.0;
+        yi += 1.0;
+    }
+    let mut a1 = 1.0;
+    let mut ae: i64 = 0;
+    if yf != 0.0 {
+        a1 = (yf * x.ln()).exp();
+    }
+    let (mut x1, mut xe) = frexp(x);
+    let mut i = yi as i64;
+    while i != 0 {
+        if !(-(1 << 12)..=(1 << 12)).contains(&xe) {
+            // The result over- or underflows whatever is left to multiply.
+            ae += xe;
+            break;
+        }
+        if i & 1 == 1 {
+            a1 *= x1;
+            ae += xe;
+        }
+        x1 *= x1;
+        xe <<= 1;
+        if x1 < 0.5 {
+            x1 += x1;
+            xe -= 1;
+        }
+        i >>= 1;
+    }
+    if y < 0.0 {
+        a1 = 1.0 / a1;
+        ae = -ae;
+    }
+    ldexp(a1, ae)
+}
+
+/// Splits a finite, positive `x` into a mantissa in [0.5, 1) and a power of 2.
+fn frexp(x: f64) -> (f64, i64) {
+    // Subnormals are scaled into the normal range first.
+    let (x, bias) = if x < f64::MIN_POSITIVE {
+        (x * 2f64.powi(54), -54)
+    } else {
+        (x, 0)
+    };
+    let bits = x.to_bits();
+    let e = ((bits >> 52) & 0x7ff) as i64 - 1022;
+    let m = f64::from_bits((bits & !(0x7ff << 52)) | (1022 << 52));
+    (m, e + bias)
+}
+
+/// `a · 2^e`, rounded once when the result is subnormal.
+fn ldexp(a: f64, e: i64) -> f64 {
+    if a == 0.0 || !a.is_finite() {
+        return a;
+    }
+    let (m, me) = frexp(a.abs());
+    let m = m.copysign(a);
+    let exp = me.saturating_add(e);
+    if exp > 1024 {
+        return f64::INFINITY.copysign(a);
+    }
+    if exp >= -1021 {
+        // 2m is in [1, 2) and 2^(exp−1) is a normal power of two: exact.
+        return 2.0 * m * pow2(exp - 1);
+    }
+    if exp < -1075 {
+        return 0.0f64.copysign(a);
+    }
+    // m · 2^(exp+1074) is exact; the final scaling by the smallest
+    // subnormal is the only rounding.
+    m * pow2(exp + 1074) * f64::from_bits(1)
+}
+
+/// 2^k for a normal power of two (−1022 ≤ k ≤ 1023).
+fn pow2(k: i64) -> f64 {
+    f64::from_bits(((k + 1023) as u64) << 52)
 }
 
 fn num_buckets(window: SimDuration, granularity: SimDuration) -> usize {
@@ -283,7 +393,7 @@ impl WeightedFloat64Buckets {
         let mut multiplier = self.smoothing;
         if now > lw {
             let num_z = (now - lw) / b.granularity;
-            multiplier *= (1.0 - self.smoothing).powf(num_z as f64);
+            multiplier *= go_pow(1.0 - self.smoothing, num_z as f64);
             num_b -= num_z;
         }
         let start = b.index(lw) + total_b;
@@ -440,5 +550,83 @@ mod tests {
         assert!((b.window_average(t(104)) - want1).abs() < 1e-12);
         assert_eq!(b.window_average(t(108)), 0.0);
         assert!(b.is_empty(t(108)));
+    }
+
+    /// Knative's weighted averages, bit for bit, for windows of 4, 6, 10, 60
+    /// and 360 one-second buckets, read 0, 1 and 3 seconds after the last
+    /// write. The bit patterns come from `testdata/weighted_window_golden.py`,
+    /// which recomputes `WindowAverage` independently, following Go's
+    /// constant arithmetic and `math.Pow` (exact rational `1 − 0.9999`,
+    /// correctly rounded Log/Exp via mpmath, repeated squaring for integer
+    /// powers).
+    #[test]
+    fn weighted_averages_match_knative_bit_for_bit() {
+        const GOLDEN: [(u64, u64, [u64; 3]); 5] = [
+            (
+                4,
+                0x3feccccccccccccd,
+                [0x401edb4395810625, 0x3fe8af694467381c, 0x3f7edfa43fe5c918],
+            ),
+            (
+                6,
+                0x3fe91b164c4fd313,
+                [0x402099fd0eac2040, 0x3ffc9d0ee1e1487f, 0x3fb531aa62026949],
+            ),
+            (
+                10,
+                0x3fe342b4c0456da6,
+                [0x4023b8852a399b13, 0x400f6768885568f3, 0x3fe3e6a06097faa3],
+            ),
+            (
+                60,
+                0x3fc999999999999a,
+                [0x402a0610263fe9d1, 0x4024d1a684ffee40, 0x401aa5f34e7c87a5],
+            ),
+            (
+                360,
+                0x3fc999999999999a,
+                [0x40490ad04b86ebb1, 0x404408a6a2d25622, 0x4039a4ac55881c56],
+            ),
+        ];
+        for (nb, alpha, averages) in GOLDEN {
+            let mut b = WeightedFloat64Buckets::new(SimDuration::from_secs(nb), S);
+            assert_eq!(
+                b.smoothing_coefficient().to_bits(),
+                alpha,
+                "alpha for {nb} buckets: {} vs {}",
+                b.smoothing_coefficient(),
+                f64::from_bits(alpha)
+            );
+            for i in 0..nb {
+                b.record(t(100 + i), (7 * i % 13) as f64 + i as f64 / 8.0);
+            }
+            let last = 100 + nb - 1;
+            for (z, want) in [0, 1, 3].into_iter().zip(averages) {
+                let got = b.window_average(t(last + z));
+                assert_eq!(
+                    got.to_bits(),
+                    want,
+                    "{nb} buckets, {z} s after the last write: {got} vs {}",
+                    f64::from_bits(want)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn go_pow_squares_integer_powers_and_handles_edges() {
+        // Integer exponents: repeated squaring, exact for powers of two.
+        assert_eq!(go_pow(2.0, 10.0), 1024.0);
+        assert_eq!(go_pow(0.5, 1074.0), f64::from_bits(1));
+        assert_eq!(go_pow(0.5, 1076.0), 0.0);
+        assert_eq!(go_pow(2.0, -3.0), 0.125);
+        assert_eq!(go_pow(2.0, 1024.0), f64::INFINITY);
+        assert_eq!(go_pow(9.0, 0.5), 3.0);
+        assert_eq!(go_pow(5.0, 0.0), 1.0);
+        // 0.8^7 by squaring: ((0.8·0.8)·(0.8·0.8))·(0.8·0.8)·0.8 in
+        // mantissa/exponent form, which is not always powf's rounding.
+        let sq = |x: f64| x * x;
+        let want = 0.8 * sq(0.8) * sq(sq(0.8));
+        assert_eq!(go_pow(0.8, 7.0), want);
     }
 }

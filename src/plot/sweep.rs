@@ -124,6 +124,30 @@ impl SweepTable {
             .collect()
     }
 
+    /// A column's cells as numbers where an empty cell is `None` (a sweep
+    /// with one replication has no confidence interval); any other cell that
+    /// is not a number is an error.
+    pub fn optional_numbers(&self, name: &str) -> Result<Vec<Option<f64>>, PlotError> {
+        self.texts(name)?
+            .into_iter()
+            .enumerate()
+            .map(|(row, v)| {
+                if v.is_empty() {
+                    return Ok(None);
+                }
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .map(Some)
+                    .ok_or_else(|| PlotError::NotANumber {
+                        row: row + 1,
+                        column: name.to_string(),
+                        value: v.to_string(),
+                    })
+            })
+            .collect()
+    }
+
     /// A boolean column (`true`/`1`/`yes`/`y`/`x`/`*` are true, anything else
     /// false).
     pub fn flags(&self, name: &str) -> Result<Vec<bool>, PlotError> {
@@ -303,15 +327,22 @@ fn pad_range(lo: f64, hi: f64) -> (f64, f64) {
     )
 }
 
+/// Per-row interval bounds, `None` for rows without an interval.
+type RowIntervals = Vec<Option<(f64, f64)>>;
+
+/// The intervals of `cols`; `None` when the columns are missing or every row
+/// lacks an interval.
 fn ci(
     table: &SweepTable,
     cols: &Option<(String, String)>,
-) -> Result<Option<Vec<(f64, f64)>>, PlotError> {
+) -> Result<Option<RowIntervals>, PlotError> {
     match cols {
         Some((lo, hi)) if table.has_column(lo) && table.has_column(hi) => {
-            let l = table.numbers(lo)?;
-            let h = table.numbers(hi)?;
-            Ok(Some(l.into_iter().zip(h).collect()))
+            let l = table.optional_numbers(lo)?;
+            let h = table.optional_numbers(hi)?;
+            let bounds: Vec<Option<(f64, f64)>> =
+                l.into_iter().zip(h).map(|(a, b)| Some((a?, b?))).collect();
+            Ok(bounds.iter().any(Option::is_some).then_some(bounds))
         }
         _ => Ok(None),
     }
@@ -349,10 +380,12 @@ pub fn pareto_svg(table: &SweepTable, spec: &ParetoSpec) -> Result<String, PlotE
     let xs = cost_ci
         .iter()
         .flatten()
+        .flatten()
         .flat_map(|&(a, b)| [a, b])
         .chain(cost.iter().copied());
     let ys = lat_ci
         .iter()
+        .flatten()
         .flatten()
         .flat_map(|&(a, b)| [a, b])
         .chain(lat.iter().copied());
@@ -394,7 +427,8 @@ pub fn pareto_svg(table: &SweepTable, spec: &ParetoSpec) -> Result<String, PlotE
             ch.draw_series(
                 ci.iter()
                     .zip(&lat)
-                    .map(|(&(a, b), &y)| PathElement::new(vec![(a, y), (b, y)], bar)),
+                    .filter_map(|(ab, &y)| ab.map(|(a, b)| (a, b, y)))
+                    .map(|(a, b, y)| PathElement::new(vec![(a, y), (b, y)], bar)),
             )
             .map_err(draw_err(NAME))?;
         }
@@ -402,7 +436,8 @@ pub fn pareto_svg(table: &SweepTable, spec: &ParetoSpec) -> Result<String, PlotE
             ch.draw_series(
                 ci.iter()
                     .zip(&cost)
-                    .map(|(&(a, b), &x)| PathElement::new(vec![(x, a), (x, b)], bar)),
+                    .filter_map(|(ab, &x)| ab.map(|(a, b)| (a, b, x)))
+                    .map(|(a, b, x)| PathElement::new(vec![(x, a), (x, b)], bar)),
             )
             .map_err(draw_err(NAME))?;
         }
@@ -511,6 +546,10 @@ fn ramp(f: f64) -> RGBColor {
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
+/// Heatmap height taken by everything but the plot area (caption, margins,
+/// x-axis labels), plus a little air around the y-axis title.
+const Y_TITLE_ROOM: u32 = 110;
+
 fn fmt_value(v: f64) -> String {
     if v.abs() >= 100.0 {
         format!("{v:.0}")
@@ -553,7 +592,20 @@ pub fn heatmap_svg(table: &SweepTable, spec: &HeatmapSpec) -> Result<String, Plo
     let hi = cells.iter().map(|c| c.2).fold(f64::NEG_INFINITY, f64::max);
     let norm = |v: f64| if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
 
-    let height = (140 + 60 * ny as u32).clamp(320, 900);
+    // The y-axis title runs along the plot's height, which follows the row
+    // count; grow the chart so the whole key fits beside the rows (at about
+    // 0.6 em per character), and fall back to the key's last part if even
+    // the tallest chart would clip it.
+    const MAX_HEIGHT: u32 = 900;
+    let title_px = |k: &str| (k.chars().count() as f64 * 17.0 * 0.6).ceil() as u32;
+    let y_title = if title_px(&spec.y_key) + Y_TITLE_ROOM <= MAX_HEIGHT {
+        spec.y_key.clone()
+    } else {
+        short_key(&spec.y_key)
+    };
+    let height = (140 + 60 * ny as u32)
+        .max(title_px(&y_title) + Y_TITLE_ROOM)
+        .clamp(320, MAX_HEIGHT);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
@@ -571,7 +623,7 @@ pub fn heatmap_svg(table: &SweepTable, spec: &HeatmapSpec) -> Result<String, Plo
         ch.configure_mesh()
             .disable_mesh()
             .x_desc(spec.x_key.as_str())
-            .y_desc(spec.y_key.as_str())
+            .y_desc(y_title.as_str())
             .label_style((FONT, 16))
             .axis_desc_style((FONT, 17))
             .x_labels(2 * nx + 1)

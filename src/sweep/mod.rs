@@ -32,7 +32,10 @@ pub use grid::{Axis, Plan, RunSpec, Shard, MAX_AXIS_VALUES, MAX_RUNS};
 pub use metrics::{
     format_number, metric_index, metric_names, metric_values, Direction, MetricDef, METRICS,
 };
-pub use stats::{mean_ci, pareto_front, summarize, ConfigSummary, MeanCi, CONFIDENCE};
+pub use stats::{
+    mean_ci, pareto_front, summarize, t_interval, t_quantile, ConfigSummary, MeanCi, TInterval,
+    CONFIDENCE,
+};
 
 use crate::model::{simulate, NoTimeseries};
 use crate::scenario::{load_scenario_str, Override, Scenario, ScenarioError};
@@ -217,6 +220,15 @@ impl Sweep {
     /// Reads the scenario, checks the axes and loads every configuration
     /// once, so a bad value fails before any run starts.
     pub fn prepare(spec: &SweepSpec) -> Result<Sweep, SweepError> {
+        Self::prepare_with_progress(spec, &|_, _| {})
+    }
+
+    /// [`Sweep::prepare`], calling `checked(done, total)` as the grid's
+    /// configurations are validated (a large grid takes a while).
+    pub fn prepare_with_progress(
+        spec: &SweepSpec,
+        checked: &dyn Fn(usize, usize),
+    ) -> Result<Sweep, SweepError> {
         let text = crate::scenario::read_scenario_text(&spec.scenario)?;
         let name = spec
             .scenario
@@ -280,7 +292,11 @@ impl Sweep {
             slo: base.slo.clone(),
         };
         if !spec.vary.is_empty() {
-            for c in 0..sweep.plan.configs() {
+            let total = sweep.plan.configs();
+            for c in 0..total {
+                if c % 64 == 0 {
+                    checked(c, total);
+                }
                 sweep
                     .load(&sweep.plan.spec(c * sweep.plan.reps()).overrides)
                     .map_err(|source| SweepError::Config {
@@ -288,6 +304,7 @@ impl Sweep {
                         source,
                     })?;
             }
+            checked(total, total);
         }
         Ok(sweep)
     }

@@ -30,30 +30,64 @@ impl MeanCi {
     }
 }
 
-/// Mean and two-sided 95 % confidence interval of `xs` from Student's t with
-/// n − 1 degrees of freedom: mean ± t(0.975, n−1) · s / √n, with `s` the
-/// sample standard deviation. Summed in the given order, so equal inputs give
-/// bit-identical results.
+/// A sample mean with its standard error and Student-t interval; the one
+/// interval computation behind sweeps, `knsim check` and `validate-model`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TInterval {
+    /// Sample mean (NaN for no samples).
+    pub mean: f64,
+    /// Standard error of the mean, s / √n; `None` with fewer than two samples.
+    pub std_error: Option<f64>,
+    /// Half-width of the interval; `None` with fewer than two samples.
+    pub half_width: Option<f64>,
+}
+
+/// Mean and two-sided confidence interval at `level` (e.g. 0.95) of `xs`
+/// from Student's t with n − 1 degrees of freedom: mean ± t((1 + level)/2,
+/// n−1) · s / √n, with `s` the sample standard deviation. Summed in the
+/// given order, so equal inputs give bit-identical results.
+pub fn t_interval(xs: &[f64], level: f64) -> TInterval {
+    let n = xs.len() as f64;
+    let mean = if xs.is_empty() {
+        f64::NAN
+    } else {
+        xs.iter().sum::<f64>() / n
+    };
+    if xs.len() < 2 {
+        return TInterval {
+            mean,
+            std_error: None,
+            half_width: None,
+        };
+    }
+    let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
+    let se = (var / n).sqrt();
+    TInterval {
+        mean,
+        std_error: Some(se),
+        half_width: Some(t_quantile(xs.len() - 1, level) * se),
+    }
+}
+
+/// The two-sided Student-t critical value at `level` with `df` degrees of
+/// freedom.
+pub fn t_quantile(df: usize, level: f64) -> f64 {
+    StudentsT::new(0.0, 1.0, df as f64)
+        .expect("df >= 1")
+        .inverse_cdf(0.5 + level / 2.0)
+}
+
+/// Mean and two-sided 95 % confidence interval of `xs` ([`t_interval`] at
+/// [`CONFIDENCE`]).
 ///
 /// # Panics
 /// On an empty slice (a configuration always has at least one run).
 pub fn mean_ci(xs: &[f64]) -> MeanCi {
     assert!(!xs.is_empty(), "mean of no samples");
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    if xs.len() < 2 {
-        return MeanCi {
-            mean,
-            half_width: None,
-        };
-    }
-    let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
-    let t = StudentsT::new(0.0, 1.0, n - 1.0)
-        .expect("n - 1 >= 1 degrees of freedom")
-        .inverse_cdf(0.5 + CONFIDENCE / 2.0);
+    let i = t_interval(xs, CONFIDENCE);
     MeanCi {
-        mean,
-        half_width: Some(t * (var / n).sqrt()),
+        mean: i.mean,
+        half_width: i.half_width,
     }
 }
 

@@ -392,7 +392,7 @@ fn profile_experiments(profile: Profile) -> Vec<Experiment> {
         ],
         Profile::Quick => vec![
             mmc(2, 16.0, 10.0, 1, 20, 12, &[0.1, 0.3, 0.6]),
-            md1(8.0, 100.0, 20, 12),
+            md1(8.0, 100.0, 60, 24),
             mginf(50.0, 200.0, 300.0, 5, 8),
             mm1k(12.0, 10.0, 20, 8),
             scale_to_zero(60, 60, 40, 8, true),
@@ -566,6 +566,20 @@ impl RowResult {
 /// Runs every experiment (replications in parallel; results do not depend
 /// on the number of threads) and returns one row per check, in order.
 pub fn run_experiments(exps: &[Experiment]) -> Result<Vec<RowResult>, ScenarioError> {
+    run_experiments_with_progress(exps, &|| {})
+}
+
+/// Total number of replications [`run_experiments`] will simulate.
+pub fn replication_count(exps: &[Experiment]) -> usize {
+    exps.iter().map(|e| e.seeds.len()).sum()
+}
+
+/// [`run_experiments`], calling `done` after each replication (from worker
+/// threads, in no particular order) so that a caller can show progress.
+pub fn run_experiments_with_progress(
+    exps: &[Experiment],
+    done: &(dyn Fn() + Sync),
+) -> Result<Vec<RowResult>, ScenarioError> {
     let scenarios = exps
         .iter()
         .map(|e| e.load())
@@ -578,7 +592,11 @@ pub fn run_experiments(exps: &[Experiment]) -> Result<Vec<RowResult>, ScenarioEr
     let mut values: Vec<(usize, Vec<f64>)> = jobs
         .par_iter()
         .enumerate()
-        .map(|(j, &(i, seed))| (j, replicate(&exps[i], &scenarios[i], seed)))
+        .map(|(j, &(i, seed))| {
+            let v = replicate(&exps[i], &scenarios[i], seed);
+            done();
+            (j, v)
+        })
         .collect();
     values.sort_by_key(|(j, _)| *j);
     let mut rows = Vec::new();

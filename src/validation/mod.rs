@@ -14,8 +14,9 @@ mod stats;
 pub mod theory;
 
 pub use experiment::{
-    experiments, measure, replicate, run_experiments, seed_block, Check, Experiment, Measure,
-    Profile, RecordSink, RowResult, SCENARIO_DIR, SCENARIO_FILES,
+    experiments, measure, replicate, replication_count, run_experiments,
+    run_experiments_with_progress, seed_block, Check, Experiment, Measure, Profile, RecordSink,
+    RowResult, SCENARIO_DIR, SCENARIO_FILES,
 };
 pub use report::markdown_table;
 pub use stats::{t_quantile, Estimate};

@@ -1,6 +1,8 @@
-//! Confidence intervals over independent replications.
+//! Confidence intervals over independent replications, in the shape the
+//! validation report uses; computed by [`crate::sweep::t_interval`].
 
-use statrs::distribution::{ContinuousCDF, StudentsT};
+use crate::sweep::t_interval;
+pub use crate::sweep::t_quantile;
 
 /// A mean over replications with its confidence interval.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -20,27 +22,12 @@ impl Estimate {
     /// replications) at two-sided `level` (e.g. 0.95). With fewer than two
     /// values the half-width is infinite.
     pub fn from_replications(values: &[f64], level: f64) -> Estimate {
-        let n = values.len();
-        let mean = if n == 0 {
-            f64::NAN
-        } else {
-            values.iter().sum::<f64>() / n as f64
-        };
-        if n < 2 {
-            return Estimate {
-                mean,
-                half_width: f64::INFINITY,
-                std_error: f64::INFINITY,
-                n,
-            };
-        }
-        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-        let se = (var / n as f64).sqrt();
+        let i = t_interval(values, level);
         Estimate {
-            mean,
-            half_width: t_quantile(n - 1, level) * se,
-            std_error: se,
-            n,
+            mean: i.mean,
+            half_width: i.half_width.unwrap_or(f64::INFINITY),
+            std_error: i.std_error.unwrap_or(f64::INFINITY),
+            n: values.len(),
         }
     }
 
@@ -53,12 +40,6 @@ impl Estimate {
     pub fn relative_error(&self, x: f64) -> f64 {
         (self.mean - x).abs() / x.abs()
     }
-}
-
-/// The two-sided Student-t critical value with `df` degrees of freedom.
-pub fn t_quantile(df: usize, level: f64) -> f64 {
-    let t = StudentsT::new(0.0, 1.0, df as f64).expect("df >= 1");
-    t.inverse_cdf(0.5 + level / 2.0)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use super::WorkloadError;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 /// Marks a row without its own duration in [`TraceData::durations`].
@@ -18,23 +18,67 @@ pub(crate) const NO_TAG: u16 = u16::MAX;
 
 const NANOS: u64 = 1_000_000_000;
 
-/// A comma-separated file with a header row, read record by record, that
-/// knows how to phrase errors about itself. Line numbers are physical lines
-/// (blank lines are skipped but counted, unlike the csv crate's record
-/// positions), and reading does not allocate per row.
+/// A comma-separated file with a header row, read record by record with the
+/// `csv` crate, that knows how to phrase errors about itself. Line numbers
+/// are physical lines (a record's first line; blank lines count), fields are
+/// trimmed, and a quoted field may hold commas, doubled quotes and line
+/// breaks (as knload writes response classes). One record buffer is reused,
+/// so reading does not allocate per row.
 pub(crate) struct CsvSource {
-    reader: BufReader<File>,
+    reader: csv::Reader<QuoteCount<BufReader<File>>>,
     file: PathBuf,
     path: String,
     headers: Vec<String>,
-    /// Current line (without its terminator) and its fields' byte ranges.
-    line: String,
-    cells: Vec<std::ops::Range<usize>>,
-    line_no: u64,
+    record: csv::StringRecord,
     /// First line of the current record.
     record_line: u64,
     /// Line number of the header row (after any leading blank lines).
     pub(crate) header_line: u64,
+}
+
+/// Watches the bytes the csv crate reads. It counts quote characters, so
+/// that a quote left open at the end of the file (which the crate reads as a
+/// field running to the end) can be reported, since well-formed quoting uses
+/// an even number; and it notes where line breaks are, because the crate's
+/// own line numbers skip blank lines.
+struct QuoteCount<R> {
+    inner: R,
+    quotes: u64,
+    /// Bytes read so far.
+    offset: u64,
+    /// Offsets of line feeds not yet behind a finished record.
+    newlines: std::collections::VecDeque<u64>,
+    /// Line feeds behind finished records.
+    lines_done: u64,
+}
+
+impl<R: Read> Read for QuoteCount<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for (i, b) in buf[..n].iter().enumerate() {
+            match b {
+                b'"' => self.quotes += 1,
+                b'\n' => self.newlines.push_back(self.offset + i as u64),
+                _ => {}
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R> QuoteCount<R> {
+    /// The first line of a record that ends at byte `end` (after its
+    /// terminator) and holds `inner` line feeds inside quoted fields.
+    fn record_line(&mut self, end: u64, inner: u64) -> u64 {
+        let mut last = None;
+        while self.newlines.front().is_some_and(|&p| p < end) {
+            last = self.newlines.pop_front();
+            self.lines_done += 1;
+        }
+        let terminated = last.is_some_and(|p| p + 1 == end);
+        (self.lines_done + 1).saturating_sub(u64::from(terminated) + inner)
+    }
 }
 
 impl CsvSource {
@@ -46,104 +90,95 @@ impl CsvSource {
             file: file.to_path_buf(),
             source,
         })?;
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(QuoteCount {
+                inner: BufReader::with_capacity(1 << 16, f),
+                quotes: 0,
+                offset: 0,
+                newlines: std::collections::VecDeque::new(),
+                lines_done: 0,
+            });
         let mut src = CsvSource {
-            reader: BufReader::with_capacity(1 << 16, f),
+            reader,
             file: file.to_path_buf(),
             path: path.to_string(),
             headers: Vec::new(),
-            line: String::new(),
-            cells: Vec::new(),
-            line_no: 0,
+            record: csv::StringRecord::new(),
             record_line: 0,
             header_line: 0,
         };
-        if !src.read_line()? {
+        if !src.read_record()? {
             return Err(src.error(0, None, "the file is empty; expected a header row".into()));
         }
         src.header_line = src.record_line;
-        src.headers = (0..src.cells.len())
-            .map(|i| src.get(i).to_string())
-            .collect();
+        src.headers = src.record.iter().map(str::to_string).collect();
         Ok(src)
     }
 
-    /// Appends the next physical line to the buffer; false at the end.
-    fn append_line(&mut self) -> Result<bool, WorkloadError> {
-        self.line_no += 1;
-        let n = self.reader.read_line(&mut self.line).map_err(|e| {
-            let rule = if e.kind() == std::io::ErrorKind::InvalidData {
-                "the line is not valid UTF-8".to_string()
-            } else {
-                format!("read error: {e}")
-            };
-            self.error(self.line_no, None, rule)
-        })?;
-        Ok(n > 0)
-    }
-
-    /// Reads the next non-blank record and splits it into fields; false at
-    /// the end. A quoted field may hold commas, doubled quotes and line
-    /// breaks (as knload writes response classes); a record continues on
-    /// the next line while a quote is open.
-    fn read_line(&mut self) -> Result<bool, WorkloadError> {
+    /// Reads the next record that is not blank; false at the end.
+    fn read_record(&mut self) -> Result<bool, WorkloadError> {
         loop {
-            self.line.clear();
-            if !self.append_line()? {
-                return Ok(false);
-            }
-            self.record_line = self.line_no;
-            while self.line.bytes().filter(|b| *b == b'"').count() % 2 == 1 {
-                if !self.append_line()? {
+            let more = self.reader.read_record(&mut self.record).map_err(|e| {
+                let line = e.position().map_or(self.record_line + 1, |p| p.line());
+                let rule = match e.kind() {
+                    csv::ErrorKind::Utf8 { .. } => "the line is not valid UTF-8".to_string(),
+                    _ => format!("read error: {e}"),
+                };
+                self.error(line, None, rule)
+            })?;
+            if !more {
+                if self.reader.get_ref().quotes % 2 == 1 {
                     return Err(self.error(
                         self.record_line,
                         None,
                         "a quoted field is never closed".into(),
                     ));
                 }
+                return Ok(false);
             }
-            let content_len = self.line.trim_end_matches(['\n', '\r']).len();
-            if self.line[..content_len].trim().is_empty() {
+            let end = self.reader.position().byte();
+            let inner = self
+                .record
+                .iter()
+                .map(|f| f.bytes().filter(|b| *b == b'\n').count() as u64)
+                .sum();
+            self.record_line = self.reader.get_mut().record_line(end, inner);
+            // A line of spaces is one empty field once trimmed.
+            if self.record.len() == 1 && self.record[0].is_empty() {
                 continue;
             }
-            self.cells.clear();
-            let b = &self.line.as_bytes()[..content_len];
-            let mut i = 0;
-            loop {
-                while i < b.len() && b[i] == b' ' {
-                    i += 1;
-                }
-                let (range, next) = if i < b.len() && b[i] == b'"' {
-                    // Quoted: runs to the quote that is not doubled. The
-                    // range keeps doubled quotes as written.
-                    let start = i + 1;
-                    let mut j = start;
-                    while j < b.len() && !(b[j] == b'"' && b.get(j + 1) != Some(&b'"')) {
-                        j += if b[j] == b'"' { 2 } else { 1 };
-                    }
-                    let end = j.min(b.len());
-                    let comma = b[end..].iter().position(|c| *c == b',').map(|p| end + p);
-                    (start..end, comma)
-                } else {
-                    let comma = b[i..].iter().position(|c| *c == b',').map(|p| i + p);
-                    let mut end = comma.unwrap_or(b.len());
-                    while end > i && matches!(b[end - 1], b' ' | b'\t') {
-                        end -= 1;
-                    }
-                    (i..end, comma)
-                };
-                self.cells.push(range);
-                match next {
-                    Some(c) => i = c + 1,
-                    None => break,
-                }
-            }
+            self.unquote_spaced_fields();
             return Ok(true);
         }
     }
 
-    /// Field `i` (0-based) of the current line, or "" if there is none.
+    /// The csv crate reads a quote after a space as text, so ` "a""b" `
+    /// arrives as `"a""b"` once trimmed; such a field is unquoted here.
+    fn unquote_spaced_fields(&mut self) {
+        let quoted = |f: &str| f.len() >= 2 && f.starts_with('"') && f.ends_with('"');
+        if !self.record.iter().any(quoted) {
+            return;
+        }
+        let fields: Vec<String> = self
+            .record
+            .iter()
+            .map(|f| {
+                if quoted(f) {
+                    f[1..f.len() - 1].replace("\"\"", "\"")
+                } else {
+                    f.to_string()
+                }
+            })
+            .collect();
+        self.record = csv::StringRecord::from(fields);
+    }
+
+    /// Field `i` (0-based) of the current record, or "" if there is none.
     pub(crate) fn get(&self, i: usize) -> &str {
-        self.cells.get(i).map_or("", |r| &self.line[r.clone()])
+        self.record.get(i).unwrap_or("")
     }
 
     /// 0-based index of the column named `name`.
@@ -194,17 +229,17 @@ impl CsvSource {
     /// its line number, or `None` at the end of the file. A line with a
     /// different number of fields than the header is an error.
     pub(crate) fn next_record(&mut self) -> Result<Option<u64>, WorkloadError> {
-        if !self.read_line()? {
+        if !self.read_record()? {
             return Ok(None);
         }
-        if self.cells.len() != self.headers.len() {
+        if self.record.len() != self.headers.len() {
             return Err(self.error(
                 self.record_line,
                 None,
                 format!(
                     "expected {} fields like the header, found {}",
                     self.headers.len(),
-                    self.cells.len()
+                    self.record.len()
                 ),
             ));
         }
@@ -799,7 +834,7 @@ mod tests {
             rows,
             [
                 (3, vec!["1", "2", ""]),
-                (5, vec!["x,y", "q\"\"q", "multi\nline"]),
+                (5, vec!["x,y", "q\"q", "multi\nline"]),
                 (7, vec!["4", "5", "6"]),
             ]
         );

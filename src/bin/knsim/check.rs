@@ -3,13 +3,14 @@
 
 use crate::run::ScenarioArgs;
 use crate::sweep::{fmt_num, table};
+use anyhow::Context;
 use clap::Args;
 use knsim::gate::{
     default_gate_metrics, metric_indexes, Baseline, Bound, Comparison, GateError, Slo, Tolerance,
     ValueFormat, Verdict,
 };
 use knsim::sweep::{MeanCi, Sweep, SweepSpec, METRICS};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Args)]
@@ -18,20 +19,20 @@ pub struct CheckArgs {
     pub scenario: ScenarioArgs,
     /// Replications (seeds base..base+N-1); objectives are judged on the mean
     /// [default: the baseline's, else 1].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::values::count)]
     pub reps: Option<usize>,
     /// Worker threads [default: one per core].
-    #[arg(long, short)]
+    #[arg(long, short, allow_negative_numbers = true, value_parser = crate::values::number)]
     pub jobs: Option<usize>,
     /// Seed of replication 0 [default: the baseline's, else the scenario's].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::values::seed)]
     pub seed: Option<u64>,
     /// Compare with a baseline written by --write-baseline (or a `knsim run`
     /// summary.json); fail on a regression beyond --tolerance.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Allowed relative worsening against the baseline, e.g. 5% or 0.05.
-    #[arg(long, default_value = "5%")]
+    #[arg(long, default_value = "5%", allow_hyphen_values = true)]
     pub tolerance: Tolerance,
     /// Metric to compare with the baseline; repeatable [default: latency
     /// percentiles and mean, error and cold-start-wait fractions, cold starts,
@@ -125,6 +126,10 @@ pub fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         }
         .into());
     }
+    if let Some(path) = &a.write_baseline {
+        // Fail before the simulation, not after it.
+        prepare_output_file(path)?;
+    }
     let plan = sweep.plan();
     let records = sweep.run_all(a.jobs.unwrap_or(0))?;
     let summary = sweep
@@ -210,4 +215,33 @@ pub fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Creates the parent folder of `path` and checks that a file can be written
+/// there, so that a long run does not end in an unwritable destination.
+pub fn prepare_output_file(path: &Path) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).with_context(|| {
+        format!(
+            "cannot create directory {} for {}",
+            dir.display(),
+            path.display()
+        )
+    })?;
+    if path.is_dir() {
+        anyhow::bail!("cannot write {}: it is a directory", path.display());
+    }
+    let probe = dir.join(format!(".knsim-write-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").with_context(|| {
+        format!(
+            "cannot write {} (directory {} is not writable)",
+            path.display(),
+            dir.display()
+        )
+    })?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }

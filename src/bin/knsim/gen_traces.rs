@@ -11,7 +11,7 @@ pub struct GenTracesArgs {
     /// Directory to write the sample traces into (created if missing).
     pub dir: PathBuf,
     /// Seed of the generator; the shipped files use the default.
-    #[arg(long, default_value_t = SAMPLE_SEED)]
+    #[arg(long, default_value_t = SAMPLE_SEED, allow_negative_numbers = true, value_parser = crate::values::seed)]
     pub seed: u64,
 }
 

@@ -5,9 +5,11 @@ mod check;
 mod gen_traces;
 mod merge;
 mod plot;
+mod progress;
 mod run;
 mod sweep;
 mod validate_model;
+mod values;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -31,29 +33,71 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a scenario and write summary.json and timeseries.csv.
+    #[command(after_help = RUN_EXAMPLES)]
     Run(run::RunArgs),
     /// Check a scenario without running it: exit 0 if valid, 2 with every error otherwise.
+    #[command(after_help = VALIDATE_EXAMPLES)]
     Validate(run::ValidateArgs),
     /// Run a grid of variants (--vary) with replications; write runs.csv and summary.csv.
+    #[command(after_help = SWEEP_EXAMPLES)]
     Sweep(sweep::SweepArgs),
     /// Combine sweep shards (--shard K/N) into the files one machine would write.
+    #[command(after_help = MERGE_EXAMPLES)]
     Merge(merge::MergeArgs),
     /// Judge a scenario against its [slo] section and/or a baseline: exit 0 pass, 1 fail, 2 bad input.
+    #[command(after_help = CHECK_EXAMPLES)]
     Check(check::CheckArgs),
     /// Write the synthetic sample traces (per-request CSV, Azure 2019 and 2021 formats) into DIR.
+    #[command(after_help = GEN_TRACES_EXAMPLES)]
     GenTraces(gen_traces::GenTracesArgs),
     /// Draw SVG charts and report.html for a run's (or a sweep's) result directory.
+    #[command(after_help = PLOT_EXAMPLES)]
     Plot(plot::PlotArgs),
     /// Compare the model with queueing theory and write results/validation.md.
+    #[command(after_help = VALIDATE_MODEL_EXAMPLES)]
     ValidateModel(validate_model::ValidateModelArgs),
 }
+
+// Examples shown by each subcommand's --help. tests/cli_output.rs runs every
+// one of them, so they cannot drift from what the binary accepts.
+const RUN_EXAMPLES: &str = "Examples:
+  knsim run scenarios/greeter-tutorial.toml --out /tmp/greeter
+  knsim run scenarios/burst-panic.toml --seed 7 --set autoscaler.stable-window=30s --out /tmp/burst
+  knsim run scenarios/canary-90-10.toml --plot --quiet --out /tmp/canary";
+const VALIDATE_EXAMPLES: &str = "Examples:
+  knsim validate scenarios/canary-90-10.toml
+  knsim validate scenarios/burst-panic.toml --set autoscaler.panic-threshold-percentage=150 --set duration=5m";
+const SWEEP_EXAMPLES: &str = "Examples:
+  knsim sweep scenarios/slo-example.toml --vary autoscaler.stable-window=30s,60s --reps 3 --out /tmp/sweep
+  knsim sweep scenarios/slo-example.toml --vary autoscaler.target-burst-capacity=0..200:100 --shard 0/2 --out /tmp/shard0
+  knsim sweep scenarios/slo-example.toml --vary autoscaler.target-burst-capacity=0..200:100 --shard 1/2 --out /tmp/shard1";
+const MERGE_EXAMPLES: &str = "Examples:
+  knsim merge /tmp/shard0 /tmp/shard1 --out /tmp/merged
+  knsim merge /tmp/shard0 /tmp/shard1 --out /tmp/merged-quiet --quiet";
+const CHECK_EXAMPLES: &str = "Examples:
+  knsim check scenarios/slo-example.toml
+  knsim check scenarios/slo-example.toml --reps 3 --write-baseline /tmp/ci/baseline.json
+  knsim check scenarios/slo-example.toml --baseline /tmp/ci/baseline.json --tolerance 5%";
+const GEN_TRACES_EXAMPLES: &str = "Examples:
+  knsim gen-traces /tmp/traces
+  knsim gen-traces /tmp/traces-seed3 --seed 3";
+const PLOT_EXAMPLES: &str = "Examples:
+  knsim plot /tmp/greeter
+  knsim plot /tmp/sweep --latency latency_p50_ms_mean";
+const VALIDATE_MODEL_EXAMPLES: &str = "Examples:
+  knsim validate-model --quick --out /tmp/validation.md
+  knsim validate-model --quick --only mginf --out /tmp/mginf.md";
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_BAD_INPUT } else { 0 };
-            let _ = e.print();
+            if let Some(hint) = negative_value_hint(&e) {
+                eprintln!("error: {hint}");
+            } else {
+                let _ = e.print();
+            }
             return ExitCode::from(code);
         }
     };
@@ -73,6 +117,19 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(exit_code_for(&e))
         }
+    }
+}
+
+/// A clear message when clap rejected something like `-1` as an unknown
+/// option.
+fn negative_value_hint(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    match e.get(ContextKind::InvalidArg)? {
+        ContextValue::String(arg) => values::negative_number_hint(arg),
+        _ => None,
     }
 }
 

@@ -30,7 +30,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Master seed (overrides the scenario's `seed`).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::values::seed)]
     pub seed: Option<u64>,
     /// Print nothing but errors.
     #[arg(long, short)]
@@ -57,11 +57,17 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     let ts_path = out.join("timeseries.csv");
     let mut ts = CsvTimeseries::create(&ts_path)
         .with_context(|| format!("cannot create {}", ts_path.display()))?;
+    let mut sink = crate::progress::SimTimeProgress::new(
+        &mut ts,
+        sc.duration.as_secs_f64().ceil() as u64,
+        a.quiet,
+    );
     // Speed is measured here, not in the model, so summary.json stays a pure
     // function of scenario and seed; it is printed and never written.
     let wall = std::time::Instant::now();
-    let summary = simulate(&sc, seed, &mut ts);
+    let summary = simulate(&sc, seed, &mut sink);
     let speed = Speed::of(&summary, wall.elapsed());
+    sink.finish();
     ts.finish()
         .with_context(|| format!("cannot write {}", ts_path.display()))?;
     let sum_path = out.join("summary.json");

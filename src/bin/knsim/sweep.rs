@@ -2,14 +2,16 @@
 
 use crate::run::ScenarioArgs;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use knsim::sweep::{
     metric_index, Axis, ConfigSummary, ExecOptions, Progress, RunRecord, Shard, Sweep, SweepSpec,
     COST_METRIC, DEFAULT_PARETO_LATENCY, METRICS, RUNS_FILE, SUMMARY_FILE,
 };
-use std::io::IsTerminal;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 #[derive(Args)]
 pub struct SweepArgs {
@@ -23,17 +25,17 @@ pub struct SweepArgs {
     pub vary: Vec<Axis>,
     /// Replications per configuration; replication r uses seed base+r for
     /// every configuration (common random numbers).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = crate::values::count)]
     pub reps: usize,
     /// Worker threads [default: one per core].
-    #[arg(long, short)]
+    #[arg(long, short, allow_negative_numbers = true, value_parser = crate::values::number)]
     pub jobs: Option<usize>,
     /// Output directory (runs.csv, summary.csv, sweep.json). Rerunning the
     /// same command resumes an interrupted sweep.
     #[arg(long)]
     pub out: PathBuf,
     /// Seed of replication 0 [default: the scenario's seed].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::values::seed)]
     pub seed: Option<u64>,
     /// Run only shard K of N (K = 0..N-1, runs whose index is K mod N);
     /// combine the shards' directories with `knsim merge`.
@@ -43,29 +45,35 @@ pub struct SweepArgs {
     #[arg(long, value_name = "METRIC", default_value = DEFAULT_PARETO_LATENCY)]
     pub pareto: String,
     /// Stop after this many runs (a later invocation resumes).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = crate::values::number)]
     pub max_runs: Option<usize>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
 }
 
-/// A progress bar on stderr when it is a terminal.
-struct Bar(Option<ProgressBar>);
+/// A progress bar on stderr when it is a terminal, and the counts an
+/// interrupt handler reports.
+struct Bar(Option<ProgressBar>, Arc<Counts>);
+
+/// Runs this invocation set out to do and has finished, shared with the
+/// Ctrl-C handler.
+#[derive(Default)]
+struct Counts {
+    pending: AtomicUsize,
+    done: AtomicUsize,
+}
 
 impl Bar {
-    fn new(quiet: bool) -> Bar {
-        if quiet || !std::io::stderr().is_terminal() {
-            return Bar(None);
-        }
-        let bar = ProgressBar::new(0);
-        bar.set_style(
-            ProgressStyle::with_template(
+    fn new(quiet: bool, counts: Arc<Counts>) -> Bar {
+        Bar(
+            crate::progress::bar(
+                quiet,
+                0,
                 "{wide_bar} {pos}/{len} runs, {elapsed} elapsed, ETA {eta}",
-            )
-            .expect("valid template"),
-        );
-        Bar(Some(bar))
+            ),
+            counts,
+        )
     }
 
     fn finish(&self) {
@@ -77,6 +85,7 @@ impl Bar {
 
 impl Progress for Bar {
     fn start(&self, pending: usize) {
+        self.1.pending.store(pending, Ordering::SeqCst);
         if let Some(b) = &self.0 {
             b.set_length(pending as u64);
             b.reset_eta();
@@ -84,6 +93,8 @@ impl Progress for Bar {
     }
 
     fn run_done(&self, _record: &RunRecord) {
+        // Called after the run's row is flushed to runs.csv.
+        self.1.done.fetch_add(1, Ordering::SeqCst);
         if let Some(b) = &self.0 {
             b.inc(1);
         }
@@ -99,35 +110,58 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<ExitCode> {
         seed: a.seed,
         pareto_latency: Some(a.pareto.clone()),
     };
-    let sweep = Sweep::prepare(&spec)?;
+    let checking = crate::progress::bar(
+        a.quiet,
+        0,
+        "{wide_bar} {pos}/{len} configurations checked, {elapsed} elapsed, ETA {eta}",
+    );
+    let sweep = Sweep::prepare_with_progress(&spec, &|done, total| {
+        if let Some(b) = &checking {
+            b.set_length(total as u64);
+            b.set_position(done as u64);
+        }
+    });
+    if let Some(b) = &checking {
+        b.finish_and_clear();
+    }
+    let sweep = sweep?;
     let plan = sweep.plan();
     let opts = ExecOptions {
         jobs: a.jobs.unwrap_or(0),
         shard: a.shard,
         max_runs: a.max_runs,
     };
-    let bar = Bar::new(a.quiet);
+    let runs = a.out.join(RUNS_FILE);
+    let scope = match a.shard {
+        Some(s) => format!(" (shard {s})"),
+        None => String::new(),
+    };
+    if !a.quiet {
+        // Printed (and flushed) before the runs, so that an interrupted
+        // sweep still says what it was doing and where.
+        println!(
+            "sweep {}: {} configuration(s) x {} rep(s) = {} runs{scope}; rows go to {}",
+            sweep.scenario_name(),
+            plan.configs(),
+            plan.reps(),
+            plan.runs(),
+            runs.display()
+        );
+        let _ = std::io::stdout().flush();
+    }
+    let counts = Arc::new(Counts::default());
+    on_interrupt(counts.clone(), runs.clone());
+    let bar = Bar::new(a.quiet, counts);
     let outcome = sweep.execute(&a.out, &opts, &bar);
     bar.finish();
     let outcome = outcome?;
     if a.quiet {
         return Ok(ExitCode::SUCCESS);
     }
-    let scope = match a.shard {
-        Some(s) => format!(" (shard {s})"),
-        None => String::new(),
-    };
     println!(
-        "sweep {}: {} configuration(s) x {} rep(s) = {} runs{scope}; {} already done, {} run now, {} left",
-        sweep.scenario_name(),
-        plan.configs(),
-        plan.reps(),
-        plan.runs(),
-        outcome.resumed,
-        outcome.ran,
-        outcome.remaining
+        "runs       {} already done, {} run now, {} left",
+        outcome.resumed, outcome.ran, outcome.remaining
     );
-    let runs = a.out.join(RUNS_FILE);
     match &outcome.summaries {
         Some(s) => {
             print!("{}", pareto_table(sweep.plan().axes(), s, &a.pareto));
@@ -149,6 +183,29 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<ExitCode> {
         ),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Exit code of a sweep stopped by Ctrl-C (128 + SIGINT, as shells report).
+const EXIT_INTERRUPTED: i32 = 130;
+
+/// On Ctrl-C, says what was kept and how to resume, then exits. Every
+/// finished run's row is already flushed to `runs.csv` (a row being written
+/// at that instant may be cut short; the next invocation drops it).
+fn on_interrupt(counts: Arc<Counts>, runs: PathBuf) {
+    let installed = ctrlc::set_handler(move || {
+        let done = counts.done.load(Ordering::SeqCst);
+        let pending = counts.pending.load(Ordering::SeqCst);
+        eprintln!(
+            "\ninterrupted: {done} of this invocation's {pending} run(s) finished and are kept in {}, \
+             with any earlier ones; rerun the same command to resume from there",
+            runs.display()
+        );
+        std::process::exit(EXIT_INTERRUPTED);
+    });
+    // Without a handler (one was installed already, or the platform refused)
+    // Ctrl-C still stops the sweep and the rows stay on disk; only the
+    // message is lost, so this is not worth failing the sweep for.
+    let _ = installed;
 }
 
 /// A compact number for tables.

@@ -4,7 +4,8 @@ use anyhow::Context;
 use clap::Args;
 use knsim::output::write_atomic;
 use knsim::validation::{
-    experiments, markdown_table, run_experiments, seed_block, Profile, RowResult,
+    experiments, markdown_table, replication_count, run_experiments_with_progress, seed_block,
+    Profile, RowResult,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,8 +23,12 @@ pub struct ValidateModelArgs {
     pub only: Option<String>,
     /// Replications per experiment instead of the profile's (experiment k
     /// uses seeds 1000·k + 1 ..= 1000·k + N).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(2..))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = crate::values::replications)]
     pub replications: Option<u64>,
+    /// Print nothing but errors (the report is still written; the exit code
+    /// still tells pass from fail).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 pub fn run(a: ValidateModelArgs) -> anyhow::Result<ExitCode> {
@@ -43,7 +48,20 @@ pub fn run(a: ValidateModelArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let started = std::time::Instant::now();
-    let rows = run_experiments(&exps)?;
+    let bar = crate::progress::bar(
+        a.quiet,
+        replication_count(&exps) as u64,
+        "{wide_bar} {pos}/{len} replications, {elapsed} elapsed, ETA {eta}",
+    );
+    let rows = run_experiments_with_progress(&exps, &|| {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let rows = rows?;
     let secs = started.elapsed().as_secs_f64();
     let table = markdown_table(&rows);
     let mut cmd = String::from("knsim validate-model");
@@ -99,9 +117,11 @@ pub fn run(a: ValidateModelArgs) -> anyhow::Result<ExitCode> {
     }
     write_atomic(&a.out, doc.as_bytes())
         .with_context(|| format!("cannot write {}", a.out.display()))?;
-    print!("{table}");
-    println!("{}", summary_line(&rows));
-    println!("wrote {}", a.out.display());
+    if !a.quiet {
+        print!("{table}");
+        println!("{}", summary_line(&rows));
+        println!("wrote {}", a.out.display());
+    }
     let failed = rows
         .iter()
         .any(|r| r.check.expect_match && !r.meets_target());
