@@ -6,6 +6,7 @@ use super::error::{clip, clip_in, KnloadError};
 use super::schedule::{Ramp, Schedule};
 use super::serve::{ServeConfig, ServiceTime};
 use super::split::{Classifier, Expectation};
+use super::tls::TlsOptions;
 use super::LoadConfig;
 use bytes::Bytes;
 use clap::{Args, Parser, Subcommand};
@@ -121,7 +122,7 @@ fn positive_number(s: &str) -> Result<f64, String> {
 /// Options of a load run.
 #[derive(Debug, Args)]
 pub struct LoadArgs {
-    /// Target URL (http:// only; the port, if given, 1-65535).
+    /// Target URL, http:// or https:// (the port, if given, 1-65535).
     #[arg(required = true)]
     pub url: Option<String>,
     /// Run for this long (Go duration: 10s, 1m30s).
@@ -157,9 +158,20 @@ pub struct LoadArgs {
     /// Host header (how Knative routes and tag addresses are reached through an ingress).
     #[arg(long)]
     pub host: Option<String>,
-    /// HTTP/2 over cleartext with prior knowledge (h2c).
+    /// HTTP/2: over cleartext with prior knowledge (h2c), over TLS by ALPN.
     #[arg(long)]
     pub http2: bool,
+    /// Requests in flight on each connection, as HTTP/2 streams (like
+    /// h2load's -m); more than 1 implies --http2.
+    #[arg(long = "h2-streams", default_value_t = 1, value_parser = at_least_one::<usize>)]
+    pub h2_streams: usize,
+    /// https: also trust the CA certificates in this PEM file (a private
+    /// CA, or a self-signed certificate itself), besides the bundled roots.
+    #[arg(long, conflicts_with = "insecure")]
+    pub cacert: Option<PathBuf>,
+    /// https: do not verify the certificate (chain, expiry, name).
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
     /// Per-request timeout (Go duration).
     #[arg(short = 't', long, default_value = "20s")]
     pub timeout: String,
@@ -232,6 +244,18 @@ pub struct ServeArgs {
     /// Seed of the service-time stream.
     #[arg(long, default_value_t = 1, value_parser = non_negative::<u64>)]
     pub seed: u64,
+    /// Serve HTTPS (HTTP/2 or HTTP/1.1 by ALPN) with a self-signed
+    /// certificate generated at start for localhost, 127.0.0.1 and ::1; its
+    /// PEM is printed after the address unless --tls-cert-out is given.
+    #[arg(long)]
+    pub tls: bool,
+    /// A further name for the certificate, e.g. greeter.default.example.com
+    /// or *.default.example.com (repeatable).
+    #[arg(long = "tls-name", requires = "tls")]
+    pub tls_names: Vec<String>,
+    /// Write the certificate (PEM) to this file, for knload --cacert.
+    #[arg(long = "tls-cert-out", requires = "tls")]
+    pub tls_cert_out: Option<PathBuf>,
 }
 
 fn duration(what: &str, s: &str) -> Result<Duration, KnloadError> {
@@ -265,6 +289,25 @@ impl LoadArgs {
             return Err(KnloadError::usage(
                 "URL",
                 format!("`{}` is not an absolute http:// URL", clip(url_s)),
+            ));
+        }
+        let https = match url.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
+            _ => {
+                return Err(KnloadError::usage(
+                    "URL",
+                    format!("`{}` must start with http:// or https://", clip(url_s)),
+                ))
+            }
+        };
+        // Certificate options on a cleartext URL are a mistake worth
+        // stopping for: the user meant to check a certificate.
+        if !https && (self.insecure || self.cacert.is_some()) {
+            let what = if self.insecure { "--insecure" } else { "--cacert" };
+            return Err(KnloadError::usage(
+                what,
+                format!("only applies to an https:// URL, not `{}`", clip(url_s)),
             ));
         }
         super::addr::url_port(&url)?;
@@ -354,7 +397,12 @@ impl LoadArgs {
             method,
             headers,
             body,
-            http2: self.http2,
+            http2: self.http2 || self.h2_streams > 1,
+            h2_streams: self.h2_streams,
+            tls: TlsOptions {
+                insecure: self.insecure,
+                cacert: self.cacert.clone(),
+            },
             connections: self.connections,
             threads: self.threads,
             schedule,
@@ -385,6 +433,8 @@ impl ServeArgs {
             container_concurrency: self.container_concurrency,
             startup_delay: duration("--startup-delay", &self.startup_delay)?,
             seed: self.seed,
+            tls: self.tls,
+            tls_names: self.tls_names.clone(),
             ..ServeConfig::default()
         };
         if let Some(h) = &self.hostname {

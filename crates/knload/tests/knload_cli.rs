@@ -214,6 +214,8 @@ fn result_for(url: &str) -> RunResult {
             method: "GET".into(),
             host: None,
             http2: false,
+            h2_streams: 1,
+            tls: None,
             mode: Mode::Closed,
             rate_rps: None,
             ramp: None,
