@@ -150,11 +150,13 @@ impl Target {
         match tls.handshake(tcp, timeout).await {
             Ok(_) => Ok(()),
             Err(RequestError::Tls { detail }) => {
-                let hint = if tls.verify && is_certificate_error(&detail) {
+                let hint = if !tls.verify || !is_certificate_error(&detail) {
+                    ""
+                } else if detail.contains("not valid for name") {
+                    "; set --host to a name it carries, or pass --insecure to skip verification"
+                } else {
                     "; to trust a private CA or a self-signed certificate pass --cacert FILE \
                      (PEM), or --insecure to skip verification"
-                } else {
-                    ""
                 };
                 Err(KnloadError::Tls {
                     target: self.addr.to_string(),

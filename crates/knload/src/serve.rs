@@ -152,6 +152,8 @@ struct State {
     rng: Mutex<knsim::sim::SimRng>,
     rejected: AtomicU64,
     connections: AtomicU64,
+    /// Of those, connections that spoke HTTP/2.
+    h2_connections: AtomicU64,
     /// The most requests seen in flight at once on one connection.
     peak_per_connection: AtomicUsize,
     /// TLS server names (SNI) per connection; "" when none was sent.
@@ -194,6 +196,7 @@ impl Server {
             in_flight: AtomicUsize::new(0),
             rejected: AtomicU64::new(0),
             connections: AtomicU64::new(0),
+            h2_connections: AtomicU64::new(0),
             peak_per_connection: AtomicUsize::new(0),
             server_names: Mutex::new(BTreeMap::new()),
             hosts: Mutex::new(BTreeMap::new()),
@@ -226,9 +229,14 @@ impl Server {
         format!("{scheme}://{}/", self.addr)
     }
 
-    /// Connections accepted (with TLS: whose handshake completed).
+    /// Connections that carried at least one request.
     pub fn connections(&self) -> u64 {
         self.state.connections.load(Ordering::Relaxed)
+    }
+
+    /// Of those, connections that spoke HTTP/2 (h2c, or h2 chosen by ALPN).
+    pub fn h2_connections(&self) -> u64 {
+        self.state.h2_connections.load(Ordering::Relaxed)
     }
 
     /// The most requests that were in flight at once on one connection
@@ -237,8 +245,9 @@ impl Server {
         self.state.peak_per_connection.load(Ordering::Relaxed)
     }
 
-    /// Connections per TLS server name (SNI) the clients sent; "" counts
-    /// connections that sent none (as for an IP address).
+    /// Completed TLS handshakes per server name (SNI) the clients sent; ""
+    /// counts those that sent none (as for an IP address). A client's
+    /// reachability probe is one of them.
     pub fn server_names(&self) -> BTreeMap<String, u64> {
         self.state
             .server_names
@@ -359,9 +368,17 @@ async fn serve_http<I>(io: TokioIo<I>, is_h2: bool, state: Arc<State>)
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    state.connections.fetch_add(1, Ordering::Relaxed);
     let on_conn = Arc::new(AtomicUsize::new(0));
+    // Connections are counted at their first request: a client's probe
+    // that connects and leaves is not one.
+    let first = std::sync::atomic::AtomicBool::new(true);
     let svc = hyper::service::service_fn(move |req| {
+        if first.swap(false, Ordering::Relaxed) {
+            state.connections.fetch_add(1, Ordering::Relaxed);
+            if is_h2 {
+                state.h2_connections.fetch_add(1, Ordering::Relaxed);
+            }
+        }
         let now = on_conn.fetch_add(1, Ordering::AcqRel) + 1;
         state.peak_per_connection.fetch_max(now, Ordering::AcqRel);
         let guard = InFlightOwned(on_conn.clone());

@@ -236,11 +236,12 @@ impl ServerTls {
     /// ::1, the listen address (when it is a specific one) and `names`.
     pub fn generate(listen: IpAddr, names: &[String]) -> Result<Self, KnloadError> {
         let mut sans: Vec<String> = vec!["localhost".into(), "127.0.0.1".into(), "::1".into()];
-        if !listen.is_unspecified() {
-            sans.push(listen.to_string());
+        let listen = (!listen.is_unspecified()).then(|| listen.to_string());
+        for name in listen.iter().chain(names) {
+            if !sans.contains(name) {
+                sans.push(name.clone());
+            }
         }
-        sans.extend(names.iter().cloned());
-        sans.dedup();
         let bad = |e: rcgen::Error| KnloadError::usage("--tls-name", e.to_string());
         let key = rcgen::KeyPair::generate().map_err(bad)?;
         let mut params = rcgen::CertificateParams::new(sans).map_err(bad)?;
