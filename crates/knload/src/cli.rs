@@ -24,7 +24,9 @@ Examples:
   knload -z 60s -q 2000 --ramp 0s:5%,30s:100% http://127.0.0.1:8080/
       open loop: ramp up to 2000 req/s over 30 s, then hold it until 60 s
   knload -n 10000 --host greeter.default.example.com --classify 'body:^(Hi|Namaste)' --expect Hi=50,Namaste=50 http://127.0.0.1:8080/
-      check a 50/50 traffic split through an ingress (exit 1 on FAIL)";
+      check a 50/50 traffic split through an ingress (exit 1 on FAIL)
+  knload -z 30s -q 5000 -c 4 --h2-streams 32 --cacert ca.pem --host greeter.default.example.com https://127.0.0.1:8443/
+      HTTPS through an ingress whose certificate a private CA signed: 4 HTTP/2 connections, 32 streams each";
 
 /// Examples under `knload merge --help`.
 pub const MERGE_EXAMPLES: &str = "\
@@ -44,7 +46,9 @@ Examples:
   knload serve --listen 127.0.0.1:0 --service-time exp:20ms --container-concurrency 1
       one request at a time, exponential service, 503 when 10 are waiting
   knload serve --listen 127.0.0.1:8082 --message Namaste --startup-delay 2s
-      a cold start: connections are accepted after 2 s";
+      a cold start: connections are accepted after 2 s
+  knload serve --listen 127.0.0.1:8443 --tls --tls-name '*.default.example.com' --tls-cert-out ca.pem
+      HTTPS (HTTP/2 or HTTP/1.1 by ALPN) with a generated certificate; knload --cacert ca.pem trusts it";
 
 /// Load an HTTP target, report latency and errors, check a traffic split.
 #[derive(Debug, Parser)]
@@ -304,7 +308,11 @@ impl LoadArgs {
         // Certificate options on a cleartext URL are a mistake worth
         // stopping for: the user meant to check a certificate.
         if !https && (self.insecure || self.cacert.is_some()) {
-            let what = if self.insecure { "--insecure" } else { "--cacert" };
+            let what = if self.insecure {
+                "--insecure"
+            } else {
+                "--cacert"
+            };
             return Err(KnloadError::usage(
                 what,
                 format!("only applies to an https:// URL, not `{}`", clip(url_s)),

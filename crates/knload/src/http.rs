@@ -109,9 +109,11 @@ impl Target {
             // HTTP/2 carries the host in :authority and the scheme in
             // :scheme, both taken from the URI.
             let scheme = if https { "https" } else { "http" };
-            format!("{scheme}://{host_value}{path}").parse().map_err(|_| {
-                KnloadError::usage("--host", format!("`{}` is not a host", clip(host_value)))
-            })?
+            format!("{scheme}://{host_value}{path}")
+                .parse()
+                .map_err(|_| {
+                    KnloadError::usage("--host", format!("`{}` is not a host", clip(host_value)))
+                })?
         } else {
             let v = HeaderValue::from_str(host_value).map_err(|_| {
                 KnloadError::usage("--host", format!("`{}` is not a host", clip(host_value)))
@@ -329,7 +331,13 @@ async fn open(target: &Target, timeout: Duration) -> Result<Conn, RequestError> 
     let tcp = connect(target.addr, timeout).await?;
     match &target.tls {
         None => handshake(TokioIo::new(tcp), target.http2).await,
-        Some(tls) => handshake(TokioIo::new(tls.handshake(tcp, timeout).await?), target.http2).await,
+        Some(tls) => {
+            handshake(
+                TokioIo::new(tls.handshake(tcp, timeout).await?),
+                target.http2,
+            )
+            .await
+        }
     }
 }
 

@@ -156,7 +156,11 @@ fn certificate_options_are_checked_before_anything_connects() {
             2,
             "cannot be used with",
         ),
-        (&["--h2-streams", "0", "http://127.0.0.1:1/"], 2, "must be 1 or more"),
+        (
+            &["--h2-streams", "0", "http://127.0.0.1:1/"],
+            2,
+            "must be 1 or more",
+        ),
         (
             &["ftp://127.0.0.1:1/"],
             2,
@@ -184,7 +188,9 @@ fn certificate_options_are_checked_before_anything_connects() {
         .arg("https://127.0.0.1:1/")
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("garbage.pem: no certificate in it"));
+        .stderr(predicates::str::contains(
+            "garbage.pem: no certificate in it",
+        ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -300,7 +306,11 @@ async fn h2_streams_put_n_requests_in_flight_on_one_connection() {
     assert_eq!(server.connections(), 1);
     assert_eq!(server.h2_connections(), 1, "--h2-streams implies HTTP/2");
     assert_eq!(server.peak_in_flight_per_connection(), 8);
-    assert!(r.elapsed_s < 2.0, "{} s: requests were not concurrent", r.elapsed_s);
+    assert!(
+        r.elapsed_s < 2.0,
+        "{} s: requests were not concurrent",
+        r.elapsed_s
+    );
     assert_eq!(r.spec.h2_streams, 8);
     assert_eq!(r.spec.connections, 1);
 
@@ -349,7 +359,11 @@ async fn open_loop_on_streams_keeps_its_schedule_and_counts_the_wait_when_stream
     assert_eq!(r.responses, 200, "{:?}", r.error_examples);
     let lag = r.schedule_lag.as_ref().unwrap();
     assert!(lag.late < 100, "{lag:?}");
-    assert!(r.latency.p50_ms >= 20.0 && r.latency.p50_ms < 40.0, "{:?}", r.latency);
+    assert!(
+        r.latency.p50_ms >= 20.0 && r.latency.p50_ms < 40.0,
+        "{:?}",
+        r.latency
+    );
     assert!(server.peak_in_flight_per_connection() >= 3);
     assert_eq!(server.connections(), 1);
 
@@ -387,7 +401,13 @@ fn serve_tls_writes_its_certificate_for_cacert() {
     let cert = dir.path().join("serve.pem");
     let bin = assert_cmd::cargo::cargo_bin("knload");
     let mut child = std::process::Command::new(bin)
-        .args(["serve", "--listen", "127.0.0.1:0", "--tls", "--tls-cert-out"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls",
+            "--tls-cert-out",
+        ])
         .arg(&cert)
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -405,7 +425,15 @@ fn serve_tls_writes_its_certificate_for_cacert() {
         assert!(url.starts_with("https://127.0.0.1:"), "{first}");
         assert!(first.contains("certificate in"), "{first}");
         knload_cmd()
-            .args(["-n", "10", "-c", "1", "--no-progress", "--http2", "--cacert"])
+            .args([
+                "-n",
+                "10",
+                "-c",
+                "1",
+                "--no-progress",
+                "--http2",
+                "--cacert",
+            ])
             .arg(&cert)
             .arg(&url)
             .assert()
