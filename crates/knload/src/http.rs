@@ -221,7 +221,14 @@ struct Conn {
 /// task of that loop's thread.
 #[derive(Default)]
 struct SharedConn {
-    sender: tokio::sync::Mutex<Option<http2::SendRequest<Full<Bytes>>>>,
+    slot: tokio::sync::Mutex<Slot>,
+}
+
+#[derive(Default)]
+struct Slot {
+    sender: Option<http2::SendRequest<Full<Bytes>>>,
+    /// The last failure to open it, and when.
+    failed: Option<(std::time::Instant, RequestError)>,
 }
 
 impl SharedConn {
@@ -230,21 +237,36 @@ impl SharedConn {
         target: &Target,
         timeout: Duration,
     ) -> Result<http2::SendRequest<Full<Bytes>>, RequestError> {
+        let asked = std::time::Instant::now();
         // Loops that find the connection missing wait here for the one
         // opening it, instead of each opening its own.
-        let mut slot = self.sender.lock().await;
-        if let Some(s) = slot.as_ref().filter(|s| !s.is_closed()) {
+        let mut slot = self.slot.lock().await;
+        if let Some(s) = slot.sender.as_ref().filter(|s| !s.is_closed()) {
             return Ok(s.clone());
         }
-        *slot = None;
-        let conn = open(target, timeout).await?;
+        // An attempt that failed while this loop waited is its failure too:
+        // a dead target costs one attempt per connection, not one per stream.
+        if let Some((at, e)) = &slot.failed {
+            if *at >= asked {
+                return Err(e.clone());
+            }
+        }
+        slot.sender = None;
+        let conn = match open(target, timeout).await {
+            Ok(c) => c,
+            Err(e) => {
+                slot.failed = Some((std::time::Instant::now(), e.clone()));
+                return Err(e);
+            }
+        };
         let Sender::H2(sender) = conn.sender else {
             return Err(RequestError::Other {
                 detail: "an HTTP/1.1 connection cannot carry several streams".into(),
             });
         };
         tokio::spawn(conn.driver);
-        *slot = Some(sender.clone());
+        slot.sender = Some(sender.clone());
+        slot.failed = None;
         Ok(sender)
     }
 }

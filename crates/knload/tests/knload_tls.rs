@@ -446,3 +446,53 @@ fn serve_tls_writes_its_certificate_for_cacert() {
         std::panic::resume_unwind(e);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_handshakes_during_a_run_are_not_sent_and_streams_share_one_attempt() {
+    // The probe's handshake succeeds; every later connection is closed at
+    // once, so each attempt fails its handshake. With 8 streams on one
+    // connection, streams waiting for an attempt share its failure and back
+    // off, instead of making 8 attempts each time.
+    let tls = knload::ServerTls::generate("127.0.0.1".parse().unwrap(), &[]).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let count = accepted.clone();
+    let server = tokio::spawn(async move {
+        let (probe, _) = listener.accept().await.unwrap();
+        let _kept = tls.acceptor.accept(probe).await;
+        loop {
+            let (s, _) = listener.accept().await.unwrap();
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(s);
+        }
+    });
+    let r = run(&[
+        "-z",
+        "1s",
+        "-c",
+        "1",
+        "--h2-streams",
+        "8",
+        "--insecure",
+        &format!("https://{addr}/"),
+    ])
+    .await;
+    server.abort();
+    let attempts = accepted.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!((r.requests, r.responses), (0, 0));
+    assert!(r.connect_errors >= attempts, "{r:?}");
+    assert_eq!(
+        r.error_counts.keys().map(|k| k.name()).collect::<Vec<_>>(),
+        ["connect_tls"],
+        "{:?}",
+        r.error_examples
+    );
+    // Backoff from 10 ms doubling: about 7 rounds in 1 s; 8 separate
+    // attempts per round would be over 50.
+    assert!(
+        (3..=20).contains(&attempts),
+        "{attempts} connection attempts"
+    );
+    assert!(r.failure().is_some());
+}
