@@ -167,11 +167,11 @@ pub struct LoadArgs {
     pub http2: bool,
     /// Requests in flight on each connection, as HTTP/2 streams (like
     /// h2load's -m); more than 1 implies --http2.
-    #[arg(long = "h2-streams", default_value_t = 1, value_parser = at_least_one::<usize>)]
+    #[arg(long = "h2-streams", value_name = "N", default_value_t = 1, value_parser = at_least_one::<usize>)]
     pub h2_streams: usize,
     /// https: also trust the CA certificates in this PEM file (a private
     /// CA, or a self-signed certificate itself), besides the bundled roots.
-    #[arg(long, conflicts_with = "insecure")]
+    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
     pub cacert: Option<PathBuf>,
     /// https: do not verify the certificate (chain, expiry, name).
     #[arg(short = 'k', long)]
@@ -255,10 +255,10 @@ pub struct ServeArgs {
     pub tls: bool,
     /// A further name for the certificate, e.g. greeter.default.example.com
     /// or *.default.example.com (repeatable).
-    #[arg(long = "tls-name", requires = "tls")]
+    #[arg(long = "tls-name", value_name = "NAME", requires = "tls")]
     pub tls_names: Vec<String>,
     /// Write the certificate (PEM) to this file, for knload --cacert.
-    #[arg(long = "tls-cert-out", requires = "tls")]
+    #[arg(long = "tls-cert-out", value_name = "FILE", requires = "tls")]
     pub tls_cert_out: Option<PathBuf>,
 }
 

@@ -406,6 +406,8 @@ fn serve_tls_writes_its_certificate_for_cacert() {
             "--listen",
             "127.0.0.1:0",
             "--tls",
+            "--tls-name",
+            "*.default.example.com",
             "--tls-cert-out",
         ])
         .arg(&cert)
@@ -439,6 +441,23 @@ fn serve_tls_writes_its_certificate_for_cacert() {
             .assert()
             .success()
             .stdout(predicates::str::contains("HTTP/2 over TLS"));
+        // The wildcard name covers a route's host, not a name one level up.
+        knload_cmd()
+            .args(["-n", "10", "-c", "1", "--no-progress", "--cacert"])
+            .arg(&cert)
+            .args(["--host", "greeter.default.example.com", &url])
+            .assert()
+            .success()
+            .stdout(predicates::str::contains(
+                "server name greeter.default.example.com",
+            ));
+        knload_cmd()
+            .args(["-n", "10", "-c", "1", "--no-progress", "--cacert"])
+            .arg(&cert)
+            .args(["--host", "default.example.com", &url])
+            .assert()
+            .code(1)
+            .stderr(predicates::str::contains("not valid for name"));
     });
     let _ = child.kill();
     let _ = child.wait();
