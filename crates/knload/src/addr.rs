@@ -35,12 +35,14 @@ fn check_port(text: &str, lowest: u16) -> Result<u16, String> {
     }
 }
 
-/// The port a target URL connects to: the one written (1-65535), else 80.
+/// The port a target URL connects to: the one written (1-65535), else 443
+/// for https and 80 otherwise.
 pub fn url_port(url: &Uri) -> Result<u16, KnloadError> {
     let authority = url.authority().ok_or_else(|| {
         KnloadError::usage("URL", format!("`{}` has no host", clip(&url.to_string())))
     })?;
     match written_port(authority.as_str()) {
+        None if url.scheme_str() == Some("https") => Ok(443),
         None => Ok(80),
         Some(p) => check_port(p, 1)
             .map_err(|d| KnloadError::usage("URL", format!("`{}`: {d}", clip(&url.to_string())))),
@@ -107,6 +109,8 @@ mod tests {
         assert_eq!(port_of("http://[::1]/"), Ok(80));
         assert_eq!(port_of("http://user:pw@example.com/"), Ok(80));
         assert_eq!(port_of("http://example.com/"), Ok(80));
+        assert_eq!(port_of("https://example.com/"), Ok(443));
+        assert_eq!(port_of("https://example.com:8443/"), Ok(8443));
     }
 
     #[test]

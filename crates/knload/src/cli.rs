@@ -6,6 +6,7 @@ use super::error::{clip, clip_in, KnloadError};
 use super::schedule::{Ramp, Schedule};
 use super::serve::{ServeConfig, ServiceTime};
 use super::split::{Classifier, Expectation};
+use super::tls::TlsOptions;
 use super::LoadConfig;
 use bytes::Bytes;
 use clap::{Args, Parser, Subcommand};
@@ -23,7 +24,9 @@ Examples:
   knload -z 60s -q 2000 --ramp 0s:5%,30s:100% http://127.0.0.1:8080/
       open loop: ramp up to 2000 req/s over 30 s, then hold it until 60 s
   knload -n 10000 --host greeter.default.example.com --classify 'body:^(Hi|Namaste)' --expect Hi=50,Namaste=50 http://127.0.0.1:8080/
-      check a 50/50 traffic split through an ingress (exit 1 on FAIL)";
+      check a 50/50 traffic split through an ingress (exit 1 on FAIL)
+  knload -z 30s -q 5000 -c 4 --h2-streams 32 --cacert ca.pem --host greeter.default.example.com https://127.0.0.1:8443/
+      HTTPS through an ingress whose certificate a private CA signed: 4 HTTP/2 connections, 32 streams each";
 
 /// Examples under `knload merge --help`.
 pub const MERGE_EXAMPLES: &str = "\
@@ -43,7 +46,9 @@ Examples:
   knload serve --listen 127.0.0.1:0 --service-time exp:20ms --container-concurrency 1
       one request at a time, exponential service, 503 when 10 are waiting
   knload serve --listen 127.0.0.1:8082 --message Namaste --startup-delay 2s
-      a cold start: connections are accepted after 2 s";
+      a cold start: connections are accepted after 2 s
+  knload serve --listen 127.0.0.1:8443 --tls --tls-name '*.default.example.com' --tls-cert-out ca.pem
+      HTTPS (HTTP/2 or HTTP/1.1 by ALPN) with a generated certificate; knload --cacert ca.pem trusts it";
 
 /// Load an HTTP target, report latency and errors, check a traffic split.
 #[derive(Debug, Parser)]
@@ -121,7 +126,7 @@ fn positive_number(s: &str) -> Result<f64, String> {
 /// Options of a load run.
 #[derive(Debug, Args)]
 pub struct LoadArgs {
-    /// Target URL (http:// only; the port, if given, 1-65535).
+    /// Target URL, http:// or https:// (the port, if given, 1-65535).
     #[arg(required = true)]
     pub url: Option<String>,
     /// Run for this long (Go duration: 10s, 1m30s).
@@ -157,9 +162,20 @@ pub struct LoadArgs {
     /// Host header (how Knative routes and tag addresses are reached through an ingress).
     #[arg(long)]
     pub host: Option<String>,
-    /// HTTP/2 over cleartext with prior knowledge (h2c).
+    /// HTTP/2: over cleartext with prior knowledge (h2c), over TLS by ALPN.
     #[arg(long)]
     pub http2: bool,
+    /// Requests in flight on each connection, as HTTP/2 streams (like
+    /// h2load's -m); more than 1 implies --http2.
+    #[arg(long = "h2-streams", value_name = "N", default_value_t = 1, value_parser = at_least_one::<usize>)]
+    pub h2_streams: usize,
+    /// https: also trust the CA certificates in this PEM file (a private
+    /// CA, or a self-signed certificate itself), besides the bundled roots.
+    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
+    pub cacert: Option<PathBuf>,
+    /// https: do not verify the certificate (chain, expiry, name).
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
     /// Per-request timeout (Go duration).
     #[arg(short = 't', long, default_value = "20s")]
     pub timeout: String,
@@ -232,6 +248,18 @@ pub struct ServeArgs {
     /// Seed of the service-time stream.
     #[arg(long, default_value_t = 1, value_parser = non_negative::<u64>)]
     pub seed: u64,
+    /// Serve HTTPS (HTTP/2 or HTTP/1.1 by ALPN) with a self-signed
+    /// certificate generated at start for localhost, 127.0.0.1 and ::1; its
+    /// PEM is printed after the address unless --tls-cert-out is given.
+    #[arg(long)]
+    pub tls: bool,
+    /// A further name for the certificate, e.g. greeter.default.example.com
+    /// or *.default.example.com (repeatable).
+    #[arg(long = "tls-name", value_name = "NAME", requires = "tls")]
+    pub tls_names: Vec<String>,
+    /// Write the certificate (PEM) to this file, for knload --cacert.
+    #[arg(long = "tls-cert-out", value_name = "FILE", requires = "tls")]
+    pub tls_cert_out: Option<PathBuf>,
 }
 
 fn duration(what: &str, s: &str) -> Result<Duration, KnloadError> {
@@ -265,6 +293,29 @@ impl LoadArgs {
             return Err(KnloadError::usage(
                 "URL",
                 format!("`{}` is not an absolute http:// URL", clip(url_s)),
+            ));
+        }
+        let https = match url.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
+            _ => {
+                return Err(KnloadError::usage(
+                    "URL",
+                    format!("`{}` must start with http:// or https://", clip(url_s)),
+                ))
+            }
+        };
+        // Certificate options on a cleartext URL are a mistake worth
+        // stopping for: the user meant to check a certificate.
+        if !https && (self.insecure || self.cacert.is_some()) {
+            let what = if self.insecure {
+                "--insecure"
+            } else {
+                "--cacert"
+            };
+            return Err(KnloadError::usage(
+                what,
+                format!("only applies to an https:// URL, not `{}`", clip(url_s)),
             ));
         }
         super::addr::url_port(&url)?;
@@ -354,7 +405,12 @@ impl LoadArgs {
             method,
             headers,
             body,
-            http2: self.http2,
+            http2: self.http2 || self.h2_streams > 1,
+            h2_streams: self.h2_streams,
+            tls: TlsOptions {
+                insecure: self.insecure,
+                cacert: self.cacert.clone(),
+            },
             connections: self.connections,
             threads: self.threads,
             schedule,
@@ -385,6 +441,8 @@ impl ServeArgs {
             container_concurrency: self.container_concurrency,
             startup_delay: duration("--startup-delay", &self.startup_delay)?,
             seed: self.seed,
+            tls: self.tls,
+            tls_names: self.tls_names.clone(),
             ..ServeConfig::default()
         };
         if let Some(h) = &self.hostname {

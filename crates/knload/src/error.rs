@@ -19,6 +19,13 @@ pub enum RequestError {
         /// The operating system's message.
         detail: String,
     },
+    /// The TLS handshake failed: the certificate is not trusted or not for
+    /// this name, no common protocol version, or no HTTP/2 by ALPN.
+    #[error("TLS handshake failed: {detail}")]
+    Tls {
+        /// rustls' message.
+        detail: String,
+    },
     /// The request did not complete within the per-request timeout.
     #[error("timed out")]
     Timeout,
@@ -49,6 +56,7 @@ impl RequestError {
             RequestError::ConnectRefused => ErrorKind::ConnectRefused,
             RequestError::ConnectTimeout => ErrorKind::ConnectTimeout,
             RequestError::Connect { .. } => ErrorKind::Connect,
+            RequestError::Tls { .. } => ErrorKind::ConnectTls,
             RequestError::Timeout => ErrorKind::Timeout,
             RequestError::Reset => ErrorKind::Reset,
             RequestError::Closed => ErrorKind::Closed,
@@ -116,6 +124,8 @@ pub enum ErrorKind {
     ConnectTimeout,
     /// See [`RequestError::Connect`].
     Connect,
+    /// See [`RequestError::Tls`].
+    ConnectTls,
     /// See [`RequestError::Timeout`].
     Timeout,
     /// See [`RequestError::Reset`].
@@ -135,6 +145,7 @@ impl ErrorKind {
             ErrorKind::ConnectRefused => "connect_refused",
             ErrorKind::ConnectTimeout => "connect_timeout",
             ErrorKind::Connect => "connect",
+            ErrorKind::ConnectTls => "connect_tls",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Reset => "reset",
             ErrorKind::Closed => "closed",
@@ -148,7 +159,10 @@ impl ErrorKind {
     pub fn is_connect(self) -> bool {
         matches!(
             self,
-            ErrorKind::ConnectRefused | ErrorKind::ConnectTimeout | ErrorKind::Connect
+            ErrorKind::ConnectRefused
+                | ErrorKind::ConnectTimeout
+                | ErrorKind::Connect
+                | ErrorKind::ConnectTls
         )
     }
 }
@@ -178,6 +192,19 @@ pub enum KnloadError {
         target: String,
         /// Why the connection failed.
         source: RequestError,
+    },
+    /// The target was reached but the TLS handshake failed (checked before
+    /// the run starts), e.g. over a certificate that is not trusted.
+    #[error("TLS handshake with {target} (server name {server_name}) failed: {detail}{hint}")]
+    Tls {
+        /// host:port that was tried.
+        target: String,
+        /// The name the certificate was checked against.
+        server_name: String,
+        /// rustls' message.
+        detail: String,
+        /// What to do about it, if anything is known, starting with "; ".
+        hint: String,
     },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]

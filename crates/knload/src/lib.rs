@@ -26,6 +26,7 @@ mod schedule;
 mod serve;
 mod split;
 mod stats;
+mod tls;
 
 pub use addr::{check_host, listen_addr, url_port};
 pub use cli::{
@@ -36,14 +37,16 @@ pub use error::{clip, error_line, ErrorKind, KnloadError, RequestError};
 pub use exec::{
     execute, Exchange, Executed, Live, Pacing, Plan, TraceRow, BACKOFF_FIRST, BACKOFF_MAX,
 };
-pub use http::{HttpExchange, Target};
+pub use http::{HttpExchange, Protocol, Target};
 pub use result::{
-    CheckSpec, ClassResult, LagSummary, LatencySummary, Mode, RunResult, RunSpec, SCHEMA_VERSION,
+    CheckSpec, ClassResult, LagSummary, LatencySummary, Mode, RunResult, RunSpec, TlsSpec,
+    SCHEMA_VERSION,
 };
 pub use schedule::{Ramp, RampPoint, Schedule};
 pub use serve::{ServeConfig, Server, ServiceTime};
 pub use split::{wilson_interval, ClassCheck, Classifier, Expectation, SplitCheck, Verdict, POWER};
 pub use stats::{decode_histogram, encode_histogram, Outcome, Stats};
+pub use tls::{read_cacert, ClientTls, ServerTls, TlsOptions};
 
 use bytes::Bytes;
 use hyper::{HeaderMap, Method, Uri};
@@ -69,9 +72,14 @@ pub struct LoadConfig {
     pub headers: HeaderMap,
     /// Request body.
     pub body: Bytes,
-    /// h2c with prior knowledge.
+    /// HTTP/2: h2c with prior knowledge, or by ALPN over TLS.
     pub http2: bool,
-    /// Connections, one request in flight on each.
+    /// Requests in flight on each connection (HTTP/2 streams; 1 for
+    /// HTTP/1.1).
+    pub h2_streams: usize,
+    /// Certificate checks for an https URL.
+    pub tls: TlsOptions,
+    /// Connections.
     pub connections: usize,
     /// Threads running the connection loops (at most one per connection);
     /// `None` for one per core, or one fewer against a loopback target: the
@@ -161,12 +169,24 @@ impl LoadConfig {
         notes
     }
 
-    fn spec(&self) -> RunSpec {
+    fn spec(&self, tls: Option<&ClientTls>) -> RunSpec {
         RunSpec {
             url: self.url.to_string(),
             method: self.method.to_string(),
             host: self.host.clone(),
             http2: self.http2,
+            h2_streams: self.h2_streams as u64,
+            tls: tls.map(|t| TlsSpec {
+                verify: t.verify,
+                cacert: self
+                    .tls
+                    .cacert
+                    .as_ref()
+                    .filter(|_| t.verify)
+                    .map(|p| p.display().to_string()),
+                server_name: t.server_name.to_str().into_owned(),
+                alpn: if t.h2 { "h2" } else { "http/1.1" }.into(),
+            }),
             mode: if self.schedule.is_open() {
                 Mode::Open
             } else {
@@ -195,19 +215,18 @@ pub async fn run_load(
             cfg.method.clone(),
             cfg.headers.clone(),
             cfg.body.clone(),
-            cfg.http2,
+            &Protocol {
+                http2: cfg.http2,
+                tls: cfg.tls.clone(),
+            },
             cfg.classifier.clone(),
         )
         .await?,
     );
     // Fail fast and clearly instead of running a whole test of refusals
-    // (or of connect timeouts, against an address that drops packets).
-    http::connect(target.addr, cfg.timeout.min(PROBE_TIMEOUT))
-        .await
-        .map_err(|source| KnloadError::Unreachable {
-            target: target.addr.to_string(),
-            source,
-        })?;
+    // (or of connect timeouts, against an address that drops packets, or
+    // of certificate errors).
+    target.probe(cfg.timeout.min(PROBE_TIMEOUT)).await?;
     let threads = cfg.threads.unwrap_or_else(|| {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         if target.addr.ip().is_loopback() {
@@ -222,6 +241,10 @@ pub async fn run_load(
         .as_ref()
         .map(|p| TraceWriter::start(p.clone()))
         .transpose()?;
+    // One loop per stream; the loops of one connection share its thread,
+    // where its driver runs.
+    let streams = cfg.h2_streams.max(1);
+    let handles = runtimes.handles();
     let plan = Plan {
         schedule: cfg.schedule.clone(),
         requests: cfg.requests,
@@ -229,10 +252,12 @@ pub async fn run_load(
         timeout: cfg.timeout,
         classified: cfg.classifier.is_some(),
         pacing: Pacing::Thread,
-        runtimes: runtimes.handles(),
+        runtimes: (0..cfg.connections * streams)
+            .map(|slot| handles[(slot / streams) % handles.len()].clone())
+            .collect(),
     };
     let exchanges: Vec<HttpExchange> = (0..cfg.connections)
-        .map(|_| HttpExchange::new(target.clone(), cfg.timeout))
+        .flat_map(|_| HttpExchange::streams(target.clone(), cfg.timeout, streams))
         .collect();
     let show_progress = cfg.progress && std::io::stderr().is_terminal();
     let mut progress = None;
@@ -262,7 +287,7 @@ pub async fn run_load(
         min_effect_points: cfg.min_effect_points,
     });
     Ok(RunResult::new(
-        cfg.spec(),
+        cfg.spec(target.tls.as_ref()),
         &out.stats,
         out.elapsed.as_secs_f64(),
         out.interrupted,

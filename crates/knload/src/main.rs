@@ -71,14 +71,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let cfg = s.validate()?;
             runtime()?.block_on(async {
                 let server = knload::Server::start(cfg).await?;
-                println!("listening on http://{}", server.local_addr());
+                let url = server.url();
+                match (server.certificate_pem(), &s.tls_cert_out) {
+                    (Some(pem), Some(path)) => {
+                        std::fs::write(path, pem).map_err(|e| KnloadError::Io {
+                            path: path.display().to_string(),
+                            source: e,
+                        })?;
+                        println!("listening on {url} (certificate in {})", path.display());
+                    }
+                    (Some(pem), None) => println!("listening on {url}\n{}", pem.trim_end()),
+                    (None, _) => println!("listening on {url}"),
+                }
                 tokio::signal::ctrl_c()
                     .await
                     .context("waiting for Ctrl-C")?;
                 eprintln!(
-                    "served {} requests, rejected {}",
+                    "served {} requests, rejected {}; {} connections, at most {} requests in flight on one",
                     server.served(),
-                    server.rejected()
+                    server.rejected(),
+                    server.connections(),
+                    server.peak_in_flight_per_connection()
                 );
                 Ok(ExitCode::SUCCESS)
             })

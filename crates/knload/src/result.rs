@@ -110,8 +110,16 @@ pub struct RunSpec {
     pub method: String,
     /// Host header override, if any.
     pub host: Option<String>,
-    /// h2c instead of HTTP/1.1.
+    /// HTTP/2 instead of HTTP/1.1 (h2c in cleartext, by ALPN over TLS).
     pub http2: bool,
+    /// Requests in flight per connection: HTTP/2 streams (`--h2-streams`),
+    /// 1 for HTTP/1.1. Absent from results of earlier versions, read as 1.
+    #[serde(default = "one")]
+    pub h2_streams: u64,
+    /// TLS settings of an https target; `None` for http (and in results of
+    /// earlier versions).
+    #[serde(default)]
+    pub tls: Option<TlsSpec>,
     /// Closed or open loop.
     pub mode: Mode,
     /// Constant target rate (open loop with `--rate`).
@@ -126,6 +134,25 @@ pub struct RunSpec {
     pub duration_s: Option<f64>,
     /// Per-request timeout in seconds.
     pub timeout_s: f64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// How an https target was reached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSpec {
+    /// Whether the certificate was verified (false with `--insecure`).
+    pub verify: bool,
+    /// The `--cacert` file trusted besides the Mozilla roots, if any.
+    pub cacert: Option<String>,
+    /// The name the certificate was checked against, sent as SNI (an IP
+    /// address is checked but not sent).
+    pub server_name: String,
+    /// The protocol offered by ALPN: `h2` or `http/1.1`.
+    pub alpn: String,
 }
 
 /// The machine-readable result of a run (or of several merged runs).
@@ -418,11 +445,30 @@ impl RunResult {
                 .map(|h| format!(" (Host: {h})"))
                 .unwrap_or_default()
         );
+        let streams = if s.h2_streams > 1 {
+            format!(", {} streams each", s.h2_streams)
+        } else {
+            String::new()
+        };
+        let protocol = match (s.http2, &s.tls) {
+            (false, None) => String::new(),
+            (true, None) => format!(", h2c{streams}"),
+            (h2, Some(t)) => format!(
+                ", {} over TLS ({}, server name {}){streams}",
+                if h2 { "HTTP/2" } else { "HTTP/1.1" },
+                match (t.verify, &t.cacert) {
+                    (false, _) => "certificate NOT verified: --insecure".to_string(),
+                    (true, None) => "certificate verified".to_string(),
+                    (true, Some(ca)) => format!("certificate verified, also trusting {ca}"),
+                },
+                t.server_name
+            ),
+        };
         let _ = writeln!(
             o,
             "Load:        {mode}, {} connections{}{}",
             s.connections,
-            if s.http2 { ", h2c" } else { "" },
+            protocol,
             if self.instances > 1 {
                 format!(", {} instances merged", self.instances)
             } else {

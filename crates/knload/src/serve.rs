@@ -3,8 +3,12 @@
 //! "Hi" in v1, "Namaste" in v2), takes a service time from a distribution, and
 //! limits concurrency the way the queue-proxy's breaker does: at most CC
 //! requests run, at most 10 x CC more wait, and beyond that it answers 503.
+//! It speaks HTTP/1.1 and h2c, or HTTPS with a generated certificate, and
+//! counts what a client test needs to see: connections, the most requests
+//! in flight on one connection, the TLS server names and Host values.
 
 use super::error::{clip, clip_in, KnloadError};
+use super::tls::{ServerTls, ALPN_H2};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -14,6 +18,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use knsim::sim::parse_go_duration;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Exp, LogNormal};
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -114,6 +119,11 @@ pub struct ServeConfig {
     pub startup_delay: Duration,
     /// Seed of the service-time stream (default 1).
     pub seed: u64,
+    /// Serve HTTPS with a self-signed certificate generated at start
+    /// (default false).
+    pub tls: bool,
+    /// Names the certificate carries besides localhost, 127.0.0.1 and ::1.
+    pub tls_names: Vec<String>,
 }
 
 impl Default for ServeConfig {
@@ -127,6 +137,8 @@ impl Default for ServeConfig {
             container_concurrency: 0,
             startup_delay: Duration::ZERO,
             seed: 1,
+            tls: false,
+            tls_names: Vec::new(),
         }
     }
 }
@@ -139,6 +151,15 @@ struct State {
     slots: Option<Semaphore>,
     rng: Mutex<knsim::sim::SimRng>,
     rejected: AtomicU64,
+    connections: AtomicU64,
+    /// Of those, connections that spoke HTTP/2.
+    h2_connections: AtomicU64,
+    /// The most requests seen in flight at once on one connection.
+    peak_per_connection: AtomicUsize,
+    /// TLS server names (SNI) per connection; "" when none was sent.
+    server_names: Mutex<BTreeMap<String, u64>>,
+    /// Host header (HTTP/1.1) or :authority (HTTP/2) per request.
+    hosts: Mutex<BTreeMap<String, u64>>,
 }
 
 /// A running emulated revision; stops when dropped or shut down.
@@ -146,6 +167,7 @@ pub struct Server {
     addr: SocketAddr,
     state: Arc<State>,
     stop: watch::Sender<bool>,
+    certificate_pem: Option<String>,
 }
 
 impl Server {
@@ -162,6 +184,10 @@ impl Server {
             path: cfg.listen.to_string(),
             source: e,
         })?;
+        let tls = cfg
+            .tls
+            .then(|| ServerTls::generate(addr.ip(), &cfg.tls_names))
+            .transpose()?;
         let cc = cfg.container_concurrency;
         let state = Arc::new(State {
             slots: (cc > 0).then(|| Semaphore::new(cc)),
@@ -169,11 +195,74 @@ impl Server {
             counter: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
             rejected: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
+            h2_connections: AtomicU64::new(0),
+            peak_per_connection: AtomicUsize::new(0),
+            server_names: Mutex::new(BTreeMap::new()),
+            hosts: Mutex::new(BTreeMap::new()),
             cfg,
         });
         let (stop, stopped) = watch::channel(false);
-        tokio::spawn(accept_loop(listener, state.clone(), stopped));
-        Ok(Server { addr, state, stop })
+        let certificate_pem = tls.as_ref().map(|t| t.certificate_pem.clone());
+        let acceptor = tls.map(|t| t.acceptor);
+        tokio::spawn(accept_loop(listener, state.clone(), acceptor, stopped));
+        Ok(Server {
+            addr,
+            state,
+            stop,
+            certificate_pem,
+        })
+    }
+
+    /// The generated certificate in PEM (with `tls`), for clients to trust.
+    pub fn certificate_pem(&self) -> Option<&str> {
+        self.certificate_pem.as_deref()
+    }
+
+    /// The URL to reach it: `http://` or, with `tls`, `https://`.
+    pub fn url(&self) -> String {
+        let scheme = if self.certificate_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}/", self.addr)
+    }
+
+    /// Connections that carried at least one request.
+    pub fn connections(&self) -> u64 {
+        self.state.connections.load(Ordering::Relaxed)
+    }
+
+    /// Of those, connections that spoke HTTP/2 (h2c, or h2 chosen by ALPN).
+    pub fn h2_connections(&self) -> u64 {
+        self.state.h2_connections.load(Ordering::Relaxed)
+    }
+
+    /// The most requests that were in flight at once on one connection
+    /// (more than 1 only with HTTP/2 streams).
+    pub fn peak_in_flight_per_connection(&self) -> usize {
+        self.state.peak_per_connection.load(Ordering::Relaxed)
+    }
+
+    /// Completed TLS handshakes per server name (SNI) the clients sent; ""
+    /// counts those that sent none (as for an IP address). A client's
+    /// reachability probe is one of them.
+    pub fn server_names(&self) -> BTreeMap<String, u64> {
+        self.state
+            .server_names
+            .lock()
+            .expect("lock is never poisoned")
+            .clone()
+    }
+
+    /// Requests per Host header (HTTP/1.1) or :authority (HTTP/2).
+    pub fn hosts(&self) -> BTreeMap<String, u64> {
+        self.state
+            .hosts
+            .lock()
+            .expect("lock is never poisoned")
+            .clone()
     }
 
     /// The address it listens on.
@@ -209,7 +298,12 @@ impl Drop for Server {
     }
 }
 
-async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watch::Receiver<bool>) {
+async fn accept_loop(
+    listener: TcpListener,
+    state: Arc<State>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    mut stopped: watch::Receiver<bool>,
+) {
     if !state.cfg.startup_delay.is_zero() {
         // Connections wait in the listen backlog, as they would for a pod
         // that is not ready yet behind a buffering proxy.
@@ -228,21 +322,91 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watc
         };
         let _ = stream.set_nodelay(true);
         let state = state.clone();
+        let tls = tls.clone();
         let mut stopped = stopped.clone();
         tokio::spawn(async move {
-            let svc = hyper::service::service_fn(move |req| handle(state.clone(), req));
-            let mut preface = [0u8; 3];
-            let is_h2 = matches!(stream.peek(&mut preface).await, Ok(3) if &preface == b"PRI");
-            let io = TokioIo::new(stream);
-            if is_h2 {
-                let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-                    .serve_connection(io, svc);
-                tokio::select! { _ = conn => {}, _ = stopped.wait_for(|s| *s) => {} }
-            } else {
-                let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, svc);
-                tokio::select! { _ = conn => {}, _ = stopped.wait_for(|s| *s) => {} }
+            tokio::select! {
+                _ = serve_connection(stream, state, tls) => {},
+                _ = stopped.wait_for(|s| *s) => {}
             }
         });
+    }
+}
+
+/// A client that connects and then says nothing is dropped after this.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    state: Arc<State>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
+    let Some(acceptor) = tls else {
+        let mut preface = [0u8; 3];
+        let is_h2 = matches!(stream.peek(&mut preface).await, Ok(3) if &preface == b"PRI");
+        return serve_http(TokioIo::new(stream), is_h2, state).await;
+    };
+    // A failed handshake (a client that does not trust the certificate
+    // aborts it) ends the connection; there is nobody to answer.
+    let Ok(Ok(stream)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+    else {
+        return;
+    };
+    let (_, conn) = stream.get_ref();
+    let is_h2 = conn.alpn_protocol() == Some(ALPN_H2);
+    let name = conn.server_name().unwrap_or_default().to_string();
+    *state
+        .server_names
+        .lock()
+        .expect("lock is never poisoned")
+        .entry(name)
+        .or_default() += 1;
+    serve_http(TokioIo::new(stream), is_h2, state).await;
+}
+
+async fn serve_http<I>(io: TokioIo<I>, is_h2: bool, state: Arc<State>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let on_conn = Arc::new(AtomicUsize::new(0));
+    // Connections are counted at their first request: a client's probe
+    // that connects and leaves is not one.
+    let first = std::sync::atomic::AtomicBool::new(true);
+    let svc = hyper::service::service_fn(move |req| {
+        if first.swap(false, Ordering::Relaxed) {
+            state.connections.fetch_add(1, Ordering::Relaxed);
+            if is_h2 {
+                state.h2_connections.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let now = on_conn.fetch_add(1, Ordering::AcqRel) + 1;
+        state.peak_per_connection.fetch_max(now, Ordering::AcqRel);
+        let guard = InFlightOwned(on_conn.clone());
+        let state = state.clone();
+        async move {
+            let r = handle(state, req).await;
+            drop(guard);
+            r
+        }
+    });
+    if is_h2 {
+        let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+            .serve_connection(io, svc)
+            .await;
+    } else {
+        let _ = hyper::server::conn::http1::Builder::new()
+            .serve_connection(io, svc)
+            .await;
+    }
+}
+
+/// Counts a request off its connection however it ends (also when the
+/// client resets the stream and the handler is dropped).
+struct InFlightOwned(Arc<AtomicUsize>);
+
+impl Drop for InFlightOwned {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -257,8 +421,21 @@ impl Drop for InFlight<'_> {
 
 async fn handle(
     state: Arc<State>,
-    _req: Request<Incoming>,
+    req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    let host = req
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()))
+        .unwrap_or_default();
+    *state
+        .hosts
+        .lock()
+        .expect("lock is never poisoned")
+        .entry(host)
+        .or_default() += 1;
     let _permit = match &state.slots {
         None => None,
         Some(sem) => {

@@ -155,16 +155,16 @@ fn help_starts_with_knloads_purpose_and_has_examples() {
     assert!(help.starts_with("Load an HTTP target"), "{help}");
     assert!(!help.contains("simulator"), "{help}");
     assert!(help.contains("Examples:\n  knload -z 10s"), "{help}");
-    for (sub, purpose) in [
-        ("merge", "Merge the --json results"),
-        ("serve", "Serve HTTP"),
+    for (sub, purpose, examples) in [
+        ("merge", "Merge the --json results", 3),
+        ("serve", "Serve HTTP", 4),
     ] {
         let out = knload_cmd().args([sub, "--help"]).assert().success();
         let help = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
         assert!(help.starts_with(purpose), "{help}");
         assert_eq!(
             help.matches(&format!("\n  knload {sub} ")).count(),
-            3,
+            examples,
             "{help}"
         );
     }
@@ -214,6 +214,8 @@ fn result_for(url: &str) -> RunResult {
             method: "GET".into(),
             host: None,
             http2: false,
+            h2_streams: 1,
+            tls: None,
             mode: Mode::Closed,
             rate_rps: None,
             ramp: None,
