@@ -272,3 +272,46 @@ fn interrupted_sweep_says_what_was_kept_and_resumes() {
         "{so}"
     );
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// The examples of `knsim --help` run too. Some write under `results/`, so
+/// they run in a scratch copy of `scenarios/` and `results/`.
+#[test]
+fn top_level_help_examples_run() {
+    let scratch = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for d in ["scenarios", "results"] {
+        copy_dir(&repo.join(d), &scratch.path().join(d));
+    }
+    let root = format!("{}/", scratch.path().display());
+    let a = knsim().arg("--help").assert().success();
+    let ex = examples(&stdout(&a));
+    assert!(ex.len() >= 5, "{ex:?}");
+    for line in ex {
+        let line = line.replace("/tmp/", &root);
+        let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+        let out = knsim()
+            .current_dir(scratch.path())
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{line}: exit {:?}\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
