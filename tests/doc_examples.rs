@@ -192,16 +192,6 @@ fn shorten(args: &mut Vec<String>) -> &'static [i32] {
     }
 }
 
-/// Documented commands that fail today because of a defect fixed elsewhere
-/// (issue 12 item 7: `--set revision.<name>.…` and `--set revision.0.…` on a
-/// scenario whose revision comes from a manifest). The test requires them to
-/// fail still, so that whoever fixes them is told to drop them from here.
-const KNOWN_BROKEN: &[&str] = &[
-    "validate scenarios/greeter-tutorial.toml --set revision.0.containerConcurrency=10",
-    "validate scenarios/greeter-tutorial.toml --set revision.greeter-v1.containerConcurrency=10",
-    "validate scenarios/greeter-tutorial.toml --set revision.0.annotations.\"autoscaling.knative.dev/target\"=50",
-];
-
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
@@ -243,19 +233,12 @@ fn documented_knsim_commands_run() {
             ex.place,
             ex.args.join(" ")
         );
-        let broken = KNOWN_BROKEN.contains(&shown.as_str());
-        match (broken, allowed.contains(&code)) {
-            (false, true) => {}
-            (true, false) => {}
-            (false, false) => failures.push(format!(
+        if !allowed.contains(&code) {
+            failures.push(format!(
                 "{}: knsim {shown}\n  exit {code}: {}",
                 ex.place,
                 String::from_utf8_lossy(&out.stderr).trim()
-            )),
-            (true, true) => failures.push(format!(
-                "{}: knsim {shown} works now; remove it from KNOWN_BROKEN",
-                ex.place
-            )),
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
