@@ -360,7 +360,7 @@ async fn open_loop_on_streams_keeps_its_schedule_and_counts_the_wait_when_stream
     let lag = r.schedule_lag.as_ref().unwrap();
     assert!(lag.late < 100, "{lag:?}");
     assert!(
-        r.latency.p50_ms >= 20.0 && r.latency.p50_ms < 40.0,
+        r.latency.p50_ms >= 20.0 && r.latency.p50_ms < 100.0,
         "{:?}",
         r.latency
     );
