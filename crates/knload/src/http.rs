@@ -9,7 +9,7 @@ use super::error::{clip, KnloadError, RequestError};
 use super::exec::Exchange;
 use super::split::Classifier;
 use super::stats::Outcome;
-use super::tls::{is_certificate_error, ClientTls, TlsOptions};
+use super::tls::{handshake_hint, ClientTls, TlsOptions};
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::{http1, http2};
@@ -152,14 +152,7 @@ impl Target {
         match tls.handshake(tcp, timeout).await {
             Ok(_) => Ok(()),
             Err(RequestError::Tls { detail }) => {
-                let hint = if !tls.verify || !is_certificate_error(&detail) {
-                    ""
-                } else if detail.contains("not valid for name") {
-                    "; set --host to a name it carries, or pass --insecure to skip verification"
-                } else {
-                    "; to trust a private CA or a self-signed certificate pass --cacert FILE \
-                     (PEM), or --insecure to skip verification"
-                };
+                let hint = handshake_hint(&detail, tls.verify);
                 Err(KnloadError::Tls {
                     target: self.addr.to_string(),
                     server_name: tls.server_name.to_str().into_owned(),

@@ -147,9 +147,7 @@ impl ClientTls {
         })?;
         if self.h2 && tls.get_ref().1.alpn_protocol() != Some(ALPN_H2) {
             return Err(RequestError::Tls {
-                detail: "the server did not accept HTTP/2 by ALPN (leave out --http2 and \
-                         --h2-streams for HTTP/1.1)"
-                    .into(),
+                detail: "the server did not accept HTTP/2 by ALPN".into(),
             });
         }
         Ok(tls)
@@ -175,10 +173,20 @@ fn handshake_error(e: &std::io::Error) -> String {
         .map_or_else(|| e.to_string(), rustls::Error::to_string)
 }
 
-/// Whether a handshake failure is about the certificate, so that the user
-/// is told how to trust it.
-pub fn is_certificate_error(detail: &str) -> bool {
-    detail.contains("certificate")
+/// What to do about a failed handshake, when something is known: how to
+/// trust a certificate, or that the server does not speak HTTP/2 over TLS
+/// (it either says so with an alert or chooses no protocol by ALPN).
+pub fn handshake_hint(detail: &str, verify: bool) -> &'static str {
+    if detail.contains("NoApplicationProtocol") || detail.contains("HTTP/2 by ALPN") {
+        "; the server does not speak HTTP/2 over TLS: leave out --http2 and --h2-streams"
+    } else if !verify || !detail.contains("certificate") {
+        ""
+    } else if detail.contains("not valid for name") {
+        "; set --host to a name it carries, or pass --insecure to skip verification"
+    } else {
+        "; to trust a private CA or a self-signed certificate pass --cacert FILE (PEM), or \
+         --insecure to skip verification"
+    }
 }
 
 /// `--insecure`: any certificate chain and name are accepted, but the

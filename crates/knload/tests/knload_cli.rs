@@ -284,4 +284,19 @@ fn merging_results_of_different_urls_warns_or_with_strict_refuses() {
         .assert()
         .code(1)
         .stderr(predicates::str::contains("result schema version 1"));
+    // A version 2 result written before h2_streams and tls were recorded is
+    // still merged (and still valid against the schema), read as 1 and null.
+    let earlier = dir.path().join("earlier.json");
+    let mut v = serde_json::to_value(result_for("http://127.0.0.1:8080/")).unwrap();
+    let spec = v["spec"].as_object_mut().unwrap();
+    assert!(spec.remove("h2_streams").is_some() && spec.remove("tls").is_some());
+    assert_eq!(schema_validator().iter_errors(&v).count(), 0);
+    std::fs::write(&earlier, v.to_string()).unwrap();
+    let out = knload_cmd()
+        .args(["merge", "--json", "-"])
+        .args([&earlier, &a])
+        .assert()
+        .success();
+    let merged: RunResult = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!((merged.spec.h2_streams, merged.spec.tls), (1, None));
 }
