@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what knload's tests need: nginx and haproxy for the real-ingress
-# split tests (tests/knload_ingress.rs). wrk is only for the benchmark script.
+# split tests (crates/knload/tests/knload_ingress.rs). wrk is only for the benchmark script.
 set -euo pipefail
 need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
