@@ -140,6 +140,7 @@ impl Activators {
     /// The reporter counts a request in; returns true for the revision's
     /// first request at this activator since it last reported idle, which
     /// sends the autoscaler an immediate stat.
+    #[inline]
     pub(crate) fn count_in(&mut self, a: ActId, r: RevId, now: SimTime) -> bool {
         let v = &mut self.views[a.idx()][r.idx()];
         let first = v.reporter.is_none();
@@ -163,6 +164,7 @@ impl Activators {
 
     /// Queues request `id` at activator `a` (marking it cold when no pod of
     /// its revision is routable).
+    #[inline]
     pub(crate) fn enqueue(&mut self, a: ActId, id: ReqId, req: &mut Request) {
         let r = req.rev;
         let p = &mut self.paths[r.idx()];
@@ -179,6 +181,7 @@ impl Activators {
     /// Starts releasing queued requests of `r` at `a`; false if there is
     /// nothing to release or a release is already under way (a request that
     /// fails at once re-enters through [`Activators::release`]).
+    #[inline]
     pub(crate) fn begin_dispatch(&mut self, a: ActId, r: RevId) -> bool {
         let v = &self.views[a.idx()][r.idx()];
         if v.queued == 0 || self.paths[r.idx()].routable.is_empty() || v.dispatching {
@@ -193,6 +196,7 @@ impl Activators {
 
     /// The next queued request and the pod the throttler gives it, if the
     /// throttler has capacity.
+    #[inline]
     pub(crate) fn next_dispatch(
         &mut self,
         a: ActId,
@@ -220,6 +224,7 @@ impl Activators {
     }
 
     /// Ends a release started by [`Activators::begin_dispatch`].
+    #[inline]
     pub(crate) fn end_dispatch(&mut self, a: ActId, r: RevId, reqs: &Requests) {
         let v = &mut self.views[a.idx()][r.idx()];
         v.dispatching = false;
@@ -267,6 +272,7 @@ impl Activators {
     }
 
     /// The load-balancing policy, chosen by containerConcurrency.
+    #[inline]
     fn choose_pod(&mut self, a: ActId, r: RevId) -> Option<PodId> {
         let p = &mut self.paths[r.idx()];
         let v = &mut self.views[a.idx()][r.idx()];
@@ -312,6 +318,7 @@ impl Activators {
     }
 
     /// A request queued at `a` timed out before it was released.
+    #[inline]
     pub(crate) fn abandon(&mut self, a: ActId, r: RevId) {
         self.views[a.idx()][r.idx()].queued -= 1;
         self.paths[r.idx()].queued -= 1;
@@ -319,6 +326,7 @@ impl Activators {
 
     /// A request that went through `a` ended: the reporter counts it out
     /// and its pod's reservation is returned.
+    #[inline]
     pub(crate) fn release(&mut self, a: ActId, r: RevId, pod: Option<PodId>, now: SimTime) {
         let v = &mut self.views[a.idx()][r.idx()];
         if let Some(rep) = v.reporter.as_mut() {

@@ -126,6 +126,7 @@ impl Ingress {
 
     /// Draws source `s`'s next arrival; returns its time if it falls before
     /// `end` (it is then pending until [`Ingress::arrival`]).
+    #[inline]
     pub(crate) fn next_arrival(&mut self, s: SourceId, end: SimTime) -> Option<SimTime> {
         let src = &mut self.sources[s.idx()];
         let a = src.gen.as_mut()?.next()?;
@@ -139,6 +140,7 @@ impl Ingress {
 
     /// Source `s`'s pending arrival is due: the revision it reaches (`None`
     /// = 404) and its service time from a trace in ns (0 = none).
+    #[inline]
     pub(crate) fn arrival(&mut self, s: SourceId) -> (Option<RevId>, u64) {
         let a = self.sources[s.idx()]
             .pending
@@ -163,6 +165,7 @@ impl Ingress {
     }
 
     /// The revision a request of source `s` reaches; `None` = no route (404).
+    #[inline]
     pub(crate) fn route(&mut self, s: SourceId) -> Option<RevId> {
         let src = &self.sources[s.idx()];
         if let Some(r) = src.tag_rev {
@@ -174,6 +177,7 @@ impl Ingress {
         }
     }
 
+    #[inline]
     fn pick_default(&mut self) -> Option<RevId> {
         match self.default_split.as_slice() {
             [] => None,
@@ -187,6 +191,7 @@ impl Ingress {
     }
 
     /// A tagged request: the tag's split, or `None` (404) for an unknown tag.
+    #[inline]
     fn pick_tagged(&mut self, tag: &str) -> Option<RevId> {
         let split = self.tag_splits.get(tag)?;
         pick_split(split, &mut self.rng)
@@ -194,6 +199,7 @@ impl Ingress {
 
     /// A closed-loop client of `s` got its answer at `now`: when it sends
     /// next, if before its own end and the run's `end`.
+    #[inline]
     pub(crate) fn think(&mut self, s: SourceId, now: SimTime, end: SimTime) -> Option<SimTime> {
         let src = &mut self.sources[s.idx()];
         let think = src.think.as_ref()?;

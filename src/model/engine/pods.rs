@@ -139,6 +139,7 @@ impl Pods {
     }
 
     /// The Deployment's replica count.
+    #[inline]
     pub(crate) fn replicas(&self, r: RevId) -> u32 {
         self.deps[r.idx()].replicas
     }
@@ -160,6 +161,7 @@ impl Pods {
     }
 
     /// The pod is gone.
+    #[inline]
     pub(crate) fn is_gone(&self, r: RevId, p: PodId) -> bool {
         self.deps[r.idx()].pods[p.idx()].phase == Phase::Gone
     }
@@ -293,6 +295,7 @@ impl Pods {
 
     /// A terminating pod whose drain sleep is over and which holds no
     /// requests exits; returns whether it did.
+    #[inline]
     pub(crate) fn maybe_gone(
         &mut self,
         r: RevId,

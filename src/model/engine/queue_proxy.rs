@@ -87,6 +87,7 @@ impl RevisionProxies {
     }
 
     /// A request reaches the pod's breaker.
+    #[inline]
     pub(crate) fn receive(
         &mut self,
         pod: PodId,
@@ -117,6 +118,7 @@ impl RevisionProxies {
 
     /// The application starts serving `req`: returns when it ends and whether
     /// its deadline cuts it off first.
+    #[inline]
     pub(crate) fn start(&mut self, req: &mut Request, now: SimTime) -> (SimTime, bool) {
         req.state = ReqState::Executing;
         req.started = Some(now);
@@ -141,6 +143,7 @@ impl RevisionProxies {
 
     /// The application answered a request on `pod`: frees its slot and
     /// returns the next live waiter, already given that slot.
+    #[inline]
     pub(crate) fn done(
         &mut self,
         pod: PodId,
@@ -163,6 +166,7 @@ impl RevisionProxies {
 
     /// A queued request on `pod` timed out (its stale queue entry is skipped
     /// later).
+    #[inline]
     pub(crate) fn abandon(&mut self, pod: PodId, proxied: bool, now: SimTime) {
         let p = &mut self.proxies[pod.idx()];
         p.stats.request_out(now, proxied);
@@ -170,6 +174,7 @@ impl RevisionProxies {
     }
 
     /// Requests the pod's breaker holds.
+    #[inline]
     pub(crate) fn in_flight(&self, pod: PodId) -> u32 {
         self.proxies[pod.idx()].in_flight
     }

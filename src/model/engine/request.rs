@@ -91,6 +91,7 @@ impl Requests {
     }
 
     /// Stores `r` in a free slot (bumping that slot's generation).
+    #[inline]
     pub(crate) fn alloc(&mut self, r: Request) -> ReqId {
         match self.free.pop() {
             Some(id) => {
@@ -106,6 +107,7 @@ impl Requests {
     }
 
     /// Frees the slot; events still pointing at it become stale.
+    #[inline]
     pub(crate) fn free(&mut self, id: ReqId) {
         let req = &mut self.slots[id.idx()];
         req.state = ReqState::Free;
@@ -134,6 +136,7 @@ impl Requests {
 
     /// Schedules the request's timeout once; a request's deadline never moves
     /// (the activator's timeout is the binding one for proxied requests).
+    #[inline]
     pub(crate) fn arm_timer(&mut self, id: ReqId, q: &mut EventQueue<Event>) {
         let req = &mut self.slots[id.idx()];
         if !req.timer {
