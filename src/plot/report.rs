@@ -117,8 +117,8 @@ fn latency_cells(l: &LatencySummary) -> String {
 /// The report of one run: what ran, request outcomes, latency, pods and
 /// autoscaler time per revision, then every chart inline.
 ///
-/// Wall-clock fields of [`Summary::performance`] are left out, so the same
-/// run always gives the same page.
+/// The summary holds no wall-clock field, so the same run always gives the
+/// same page.
 pub fn report_html(summary: &Summary, charts: &[Chart]) -> String {
     let s = summary;
     let mut out = String::new();

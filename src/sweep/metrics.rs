@@ -1,5 +1,5 @@
 //! The flat metrics of one run: every scalar number of a
-//! [`Summary`](crate::model::Summary) except its wall-time `performance`, plus
+//! [`Summary`](crate::model::Summary) except its `performance` block (simulation work, not a result), plus
 //! two derived fractions.
 //!
 //! Naming: a field's path in `summary.json` with `.` replaced by `_`, so

@@ -15,6 +15,7 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use knsim::knative::dataplane::queue_proxy_breaker_capacity;
 use knsim::sim::parse_go_duration;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Exp, LogNormal};
@@ -439,7 +440,9 @@ async fn handle(
     let _permit = match &state.slots {
         None => None,
         Some(sem) => {
-            let total_slots = 11 * state.cfg.container_concurrency;
+            // The same bound as the simulated queue-proxy's breaker.
+            let cc = u32::try_from(state.cfg.container_concurrency).unwrap_or(u32::MAX);
+            let total_slots = queue_proxy_breaker_capacity(cc) as usize;
             let prev = state.in_flight.fetch_add(1, Ordering::AcqRel);
             let guard = InFlight(&state.in_flight);
             if prev >= total_slots {
