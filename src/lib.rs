@@ -21,6 +21,7 @@
 pub mod gate;
 pub mod knative;
 pub mod manifest;
+pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod plot;

@@ -414,3 +414,22 @@ fn container_concurrency_beyond_u32_is_refused_not_truncated() {
     let sc = load(&text, &["revision.0.containerConcurrency=4294967295"]).unwrap();
     assert_eq!(sc.revisions[0].container_concurrency, u32::MAX);
 }
+
+#[test]
+fn slo_is_typed_by_the_loader_and_its_mistakes_are_scenario_problems() {
+    let ok = load(
+        &format!("{BASE}[slo]\np99-latency = \"800ms\"\n[slo.min]\nrequests_completed = 10\n"),
+        &[],
+    )
+    .unwrap();
+    let slo = ok.slo.expect("an [slo] section gives a typed Slo");
+    let keys: Vec<&str> = slo.objectives.iter().map(|o| o.key.as_str()).collect();
+    assert_eq!(keys, ["p99-latency", "min.requests_completed"]);
+    assert!(load(BASE, &[]).unwrap().slo.is_none());
+
+    let p = one(&format!("{BASE}[slo]\np99-latncy = \"800ms\"\n"), &[]);
+    assert_eq!(p.field, "slo.p99-latncy");
+    assert!(p.rule.contains("unknown objective"), "{}", p.rule);
+    let p = one(BASE, &["slo.max.no_such_metric=1"]);
+    assert!(p.rule.contains("not a metric"), "{}", p.rule);
+}

@@ -19,6 +19,7 @@ mod locate;
 mod problems;
 pub mod raw;
 mod revision;
+pub mod slo;
 pub mod spec;
 pub mod timeline;
 
@@ -514,6 +515,16 @@ fn validate(
         }
     }
 
+    let slo = raw.slo.as_ref().and_then(|table| {
+        let locate = |field: &str| locate_field(p.text, p.overrides, field);
+        match slo::Slo::from_table(table, &locate) {
+            Ok(slo) => Some(slo),
+            Err(problems) => {
+                p.list.extend(problems);
+                None
+            }
+        }
+    });
     p.unused_overrides();
     if let (true, Some(w)) = (p.list.is_empty(), &workloads) {
         let mut all: Vec<&RevisionSpec> = revisions.iter().collect();
@@ -555,7 +566,7 @@ fn validate(
         traffic,
         route,
         workloads: workloads.expect("no problems means workloads were built"),
-        slo: raw.slo,
+        slo,
         timeline: steps,
         rollout_duration: initial.rollout_duration(),
         limits: lim,

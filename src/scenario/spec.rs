@@ -47,8 +47,8 @@ pub struct Scenario {
     pub route: TrafficConfig,
     /// Workload sources.
     pub workloads: Workloads,
-    /// Raw `[slo]` table, interpreted by the gate.
-    pub slo: Option<toml::Table>,
+    /// The `[slo]` section, judged by `knsim check`.
+    pub slo: Option<super::slo::Slo>,
     /// Changes made while the simulation runs, in time order (empty for a
     /// scenario without a `[[timeline]]`).
     pub timeline: Vec<TimelineStep>,

@@ -213,7 +213,7 @@ pub struct Sweep {
     manifest: Manifest,
     cost: usize,
     latency: usize,
-    slo: Option<toml::Table>,
+    slo: Option<crate::scenario::slo::Slo>,
 }
 
 impl Sweep {
@@ -339,8 +339,8 @@ impl Sweep {
         &self.set
     }
 
-    /// The raw `[slo]` table of the scenario (after `--set`), if any.
-    pub fn slo_table(&self) -> Option<&toml::Table> {
+    /// The `[slo]` section of the scenario (after `--set`), if any.
+    pub fn slo(&self) -> Option<&crate::scenario::slo::Slo> {
         self.slo.as_ref()
     }
 

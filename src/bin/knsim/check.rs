@@ -6,7 +6,7 @@ use crate::sweep::{fmt_num, table};
 use anyhow::Context;
 use clap::Args;
 use knsim::gate::{
-    default_gate_metrics, metric_indexes, Baseline, Bound, Comparison, GateError, Slo, Tolerance,
+    default_gate_metrics, metric_indexes, Baseline, Bound, Comparison, GateError, Tolerance,
     ValueFormat, Verdict,
 };
 use knsim::sweep::{MeanCi, Sweep, SweepSpec, METRICS};
@@ -119,7 +119,7 @@ pub fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         seed: a.seed.or(baseline.as_ref().map(|b| b.seed)),
         pareto_latency: None,
     })?;
-    let slo = Slo::from_sweep(&sweep)?;
+    let slo = sweep.slo().cloned();
     if slo.is_none() && baseline.is_none() && a.write_baseline.is_none() {
         return Err(GateError::NothingToCheck {
             path: a.scenario.scenario.clone(),

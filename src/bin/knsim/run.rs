@@ -2,12 +2,11 @@
 
 use anyhow::Context;
 use clap::Args;
-use knsim::gate::Slo;
 use knsim::model::simulate;
 use knsim::output::{
     format_speed, format_summary, summary_json, write_atomic, CsvTimeseries, Speed,
 };
-use knsim::scenario::{load_scenario, locate_field, read_scenario_text, Override, ScenarioError};
+use knsim::scenario::{load_scenario, Override};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -90,16 +89,6 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
 
 pub fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
     let sc = load_scenario(&a.scenario.scenario, &a.scenario.set)?;
-    // `knsim check` reads [slo]; validate checks it the same way.
-    if let Some(table) = &sc.slo {
-        let path = &a.scenario.scenario;
-        let text = read_scenario_text(path)?;
-        let locate = |field: &str| locate_field(&text, &a.scenario.set, field);
-        Slo::from_table(table, &locate).map_err(|problems| ScenarioError::Invalid {
-            path: path.clone(),
-            problems,
-        })?;
-    }
     println!(
         "{}: valid ({} revision(s), {} workload source(s), {} simulated)",
         a.scenario.scenario.display(),
