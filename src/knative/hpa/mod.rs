@@ -5,11 +5,19 @@
 //! * [`replica_calc`]: desired replicas from pod metrics
 //!   (`replica_calculator.go`, `metrics/utilization.go`);
 //! * [`behavior`]: stabilization, scaling policies and bounds
-//!   (`horizontal.go`, `pkg/apis/autoscaling/v2/defaults.go`).
+//!   (`horizontal.go`, `pkg/apis/autoscaling/v2/defaults.go`);
+//! * [`controller`]: one reconcile (`horizontal.go` `reconcileAutoscaler`);
+//! * [`mapping`]: the HPA object Knative derives from a revision's
+//!   annotations (knative/serving `pkg/reconciler/autoscaling/hpa/resources/hpa.go`).
 
 pub mod behavior;
+pub mod controller;
+pub mod mapping;
 pub mod replica_calc;
 
+pub use behavior::{Behavior, Bounds, HpaState, LimitReason, ScalingRules};
+pub use controller::{reconcile, Tick};
+pub use mapping::{make_hpa, HpaMetric, HpaSpec};
 pub use replica_calc::{
     resource_replicas, CalcConfig, CalcError, Pod, PodMetric, PodPhase, ReadyCondition,
     Recommendation, Resource, Target, Tolerances,
