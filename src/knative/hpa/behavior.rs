@@ -389,7 +389,11 @@ pub fn store_scale_event(
     let (list, rules, change) = if new > prev {
         (&mut state.scale_up_events, &behavior.scale_up, new - prev)
     } else {
-        (&mut state.scale_down_events, &behavior.scale_down, prev - new)
+        (
+            &mut state.scale_down_events,
+            &behavior.scale_down,
+            prev - new,
+        )
     };
     store_event(list, rules, change, now);
 }
@@ -715,7 +719,10 @@ mod tests {
         for c in cases {
             let behavior = Behavior {
                 scale_up: c.up.clone().unwrap_or_else(ScalingRules::default_scale_up),
-                scale_down: c.down.clone().unwrap_or_else(ScalingRules::default_scale_down),
+                scale_down: c
+                    .down
+                    .clone()
+                    .unwrap_or_else(ScalingRules::default_scale_down),
             };
             let state = HpaState {
                 recommendations: vec![],
@@ -767,7 +774,13 @@ mod tests {
             ("empty log", vec![], 5, 5, 1),
             ("stabilize", vec![(4, 120.0), (5, 60.0)], 3, 5, 3),
             ("no stabilize", vec![(1, 120.0), (2, 60.0)], 3, 3, 3),
-            ("no stabilize - old recommendations", vec![(10, 600.0), (9, 540.0)], 3, 3, 2),
+            (
+                "no stabilize - old recommendations",
+                vec![(10, 600.0), (9, 540.0)],
+                3,
+                3,
+                2,
+            ),
             (
                 "stabilize - old recommendations",
                 vec![(10, 600.0), (4, 60.0), (5, 120.0), (9, 540.0)],
@@ -804,23 +817,123 @@ mod tests {
             i32,
         );
         let cases: Vec<Row> = vec![
-            ("empty recommendations for scaling down", vec![], 100, 5, 5, Some(vec![5]), 0, 0),
-            ("simple scale down stabilization", vec![(4, 120.0), (5, 60.0)], 100, 3, 5, Some(vec![4, 5, 3]), 0, 180),
-            ("simple scale up stabilization", vec![(4, 120.0), (5, 60.0)], 1, 7, 4, Some(vec![4, 5, 7]), 300, 0),
-            ("no scale down stabilization", vec![(1, 120.0), (2, 60.0)], 100, 3, 3, Some(vec![1, 2, 3]), 300, 0),
-            ("no scale up stabilization", vec![(4, 120.0), (5, 60.0)], 1, 3, 3, Some(vec![4, 5, 3]), 0, 300),
-            ("no scale down stabilization, reuse recommendation element", vec![(10, 600.0), (9, 540.0)], 100, 3, 3, Some(vec![10, 3]), 0, 0),
-            ("no scale up stabilization, reuse recommendation element", vec![(10, 600.0), (9, 540.0)], 1, 100, 100, Some(vec![10, 100]), 0, 0),
-            ("scale down stabilization, reuse one of obsolete recommendation element", vec![(10, 600.0), (4, 60.0), (5, 120.0), (9, 540.0)], 100, 3, 5, Some(vec![10, 4, 5, 3]), 0, 180),
-            ("scale up stabilization, reuse one of obsolete recommendation element", vec![(10, 6000.0), (6, 60.0), (5, 120.0), (9, 180.0)], 1, 100, 5, Some(vec![100, 6, 5, 9]), 300, 0),
-            ("scale up and down stabilization, do not scale up when prenormalized rec goes down", vec![(2, 6000.0), (3, 180.0)], 2, 1, 2, None, 300, 300),
-            ("scale up and down stabilization, do not scale down when prenormalized rec goes up", vec![(2, 6000.0), (1, 180.0)], 2, 3, 2, None, 300, 300),
+            (
+                "empty recommendations for scaling down",
+                vec![],
+                100,
+                5,
+                5,
+                Some(vec![5]),
+                0,
+                0,
+            ),
+            (
+                "simple scale down stabilization",
+                vec![(4, 120.0), (5, 60.0)],
+                100,
+                3,
+                5,
+                Some(vec![4, 5, 3]),
+                0,
+                180,
+            ),
+            (
+                "simple scale up stabilization",
+                vec![(4, 120.0), (5, 60.0)],
+                1,
+                7,
+                4,
+                Some(vec![4, 5, 7]),
+                300,
+                0,
+            ),
+            (
+                "no scale down stabilization",
+                vec![(1, 120.0), (2, 60.0)],
+                100,
+                3,
+                3,
+                Some(vec![1, 2, 3]),
+                300,
+                0,
+            ),
+            (
+                "no scale up stabilization",
+                vec![(4, 120.0), (5, 60.0)],
+                1,
+                3,
+                3,
+                Some(vec![4, 5, 3]),
+                0,
+                300,
+            ),
+            (
+                "no scale down stabilization, reuse recommendation element",
+                vec![(10, 600.0), (9, 540.0)],
+                100,
+                3,
+                3,
+                Some(vec![10, 3]),
+                0,
+                0,
+            ),
+            (
+                "no scale up stabilization, reuse recommendation element",
+                vec![(10, 600.0), (9, 540.0)],
+                1,
+                100,
+                100,
+                Some(vec![10, 100]),
+                0,
+                0,
+            ),
+            (
+                "scale down stabilization, reuse one of obsolete recommendation element",
+                vec![(10, 600.0), (4, 60.0), (5, 120.0), (9, 540.0)],
+                100,
+                3,
+                5,
+                Some(vec![10, 4, 5, 3]),
+                0,
+                180,
+            ),
+            (
+                "scale up stabilization, reuse one of obsolete recommendation element",
+                vec![(10, 6000.0), (6, 60.0), (5, 120.0), (9, 180.0)],
+                1,
+                100,
+                5,
+                Some(vec![100, 6, 5, 9]),
+                300,
+                0,
+            ),
+            (
+                "scale up and down stabilization, do not scale up when prenormalized rec goes down",
+                vec![(2, 6000.0), (3, 180.0)],
+                2,
+                1,
+                2,
+                None,
+                300,
+                300,
+            ),
+            (
+                "scale up and down stabilization, do not scale down when prenormalized rec goes up",
+                vec![(2, 6000.0), (1, 180.0)],
+                2,
+                3,
+                2,
+                None,
+                300,
+                300,
+            ),
         ];
         for (name, log, current, desired, want, stored, up_w, down_w) in cases {
             let mut log = recs(&log);
             // Upstream stamps the fixture with the same instant it then
             // evaluates at, so evaluate at the fixture instant here.
-            let got = stabilize_with_behaviors(current, desired, up_w, down_w, &mut log, fixture_now());
+            let got =
+                stabilize_with_behaviors(current, desired, up_w, down_w, &mut log, fixture_now());
             assert_eq!(got, want, "{name}");
             if let Some(stored) = stored {
                 let values: Vec<i32> = log.iter().map(|r| r.replicas).collect();
@@ -842,12 +955,48 @@ mod tests {
             Vec<(i32, bool)>,
         );
         let cases: Vec<Row> = vec![
-            ("empty entries with default behavior", vec![], None, 0, vec![]),
-            ("empty entries with two-policy-behavior", vec![], Some(rules(10, 60, 100, 60, 0)), 0, vec![(5, false)]),
-            ("one outdated entry to be kept untouched without behavior", vec![(7, 61.0)], None, 0, vec![(7, false)]),
-            ("one outdated entry to be replaced with behavior", vec![(7, 61.0)], Some(rules(10, 60, 100, 60, 0)), 0, vec![(5, false)]),
-            ("one actual entry to be not touched with behavior", vec![(7, 58.0)], Some(rules(10, 60, 100, 60, 0)), 7, vec![(7, false), (5, false)]),
-            ("two entries, one of them to be replaced", vec![(7, 61.0), (6, 59.0)], Some(rules(10, 60, 0, 0, 0)), 6, vec![(5, false), (6, false)]),
+            (
+                "empty entries with default behavior",
+                vec![],
+                None,
+                0,
+                vec![],
+            ),
+            (
+                "empty entries with two-policy-behavior",
+                vec![],
+                Some(rules(10, 60, 100, 60, 0)),
+                0,
+                vec![(5, false)],
+            ),
+            (
+                "one outdated entry to be kept untouched without behavior",
+                vec![(7, 61.0)],
+                None,
+                0,
+                vec![(7, false)],
+            ),
+            (
+                "one outdated entry to be replaced with behavior",
+                vec![(7, 61.0)],
+                Some(rules(10, 60, 100, 60, 0)),
+                0,
+                vec![(5, false)],
+            ),
+            (
+                "one actual entry to be not touched with behavior",
+                vec![(7, 58.0)],
+                Some(rules(10, 60, 100, 60, 0)),
+                7,
+                vec![(7, false), (5, false)],
+            ),
+            (
+                "two entries, one of them to be replaced",
+                vec![(7, 61.0), (6, 59.0)],
+                Some(rules(10, 60, 0, 0, 0)),
+                6,
+                vec![(5, false), (6, false)],
+            ),
             (
                 "replace one entry, use policies with different periods",
                 vec![(8, 29.0), (6, 59.0), (7, 61.0), (9, 61.0)],
@@ -855,7 +1004,13 @@ mod tests {
                 14,
                 vec![(8, false), (6, false), (7, true), (5, false)],
             ),
-            ("two entries, both actual", vec![(7, 58.0), (6, 59.0)], Some(rules(10, 120, 100, 30, 0)), 13, vec![(7, false), (6, false), (5, false)]),
+            (
+                "two entries, both actual",
+                vec![(7, 58.0), (6, 59.0)],
+                Some(rules(10, 120, 100, 30, 0)),
+                13,
+                vec![(7, false), (6, false), (5, false)],
+            ),
         ];
         for (name, prev, r, change60, stored) in cases {
             for up in [true, false] {

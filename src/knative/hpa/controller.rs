@@ -101,7 +101,10 @@ mod tests {
         let spec = make_hpa(HpaMetric::Cpu, Some(50.0), 0, 0, None);
         let mut st = HpaState::default();
         let w = SimDuration::from_secs_f64(W);
-        assert_eq!(reconcile(&spec, 0, Ok(5), w, &mut st, at(15.0)), Tick::Disabled);
+        assert_eq!(
+            reconcile(&spec, 0, Ok(5), w, &mut st, at(15.0)),
+            Tick::Disabled
+        );
     }
 
     #[test]
@@ -109,7 +112,14 @@ mod tests {
         let spec = make_hpa(HpaMetric::Cpu, Some(50.0), 0, 0, None);
         let mut st = HpaState::default();
         let w = SimDuration::from_secs_f64(W);
-        let t = reconcile(&spec, 4, Err(CalcError::NoReadyMetrics), w, &mut st, at(15.0));
+        let t = reconcile(
+            &spec,
+            4,
+            Err(CalcError::NoReadyMetrics),
+            w,
+            &mut st,
+            at(15.0),
+        );
         assert_eq!(t, Tick::MetricError);
         assert_eq!(st.recommendations.len(), 1);
     }
@@ -125,7 +135,9 @@ mod tests {
         let mut trace = vec![];
         for k in 1..=30 {
             let raw = if k <= 4 { 20 } else { 0 };
-            if let Tick::Scale(n) = reconcile(&spec, cur, Ok(raw), w, &mut st, at(15.0 * f64::from(k))) {
+            if let Tick::Scale(n) =
+                reconcile(&spec, cur, Ok(raw), w, &mut st, at(15.0 * f64::from(k)))
+            {
                 cur = n;
             }
             trace.push(cur);
@@ -154,7 +166,9 @@ mod tests {
         let mut cur = 2;
         let mut trace = vec![];
         for k in 1..=8 {
-            if let Tick::Scale(n) = reconcile(&spec, cur, Ok(6), w, &mut st, at(15.0 * f64::from(k))) {
+            if let Tick::Scale(n) =
+                reconcile(&spec, cur, Ok(6), w, &mut st, at(15.0 * f64::from(k)))
+            {
                 cur = n;
             }
             trace.push(cur);

@@ -65,10 +65,7 @@ pub fn make_hpa(
         ),
         // No target: no metric is written, and the API default (cpu at
         // 80 %) applies even when the metric annotation says memory.
-        (None, _) => (
-            Resource::Cpu,
-            Target::Utilization(DEFAULT_CPU_UTILIZATION),
-        ),
+        (None, _) => (Resource::Cpu, Target::Utilization(DEFAULT_CPU_UTILIZATION)),
     };
     let behavior = window.map(|w| {
         let secs = w.as_secs_f64() as i32;
@@ -164,7 +161,10 @@ mod tests {
         assert_eq!(b.scale_up.stabilization_window_s, 60);
         assert_eq!(b.scale_down.stabilization_window_s, 60);
         // API defaulting completes the policies of both directions.
-        assert_eq!(b.scale_up.policies, ScalingRules::default_scale_up().policies);
+        assert_eq!(
+            b.scale_up.policies,
+            ScalingRules::default_scale_up().policies
+        );
         assert_eq!(
             b.scale_down.policies,
             ScalingRules::default_scale_down().policies

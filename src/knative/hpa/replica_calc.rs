@@ -219,8 +219,7 @@ fn group_pods(
                         // sample was taken wholly after it turned Ready,
                         // since start-up CPU would inflate the ratio.
                         !cond.ready
-                            || ns(metric.timestamp)
-                                < ns(cond.last_transition) + dns(metric.window)
+                            || ns(metric.timestamp) < ns(cond.last_transition) + dns(metric.window)
                     } else {
                         // Afterwards a not-Ready pod still counts unless it
                         // has never been Ready.
@@ -585,7 +584,13 @@ mod tests {
     #[test]
     fn test_replica_calc_scale_down_ignore_hot_cpu_pods() {
         let mut c = Case::cpu(5, &[ONE; 5], &[100, 300, 500, 250, 250], 50);
-        c.start = vec![Start::Cool, Start::Cool, Start::Cool, Start::Hot, Start::Hot];
+        c.start = vec![
+            Start::Cool,
+            Start::Cool,
+            Start::Cool,
+            Start::Hot,
+            Start::Hot,
+        ];
         c.expect(2, 30, 2 * 300);
     }
 
@@ -621,8 +626,11 @@ mod tests {
 
     #[test]
     fn test_replica_calc_superfluous_metrics() {
-        Case::cpu(4, &[ONE; 4], &[4000, 9500, 3000, 7000, 3200, 2000], 100)
-            .expect(24, 587, 2 * 5875);
+        Case::cpu(4, &[ONE; 4], &[4000, 9500, 3000, 7000, 3200, 2000], 100).expect(
+            24,
+            587,
+            2 * 5875,
+        );
     }
 
     #[test]
