@@ -770,7 +770,8 @@ mod tests {
     /// a 5 min window; (recommendations, desired, stabilized, log length).
     #[test]
     fn test_normalize_desired_replicas() {
-        let cases: Vec<(&str, Vec<(i32, f64)>, i32, i32, usize)> = vec![
+        type Row = (&'static str, Vec<(i32, f64)>, i32, i32, usize);
+        let cases: Vec<Row> = vec![
             ("empty log", vec![], 5, 5, 1),
             ("stabilize", vec![(4, 120.0), (5, 60.0)], 3, 5, 3),
             ("no stabilize", vec![(1, 120.0), (2, 60.0)], 3, 3, 3),
