@@ -178,4 +178,91 @@ mod tests {
         assert_eq!(trace, vec![2, 2, 2, 2, 6, 6, 6, 6]);
         assert_eq!(st.scale_up_events.len(), 1);
     }
+
+    /// Closed loop at constant load: the pods share `load × cpu` cores
+    /// evenly, each requesting 1 core, target 50 %. From below, the replicas
+    /// settle at ceil(load × cpu / (target × request)); from above, the
+    /// tolerance band stops the descent at the first count whose
+    /// utilization is inside it (here 9 pods at 52 %), so the closed form is
+    /// one of the stable points, not the only one. Either way utilization
+    /// ends inside the band.
+    #[test]
+    fn constant_load_settles_at_the_closed_form() {
+        use super::super::replica_calc::{
+            resource_replicas, CalcConfig, Pod, PodMetric, PodPhase, ReadyCondition, Resource,
+            Target,
+        };
+        use std::collections::BTreeMap;
+        // 95 req/s × 50 ms of CPU = 4.75 cores; at 50 % of 1 core: 9.5 pods.
+        let (load, cpu_s, request_m, target) = (95.0, 0.05, 1000i64, 50);
+        let cores = load * cpu_s;
+        let expected =
+            (cores / (f64::from(target) / 100.0 * request_m as f64 / 1000.0)).ceil() as i32;
+        assert_eq!(expected, 10);
+        let cases = [
+            (1, None, expected),
+            (30, None, expected - 1),
+            (1, Some(60.0), expected),
+            (30, Some(60.0), expected - 1),
+        ];
+        for (start, window, want) in cases {
+            let spec = make_hpa(
+                HpaMetric::Cpu,
+                Some(f64::from(target)),
+                0,
+                0,
+                window.map(SimDuration::from_secs_f64),
+            );
+            let mut st = HpaState::default();
+            let mut n = start;
+            let mut util = 0;
+            for k in 1..=80 {
+                let now = at(15.0 * f64::from(k));
+                let pods: Vec<Pod> = (0..n)
+                    .map(|i| Pod {
+                        name: format!("p{i:03}"),
+                        phase: PodPhase::Running,
+                        deleting: false,
+                        ready: Some(ReadyCondition {
+                            ready: true,
+                            last_transition: SimTime(0),
+                        }),
+                        start_time: Some(SimTime(0)),
+                        request_milli: Some(request_m),
+                    })
+                    .collect();
+                let per_pod = (cores * 1000.0 / f64::from(n)) as i64;
+                let metrics: BTreeMap<String, PodMetric> = pods
+                    .iter()
+                    .map(|p| {
+                        let m = PodMetric {
+                            value_milli: per_pod,
+                            timestamp: now,
+                            window: SimDuration::from_secs_f64(15.0),
+                        };
+                        (p.name.clone(), m)
+                    })
+                    .collect();
+                let rec = resource_replicas(
+                    n,
+                    Target::Utilization(target),
+                    Resource::Cpu,
+                    &pods,
+                    &metrics,
+                    &CalcConfig::default(),
+                    now,
+                );
+                util = rec.as_ref().map(|r| r.usage).unwrap_or(0);
+                let raw = rec.map(|r| r.replicas);
+                if let Tick::Scale(m) =
+                    reconcile(&spec, n, raw, SimDuration::from_secs_f64(W), &mut st, now)
+                {
+                    n = m;
+                }
+            }
+            assert_eq!(n, want, "start {start}, window {window:?}");
+            let ratio = util as f64 / f64::from(target);
+            assert!((0.9..=1.1).contains(&ratio), "utilization {util} %");
+        }
+    }
 }
