@@ -395,15 +395,32 @@ fn the_largest_int64_of_seconds_does_not_overflow() {
 }
 
 #[test]
-fn the_hpa_class_is_rejected_once_as_not_modelled() {
+fn the_hpa_class_validates_per_revision_but_is_not_simulated_yet() {
     let p = one(
         BASE,
         &["autoscaler.pod-autoscaler-class=hpa.autoscaling.knative.dev"],
     );
     assert_eq!(p.field, "autoscaler.pod-autoscaler-class");
     assert!(p.rule.contains("not modelled"), "{p}");
-    let text = format!("{BASE}[revision.annotations]\n\"autoscaling.knative.dev/class\" = \"hpa.autoscaling.knative.dev\"\n");
-    assert!(one(&text, &[]).rule.contains("not modelled"));
+    let class = "\"autoscaling.knative.dev/class\" = \"hpa.autoscaling.knative.dev\"";
+    let text = format!("{BASE}[revision.annotations]\n{class}\n");
+    let p = one(&text, &[]);
+    assert!(
+        p.field.ends_with("\"autoscaling.knative.dev/class\""),
+        "{p}"
+    );
+    assert!(p.rule.contains("does not run it yet"), "{p}");
+    // A metric the HPA class cannot take is reported as such, not as the
+    // class.
+    let text = format!(
+        "{BASE}[revision.annotations]\n{class}\n\"autoscaling.knative.dev/metric\" = \"rps\"\n"
+    );
+    let p = one(&text, &[]);
+    assert!(
+        p.field.ends_with("\"autoscaling.knative.dev/metric\""),
+        "{p}"
+    );
+    assert!(p.rule.contains("use cpu or memory"), "{p}");
 }
 
 #[test]

@@ -20,6 +20,7 @@ use super::config::{
 pub use super::decider::ScalingMetric;
 use super::error::FieldError;
 use super::gofmt::{self, IntError};
+pub use super::hpa::HpaMetric;
 use crate::sim::SimDuration;
 
 const GROUP: &str = "autoscaling.knative.dev/";
@@ -114,8 +115,11 @@ pub const AUTOSCALING_KEYS: &[&str] = &[
 pub struct RevisionAnnotations {
     /// `class`, when the annotation is set (only modelled classes validate).
     pub class: Option<AutoscalerClass>,
-    /// `metric` (default concurrency).
+    /// `metric` of a KPA-class revision (default concurrency).
     pub metric: ScalingMetric,
+    /// `metric` of an HPA-class revision (default cpu, `pa_defaults.go`);
+    /// `None` for the KPA class.
+    pub hpa_metric: Option<HpaMetric>,
     /// `target`: per-pod target (concurrency or RPS).
     pub target: Option<f64>,
     /// `target-utilization-percentage`, in percent (1..=100).
@@ -154,6 +158,7 @@ impl Default for RevisionAnnotations {
         RevisionAnnotations {
             class: None,
             metric: ScalingMetric::Concurrency,
+            hpa_metric: None,
             target: None,
             target_utilization_percentage: None,
             target_burst_capacity: None,
@@ -264,12 +269,27 @@ fn duration(
 }
 
 impl RevisionAnnotations {
+    /// The engine runs the KPA class only so far: an HPA-class revision
+    /// passes [`RevisionAnnotations::parse`] (Knative accepts it, and
+    /// [`crate::knative::hpa`] ports the controller) but cannot be
+    /// simulated yet, and silently running the KPA instead would mislead.
+    pub fn check_simulated(self) -> Result<Self, Vec<FieldError>> {
+        if self.class == Some(AutoscalerClass::Hpa) {
+            return Err(vec![FieldError::new(
+                CLASS_KEY,
+                "the HPA class is valid but the simulation engine does not run it yet \
+                 (only its algorithm is ported); use kpa.autoscaling.knative.dev",
+            )]);
+        }
+        Ok(self)
+    }
+
     /// Full annotation keys (e.g. "autoscaling.knative.dev/window"). Error
     /// path = the full key. Cross-field rules need the CM
     /// (allow-zero-initial-scale, max-scale-limit). Unknown keys under
     /// autoscaling.knative.dev/ are errors (typos); other annotation
-    /// prefixes are accepted and ignored. The class must be KPA for this
-    /// simulator (HPA class → error saying HPA is not modelled).
+    /// prefixes are accepted and ignored. The class is the KPA or the HPA
+    /// (with metric cpu or memory); any other class is an error.
     pub fn parse(
         ann: &BTreeMap<String, String>,
         cfg: &AutoscalerConfig,
@@ -413,11 +433,27 @@ impl RevisionAnnotations {
             }
         });
 
-        // validateMetric: the KPA scales on concurrency or RPS only.
+        // validateMetric, against the annotation's class or else the
+        // ConfigMap's: the KPA scales on concurrency or RPS; the HPA class
+        // takes any non-empty metric, of which the simulator has a source
+        // for cpu and memory only.
+        let class = a.class.unwrap_or(cfg.pod_autoscaler_class);
+        if class == AutoscalerClass::Hpa {
+            a.hpa_metric = Some(HpaMetric::Cpu);
+        }
         if let Some(v) = ann.get(METRIC_KEY) {
-            match v.as_str() {
-                "concurrency" => a.metric = ScalingMetric::Concurrency,
-                "rps" => a.metric = ScalingMetric::Rps,
+            match (class, v.as_str()) {
+                (AutoscalerClass::Kpa, "concurrency") => a.metric = ScalingMetric::Concurrency,
+                (AutoscalerClass::Kpa, "rps") => a.metric = ScalingMetric::Rps,
+                (AutoscalerClass::Hpa, "cpu") => a.hpa_metric = Some(HpaMetric::Cpu),
+                (AutoscalerClass::Hpa, "memory") => a.hpa_metric = Some(HpaMetric::Memory),
+                (AutoscalerClass::Hpa, other) if !other.is_empty() => errs.push(FieldError::new(
+                    METRIC_KEY,
+                    format!(
+                        "custom metric {other:?} of the HPA class is not modelled (it needs a \
+                         custom metrics API); use cpu or memory"
+                    ),
+                )),
                 _ => errs.push(invalid(v, METRIC_KEY)),
             }
         }
@@ -685,12 +721,44 @@ mod tests {
         );
     }
 
+    /// `validateMetric` for the HPA class (`annotation_validation.go`), and
+    /// its default metric (`pa_defaults.go` `defaultMetric`).
+    #[test]
+    fn hpa_class_takes_cpu_or_memory() {
+        let a = parse(&[("class", HPA_CLASS)]).unwrap();
+        assert_eq!(a.hpa_metric, Some(HpaMetric::Cpu));
+        let a = parse(&[
+            ("class", HPA_CLASS),
+            ("metric", "memory"),
+            ("target", "128"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (a.hpa_metric, a.target),
+            (Some(HpaMetric::Memory), Some(128.0))
+        );
+        let a = parse(&[("class", HPA_CLASS), ("metric", "cpu"), ("target", "70")]).unwrap();
+        assert_eq!(a.hpa_metric, Some(HpaMetric::Cpu));
+        // The KPA's metrics are not the HPA's, and vice versa.
+        let e = parse(&[("class", HPA_CLASS), ("metric", "concurrency")]).unwrap_err();
+        assert_eq!(e[0].path, METRIC_KEY);
+        assert!(e[0].rule.contains("not modelled"), "{e:?}");
+        let e = parse(&[("class", HPA_CLASS), ("metric", "")]).unwrap_err();
+        assert_eq!(e, vec![FieldError::new(METRIC_KEY, "invalid value: ")]);
+        let e = parse(&[("class", KPA_CLASS), ("metric", "memory")]).unwrap_err();
+        assert_eq!(
+            e,
+            vec![FieldError::new(METRIC_KEY, "invalid value: memory")]
+        );
+        assert_eq!(parse(&[("class", KPA_CLASS)]).unwrap().hpa_metric, None);
+    }
+
     #[test]
     fn typos_classes_and_metrics() {
         let e = parse(&[("windw", "60s")]).unwrap_err();
         assert_eq!(e[0].path, "autoscaling.knative.dev/windw");
-        let e = parse(&[("class", HPA_CLASS)]).unwrap_err();
-        assert!(e[0].rule.contains("HPA"), "{e:?}");
+        let a = parse(&[("class", HPA_CLASS)]).unwrap();
+        assert_eq!(a.class, Some(AutoscalerClass::Hpa));
         let e = parse(&[("class", "foo.knative.dev")]).unwrap_err();
         assert_eq!(e[0].rule, "invalid value: foo.knative.dev");
         let e = parse(&[("metric", "cpu")]).unwrap_err();

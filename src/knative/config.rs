@@ -36,15 +36,18 @@ pub const PANIC_THRESHOLD_PERCENTAGE_MIN: f64 = 110.0;
 pub const PANIC_THRESHOLD_PERCENTAGE_MAX: f64 = 1000.0;
 /// The KPA class name.
 pub const KPA_CLASS: &str = "kpa.autoscaling.knative.dev";
-/// The HPA class name (not modelled by the simulator).
+/// The HPA class name (a Kubernetes HorizontalPodAutoscaler scales the
+/// revision; see [`crate::knative::hpa`]).
 pub const HPA_CLASS: &str = "hpa.autoscaling.knative.dev";
-/// The autoscaler classes the simulator models. Knative itself accepts any
-/// class name (another autoscaler may claim it); the simulator models the
-/// KPA only and says so for the HPA and any other class.
+/// The autoscaler classes the simulator knows. Knative itself accepts any
+/// class name (another autoscaler may claim it); the simulator says so for
+/// any class other than these two.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AutoscalerClass {
     /// `kpa.autoscaling.knative.dev`: Knative's own Pod Autoscaler.
     Kpa,
+    /// `hpa.autoscaling.knative.dev`: a Kubernetes HPA on CPU or memory.
+    Hpa,
 }
 
 impl AutoscalerClass {
@@ -52,13 +55,10 @@ impl AutoscalerClass {
     pub fn parse(name: &str) -> Result<AutoscalerClass, String> {
         match name {
             KPA_CLASS => Ok(AutoscalerClass::Kpa),
-            HPA_CLASS => Err(
-                "the HPA class (CPU/memory scaling through a Kubernetes HPA) is not modelled; \
-                 use kpa.autoscaling.knative.dev"
-                    .into(),
-            ),
+            HPA_CLASS => Ok(AutoscalerClass::Hpa),
             other => Err(format!(
-                "autoscaler class {other:?} is not modelled; only kpa.autoscaling.knative.dev is"
+                "autoscaler class {other:?} is not modelled; only kpa.autoscaling.knative.dev \
+                 and hpa.autoscaling.knative.dev are"
             )),
         }
     }
@@ -67,6 +67,7 @@ impl AutoscalerClass {
     pub fn name(self) -> &'static str {
         match self {
             AutoscalerClass::Kpa => KPA_CLASS,
+            AutoscalerClass::Hpa => HPA_CLASS,
         }
     }
 }
@@ -270,6 +271,15 @@ impl AutoscalerConfig {
         let mut p = MapParser::new(m, Self::KEYS, "config-autoscaler");
         if let Some(raw) = m.get("pod-autoscaler-class") {
             match AutoscalerClass::parse(raw.trim()) {
+                // A cluster-wide HPA default would turn every revision into
+                // an HPA one, including ones whose annotations only make
+                // sense for the KPA; the simulator takes the class per
+                // revision instead.
+                Ok(AutoscalerClass::Hpa) => p.errors.push(FieldError::new(
+                    "pod-autoscaler-class",
+                    "the HPA class as the cluster-wide default is not modelled; set \
+                     autoscaling.knative.dev/class: hpa.autoscaling.knative.dev on the revision",
+                )),
                 Ok(class) => c.pod_autoscaler_class = class,
                 Err(rule) => p.errors.push(FieldError::new("pod-autoscaler-class", rule)),
             }

@@ -32,6 +32,7 @@ pub mod decider;
 pub mod delay_window;
 pub mod error;
 mod gofmt;
+pub mod hpa;
 pub mod kpa;
 pub mod route;
 pub mod sample_size;

@@ -161,6 +161,7 @@ pub(super) fn build_revision(
         }
     };
     let annotations = RevisionAnnotations::parse(&to_string_map(&r.annotations), autoscaler)
+        .and_then(RevisionAnnotations::check_simulated)
         .map_err(|e| {
             p.extend(&at("annotations"), e);
         });

@@ -545,7 +545,9 @@ pub(super) fn build(
                             m.insert(k, v);
                         }
                     }
-                    match RevisionAnnotations::parse(&m, &plane.autoscaler) {
+                    match RevisionAnnotations::parse(&m, &plane.autoscaler)
+                        .and_then(RevisionAnnotations::check_simulated)
+                    {
                         Ok(ann) => {
                             let cap = p.limits.max_pods;
                             super::limits::check_annotation_scales(
