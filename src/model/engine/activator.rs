@@ -114,7 +114,11 @@ impl FreeSet {
         for k in 1..=nw {
             let w = (w0 + k) % nw;
             // Back at the first word: only the bits before `start` are left.
-            let word = if w == w0 { self.bits[w] & !(!0u64 << b0) } else { self.bits[w] };
+            let word = if w == w0 {
+                self.bits[w] & !(!0u64 << b0)
+            } else {
+                self.bits[w]
+            };
             if word != 0 {
                 return Some(w * 64 + word.trailing_zeros() as usize);
             }
