@@ -100,7 +100,7 @@ fn bare_mmc(servers: usize, rate: f64, mean_s: f64, requests: u64) -> u64 {
     use std::cmp::Reverse;
     use std::collections::{BinaryHeap, VecDeque};
     let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
-    let mut exp = |mean: f64, rng: &mut rand_xoshiro::Xoshiro256PlusPlus| {
+    let exp = |mean: f64, rng: &mut rand_xoshiro::Xoshiro256PlusPlus| {
         (-(1.0 - rng.random::<f64>()).ln() * mean * 1e9) as u64
     };
     let mut busy: BinaryHeap<Reverse<u64>> = BinaryHeap::with_capacity(servers);
