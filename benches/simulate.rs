@@ -1,7 +1,10 @@
 //! Speed of the simulator, in simulated requests per wall-clock second (the
 //! throughput criterion reports as "elem/s"), and of the event queue.
 //!
-//! Run with `cargo bench --bench simulate`.
+//! Run with `cargo bench --bench simulate`. Before criterion's groups it
+//! prints, for 10, 1,000 and 10,000 pinned pods, knsim's simulated requests
+//! per second of run time beside those of a bare M/M/c loop over the same
+//! servers, and their ratio (docs/performance.md).
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use knsim::model::{simulate, NoTimeseries};
@@ -88,5 +91,94 @@ fn event_queue(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, one_revision_poisson, trace_replay, event_queue);
+/// The reference: M/M/c with `servers` servers, Poisson `rate` and
+/// exponential service of mean `mean_s`, for `requests` arrivals. One random
+/// stream, a binary heap of departure times, a FIFO of waiting arrivals and
+/// no metrics but a checksum that keeps the work from being optimised away.
+fn bare_mmc(servers: usize, rate: f64, mean_s: f64, requests: u64) -> u64 {
+    use rand::{Rng, SeedableRng};
+    use std::cmp::Reverse;
+    use std::collections::{BinaryHeap, VecDeque};
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
+    let exp = |mean: f64, rng: &mut rand_xoshiro::Xoshiro256PlusPlus| {
+        (-(1.0 - rng.random::<f64>()).ln() * mean * 1e9) as u64
+    };
+    let mut busy: BinaryHeap<Reverse<u64>> = BinaryHeap::with_capacity(servers);
+    let mut waiting: VecDeque<u64> = VecDeque::new();
+    let (mut next_arrival, mut arrived, mut sum) = (0u64, 0u64, 0u64);
+    loop {
+        let next_departure = busy.peek().map(|r| r.0);
+        match next_departure {
+            Some(d) if d <= next_arrival || arrived == requests => {
+                busy.pop();
+                if let Some(a) = waiting.pop_front() {
+                    sum = sum.wrapping_add(d - a);
+                    busy.push(Reverse(d + exp(mean_s, &mut rng)));
+                }
+            }
+            None if arrived == requests => return sum,
+            _ => {
+                let now = next_arrival;
+                arrived += 1;
+                if busy.len() < servers {
+                    busy.push(Reverse(now + exp(mean_s, &mut rng)));
+                } else {
+                    waiting.push_back(now);
+                }
+                next_arrival = now + exp(1.0 / rate, &mut rng);
+            }
+        }
+    }
+}
+
+/// The shortest of `reps` timed runs of `f`.
+fn best_of<T>(reps: usize, mut f: impl FnMut() -> T) -> f64 {
+    (0..reps)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            std::hint::black_box(f());
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// knsim against the bare loop at 10, 1,000 and 10,000 pinned pods, the two
+/// timed alternately so a busy neighbour slows both alike.
+fn pinned_ratio(_c: &mut Criterion) {
+    println!("pinned pods: simulated requests per second of run time (best of 3, alternating)");
+    println!(
+        "{:>7} {:>10} {:>12} {:>12} {:>7}",
+        "pods", "requests", "knsim", "bare M/M/c", "ratio"
+    );
+    for (pods, duration) in [(10u32, "10m"), (1_000, "20s"), (10_000, "4s")] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("scenarios/bench-pinned-{pods}.toml"));
+        let o: Override = format!("duration={duration}").parse().unwrap();
+        let sc = load_scenario(&path, &[o]).expect("bench scenario is valid");
+        let requests = simulate(&sc, 1, &mut NoTimeseries).requests.arrived;
+        let rate = requests as f64 / sc.duration.as_secs_f64();
+        let (mut k, mut b) = (f64::INFINITY, f64::INFINITY);
+        for _ in 0..3 {
+            k = k.min(best_of(1, || simulate(&sc, 1, &mut NoTimeseries)));
+            b = b.min(best_of(1, || {
+                bare_mmc(pods as usize * 10, rate, 0.1, requests)
+            }));
+        }
+        let (kr, br) = (requests as f64 / k, requests as f64 / b);
+        println!(
+            "{pods:>7} {requests:>10} {:>10.2} M/s {:>8.2} M/s {:>7.2}",
+            kr / 1e6,
+            br / 1e6,
+            kr / br
+        );
+    }
+}
+
+criterion_group!(
+    benches,
+    pinned_ratio,
+    one_revision_poisson,
+    trace_replay,
+    event_queue
+);
 criterion_main!(benches);

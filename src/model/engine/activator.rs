@@ -37,6 +37,94 @@ struct View {
     assigned_key: (u64, u64),
     rr_next: usize,
     dispatching: bool,
+    /// `assigned` as a bit set of the positions whose pod has capacity, so
+    /// that a release finds the next free pod in a word scan, and a full
+    /// throttler says so in O(1), instead of a scan over every pod.
+    free: FreeSet,
+}
+
+/// Positions in a view's `assigned` list whose pod is below its limit.
+#[derive(Default)]
+struct FreeSet {
+    /// Position in `assigned` by pod index; `u32::MAX` for pods not assigned.
+    pos_of: Vec<u32>,
+    bits: Vec<u64>,
+    len: usize,
+    n_free: usize,
+}
+
+impl FreeSet {
+    /// Rebuilds the set for a new assignment, from the pods' loads.
+    fn rebuild(&mut self, old: &[PodId], assigned: &[PodId], load: &[u32], cc: u32) {
+        for pod in old {
+            if let Some(x) = self.pos_of.get_mut(pod.idx()) {
+                *x = u32::MAX;
+            }
+        }
+        self.bits.clear();
+        self.bits.resize(assigned.len().div_ceil(64), 0);
+        self.len = assigned.len();
+        self.n_free = 0;
+        for (i, pod) in assigned.iter().enumerate() {
+            if self.pos_of.len() <= pod.idx() {
+                self.pos_of.resize(pod.idx() + 1, u32::MAX);
+            }
+            self.pos_of[pod.idx()] = i as u32;
+            if load.get(pod.idx()).copied().unwrap_or(0) < cc {
+                self.bits[i / 64] |= 1 << (i % 64);
+                self.n_free += 1;
+            }
+        }
+    }
+
+    /// Records that `pod`'s load is now `load`.
+    #[inline]
+    fn update(&mut self, pod: PodId, load: u32, cc: u32) {
+        let Some(&i) = self.pos_of.get(pod.idx()) else {
+            return;
+        };
+        if i == u32::MAX {
+            return;
+        }
+        let (w, b) = (i as usize / 64, 1u64 << (i % 64));
+        let was = self.bits[w] & b != 0;
+        let is = load < cc;
+        if was != is {
+            self.bits[w] ^= b;
+            if is {
+                self.n_free += 1;
+            } else {
+                self.n_free -= 1;
+            }
+        }
+    }
+
+    /// The first free position at or after `start`, wrapping round.
+    fn next_from(&self, start: usize) -> Option<usize> {
+        if self.n_free == 0 || self.len == 0 {
+            return None;
+        }
+        let start = start % self.len;
+        let nw = self.bits.len();
+        let (w0, b0) = (start / 64, start % 64);
+        let first = self.bits[w0] & (!0u64 << b0);
+        if first != 0 {
+            return Some(w0 * 64 + first.trailing_zeros() as usize);
+        }
+        for k in 1..=nw {
+            let w = (w0 + k) % nw;
+            // Back at the first word: only the bits before `start` are left.
+            let word = if w == w0 {
+                self.bits[w] & !(!0u64 << b0)
+            } else {
+                self.bits[w]
+            };
+            if word != 0 {
+                return Some(w * 64 + word.trailing_zeros() as usize);
+            }
+        }
+        None
+    }
 }
 
 struct Reporter {
@@ -220,6 +308,8 @@ impl Activators {
             v.in_flight_per_pod.resize(pod.idx() + 1, 0);
         }
         v.in_flight_per_pod[pod.idx()] += 1;
+        let cc = self.paths[r.idx()].cc;
+        v.free.update(pod, v.in_flight_per_pod[pod.idx()], cc);
         Some((id, pod))
     }
 
@@ -247,7 +337,8 @@ impl Activators {
         let pods = &p.routable;
         let idx = p.subset.iter().position(|&x| x == a);
         let n_act = p.subset.len();
-        v.assigned.clear();
+        let old = std::mem::take(&mut v.assigned);
+        v.assigned = Vec::with_capacity(old.len());
         match idx {
             Some(i) if n_act > 1 => {
                 let n = pods.len();
@@ -266,6 +357,8 @@ impl Activators {
             _ => v.assigned.extend_from_slice(pods),
         }
         v.assigned_key = key;
+        v.free
+            .rebuild(&old, &v.assigned, &v.in_flight_per_pod, p.cc);
         if v.rr_next >= v.assigned.len() {
             v.rr_next = 0;
         }
@@ -301,18 +394,14 @@ impl Activators {
                     pj
                 })
             }
-            1..=3 => v.assigned.iter().copied().find(|&pod| load(v, pod) < p.cc),
-            cc => {
+            // First free in assignment order, and round robin: the same
+            // pods a scan of `assigned` would find, from the free set.
+            1..=3 => v.free.next_from(0).map(|i| v.assigned[i]),
+            _ => {
                 let n = v.assigned.len();
-                for k in 0..n {
-                    let i = (v.rr_next + k) % n;
-                    let pod = v.assigned[i];
-                    if load(v, pod) < cc {
-                        v.rr_next = (i + 1) % n;
-                        return Some(pod);
-                    }
-                }
-                None
+                let i = v.free.next_from(v.rr_next)?;
+                v.rr_next = (i + 1) % n;
+                Some(v.assigned[i])
             }
         }
     }
@@ -334,6 +423,8 @@ impl Activators {
         }
         if let Some(pod) = pod {
             v.in_flight_per_pod[pod.idx()] -= 1;
+            let cc = self.paths[r.idx()].cc;
+            v.free.update(pod, v.in_flight_per_pod[pod.idx()], cc);
         }
     }
 

@@ -141,7 +141,9 @@ impl Requests {
         let req = &mut self.slots[id.idx()];
         if !req.timer {
             req.timer = true;
-            q.schedule(
+            // Deadlines are a revision's fixed timeout after admission, so
+            // they mostly come in order: the queue's timer lane takes them.
+            q.schedule_timer(
                 req.deadline,
                 Event::Timeout {
                     req: id,
