@@ -755,7 +755,15 @@ async fn connects_that_never_complete_are_connection_failures_with_a_backoff() {
     assert_eq!(r.responses, 0);
     let timeouts = r.error_counts[&ErrorKind::ConnectTimeout];
     assert_eq!(r.connect_errors, timeouts, "{:?}", r.error_counts);
-    assert_eq!(r.requests, 0, "{:?}", r.error_counts);
+    // A loaded kernel may still queue a connection or two beyond the backlog;
+    // a request sent on one times out as a request, never as a response.
+    let request_timeouts = r
+        .error_counts
+        .get(&ErrorKind::Timeout)
+        .copied()
+        .unwrap_or(0);
+    assert_eq!(r.requests, request_timeouts, "{:?}", r.error_counts);
+    assert!(request_timeouts <= 4, "{:?}", r.error_counts);
     // Each loop: 200 ms per attempt plus a growing wait, about 6 attempts.
     assert!((2..=2 * 8).contains(&timeouts), "{timeouts} attempts");
 }
