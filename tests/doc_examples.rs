@@ -6,7 +6,8 @@
 //! README's `--set` examples are run as `knsim validate` on the tutorial
 //! scenario they refer to. knload's commands belong to its own tests.
 //!
-//! Every command runs in a scratch copy of `scenarios/` and `results/`, so
+//! Every command runs in a scratch copy of `scenarios/` and `results/` (and
+//! writes what it would write under `/tmp` there too), so
 //! relative output paths (`results/…`, `ci/…`) land there and the checkout is
 //! never written. Long runs are shortened by [`shorten`]; a placeholder for
 //! the reader's own scenario is mapped to a bundled one.
@@ -220,6 +221,13 @@ fn documented_knsim_commands_run() {
     for mut ex in examples {
         let shown = ex.args.join(" ");
         let allowed = shorten(&mut ex.args);
+        // Output folders under /tmp go into the scratch copy too, so an old
+        // folder of the same name can't change what a documented command does.
+        for a in &mut ex.args {
+            if let Some(rest) = a.strip_prefix("/tmp/") {
+                *a = format!("tmp/{rest}");
+            }
+        }
         let started = std::time::Instant::now();
         let out = Command::new(&bin)
             .current_dir(scratch.path())
