@@ -1,0 +1,118 @@
+//! Charts of one run, from its summary and timeseries.
+
+mod draw;
+mod latency;
+mod pods;
+mod requests;
+mod series;
+mod traffic;
+
+pub(crate) use latency::fmt_ms;
+pub(crate) use pods::READY_COLOR;
+
+use super::error::PlotError;
+use crate::model::{Summary, TimeseriesRow};
+use latency::{cdf_svg, latency_svg};
+use pods::pods_svg;
+use requests::requests_svg;
+use series::prepare;
+use std::path::Path;
+use traffic::{share_window, traffic_svg};
+
+/// One drawn chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chart {
+    /// File name to write it under (`pods.svg`).
+    pub file_name: String,
+    /// Title, also used as the report's heading for it.
+    pub title: String,
+    /// One or two sentences on how to read it.
+    pub description: String,
+    /// The SVG document.
+    pub svg: String,
+}
+
+/// What a run wrote: its summary and every timeseries row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunData {
+    /// `summary.json`.
+    pub summary: Summary,
+    /// `timeseries.csv`, in file order (by second, then revision).
+    pub rows: Vec<TimeseriesRow>,
+}
+
+impl RunData {
+    /// Reads `dir/summary.json` and `dir/timeseries.csv`.
+    pub fn load(dir: &Path) -> Result<RunData, PlotError> {
+        let sp = dir.join("summary.json");
+        let text = std::fs::read_to_string(&sp).map_err(|source| PlotError::Io {
+            path: sp.clone(),
+            source,
+        })?;
+        let summary: Summary =
+            serde_json::from_str(&text).map_err(|source| PlotError::Json { path: sp, source })?;
+        let tp = dir.join("timeseries.csv");
+        let mut rdr = csv::Reader::from_path(&tp).map_err(|source| PlotError::Csv {
+            path: tp.clone(),
+            source,
+        })?;
+        let rows = rdr
+            .deserialize()
+            .collect::<Result<Vec<TimeseriesRow>, _>>()
+            .map_err(|source| PlotError::Csv { path: tp, source })?;
+        Ok(RunData { summary, rows })
+    }
+}
+
+/// Runs longer than this many seconds are drawn from buckets of several
+/// seconds, so a day-long trace still makes a small SVG.
+pub const MAX_POINTS: usize = 1500;
+
+/// Draws every chart of a run, in report order: requests, pods, latency
+/// over time, latency distribution, traffic share.
+pub fn run_charts(data: &RunData) -> Result<Vec<Chart>, PlotError> {
+    let p = prepare(data)?;
+    let per = if p.step > 1 {
+        format!(" Runs longer than {MAX_POINTS} s are drawn in {}-second steps (rates and queues averaged, pod counts and p99 at the step's maximum).", p.step)
+    } else {
+        String::new()
+    };
+    let mut charts = vec![
+        Chart {
+            file_name: "requests.svg".into(),
+            title: "Requests over time".into(),
+            description: format!("Top: requests arriving, answered 200 and failed (503/504) per second. Bottom: requests in the system (activator queue, queue-proxy and app) and those buffered in the activator, at the end of each second.{per}"),
+            svg: requests_svg(&p)?,
+        },
+        Chart {
+            file_name: "pods.svg".into(),
+            title: "Pods over time".into(),
+            description: format!("Per revision: the decider's desired scale, Ready pods and pods created but not yet Ready. Red bands mark panic mode; blue bands mark the activator in the request path (SKS proxy mode).{per}"),
+            svg: pods_svg(&p)?,
+        },
+        Chart {
+            file_name: "latency.svg".into(),
+            title: "Latency over time".into(),
+            description: format!("Median and 99th-percentile latency of each second's successful requests, per revision, on a log scale. Gaps are seconds without a completed request.{per}"),
+            svg: latency_svg(&p)?,
+        },
+    ];
+    if !data.summary.latency_distribution.is_empty() {
+        charts.push(Chart {
+            file_name: "latency-cdf.svg".into(),
+            title: "Latency distribution".into(),
+            description: "All successful requests of the run. Left: the share of requests answered within a given latency. Right: the same quantiles with the tail stretched out (each step right is ten times rarer).".into(),
+            svg: cdf_svg(data)?,
+        });
+    }
+    charts.push(Chart {
+        file_name: "traffic.svg".into(),
+        title: "Traffic share".into(),
+        description: format!(
+            "Share of routed requests per revision, over windows of {} s.",
+            share_window(p.step)
+        ),
+        svg: traffic_svg(&p)?,
+    });
+    Ok(charts)
+}
