@@ -3,13 +3,10 @@
 //! messages, and merging results of different targets. Only 127.0.0.1 is
 //! used, and every run is bounded.
 
-use assert_cmd::Command;
+mod common;
+use common::knload_cmd;
 use knload::{ErrorKind, Mode, RunResult};
 use std::time::{Duration, Instant};
-
-fn knload_cmd() -> Command {
-    Command::cargo_bin("knload").unwrap()
-}
 
 fn schema_validator() -> jsonschema::Validator {
     let text = std::fs::read_to_string(concat!(

@@ -2,20 +2,19 @@
 //! status and error classification, timeouts, the open-loop stall, h2c, the
 //! Host header, the JSON schema, merge and the command line.
 
-use assert_cmd::Command;
+mod common;
 use bytes::Bytes;
-use clap::Parser;
+use common::{knload_cmd, run};
 use http_body_util::Full;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use knload::{self, Cli, ErrorKind, LoadConfig, Mode, RunResult, ServeConfig, Server, Verdict};
+use knload::{self, ErrorKind, Mode, RunResult, ServeConfig, Server, Verdict};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 /// How the test server answers request number `n` (1-based), received `at`
 /// after the server started, with the request's Host header.
@@ -65,20 +64,6 @@ async fn test_server(behave: Arc<Behave>) -> (SocketAddr, Arc<AtomicU64>) {
         }
     });
     (addr, count)
-}
-
-fn config(args: &[&str]) -> LoadConfig {
-    let mut argv = vec!["knload", "--no-progress"];
-    argv.extend_from_slice(args);
-    let cli = Cli::try_parse_from(argv).expect("test arguments parse");
-    cli.load.validate().expect("test arguments are valid")
-}
-
-async fn run(args: &[&str]) -> RunResult {
-    let (_tx, rx) = watch::channel(false);
-    knload::run_load(config(args), rx)
-        .await
-        .expect("run succeeds")
 }
 
 fn url(addr: SocketAddr) -> String {
@@ -530,10 +515,6 @@ async fn json_output_matches_the_documented_schema() {
     let mut bad = serde_json::to_value(&open).unwrap();
     bad["requests"] = serde_json::json!("many");
     assert!(!v.is_valid(&bad));
-}
-
-fn knload_cmd() -> Command {
-    Command::cargo_bin("knload").unwrap()
 }
 
 #[test]

@@ -4,33 +4,13 @@
 //! ALPN, and --h2-streams N puts N requests in flight on one connection,
 //! still timed from their intended send times. Every run is bounded.
 
-use assert_cmd::Command;
-use clap::Parser;
-use knload::{Cli, LoadConfig, RunResult, ServeConfig, Server, ServiceTime};
+mod common;
+use common::{config, knload_cmd, run};
+use knload::{RunResult, ServeConfig, Server, ServiceTime};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::watch;
-
-fn knload_cmd() -> Command {
-    let mut c = Command::cargo_bin("knload").unwrap();
-    c.timeout(Duration::from_secs(60));
-    c
-}
-
-fn config(args: &[&str]) -> LoadConfig {
-    let mut argv = vec!["knload", "--no-progress"];
-    argv.extend_from_slice(args);
-    let cli = Cli::try_parse_from(argv).expect("test arguments parse");
-    cli.load.validate().expect("test arguments are valid")
-}
-
-async fn run(args: &[&str]) -> RunResult {
-    let (_tx, rx) = watch::channel(false);
-    knload::run_load(config(args), rx)
-        .await
-        .expect("run succeeds")
-}
 
 async fn serve(tls: bool, service: Duration, names: &[&str]) -> Server {
     Server::start(ServeConfig {
