@@ -78,8 +78,9 @@ pub(crate) enum Class {
 }
 
 impl Class {
-    /// The autoscaler of a revision created at `now`. Validation admits only
-    /// the KPA class, so this is where another class would be chosen.
+    /// The autoscaler of a revision created at `now`. Validation lets only
+    /// KPA-class revisions reach the engine (`RevisionAnnotations::check_simulated`
+    /// stops HPA-class ones), so this is where another class would be chosen.
     pub(crate) fn new(
         scaling: &RevisionScaling,
         reachable: bool,
