@@ -20,6 +20,7 @@
 
 pub mod gate;
 pub mod knative;
+pub mod kubernetes;
 pub mod manifest;
 pub mod metrics;
 pub mod model;

@@ -34,6 +34,7 @@ pub mod error;
 mod gofmt;
 pub mod hpa;
 pub mod kpa;
+pub mod queue_resources;
 pub mod route;
 pub mod sample_size;
 

@@ -11,9 +11,12 @@
 //! still count when deciding whether a template changed, as they do in
 //! Knative.
 
+mod container;
+
 use crate::knative::config::parse_knative_duration;
 use crate::knative::route::{is_dns1035_label, validate_traffic, TrafficTarget};
 use crate::sim::SimDuration;
+pub use container::ContainerResourceText;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -174,6 +177,8 @@ pub struct RevisionTemplate {
     pub container_concurrency: Option<i64>,
     /// `spec.timeoutSeconds`.
     pub timeout_seconds: Option<i64>,
+    /// The user container's `resources`.
+    pub resources: ContainerResourceText,
     /// The whole template as written (without its name), to tell whether an
     /// apply changes it: any change, even to an ignored field, makes Knative
     /// stamp a new revision.
@@ -741,6 +746,17 @@ fn parse_service(
             errs.push(doc.error(e.path, e.rule));
         }
     }
+    let resources = match container::user_container_resources(
+        v.get("spec")
+            .and_then(|s| s.get("template"))
+            .and_then(|t| t.get("spec")),
+    ) {
+        Ok(r) => r,
+        Err((field, rule)) => {
+            errs.push(doc.error_at(lines.line_of(&field), field, rule));
+            ContainerResourceText::default()
+        }
+    };
     let mut content = v
         .get("spec")
         .and_then(|s| s.get("template"))
@@ -761,6 +777,7 @@ fn parse_service(
             annotations: tmeta.map(|m| m.annotations.clone()).unwrap_or_default(),
             container_concurrency: raw.spec.template.spec.container_concurrency,
             timeout_seconds: raw.spec.template.spec.timeout_seconds,
+            resources,
             content,
         },
         traffic: raw.spec.traffic,

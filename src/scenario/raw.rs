@@ -174,6 +174,21 @@ pub struct RawRevision {
     pub pod_startup: Option<RawStartup>,
     /// Free-form text (e.g. the greeter's message); reported, not simulated.
     pub message: Option<String>,
+    /// The user container's `resources`, as in a pod spec.
+    pub resources: Option<RawResources>,
+}
+
+/// A container's `resources`: quantities such as `cpu = "500m"` or
+/// `memory = "256Mi"` (plain numbers are read as Kubernetes reads them).
+#[derive(Clone, Debug, Deserialize, Serialize, Default, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RawResources {
+    /// `requests`.
+    #[serde(default)]
+    pub requests: ConfigTable,
+    /// `limits`.
+    #[serde(default)]
+    pub limits: ConfigTable,
 }
 
 /// One `[[timeline]]` entry as written. Everything given in one entry

@@ -7,7 +7,9 @@ use super::spec::{RevisionSpec, StartupModel};
 use crate::knative::annotations::RevisionAnnotations;
 use crate::knative::config::{AutoscalerConfig, DefaultsConfig, DeploymentConfig};
 use crate::knative::kpa::resolve_revision_scaling;
+use crate::knative::queue_resources;
 use crate::knative::route::is_dns1035_label;
+use crate::kubernetes::resources::{ContainerResources, PodResources};
 use crate::sim::SimDuration;
 use crate::workload::{Dist, DistSpec, DurationValue, Slowdown, WorkloadError};
 use std::path::Path;
@@ -169,6 +171,7 @@ pub(super) fn build_revision(
         let cap = p.limits.max_pods;
         super::limits::check_annotation_scales(p, &at("annotations"), a, cap);
     }
+    let resources = build_resources(p, at, r, deployment);
     let startup = match &r.pod_startup {
         Some(s) => build_startup(p, &at("pod-startup"), s, Some(cluster_startup), base_dir),
         None => cluster_startup.clone(),
@@ -190,7 +193,37 @@ pub(super) fn build_revision(
         scaling,
         startup,
         message: r.message.clone(),
+        resources: resources?,
     })
+}
+
+/// The user container's requests and limits and the queue-proxy's, as the
+/// revision reconciler and the API server leave them.
+fn build_resources(
+    p: &mut Problems,
+    at: &dyn Fn(&str) -> String,
+    r: &RawRevision,
+    deployment: &DeploymentConfig,
+) -> Option<PodResources> {
+    let raw = r.resources.clone().unwrap_or_default();
+    let user =
+        ContainerResources::parse(&to_string_map(&raw.requests), &to_string_map(&raw.limits))
+            .map_err(|errs| {
+                for e in errs {
+                    p.push(at(&format!("resources.{}", e.path)), e.rule);
+                }
+            });
+    let annotations = to_string_map(&r.annotations);
+    let bad = queue_resources::validate_annotations(&annotations);
+    let failed = !bad.is_empty();
+    p.extend(&at("annotations"), bad);
+    let user = user.ok()?;
+    if failed {
+        return None;
+    }
+    let queue_proxy =
+        queue_resources::queue_proxy_resources(&deployment.queue_sidecar, &annotations, &user);
+    Some(PodResources { user, queue_proxy })
 }
 
 fn is_dns1123_subdomain(s: &str) -> bool {

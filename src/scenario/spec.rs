@@ -6,6 +6,7 @@ use crate::knative::annotations::RevisionAnnotations;
 use crate::knative::config::{AutoscalerConfig, DefaultsConfig, DeploymentConfig, NetworkConfig};
 use crate::knative::kpa::RevisionScaling;
 use crate::knative::route::{TrafficConfig, TrafficTarget};
+use crate::kubernetes::resources::PodResources;
 use crate::sim::{SimDuration, SimTime};
 use crate::workload::{Dist, Slowdown, Workloads};
 use std::path::PathBuf;
@@ -110,6 +111,8 @@ pub struct RevisionSpec {
     pub startup: StartupModel,
     /// Free-form message (the greeter's greeting).
     pub message: Option<String>,
+    /// Requests and limits of the user container and the queue-proxy.
+    pub resources: PodResources,
 }
 
 /// The bounds of `[limits]`.

@@ -9,7 +9,7 @@
 
 use super::error::{clip, clip_field, Origin, Problem};
 use super::problems::Problems;
-use super::raw::{to_string_map, ConfigValue, RawRevision, RawScenario};
+use super::raw::{to_string_map, ConfigTable, ConfigValue, RawResources, RawRevision, RawScenario};
 use super::revision::{build_revision, workload_problem};
 use super::spec::{ClusterConfigs, RevisionSpec, StartupModel, TimelineAction, TimelineStep};
 use crate::knative::annotations::RevisionAnnotations;
@@ -325,11 +325,16 @@ impl Plane {
                     .and_then(|a| a.pod_startup.clone())
                     .or_else(|| raw.app.pod_startup.clone()),
                 message: app.and_then(|a| a.message.clone()),
+                resources: Some(RawResources {
+                    requests: text_table(&t.resources.requests),
+                    limits: text_table(&t.resources.limits),
+                }),
             };
             let at = |f: &str| match f {
                 "name" => "spec.template.metadata.name".to_string(),
                 "containerConcurrency" | "timeoutSeconds" => format!("spec.template.spec.{f}"),
                 "annotations" => "spec.template.metadata.annotations".to_string(),
+                f if f.starts_with("resources.") => format!("spec.template.spec.containers[].{f}"),
                 "service-time" => {
                     format!("(app.revision.{name:?}.service-time or app.service-time)")
                 }
@@ -618,4 +623,11 @@ pub(super) fn default_traffic(mut t: Vec<TrafficTarget>) -> Vec<TrafficTarget> {
         }
     }
     t
+}
+
+/// Quantity strings of a manifest as scenario values.
+fn text_table(m: &BTreeMap<String, String>) -> ConfigTable {
+    m.iter()
+        .map(|(k, v)| (k.clone(), ConfigValue::String(v.clone())))
+        .collect()
 }

@@ -1,10 +1,12 @@
-//! `config-deployment`: the progress deadline of `pkg/deployment/config.go`.
+//! `config-deployment`: the progress deadline and the queue-proxy sidecar's
+//! resources of `pkg/deployment/config.go`.
 
 use std::collections::BTreeMap;
 
 use super::parser::MapParser;
 use crate::knative::error::FieldError;
 use crate::knative::gofmt;
+use crate::knative::queue_resources::QueueSidecarConfig;
 use crate::sim::SimDuration;
 
 /// The `config-deployment` ConfigMap; only the progress deadline matters to
@@ -13,32 +15,38 @@ use crate::sim::SimDuration;
 pub struct DeploymentConfig {
     /// `progress-deadline` (default 600 s).
     pub progress_deadline: SimDuration,
+    /// `queue-sidecar-cpu-request` (default 25m) and the other sidecar
+    /// requests and limits (unset by default).
+    pub queue_sidecar: QueueSidecarConfig,
 }
 
 impl Default for DeploymentConfig {
     fn default() -> Self {
         DeploymentConfig {
             progress_deadline: SimDuration::from_secs(600),
+            queue_sidecar: QueueSidecarConfig::default(),
         }
     }
 }
 
 impl DeploymentConfig {
     /// Keys of `config-deployment` the simulator reads.
-    pub const KEYS: &'static [&'static str] = &["progress-deadline"];
+    pub const KEYS: &'static [&'static str] = &[
+        "progress-deadline",
+        "queue-sidecar-cpu-limit",
+        "queue-sidecar-cpu-request",
+        "queue-sidecar-memory-limit",
+        "queue-sidecar-memory-request",
+    ];
 
     /// Real `config-deployment` keys that are accepted and ignored.
     pub const IGNORED_KEYS: &'static [&'static str] = &[
         "default-affinity-type",
         "digest-resolution-timeout",
         "pod-is-always-schedulable",
-        "queue-sidecar-cpu-limit",
-        "queue-sidecar-cpu-request",
         "queue-sidecar-ephemeral-storage-limit",
         "queue-sidecar-ephemeral-storage-request",
         "queue-sidecar-image",
-        "queue-sidecar-memory-limit",
-        "queue-sidecar-memory-request",
         "queue-sidecar-rootca",
         "queue-sidecar-token-audiences",
         "registries-skipping-tag-resolving",
@@ -57,6 +65,10 @@ impl DeploymentConfig {
         let mut p = MapParser::new(m, &known, "config-deployment");
         p.duration("progress-deadline", &mut c.progress_deadline);
         let mut e = p.errors;
+        match QueueSidecarConfig::from_map(m) {
+            Ok(q) => c.queue_sidecar = q,
+            Err(mut qe) => e.append(&mut qe),
+        }
         if e.is_empty() {
             if c.progress_deadline == SimDuration::ZERO {
                 e.push(FieldError::new(

@@ -1,0 +1,6 @@
+//! Kubernetes itself, below Knative: resource quantities and what a pod
+//! asks of a node. Knative code may use this module; nothing here knows
+//! about Knative.
+
+pub mod quantity;
+pub mod resources;
