@@ -140,3 +140,21 @@ arrival = { process = "poisson", rate = 5.0 }
         }
     );
 }
+
+#[test]
+fn config_defaults_fill_what_the_container_leaves_unset_before_limits_do() {
+    // revision-cpu-request applies before the API server would copy the
+    // limit into the request.
+    let text = BASE.replace(
+        "name = \"r1\"",
+        "name = \"r1\"\nresources = { limits = { cpu = \"2\", memory = \"1Gi\" } }",
+    ) + "\n[defaults]\nrevision-cpu-request = \"300m\"\nrevision-memory-limit = \"4Gi\"\n";
+    let sc = load(&text, &[]).unwrap();
+    let user = sc.revisions[0].resources.user;
+    assert_eq!(user.requests.cpu_milli, Some(300));
+    assert_eq!(user.requests.memory_bytes, Some(1 << 30));
+    assert_eq!(user.limits.memory_bytes, Some(1 << 30));
+    let bad = BASE.to_string() + "\n[defaults]\nrevision-memory-request = \"lots\"\n";
+    let m = messages(load(&bad, &[]));
+    assert!(m[0].contains("revision-memory-request"), "{m:?}");
+}

@@ -76,16 +76,46 @@ impl ContainerResources {
         requests: &BTreeMap<String, String>,
         limits: &BTreeMap<String, String>,
     ) -> Result<ContainerResources, Vec<ResourceError>> {
+        Self::parse_as_written(requests, limits)?.admitted()
+    }
+
+    /// Reads the maps as [`Self::parse`] does, without defaulting or checks.
+    pub fn parse_as_written(
+        requests: &BTreeMap<String, String>,
+        limits: &BTreeMap<String, String>,
+    ) -> Result<ContainerResources, Vec<ResourceError>> {
         let mut errs = Vec::new();
         let requests = read_list("requests", requests, &mut errs);
         let limits = read_list("limits", limits, &mut errs);
-        if !errs.is_empty() {
-            return Err(errs);
+        if errs.is_empty() {
+            Ok(ContainerResources { requests, limits })
+        } else {
+            Err(errs)
         }
-        let mut c = ContainerResources { requests, limits };
-        c.default_requests_from_limits();
-        c.check_requests_within_limits()?;
-        Ok(c)
+    }
+
+    /// What the API server stores: requests defaulted from limits, then
+    /// checked against them.
+    pub fn admitted(mut self) -> Result<ContainerResources, Vec<ResourceError>> {
+        self.default_requests_from_limits();
+        self.check_requests_within_limits()?;
+        Ok(self)
+    }
+
+    /// Fills each absent request and limit from `defaults`.
+    pub fn fill_absent_from(&mut self, defaults: &ContainerResources) {
+        let fill = |v: &mut Option<i64>, d: Option<i64>| {
+            if v.is_none() {
+                *v = d;
+            }
+        };
+        fill(&mut self.requests.cpu_milli, defaults.requests.cpu_milli);
+        fill(
+            &mut self.requests.memory_bytes,
+            defaults.requests.memory_bytes,
+        );
+        fill(&mut self.limits.cpu_milli, defaults.limits.cpu_milli);
+        fill(&mut self.limits.memory_bytes, defaults.limits.memory_bytes);
     }
 
     /// A container whose limit is set and request is not requests its limit.

@@ -171,7 +171,7 @@ pub(super) fn build_revision(
         let cap = p.limits.max_pods;
         super::limits::check_annotation_scales(p, &at("annotations"), a, cap);
     }
-    let resources = build_resources(p, at, r, deployment);
+    let resources = build_resources(p, at, r, defaults, deployment);
     let startup = match &r.pod_startup {
         Some(s) => build_startup(p, &at("pod-startup"), s, Some(cluster_startup), base_dir),
         None => cluster_startup.clone(),
@@ -203,16 +203,25 @@ fn build_resources(
     p: &mut Problems,
     at: &dyn Fn(&str) -> String,
     r: &RawRevision,
+    defaults: &DefaultsConfig,
     deployment: &DeploymentConfig,
 ) -> Option<PodResources> {
     let raw = r.resources.clone().unwrap_or_default();
-    let user =
-        ContainerResources::parse(&to_string_map(&raw.requests), &to_string_map(&raw.limits))
-            .map_err(|errs| {
-                for e in errs {
-                    p.push(at(&format!("resources.{}", e.path)), e.rule);
-                }
-            });
+    // Knative's webhook fills config-defaults into the revision before the
+    // API server defaults requests from limits.
+    let user = ContainerResources::parse_as_written(
+        &to_string_map(&raw.requests),
+        &to_string_map(&raw.limits),
+    )
+    .and_then(|mut c| {
+        c.fill_absent_from(&defaults.revision_resources);
+        c.admitted()
+    })
+    .map_err(|errs| {
+        for e in errs {
+            p.push(at(&format!("resources.{}", e.path)), e.rule);
+        }
+    });
     let annotations = to_string_map(&r.annotations);
     let bad = queue_resources::validate_annotations(&annotations);
     let failed = !bad.is_empty();

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use super::parser::MapParser;
 use crate::knative::error::FieldError;
+use crate::kubernetes::quantity::parse_quantity;
+use crate::kubernetes::resources::ContainerResources;
 
 /// The `config-defaults` ConfigMap (request-model defaults for revisions).
 #[derive(Clone, Debug, PartialEq)]
@@ -21,6 +23,10 @@ pub struct DefaultsConfig {
     pub container_concurrency: i64,
     /// `container-concurrency-max-limit` (default 1000).
     pub container_concurrency_max_limit: i64,
+    /// `revision-cpu-request`, `revision-memory-request`,
+    /// `revision-cpu-limit`, `revision-memory-limit` (all unset by default):
+    /// filled into a user container that does not set them.
+    pub revision_resources: ContainerResources,
 }
 
 impl Default for DefaultsConfig {
@@ -33,6 +39,7 @@ impl Default for DefaultsConfig {
             revision_idle_timeout_seconds: 0,
             container_concurrency: 0,
             container_concurrency_max_limit: 1000,
+            revision_resources: ContainerResources::default(),
         }
     }
 }
@@ -43,7 +50,11 @@ impl DefaultsConfig {
         "container-concurrency",
         "container-concurrency-max-limit",
         "max-revision-timeout-seconds",
+        "revision-cpu-limit",
+        "revision-cpu-request",
         "revision-idle-timeout-seconds",
+        "revision-memory-limit",
+        "revision-memory-request",
         "revision-response-start-timeout-seconds",
         "revision-timeout-seconds",
     ];
@@ -55,12 +66,8 @@ impl DefaultsConfig {
         "container-name-template",
         "enable-service-links",
         "init-container-name-template",
-        "revision-cpu-limit",
-        "revision-cpu-request",
         "revision-ephemeral-storage-limit",
         "revision-ephemeral-storage-request",
-        "revision-memory-limit",
-        "revision-memory-request",
     ];
 
     /// Parses and validates as `NewDefaultsConfigFromMap` does.
@@ -90,8 +97,10 @@ impl DefaultsConfig {
         if p.i64("revision-response-start-timeout-seconds", &mut rst) {
             c.revision_response_start_timeout_seconds = Some(rst);
         }
-        if !p.errors.is_empty() {
-            return Err(p.errors);
+        let mut errors = p.errors;
+        read_revision_resources(m, &mut c.revision_resources, &mut errors);
+        if !errors.is_empty() {
+            return Err(errors);
         }
         let mut e = Vec::new();
         if c.revision_timeout_seconds > c.max_revision_timeout_seconds {
@@ -149,6 +158,33 @@ impl DefaultsConfig {
             Ok(c)
         } else {
             Err(e)
+        }
+    }
+}
+
+/// `revision-{cpu,memory}-{request,limit}` as quantities
+/// (`pkg/apis/config/defaults.go` parses them with `resource.ParseQuantity`).
+fn read_revision_resources(
+    m: &BTreeMap<String, String>,
+    r: &mut ContainerResources,
+    errors: &mut Vec<FieldError>,
+) {
+    let keys = [
+        "revision-cpu-request",
+        "revision-memory-request",
+        "revision-cpu-limit",
+        "revision-memory-limit",
+    ];
+    for key in keys {
+        let Some(v) = m.get(key) else { continue };
+        match parse_quantity(v) {
+            Ok(q) => match key {
+                "revision-cpu-request" => r.requests.cpu_milli = Some(q.milli_value()),
+                "revision-memory-request" => r.requests.memory_bytes = Some(q.value()),
+                "revision-cpu-limit" => r.limits.cpu_milli = Some(q.milli_value()),
+                _ => r.limits.memory_bytes = Some(q.value()),
+            },
+            Err(e) => errors.push(FieldError::new(key, e.to_string())),
         }
     }
 }
