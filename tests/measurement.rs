@@ -434,3 +434,62 @@ fn the_decision_log_reproduces_desired_pods_every_second() {
         assert!(checked >= 480, "{name}: {checked} seconds");
     }
 }
+
+// ------------------------------------------------------- sweeps and checks
+
+/// FOUR_PODS for six minutes, judged on the requests that waited on a cold
+/// start: every one of them arrives in the first minute.
+fn short_with_slo(dir: &Path) -> std::path::PathBuf {
+    let text = FOUR_PODS.replace("duration = \"40m\"", "duration = \"6m\"")
+        + "[slo]\nmax-cold-start-wait-fraction = \"0.1%\"\n";
+    let p = dir.join("slo.toml");
+    fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn knsim_check_judges_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = short_with_slo(dir.path());
+    let whole = knsim().arg("check").arg(&sc).output().unwrap();
+    assert_eq!(whole.status.code(), Some(1), "the cold start fails the SLO");
+    let windowed = knsim()
+        .arg("check")
+        .arg(&sc)
+        .args(["--set", "warmup=2m"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        windowed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&windowed.stdout)
+    );
+}
+
+#[test]
+fn a_sweep_can_vary_the_warmup() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = short_with_slo(dir.path());
+    let out = dir.path().join("sweep");
+    knsim()
+        .arg("sweep")
+        .arg(&sc)
+        .args(["--vary", "warmup=0s,2m", "--reps", "2", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let runs = fs::read_to_string(out.join("runs.csv")).unwrap();
+    let mut lines = runs.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |c: &str| header.iter().position(|h| *h == c).unwrap();
+    let (w, waited) = (col("warmup"), col("requests_waited_on_cold_start"));
+    let mut seen = BTreeMap::new();
+    for l in lines {
+        let v: Vec<&str> = l.split(',').collect();
+        let n: f64 = v[waited].parse().unwrap();
+        seen.entry(v[w].to_string()).or_insert_with(Vec::new).push(n);
+    }
+    assert!(seen["0s"].iter().all(|&n| n > 10.0), "{seen:?}");
+    assert!(seen["2m"].iter().all(|&n| n == 0.0), "{seen:?}");
+}
