@@ -491,3 +491,33 @@ fn a_sweep_can_vary_the_warmup() {
     assert!(seen["0s"].iter().all(|&n| n > 10.0), "{seen:?}");
     assert!(seen["2m"].iter().all(|&n| n == 0.0), "{seen:?}");
 }
+
+#[test]
+fn the_report_charts_the_decision_log_and_lists_the_scaling_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/burst-panic.toml");
+    let with = dir.path().join("with");
+    let without = dir.path().join("without");
+    run_cli(&sc, &with, &["--decisions", "--warmup", "30s", "--plot"]);
+    run_cli(&sc, &without, &["--plot"]);
+    assert!(!without.join("decisions.svg").exists());
+    let svg = fs::read_to_string(with.join("decisions.svg")).unwrap();
+    assert!(svg.contains("Autoscaler decisions") && svg.contains("<circle"));
+    let html = fs::read_to_string(with.join("report.html")).unwrap();
+    assert!(html.contains("Autoscaler decisions"));
+    // burst-panic scales up in panic: its steps are listed with their inputs.
+    let steps = html.split("Scaling steps").nth(1).unwrap();
+    let n: usize = steps
+        .split("<summary>")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    assert!(n >= 2, "{n} steps");
+    assert!(steps.matches("<tr><td").count() >= 2);
+    assert!(html.contains("arriving from 30 s"));
+    assert!(html.contains("batch-means intervals over"));
+    assert!(!fs::read_to_string(without.join("report.html"))
+        .unwrap()
+        .contains("Scaling steps"));
+}
