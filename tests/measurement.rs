@@ -130,7 +130,11 @@ end = "30s"
     assert_eq!(s.requests.arrived, 5);
     assert_eq!(s.requests.completed, 5);
     assert!((s.latency.mean_ms - 2000.0).abs() < 2.0);
-    let whole = simulate(&scenario(text, &["warmup=0s", "measure=60s"]), 1, &mut NoTimeseries);
+    let whole = simulate(
+        &scenario(text, &["warmup=0s", "measure=60s"]),
+        1,
+        &mut NoTimeseries,
+    );
     assert_eq!(whole.requests.arrived, 20);
     // Too few requests for batch means: no interval, and it says why.
     assert_eq!(w.batch_means.batches, 0);
@@ -169,7 +173,14 @@ fn window_bounds_are_checked_against_the_duration() {
     }
     for bad in ["0", "1.5", "x"] {
         let out = knsim()
-            .args(["run", sc, "--requests-csv", "/dev/null", "--requests-sample", bad])
+            .args([
+                "run",
+                sc,
+                "--requests-csv",
+                "/dev/null",
+                "--requests-sample",
+                bad,
+            ])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "sample {bad}");
@@ -295,7 +306,11 @@ fn assert_reaggregates(rows: &[BTreeMap<&str, &str>], from_us: u64, summary: &se
         let name = rev["name"].as_str().unwrap();
         let (arrived, ok) = by_rev.get(name).copied().unwrap_or_default();
         let rq = &rev["requests"];
-        assert_eq!(arrived + u(&rq["in_flight_at_end"]), u(&rq["arrived"]), "{name}");
+        assert_eq!(
+            arrived + u(&rq["in_flight_at_end"]),
+            u(&rq["arrived"]),
+            "{name}"
+        );
         assert_eq!(ok, u(&rq["completed"]), "{name}");
     }
     let l = &summary["latency"];
@@ -331,14 +346,20 @@ fn the_request_rows_reaggregate_to_the_summary() {
         assert!(total >= parts && total <= parts + 3, "{r:?}");
         assert_eq!(r["class"], r["revision"]);
     }
-    assert!(rs.iter().any(|r| r["source"] == "tagged" && r["tag"] == "t"));
+    assert!(rs
+        .iter()
+        .any(|r| r["source"] == "tagged" && r["tag"] == "t"));
     // With a warm-up, the summary is that of the rows arriving after it.
     let run = run_cli(
         &sc,
         &dir.path().join("warm"),
         &["--warmup", "30s", "--requests-csv"],
     );
-    assert_reaggregates(&rows(run.requests.as_deref().unwrap()), 30_000_000, &run.summary);
+    assert_reaggregates(
+        &rows(run.requests.as_deref().unwrap()),
+        30_000_000,
+        &run.summary,
+    );
 }
 
 #[test]
@@ -376,7 +397,10 @@ fn a_sample_moves_no_other_output_and_is_a_subset() {
     let all: std::collections::BTreeSet<&str> = full.lines().collect();
     let n = full.lines().count() as f64 - 1.0;
     let k = a.lines().count() as f64 - 1.0;
-    assert!(a.lines().all(|l| all.contains(l)), "every sampled row is a row");
+    assert!(
+        a.lines().all(|l| all.contains(l)),
+        "every sampled row is a row"
+    );
     // Binomial(n, 0.25): five standard deviations either way.
     let sd = (n * 0.25 * 0.75).sqrt();
     assert!((k - n * 0.25).abs() < 5.0 * sd, "{k} of {n}");
@@ -461,7 +485,10 @@ fn knsim_check_judges_the_window() {
         .unwrap();
     let text = String::from_utf8_lossy(&windowed.stdout);
     assert_eq!(windowed.status.code(), Some(0), "{text}");
-    assert!(text.contains("window     requests arriving from 120 s to 360 s"), "{text}");
+    assert!(
+        text.contains("window     requests arriving from 120 s to 360 s"),
+        "{text}"
+    );
     assert!(!String::from_utf8_lossy(&whole.stdout).contains("window"));
 }
 
@@ -486,7 +513,9 @@ fn a_sweep_can_vary_the_warmup() {
     for l in lines {
         let v: Vec<&str> = l.split(',').collect();
         let n: f64 = v[waited].parse().unwrap();
-        seen.entry(v[w].to_string()).or_insert_with(Vec::new).push(n);
+        seen.entry(v[w].to_string())
+            .or_insert_with(Vec::new)
+            .push(n);
     }
     assert!(seen["0s"].iter().all(|&n| n > 10.0), "{seen:?}");
     assert!(seen["2m"].iter().all(|&n| n == 0.0), "{seen:?}");

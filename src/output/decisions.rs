@@ -117,7 +117,10 @@ impl DecisionsCsv {
             return Err(e);
         }
         self.w.flush()?;
-        self.w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        self.w
+            .into_inner()
+            .map_err(|e| e.into_error())?
+            .sync_all()?;
         std::fs::rename(&self.tmp, &self.path)?;
         Ok(self.rows)
     }

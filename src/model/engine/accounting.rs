@@ -520,7 +520,13 @@ mod tests {
         let r = RevId(0);
         b.arrived(r, SimTime::ZERO);
         b.arrived(r, SimTime::ZERO);
-        b.finished(r, RequestOutcome::Ok, SimTime::ZERO, SimTime::ZERO + SimDuration::from_millis(20), false);
+        b.finished(
+            r,
+            RequestOutcome::Ok,
+            SimTime::ZERO,
+            SimTime::ZERO + SimDuration::from_millis(20),
+            false,
+        );
         let row = b.close_second(r, SimTime::from_secs(1), "a", true, false);
         assert_eq!(
             (row.time_s, row.arrivals, row.completed, row.in_flight),
@@ -528,7 +534,13 @@ mod tests {
         );
         assert_eq!((row.panic, row.activator_in_path), (1, 0));
         assert!((row.p50_ms - 20.0).abs() < 0.2, "{}", row.p50_ms);
-        b.finished(r, RequestOutcome::Timeout, SimTime::ZERO, SimTime::from_secs(5), true);
+        b.finished(
+            r,
+            RequestOutcome::Timeout,
+            SimTime::ZERO,
+            SimTime::from_secs(5),
+            true,
+        );
         let row = b.close_second(r, SimTime::from_secs(2), "a", false, false);
         assert_eq!(
             (row.arrivals, row.completed, row.errors, row.in_flight),
@@ -544,10 +556,22 @@ mod tests {
         b.add_revision();
         for r in [RevId(0), RevId(1), RevId(1), RevId(1)] {
             b.arrived(r, SimTime::ZERO);
-            b.finished(r, RequestOutcome::Ok, SimTime::ZERO, SimTime::ZERO + SimDuration::from_millis(10), false);
+            b.finished(
+                r,
+                RequestOutcome::Ok,
+                SimTime::ZERO,
+                SimTime::ZERO + SimDuration::from_millis(10),
+                false,
+            );
         }
         b.arrived(RevId(0), SimTime::ZERO);
-        b.finished(RevId(0), RequestOutcome::Overflow, SimTime::ZERO, SimTime::ZERO, false);
+        b.finished(
+            RevId(0),
+            RequestOutcome::Overflow,
+            SimTime::ZERO,
+            SimTime::ZERO,
+            false,
+        );
         b.not_found(SimTime::ZERO);
         b.close_second(RevId(0), SimTime::from_secs(1), "a", true, true);
         b.close_service_second(SimTime::from_secs(1), true, true);
@@ -570,5 +594,93 @@ mod tests {
         );
         assert_eq!(s.performance.events_processed, 99);
         assert_eq!(s.latency_distribution.len(), CDF_QUANTILES.len());
+    }
+
+    fn window(start: u64, end: u64) -> Accounting {
+        let mut b = Accounting::new(Some(Window {
+            start: SimTime::from_secs(start),
+            end: SimTime::from_secs(end),
+        }));
+        b.add_revision();
+        b
+    }
+
+    /// `per_batch` successes of 10 ms arriving in each of the 20 batches of
+    /// a 100-s window.
+    fn filled(per_batch: u64) -> BatchMeans {
+        let mut b = window(0, 100);
+        for k in 0..BATCHES as u64 {
+            for i in 0..per_batch {
+                let at = SimTime::ZERO + SimDuration::from_millis(k * 5_000 + i);
+                b.arrived(RevId(0), at);
+                let ms = 10 + (i % 7) + k % 3;
+                b.finished(
+                    RevId(0),
+                    RequestOutcome::Ok,
+                    at,
+                    at + SimDuration::from_millis(ms),
+                    false,
+                );
+            }
+        }
+        let s = b.summary("x", 1, 100.0, &[totals("a")], 1, 0);
+        s.window.unwrap().batch_means
+    }
+
+    #[test]
+    fn batches_merge_in_pairs_until_each_has_enough_successes() {
+        let full = filled(MIN_PER_BATCH);
+        assert_eq!((full.batches, full.batch_seconds), (20, 5.0));
+        let half = filled(MIN_PER_BATCH / 2);
+        assert_eq!((half.batches, half.batch_seconds), (10, 10.0));
+        assert_eq!(half.min_batch_completed, MIN_PER_BATCH);
+        let m = half.mean_ms.unwrap();
+        assert!(m.low <= m.estimate && m.estimate <= m.high);
+        assert!((m.estimate - 13.9).abs() < 0.5, "{m:?}");
+        let few = filled(10);
+        assert_eq!((few.batches, few.min_batch_completed), (0, 40));
+        assert!(few.mean_ms.is_none() && few.p99_ms.is_none());
+    }
+
+    #[test]
+    fn the_window_counts_arrivals_in_it_and_their_late_endings() {
+        let mut b = window(10, 20);
+        let r = RevId(0);
+        let t = |s: u64| SimTime::from_secs(s);
+        for (arrive, end, outcome) in [
+            (5, 12, RequestOutcome::Ok),
+            (10, 11, RequestOutcome::Ok),
+            (19, 25, RequestOutcome::Timeout),
+            (15, 15, RequestOutcome::Overflow),
+            (20, 21, RequestOutcome::Ok),
+        ] {
+            b.arrived(r, t(arrive));
+            b.finished(r, outcome, t(arrive), t(end), arrive == 5);
+        }
+        b.arrived(r, t(19));
+        b.not_found(t(9));
+        b.not_found(t(10));
+        for sec in 1..=30 {
+            b.close_second(r, t(sec), "a", sec > 15, false);
+            b.close_service_second(t(sec), sec > 15, false);
+        }
+        let s = b.summary("x", 1, 30.0, &[totals("a")], 1, 0);
+        let q = &s.requests;
+        assert_eq!(
+            (
+                q.arrived,
+                q.completed,
+                q.status_503,
+                q.status_504,
+                q.status_404
+            ),
+            (5, 1, 1, 1, 1)
+        );
+        assert_eq!((q.in_flight_at_end, q.waited_on_cold_start), (1, 0));
+        assert_eq!(s.revisions[0].requests.arrived, 4);
+        assert!((s.latency.max_ms - 1000.0).abs() < 1.0);
+        // Seconds ending at 16..=20 are in panic and in the window.
+        assert_eq!((s.panic_seconds, s.revisions[0].panic_seconds), (5, 5));
+        assert_eq!(s.window.unwrap().start_s, 10.0);
     }
 }

@@ -109,11 +109,9 @@ pub fn decisions_chart(log: &DecisionLog, duration: f64) -> Result<Chart, PlotEr
             SVGBackend::with_string(&mut svg, (WIDTH, n as u32 * PANEL_HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_err(NAME))?;
         for (name, (plot, leg)) in names.iter().zip(panels(&root, n)) {
-            let mine: Vec<&DecisionRow> =
-                log.rows.iter().filter(|r| r.revision == *name).collect();
+            let mine: Vec<&DecisionRow> = log.rows.iter().filter(|r| r.revision == *name).collect();
             let ticks: Vec<&&DecisionRow> = mine.iter().filter(|r| r.kind == "tick").collect();
-            let recs: Vec<&&DecisionRow> =
-                mine.iter().filter(|r| r.kind == "reconcile").collect();
+            let recs: Vec<&&DecisionRow> = mine.iter().filter(|r| r.kind == "reconcile").collect();
             let val = |v: Option<i64>| v.map(|x| x.max(0) as f64);
             let top = mine
                 .iter()
@@ -155,7 +153,9 @@ pub fn decisions_chart(log: &DecisionLog, duration: f64) -> Result<Chart, PlotEr
             draw_lines(
                 &mut ch,
                 &t,
-                ticks.iter().map(|r| (r.desired >= 0).then_some(r.desired as f64)),
+                ticks
+                    .iter()
+                    .map(|r| (r.desired >= 0).then_some(r.desired as f64)),
                 DESIRED_COLOR.stroke_width(2),
                 NAME,
             )?;

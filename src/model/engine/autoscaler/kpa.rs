@@ -14,12 +14,12 @@ use super::plan::{Plan, Settled};
 use super::scraper::Scraper;
 use crate::knative::collector::{Collector, Stat};
 use crate::knative::config::AutoscalerConfig;
+use crate::knative::decider::ScalingMetric;
 use crate::knative::decider::{initial_excess_burst_capacity, same_sign, Decider};
 use crate::knative::kpa::{
     compute_active_condition, compute_num_activators, scaler_scale, sks_mode, ActiveCondition,
     PaState, RevisionScaling, ScalerInput, SksMode, MIN_ACTIVATORS,
 };
-use crate::knative::decider::ScalingMetric;
 use crate::model::engine::event::PodId;
 use crate::model::report::{ReconcileDecision, TickDecision};
 use crate::sim::{SimDuration, SimRng, SimTime};
