@@ -438,7 +438,7 @@ fn the_decision_log_reproduces_desired_pods_every_second() {
                     .push((at, v[desired].parse().unwrap()));
             }
         }
-        assert!(kinds.get("tick").is_some() && kinds.get("reconcile").is_some());
+        assert!(kinds.contains_key("tick") && kinds.contains_key("reconcile"));
         let mut ts = run.timeseries.lines();
         let th: Vec<&str> = ts.next().unwrap().split(',').collect();
         let tcol = |c: &str| th.iter().position(|h| *h == c).unwrap();

@@ -86,7 +86,7 @@ impl DecisionsCsv {
         } else if let Some(c) = &d.reconcile {
             let _ = write!(l, "reconcile,{},{}", d.ready_pods, c.desired);
             l.push_str(",,,,,,,,,,,,,,,,");
-            let opt = |v: Option<SimDuration>| v.map_or(String::new(), |d| secs(d));
+            let opt = |v: Option<SimDuration>| v.map_or(String::new(), secs);
             let _ = writeln!(
                 l,
                 ",{},{},{},{},{},{},{},{},{},{},{},{}",
