@@ -2,7 +2,15 @@
 //! the human-readable summary. The only module of the simulator that touches
 //! the file system for outputs.
 
-use crate::model::{Summary, TimeseriesRow, TimeseriesSink};
+pub mod decisions;
+pub mod requests;
+
+pub use decisions::{DecisionsCsv, DECISIONS_HEADER};
+pub use requests::{RequestsCsv, REQUESTS_HEADER};
+
+use crate::model::{DecisionRecord, RequestRecord, Summary, TimeseriesRow, TimeseriesSink};
+use crate::scenario::{Scenario, TimelineAction};
+use crate::sim::SimTime;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -19,7 +27,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-fn tmp_path(path: &Path) -> PathBuf {
+pub(crate) fn tmp_path(path: &Path) -> PathBuf {
     let mut name = path
         .file_name()
         .map(|s| s.to_os_string())
@@ -90,6 +98,61 @@ impl TimeseriesSink for CsvTimeseries {
     }
 }
 
+/// The names of every revision a run of `sc` can have, in the engine's
+/// order: the scenario's, then those its timeline creates.
+pub fn revision_names(sc: &Scenario) -> Vec<String> {
+    let mut names: Vec<String> = sc.revisions.iter().map(|r| r.name.clone()).collect();
+    for step in &sc.timeline {
+        for a in &step.actions {
+            if let TimelineAction::CreateRevision(r) = a {
+                names.push(r.name.clone());
+            }
+        }
+    }
+    names
+}
+
+/// The sink of `knsim run`: the timeseries, and the per-request and
+/// decision files when they were asked for. Without them a request costs
+/// one branch here and no allocation.
+pub struct RunOutputs {
+    /// `timeseries.csv`.
+    pub timeseries: CsvTimeseries,
+    /// `requests.csv`, if asked for.
+    pub requests: Option<RequestsCsv>,
+    /// `decisions.csv`, if asked for.
+    pub decisions: Option<DecisionsCsv>,
+}
+
+impl TimeseriesSink for RunOutputs {
+    fn row(&mut self, row: &TimeseriesRow) {
+        self.timeseries.row(row);
+    }
+
+    #[inline]
+    fn request(&mut self, record: &RequestRecord) {
+        if let Some(r) = &mut self.requests {
+            r.record(record);
+        }
+    }
+
+    fn not_found(&mut self, source: u32, at: SimTime) {
+        if let Some(r) = &mut self.requests {
+            r.not_found(source, at);
+        }
+    }
+
+    fn wants_decisions(&self) -> bool {
+        self.decisions.is_some()
+    }
+
+    fn decision(&mut self, record: &DecisionRecord) {
+        if let Some(d) = &mut self.decisions {
+            d.record(record);
+        }
+    }
+}
+
 /// A short human summary of a run.
 pub fn format_summary(s: &Summary) -> String {
     let r = &s.requests;
@@ -106,6 +169,12 @@ pub fn format_summary(s: &Summary) -> String {
         "scenario {} (seed {}): {:.0} simulated seconds\n",
         s.scenario, s.seed, s.simulated_seconds
     ));
+    if let Some(w) = &s.window {
+        out.push_str(&format!(
+            "window     requests arriving from {:.0} s to {:.0} s (pods and pod-seconds: whole run)\n",
+            w.start_s, w.end_s
+        ));
+    }
     out.push_str(&format!(
         "requests   {} arrived, {} ok, {} 503 ({:.2}%), {} 504 ({:.2}%), {} 404, {} in flight at end\n",
         r.arrived,
@@ -126,6 +195,9 @@ pub fn format_summary(s: &Summary) -> String {
             "latency    p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms, mean {:.1} ms\n",
             l.p50_ms, l.p90_ms, l.p99_ms, l.p999_ms, l.max_ms, l.mean_ms
         ));
+    }
+    if let Some(w) = &s.window {
+        out.push_str(&batch_means_line(&w.batch_means));
     }
     out.push_str(&format!(
         "pods       {} cold starts, {} requests waited on one ({:.2}%), max {} ready, {:.0} pod-seconds\n",
@@ -159,6 +231,32 @@ pub fn format_summary(s: &Summary) -> String {
         }
     }
     out
+}
+
+fn batch_means_line(b: &crate::model::BatchMeans) -> String {
+    match (b.mean_ms, b.p50_ms, b.p99_ms) {
+        (Some(m), Some(p50), Some(p99)) => format!(
+            "95% CI     over {} batches of {:.0} s: mean {:.1} ± {:.1} ms, p50 {:.1} ± {:.1} ms, p99 {:.1} ± {:.1} ms{}\n",
+            b.batches,
+            b.batch_seconds,
+            m.estimate,
+            m.half_width,
+            p50.estimate,
+            p50.half_width,
+            p99.estimate,
+            p99.half_width,
+            match b.lag1_autocorrelation {
+                Some(r) if r > 0.3 => format!(
+                    " (batch means correlated, lag-1 {r:.2}: run longer)"
+                ),
+                _ => String::new(),
+            }
+        ),
+        _ => format!(
+            "95% CI     none: a batch of {:.0} s had only {} successful requests (need 100 in each of 5 or more batches)\n",
+            b.batch_seconds, b.min_batch_completed
+        ),
+    }
 }
 
 /// Wall-clock speed of one run, measured by the caller around

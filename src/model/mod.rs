@@ -29,7 +29,8 @@ mod stats;
 
 pub use engine::simulate;
 pub use report::{
-    LatencySummary, NoTimeseries, Performance, QuantilePoint, RequestCounts, RequestOutcome,
-    RequestRecord, RevisionSummary, Summary, TimeseriesRow, TimeseriesSink,
+    BatchMeans, DecisionKind, DecisionRecord, Interval, LatencySummary, NoTimeseries, Performance,
+    QuantilePoint, ReconcileDecision, RequestCounts, RequestOutcome, RequestRecord,
+    RevisionSummary, Summary, TickDecision, TimeseriesRow, TimeseriesSink, WindowSummary,
 };
 pub use stats::RequestStats;

@@ -1,7 +1,7 @@
 //! What a run produces: one [`Summary`] and a stream of [`TimeseriesRow`]s.
 //! Field names carry their units.
 
-use crate::sim::SimTime;
+use crate::sim::{SimDuration, SimTime};
 use serde::{Deserialize, Serialize};
 
 /// Latency percentiles of successful requests, in milliseconds.
@@ -102,6 +102,58 @@ pub struct Summary {
     pub latency_distribution: Vec<QuantilePoint>,
     /// Simulation work (deterministic, like every other field).
     pub performance: Performance,
+    /// The measurement window the request counts and latencies cover;
+    /// absent when the whole run is counted (no `warmup` or `measure`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<WindowSummary>,
+}
+
+/// Which requests a windowed summary counts, and how precise its latencies
+/// are.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct WindowSummary {
+    /// Requests arriving at or after this many simulated seconds are counted.
+    pub start_s: f64,
+    /// Requests arriving before this many simulated seconds are counted.
+    pub end_s: f64,
+    /// Fields that still cover the whole run (pod counts and pod-seconds).
+    pub whole_run_fields: Vec<String>,
+    /// Batch-means confidence intervals of the window's latencies.
+    pub batch_means: BatchMeans,
+}
+
+/// Latency statistics over consecutive equal-time batches of the window
+/// (by arrival time), with Student-t 95 % intervals over the batches.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct BatchMeans {
+    /// Batches the intervals use (0 when there are too few successes).
+    pub batches: u32,
+    /// Simulated seconds of arrivals per batch.
+    pub batch_seconds: f64,
+    /// Fewest successful requests in one batch.
+    pub min_batch_completed: u64,
+    /// Mean latency, ms.
+    pub mean_ms: Option<Interval>,
+    /// Median latency, ms.
+    pub p50_ms: Option<Interval>,
+    /// 99th-percentile latency, ms.
+    pub p99_ms: Option<Interval>,
+    /// Lag-1 autocorrelation of the batch mean latencies; well above 0 means
+    /// the batches are not independent and the intervals are too narrow.
+    pub lag1_autocorrelation: Option<f64>,
+}
+
+/// A 95 % confidence interval.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Interval {
+    /// Mean of the batch values.
+    pub estimate: f64,
+    /// Half-width.
+    pub half_width: f64,
+    /// estimate − half-width.
+    pub low: f64,
+    /// estimate + half-width.
+    pub high: f64,
 }
 
 /// How much work the run was. Wall-clock speed is not here: it differs
@@ -189,6 +241,116 @@ pub struct RequestRecord {
     pub cold: bool,
     /// The activator replica it went through (None on the direct path).
     pub activator: Option<u16>,
+    /// Index of the workload source that sent it.
+    pub source: u32,
+    /// When it was handed to a pod's queue-proxy (None if it never was).
+    pub to_pod: Option<SimTime>,
+}
+
+/// What kind of autoscaler step a [`DecisionRecord`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecisionKind {
+    /// The decider ran (its 2-s tick, or a poke by an activator stat).
+    Tick,
+    /// The PodAutoscaler reconciled.
+    Reconcile,
+}
+
+/// One decider run: what it saw and what it decided.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TickDecision {
+    /// The collector had data; without it the decider keeps its last scale.
+    pub valid: bool,
+    /// `concurrency` or `rps`.
+    pub metric: &'static str,
+    /// Target per pod of the metric.
+    pub target: f64,
+    /// Stable-window average of the metric.
+    pub observed_stable: f64,
+    /// Panic-window average of the metric.
+    pub observed_panic: f64,
+    /// ceil(stable / target): pods wanted before the rate limits.
+    pub wanted_stable: i32,
+    /// ceil(panic / target): pods wanted before the rate limits.
+    pub wanted_panic: i32,
+    /// Most pods the up-rate allows.
+    pub max_scale_up: i32,
+    /// Fewest pods the down-rate allows.
+    pub max_scale_down: i32,
+    /// Stable wish after the rate limits.
+    pub limited_stable: i32,
+    /// Panic wish after the rate limits.
+    pub limited_panic: i32,
+    /// In panic mode after this decision.
+    pub panic: bool,
+    /// Panic mode began with this decision.
+    pub panic_entered: bool,
+    /// Panic mode ended with this decision.
+    pub panic_exited: bool,
+    /// The decider's desired scale (after panic hold and scale-down delay).
+    pub desired: i32,
+    /// Excess burst capacity.
+    pub excess_burst_capacity: i32,
+    /// The decision enqueued a reconcile of the PodAutoscaler.
+    pub changed: bool,
+}
+
+/// One PodAutoscaler reconcile: the gates between the decider's wish and
+/// the Deployment.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ReconcileDecision {
+    /// The decider's desired scale the reconcile started from.
+    pub desired: i32,
+    /// The scale reported as `want` after bounds and scale-to-zero gating.
+    pub want: i32,
+    /// Replicas set on the Deployment (None = left as they were).
+    pub replicas: Option<u32>,
+    /// Replicas of the Deployment after the reconcile.
+    pub replicas_after: u32,
+    /// When the reconcile asked to run again.
+    pub requeue_after: Option<SimDuration>,
+    /// Active condition before the reconcile: `activating`, `active`, `inactive`.
+    pub state: &'static str,
+    /// How long the condition had held.
+    pub state_for: SimDuration,
+    /// How long the activator had been in the path (None = not in it).
+    pub proxy_for: Option<SimDuration>,
+    /// `scale-to-zero-grace-period`.
+    pub grace_period: SimDuration,
+    /// The last-pod retention of a reachable revision.
+    pub retention: SimDuration,
+    /// The activation timeout (progress deadline + 30 s).
+    pub activation_timeout: SimDuration,
+    /// SKS mode after the reconcile: `serve` or `proxy`.
+    pub sks_mode: &'static str,
+    /// Activators the revision is spread over after the reconcile.
+    pub activators: u32,
+}
+
+/// One autoscaler step of one revision, for `decisions.csv`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DecisionRecord {
+    /// When it happened.
+    pub time: SimTime,
+    /// Index of the revision.
+    pub revision: usize,
+    /// Pods ready when it happened.
+    pub ready_pods: u32,
+    /// A decider run (Some for [`DecisionKind::Tick`]).
+    pub tick: Option<TickDecision>,
+    /// A reconcile (Some for [`DecisionKind::Reconcile`]).
+    pub reconcile: Option<ReconcileDecision>,
+}
+
+impl DecisionRecord {
+    /// Which step this is.
+    pub fn kind(&self) -> DecisionKind {
+        if self.tick.is_some() {
+            DecisionKind::Tick
+        } else {
+            DecisionKind::Reconcile
+        }
+    }
 }
 
 /// Receives timeseries rows as the simulation produces them, so long runs can
@@ -200,6 +362,19 @@ pub trait TimeseriesSink {
     /// Called once per request as it ends (in order of end time); ignored by
     /// default so ordinary runs pay nothing for it.
     fn request(&mut self, _record: &RequestRecord) {}
+
+    /// Called for a request of `source` answered 404 at `at` (no route).
+    fn not_found(&mut self, _source: u32, _at: SimTime) {}
+
+    /// Whether to build [`DecisionRecord`]s at all; false by default, so a
+    /// run that does not log decisions skips the work.
+    fn wants_decisions(&self) -> bool {
+        false
+    }
+
+    /// Called once per decider run and per reconcile of each revision, when
+    /// [`TimeseriesSink::wants_decisions`].
+    fn decision(&mut self, _record: &DecisionRecord) {}
 }
 
 /// A sink that drops rows (for sweeps and benchmarks).

@@ -1,8 +1,49 @@
 //! Time-weighted request statistics, as Knative's `RequestStats` keeps them in
-//! the queue-proxy and in the activator's concurrency reporter.
+//! the queue-proxy and in the activator's concurrency reporter; and the
+//! batch-means arithmetic behind a windowed summary's intervals.
 
+use super::report::Interval;
 use crate::knative::collector::Stat;
 use crate::sim::SimTime;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// The 95 % Student-t interval of the mean of `xs` (n − 1 degrees of
+/// freedom), treating each value as one independent batch; `None` with
+/// fewer than two values.
+pub fn batch_interval(xs: &[f64]) -> Option<Interval> {
+    if xs.len() < 2 {
+        return None;
+    }
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
+    let t = StudentsT::new(0.0, 1.0, n - 1.0)
+        .expect("n >= 2")
+        .inverse_cdf(0.975);
+    let h = t * (var / n).sqrt();
+    Some(Interval {
+        estimate: mean,
+        half_width: h,
+        low: mean - h,
+        high: mean + h,
+    })
+}
+
+/// Lag-1 autocorrelation of `xs`; `None` with fewer than three values or no
+/// variation.
+pub fn lag1_autocorrelation(xs: &[f64]) -> Option<f64> {
+    if xs.len() < 3 {
+        return None;
+    }
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let den: f64 = xs.iter().map(|x| (x - mean) * (x - mean)).sum();
+    if den == 0.0 {
+        return None;
+    }
+    let num: f64 = xs.windows(2).map(|w| (w[0] - mean) * (w[1] - mean)).sum();
+    Some(num / den)
+}
 
 /// Integrates in-flight counts over time between reports.
 #[derive(Clone, Debug, Default)]
@@ -98,6 +139,25 @@ impl RequestStats {
 mod tests {
     use super::*;
     use crate::sim::SimDuration;
+
+    #[test]
+    fn batch_interval_is_the_t_interval_of_the_batch_values() {
+        // mean 3, s² = 2.5, se = √0.5; t(0.975, 4) = 2.776445.
+        let i = batch_interval(&[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
+        assert!((i.estimate - 3.0).abs() < 1e-12);
+        assert!((i.half_width - 2.776445 * 0.5f64.sqrt()).abs() < 1e-5);
+        assert!((i.low + i.half_width - 3.0).abs() < 1e-12);
+        assert!(batch_interval(&[1.0]).is_none());
+    }
+
+    #[test]
+    fn lag1_autocorrelation_sees_trends_and_alternation() {
+        let trend = lag1_autocorrelation(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+        assert!(trend > 0.4, "{trend}");
+        let alt = lag1_autocorrelation(&[1.0, -1.0, 1.0, -1.0, 1.0, -1.0]).unwrap();
+        assert!(alt < -0.7, "{alt}");
+        assert!(lag1_autocorrelation(&[2.0, 2.0, 2.0]).is_none());
+    }
 
     #[test]
     fn averages_are_time_weighted_and_include_proxied_share() {

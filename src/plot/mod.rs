@@ -19,6 +19,7 @@
 //! | `latency.svg` | per-second p50 and p99 latency per revision (log scale) |
 //! | `latency-cdf.svg` | the run's latency distribution: CDF and tail |
 //! | `traffic.svg` | share of requests routed to each revision over time |
+//! | `decisions.svg` | with `decisions.csv` only: the decider's wishes and decisions, each reconcile's want and the replicas |
 
 mod error;
 mod report;
@@ -27,8 +28,11 @@ mod style;
 mod sweep;
 
 pub use error::PlotError;
-pub use report::{report_html, sweep_report_html};
-pub use run::{run_charts, Chart, RunData, MAX_POINTS};
+pub use report::{report_html, report_html_with, sweep_report_html};
+pub use run::{
+    decisions_chart, decisions_html, run_charts, Chart, DecisionLog, DecisionRow, RunData,
+    MAX_POINTS,
+};
 pub use style::{ACTIVATOR_SHADE_HEX, PANIC_SHADE_HEX, READY_HEX};
 pub use sweep::{
     ci_columns, front_flags, heatmap_svg, pareto_front, pareto_svg, sweep_charts, HeatmapSpec,
@@ -53,7 +57,11 @@ fn write_file(path: &Path, text: &str) -> Result<(), PlotError> {
 /// written (charts first, report last).
 pub fn write_run_plots(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let data = RunData::load(dir)?;
-    let charts = run_charts(&data)?;
+    let mut charts = run_charts(&data)?;
+    let log = DecisionLog::load(dir)?;
+    if let Some(log) = &log {
+        charts.push(decisions_chart(log, data.summary.simulated_seconds)?);
+    }
     let mut written = Vec::with_capacity(charts.len() + 1);
     for c in &charts {
         let p = dir.join(&c.file_name);
@@ -61,7 +69,8 @@ pub fn write_run_plots(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
         written.push(p);
     }
     let p = dir.join(REPORT_FILE);
-    write_file(&p, &report_html(&data.summary, &charts))?;
+    let extra = log.as_ref().map(decisions_html).unwrap_or_default();
+    write_file(&p, &report_html_with(&data.summary, &charts, &extra))?;
     written.push(p);
     Ok(written)
 }

@@ -8,7 +8,7 @@ use crate::model::{LatencySummary, RequestCounts, Summary};
 use std::fmt::Write;
 
 /// Escapes text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -120,6 +120,12 @@ fn latency_cells(l: &LatencySummary) -> String {
 /// The summary holds no wall-clock field, so the same run always gives the
 /// same page.
 pub fn report_html(summary: &Summary, charts: &[Chart]) -> String {
+    report_html_with(summary, charts, "")
+}
+
+/// [`report_html`] with `extra` (an HTML section, such as the scaling steps
+/// of a decision log) after the charts.
+pub fn report_html_with(summary: &Summary, charts: &[Chart], extra: &str) -> String {
     let s = summary;
     let mut out = String::new();
     head(&mut out, &format!("knsim: {}", s.scenario));
@@ -132,6 +138,13 @@ pub fn report_html(summary: &Summary, charts: &[Chart]) -> String {
         s.performance.events_processed,
         s.revisions.len()
     );
+    if let Some(w) = &s.window {
+        let _ = writeln!(
+            out,
+            "<p class=\"sub\">Request counts and latencies cover the requests arriving from {:.0} s to {:.0} s (warm-up and measurement window); cold starts, pod-seconds and pods ready cover the whole run.</p>",
+            w.start_s, w.end_s
+        );
+    }
     out.push_str("<div class=\"grid\">\n<div>\n<h2>Requests</h2>\n<table>\n");
     counts_rows(&mut out, &s.requests);
     out.push_str("</table>\n</div>\n<div>\n<h2>Capacity and autoscaler</h2>\n<table>\n");
@@ -161,6 +174,9 @@ pub fn report_html(summary: &Summary, charts: &[Chart]) -> String {
         );
     }
     out.push_str("</table>\n");
+    if let Some(w) = &s.window {
+        out.push_str(&batch_means_html(&w.batch_means));
+    }
 
     out.push_str("<h2>Revisions</h2>\n<table>\n<tr><th>revision</th><th>traffic share</th><th>arrived</th><th>503</th><th>504</th><th>cold starts</th><th>max ready</th><th>pod-seconds</th><th>panic s</th><th>activator s</th></tr>\n");
     for r in &s.revisions {
@@ -181,7 +197,40 @@ pub fn report_html(summary: &Summary, charts: &[Chart]) -> String {
     }
     out.push_str("</table>\n");
     figures(&mut out, charts);
+    out.push_str(extra);
     out.push_str("</body>\n</html>\n");
+    out
+}
+
+fn batch_means_html(b: &crate::model::BatchMeans) -> String {
+    let cell = |i: Option<crate::model::Interval>| match i {
+        Some(i) => format!(
+            "<td class=\"n\">{} ± {}</td>",
+            fmt_ms(i.estimate),
+            fmt_ms(i.half_width)
+        ),
+        None => "<td class=\"n\">-</td>".into(),
+    };
+    let mut out = String::new();
+    if b.batches == 0 {
+        let _ = writeln!(
+            out,
+            "<p>No batch-means interval: a batch of {:.0} s had only {} successful requests (100 are needed in each of at least 5 batches).</p>",
+            b.batch_seconds, b.min_batch_completed
+        );
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "<p>95% batch-means intervals over {} batches of {:.0} s (lag-1 autocorrelation of the batch means: {}):</p>\n<table>\n<tr><th></th><th>p50</th><th>p99</th><th>mean</th></tr>\n<tr><th>window</th>{}{}{}</tr>\n</table>",
+        b.batches,
+        b.batch_seconds,
+        b.lag1_autocorrelation
+            .map_or("-".to_string(), |r| format!("{r:.2}")),
+        cell(b.p50_ms),
+        cell(b.p99_ms),
+        cell(b.mean_ms)
+    );
     out
 }
 

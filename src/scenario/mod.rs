@@ -22,6 +22,7 @@ mod revision;
 pub mod slo;
 pub mod spec;
 pub mod timeline;
+pub mod window;
 
 pub use error::{clip, clip_field, Origin, Override, Problem, ScenarioError};
 pub use locate::locate_field;
@@ -313,6 +314,7 @@ fn validate(
     // only repeat the duration's problem.
     let horizon = duration.map_or(SimTime::MAX, |d| SimTime::ZERO + d);
     let duration = duration.unwrap_or(SimDuration::ZERO);
+    let window = window::build(&mut p, &raw.warmup, &raw.measure, duration);
 
     // Manifests named by `manifests = [...]` are applied before the start;
     // their ConfigMaps are the base the TOML tables override key by key.
@@ -556,6 +558,7 @@ fn validate(
         service,
         seed: raw.seed.unwrap_or(DEFAULT_SEED),
         duration,
+        window,
         base_dir: base_dir.to_path_buf(),
         autoscaler,
         defaults,

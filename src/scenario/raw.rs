@@ -58,6 +58,10 @@ pub struct RawScenario {
     pub seed: Option<u64>,
     /// Simulated time to run, e.g. `"10m"` or `600` (seconds).
     pub duration: Option<DurationValue>,
+    /// Requests arriving before this are left out of the summary.
+    pub warmup: Option<DurationValue>,
+    /// How long to measure after the warm-up (default: to the end of the run).
+    pub measure: Option<DurationValue>,
     /// `config-autoscaler` keys.
     #[serde(default)]
     pub autoscaler: ConfigTable,

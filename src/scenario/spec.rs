@@ -28,6 +28,8 @@ pub struct Scenario {
     pub seed: u64,
     /// Simulated time to run.
     pub duration: SimDuration,
+    /// The requests the summary counts (`warmup`, `measure`); `None` = all.
+    pub window: Option<super::window::Window>,
     /// Directory of the scenario file (relative paths resolve from here).
     pub base_dir: PathBuf,
     /// `config-autoscaler`.

@@ -214,6 +214,7 @@ pub struct Sweep {
     cost: usize,
     latency: usize,
     slo: Option<crate::scenario::slo::Slo>,
+    window: Option<crate::scenario::window::Window>,
 }
 
 impl Sweep {
@@ -290,6 +291,7 @@ impl Sweep {
             cost: metric_index(COST_METRIC).expect("cost metric exists"),
             latency,
             slo: base.slo.clone(),
+            window: base.window,
         };
         if !spec.vary.is_empty() {
             let total = sweep.plan.configs();
@@ -342,6 +344,12 @@ impl Sweep {
     /// The `[slo]` section of the scenario (after `--set`), if any.
     pub fn slo(&self) -> Option<&crate::scenario::slo::Slo> {
         self.slo.as_ref()
+    }
+
+    /// The measurement window of the scenario (after `--set`), if any; a
+    /// `--vary` of `warmup` or `measure` changes it per configuration.
+    pub fn window(&self) -> Option<crate::scenario::window::Window> {
+        self.window
     }
 
     /// `key=value, key=value` of configuration `config`.

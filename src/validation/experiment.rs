@@ -642,6 +642,8 @@ mod tests {
             outcome,
             cold: arrival_ms < 1000,
             activator: None,
+            source: 0,
+            to_pod: start_ms.map(t),
         }
     }
 

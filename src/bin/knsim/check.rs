@@ -149,6 +149,13 @@ pub fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         sweep.scenario_name(),
         reps
     ));
+    if let Some(w) = sweep.window() {
+        out.push_str(&format!(
+            "window     requests arriving from {:.0} s to {:.0} s (pods and pod-seconds: whole run)\n",
+            w.start.as_secs_f64(),
+            w.end.as_secs_f64()
+        ));
+    }
     if let Some(slo) = &slo {
         let verdicts = slo.evaluate(&summary);
         let failed = verdicts.iter().filter(|v| !v.pass).count();

@@ -3,7 +3,8 @@
 //! clean.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use knsim::model::{RequestRecord, TimeseriesRow, TimeseriesSink};
+use knsim::model::{DecisionRecord, RequestRecord, TimeseriesRow, TimeseriesSink};
+use knsim::sim::SimTime;
 use std::io::IsTerminal;
 
 /// A bar of `len` steps with `template`'s layout, or `None` when progress
@@ -56,5 +57,17 @@ impl<S: TimeseriesSink> TimeseriesSink for SimTimeProgress<'_, S> {
 
     fn request(&mut self, record: &RequestRecord) {
         self.inner.request(record);
+    }
+
+    fn not_found(&mut self, source: u32, at: SimTime) {
+        self.inner.not_found(source, at);
+    }
+
+    fn wants_decisions(&self) -> bool {
+        self.inner.wants_decisions()
+    }
+
+    fn decision(&mut self, record: &DecisionRecord) {
+        self.inner.decision(record);
     }
 }

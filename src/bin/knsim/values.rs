@@ -27,6 +27,20 @@ pub fn replications(s: &str) -> Result<u64, String> {
     whole(s, "a replication count", 2).map(|v| v as u64)
 }
 
+/// A probability in (0, 1], e.g. a sampling fraction.
+pub fn fraction(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    match t.parse::<f64>() {
+        Ok(p) if p > 0.0 && p <= 1.0 => Ok(p),
+        Ok(_) => Err(format!(
+            "{t} is out of range; a fraction is greater than 0 and at most 1, e.g. 0.01"
+        )),
+        Err(_) => Err(format!(
+            "{t:?} is not a number; a fraction is greater than 0 and at most 1, e.g. 0.01"
+        )),
+    }
+}
+
 fn whole(s: &str, what: &str, min: u128) -> Result<u128, String> {
     let t = s.trim();
     if t.starts_with('-') {

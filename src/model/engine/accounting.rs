@@ -5,11 +5,20 @@
 
 use super::event::RevId;
 use crate::model::report::{
-    LatencySummary, Performance, QuantilePoint, RequestCounts, RequestOutcome, RevisionSummary,
-    Summary, TimeseriesRow,
+    BatchMeans, LatencySummary, Performance, QuantilePoint, RequestCounts, RequestOutcome,
+    RevisionSummary, Summary, TimeseriesRow, WindowSummary,
 };
+use crate::model::stats::{batch_interval, lag1_autocorrelation};
+use crate::scenario::window::Window;
 use crate::sim::{SimDuration, SimTime};
 use hdrhistogram::Histogram;
+
+/// Batches a window starts with; see [`batch_means`] for how they merge.
+const BATCHES: usize = 20;
+/// Fewest batches an interval is given for.
+const MIN_BATCHES: usize = 5;
+/// Fewest successful requests per batch: below it, neighbours merge.
+const MIN_PER_BATCH: u64 = 100;
 
 /// Quantiles at which the latency distribution is reported.
 const CDF_QUANTILES: &[f64] = &[
@@ -64,6 +73,41 @@ pub(crate) struct RevisionTotals {
     pub(crate) max_ready: u32,
 }
 
+/// The books of the measurement window: the same counts as the whole
+/// run's, for requests arriving in it, plus per-batch latencies.
+struct WindowBooks {
+    window: Window,
+    revs: Vec<WindowRevision>,
+    not_found: u64,
+    panic_seconds: u64,
+    proxy_seconds: u64,
+    /// Successful latencies (µs) by batch of arrival time.
+    batches: Vec<Histogram<u64>>,
+    /// Exact latency sums (µs) by batch, for the batch means.
+    batch_sums: Vec<u128>,
+}
+
+struct WindowRevision {
+    counts: RequestCounts,
+    hist: Histogram<u64>,
+    in_flight: u64,
+    panic_seconds: u64,
+    proxy_seconds: u64,
+}
+
+impl WindowBooks {
+    fn batch(&self, arrival: SimTime) -> usize {
+        let off = (arrival - self.window.start).as_nanos() as u128;
+        let len = self.window.len().as_nanos().max(1) as u128;
+        ((off * BATCHES as u128 / len) as usize).min(BATCHES - 1)
+    }
+
+    /// Whether the second ending at `now` lies in the window.
+    fn has_second(&self, now: SimTime) -> bool {
+        now > self.window.start && now <= self.window.end
+    }
+}
+
 /// The run's books.
 #[derive(Default)]
 pub(crate) struct Accounting {
@@ -71,9 +115,28 @@ pub(crate) struct Accounting {
     not_found: u64,
     service_panic_seconds: u64,
     service_proxy_seconds: u64,
+    window: Option<Box<WindowBooks>>,
 }
 
 impl Accounting {
+    /// Books that also count the requests arriving in `window` apart.
+    pub(crate) fn new(window: Option<Window>) -> Self {
+        Accounting {
+            window: window.map(|w| {
+                Box::new(WindowBooks {
+                    window: w,
+                    revs: Vec::new(),
+                    not_found: 0,
+                    panic_seconds: 0,
+                    proxy_seconds: 0,
+                    batches: (0..BATCHES).map(|_| new_histogram()).collect(),
+                    batch_sums: vec![0; BATCHES],
+                })
+            }),
+            ..Accounting::default()
+        }
+    }
+
     /// Opens the books of the next revision.
     pub(crate) fn add_revision(&mut self) {
         self.revs.push(RevisionBooks {
@@ -84,31 +147,53 @@ impl Accounting {
             panic_seconds: 0,
             proxy_seconds: 0,
         });
+        if let Some(w) = &mut self.window {
+            w.revs.push(WindowRevision {
+                counts: RequestCounts::default(),
+                hist: new_histogram(),
+                in_flight: 0,
+                panic_seconds: 0,
+                proxy_seconds: 0,
+            });
+        }
     }
 
-    /// A request was routed to `r`.
+    /// A request was routed to `r` at `now`.
     #[inline]
-    pub(crate) fn arrived(&mut self, r: RevId) {
+    pub(crate) fn arrived(&mut self, r: RevId, now: SimTime) {
         let b = &mut self.revs[r.idx()];
         b.counts.arrived += 1;
         b.sec.arrivals += 1;
         b.in_flight += 1;
+        if let Some(w) = &mut self.window {
+            if w.window.contains(now) {
+                let wr = &mut w.revs[r.idx()];
+                wr.counts.arrived += 1;
+                wr.in_flight += 1;
+            }
+        }
     }
 
-    /// A request had no route (404).
-    pub(crate) fn not_found(&mut self) {
+    /// A request had no route (404) at `now`.
+    pub(crate) fn not_found(&mut self, now: SimTime) {
         self.not_found += 1;
+        if let Some(w) = &mut self.window {
+            w.not_found += w.window.contains(now) as u64;
+        }
     }
 
-    /// A request of `r` ended after `latency`.
+    /// A request of `r` that arrived at `arrival` ended at `now`.
     #[inline]
     pub(crate) fn finished(
         &mut self,
         r: RevId,
         outcome: RequestOutcome,
-        latency: SimDuration,
+        arrival: SimTime,
+        now: SimTime,
         cold: bool,
     ) {
+        let latency = now - arrival;
+        let us = (latency.as_nanos() / 1_000).max(1);
         let b = &mut self.revs[r.idx()];
         b.in_flight -= 1;
         if cold {
@@ -118,7 +203,6 @@ impl Accounting {
             RequestOutcome::Ok => {
                 b.counts.completed += 1;
                 b.sec.completed += 1;
-                let us = (latency.as_nanos() / 1_000).max(1);
                 b.hist.saturating_record(us);
                 b.sec
                     .latency
@@ -134,6 +218,24 @@ impl Accounting {
                 b.sec.errors += 1;
             }
         }
+        if let Some(w) = &mut self.window {
+            if w.window.contains(arrival) {
+                let k = w.batch(arrival);
+                let wr = &mut w.revs[r.idx()];
+                wr.in_flight -= 1;
+                wr.counts.waited_on_cold_start += cold as u64;
+                match outcome {
+                    RequestOutcome::Ok => {
+                        wr.counts.completed += 1;
+                        wr.hist.saturating_record(us);
+                        w.batches[k].saturating_record(us);
+                        w.batch_sums[k] += us as u128;
+                    }
+                    RequestOutcome::Overflow => wr.counts.status_503 += 1,
+                    RequestOutcome::Timeout => wr.counts.status_504 += 1,
+                }
+            }
+        }
     }
 
     /// Closes the second ending at `now` for `r`: the row's request fields,
@@ -147,6 +249,13 @@ impl Accounting {
         panic: bool,
         proxy: bool,
     ) -> TimeseriesRow {
+        if let Some(w) = &mut self.window {
+            if w.has_second(now) {
+                let wr = &mut w.revs[r.idx()];
+                wr.panic_seconds += panic as u64;
+                wr.proxy_seconds += proxy as u64;
+            }
+        }
         let b = &mut self.revs[r.idx()];
         b.panic_seconds += panic as u64;
         b.proxy_seconds += proxy as u64;
@@ -173,14 +282,43 @@ impl Accounting {
         row
     }
 
-    /// Closes the second for the service as a whole.
-    pub(crate) fn close_service_second(&mut self, any_panic: bool, any_proxy: bool) {
+    /// Closes the second ending at `now` for the service as a whole.
+    pub(crate) fn close_service_second(&mut self, now: SimTime, any_panic: bool, any_proxy: bool) {
         self.service_panic_seconds += any_panic as u64;
         self.service_proxy_seconds += any_proxy as u64;
+        if let Some(w) = &mut self.window {
+            if w.has_second(now) {
+                w.panic_seconds += any_panic as u64;
+                w.proxy_seconds += any_proxy as u64;
+            }
+        }
     }
 
     /// The run's summary; `totals` are in revision order.
     pub(crate) fn summary(
+        &self,
+        scenario: &str,
+        seed: u64,
+        simulated_seconds: f64,
+        totals: &[RevisionTotals],
+        max_ready_total: u32,
+        events: u64,
+    ) -> Summary {
+        let mut s = self.whole_run_summary(
+            scenario,
+            seed,
+            simulated_seconds,
+            totals,
+            max_ready_total,
+            events,
+        );
+        if let Some(w) = &self.window {
+            window_summary(&mut s, w);
+        }
+        s
+    }
+
+    fn whole_run_summary(
         &self,
         scenario: &str,
         seed: u64,
@@ -232,22 +370,109 @@ impl Accounting {
             panic_seconds: self.service_panic_seconds,
             activator_in_path_seconds: self.service_proxy_seconds,
             revisions,
-            latency_distribution: if all.is_empty() {
-                Vec::new()
-            } else {
-                CDF_QUANTILES
-                    .iter()
-                    .map(|&q| QuantilePoint {
-                        quantile: q,
-                        latency_ms: all.value_at_quantile(q) as f64 / 1000.0,
-                    })
-                    .collect()
-            },
+            latency_distribution: distribution(&all),
             performance: Performance {
                 events_processed: events,
             },
+            window: None,
         }
     }
+}
+
+/// Replaces the whole run's request counts, latencies and panic/proxy
+/// seconds of `s` by the window's, and adds the window's description.
+fn window_summary(s: &mut Summary, w: &WindowBooks) {
+    let total_arrived: u64 = w.revs.iter().map(|b| b.counts.arrived).sum();
+    let mut all = new_histogram();
+    let mut sum = RequestCounts::default();
+    for (rs, b) in s.revisions.iter_mut().zip(&w.revs) {
+        let mut counts = b.counts.clone();
+        counts.in_flight_at_end = b.in_flight;
+        add_counts(&mut sum, &counts);
+        all.add(&b.hist).expect("same histogram bounds");
+        rs.observed_share = if total_arrived > 0 {
+            counts.arrived as f64 / total_arrived as f64
+        } else {
+            0.0
+        };
+        rs.requests = counts;
+        rs.latency = latency(&b.hist);
+        rs.panic_seconds = b.panic_seconds;
+        rs.activator_in_path_seconds = b.proxy_seconds;
+    }
+    sum.status_404 = w.not_found;
+    sum.arrived += w.not_found;
+    s.requests = sum;
+    s.latency = latency(&all);
+    s.latency_distribution = distribution(&all);
+    s.panic_seconds = w.panic_seconds;
+    s.activator_in_path_seconds = w.proxy_seconds;
+    s.window = Some(WindowSummary {
+        start_s: w.window.start.as_secs_f64(),
+        end_s: w.window.end.as_secs_f64(),
+        whole_run_fields: ["cold_starts", "pod_seconds", "max_ready_pods"]
+            .iter()
+            .map(|f| f.to_string())
+            .collect(),
+        batch_means: batch_means(&w.batches, &w.batch_sums, w.window.len()),
+    });
+}
+
+/// Batch means over the window: [`BATCHES`] equal-time batches by arrival,
+/// neighbours merged in pairs (20 → 10 → 5) while a batch has fewer than
+/// [`MIN_PER_BATCH`] successes; no intervals below [`MIN_BATCHES`] batches.
+fn batch_means(hists: &[Histogram<u64>], sums: &[u128], len: SimDuration) -> BatchMeans {
+    let mut hists: Vec<Histogram<u64>> = hists.to_vec();
+    let mut sums: Vec<u128> = sums.to_vec();
+    let min_len = |h: &[Histogram<u64>]| h.iter().map(|h| h.len()).min().unwrap_or(0);
+    while hists.len() / 2 >= MIN_BATCHES && min_len(&hists) < MIN_PER_BATCH {
+        let mut merged = Vec::with_capacity(hists.len() / 2);
+        for pair in hists.chunks(2) {
+            let mut h = pair[0].clone();
+            if let Some(b) = pair.get(1) {
+                h.add(b).expect("same histogram bounds");
+            }
+            merged.push(h);
+        }
+        hists = merged;
+        sums = sums.chunks(2).map(|c| c.iter().sum()).collect();
+    }
+    let min = min_len(&hists);
+    let mut out = BatchMeans {
+        batches: 0,
+        batch_seconds: len.as_secs_f64() / hists.len() as f64,
+        min_batch_completed: min,
+        ..BatchMeans::default()
+    };
+    if min < MIN_PER_BATCH {
+        return out;
+    }
+    let ms = |us: u64| us as f64 / 1000.0;
+    let means: Vec<f64> = hists
+        .iter()
+        .zip(&sums)
+        .map(|(h, &s)| s as f64 / h.len() as f64 / 1000.0)
+        .collect();
+    let q = |q: f64| -> Vec<f64> { hists.iter().map(|h| ms(h.value_at_quantile(q))).collect() };
+    out.batches = hists.len() as u32;
+    out.mean_ms = batch_interval(&means);
+    out.p50_ms = batch_interval(&q(0.5));
+    out.p99_ms = batch_interval(&q(0.99));
+    out.lag1_autocorrelation = lag1_autocorrelation(&means);
+    out
+}
+
+fn distribution(all: &Histogram<u64>) -> Vec<QuantilePoint> {
+    if all.is_empty() {
+        return Vec::new();
+    }
+    CDF_QUANTILES
+        .iter()
+        .map(|&q| QuantilePoint {
+            quantile: q,
+            latency_ms: all.value_at_quantile(q) as f64 / 1000.0,
+        })
+        .collect()
 }
 
 fn add_counts(t: &mut RequestCounts, c: &RequestCounts) {
@@ -293,9 +518,15 @@ mod tests {
         let mut b = Accounting::default();
         b.add_revision();
         let r = RevId(0);
-        b.arrived(r);
-        b.arrived(r);
-        b.finished(r, RequestOutcome::Ok, SimDuration::from_millis(20), false);
+        b.arrived(r, SimTime::ZERO);
+        b.arrived(r, SimTime::ZERO);
+        b.finished(
+            r,
+            RequestOutcome::Ok,
+            SimTime::ZERO,
+            SimTime::ZERO + SimDuration::from_millis(20),
+            false,
+        );
         let row = b.close_second(r, SimTime::from_secs(1), "a", true, false);
         assert_eq!(
             (row.time_s, row.arrivals, row.completed, row.in_flight),
@@ -303,7 +534,13 @@ mod tests {
         );
         assert_eq!((row.panic, row.activator_in_path), (1, 0));
         assert!((row.p50_ms - 20.0).abs() < 0.2, "{}", row.p50_ms);
-        b.finished(r, RequestOutcome::Timeout, SimDuration::from_secs(5), true);
+        b.finished(
+            r,
+            RequestOutcome::Timeout,
+            SimTime::ZERO,
+            SimTime::from_secs(5),
+            true,
+        );
         let row = b.close_second(r, SimTime::from_secs(2), "a", false, false);
         assert_eq!(
             (row.arrivals, row.completed, row.errors, row.in_flight),
@@ -318,14 +555,26 @@ mod tests {
         b.add_revision();
         b.add_revision();
         for r in [RevId(0), RevId(1), RevId(1), RevId(1)] {
-            b.arrived(r);
-            b.finished(r, RequestOutcome::Ok, SimDuration::from_millis(10), false);
+            b.arrived(r, SimTime::ZERO);
+            b.finished(
+                r,
+                RequestOutcome::Ok,
+                SimTime::ZERO,
+                SimTime::ZERO + SimDuration::from_millis(10),
+                false,
+            );
         }
-        b.arrived(RevId(0));
-        b.finished(RevId(0), RequestOutcome::Overflow, SimDuration::ZERO, false);
-        b.not_found();
+        b.arrived(RevId(0), SimTime::ZERO);
+        b.finished(
+            RevId(0),
+            RequestOutcome::Overflow,
+            SimTime::ZERO,
+            SimTime::ZERO,
+            false,
+        );
+        b.not_found(SimTime::ZERO);
         b.close_second(RevId(0), SimTime::from_secs(1), "a", true, true);
-        b.close_service_second(true, true);
+        b.close_service_second(SimTime::from_secs(1), true, true);
         let s = b.summary("x", 7, 60.0, &[totals("a"), totals("b")], 2, 99);
         assert_eq!(s.requests.arrived, 6);
         assert_eq!(
@@ -345,5 +594,93 @@ mod tests {
         );
         assert_eq!(s.performance.events_processed, 99);
         assert_eq!(s.latency_distribution.len(), CDF_QUANTILES.len());
+    }
+
+    fn window(start: u64, end: u64) -> Accounting {
+        let mut b = Accounting::new(Some(Window {
+            start: SimTime::from_secs(start),
+            end: SimTime::from_secs(end),
+        }));
+        b.add_revision();
+        b
+    }
+
+    /// `per_batch` successes of 10 ms arriving in each of the 20 batches of
+    /// a 100-s window.
+    fn filled(per_batch: u64) -> BatchMeans {
+        let mut b = window(0, 100);
+        for k in 0..BATCHES as u64 {
+            for i in 0..per_batch {
+                let at = SimTime::ZERO + SimDuration::from_millis(k * 5_000 + i);
+                b.arrived(RevId(0), at);
+                let ms = 10 + (i % 7) + k % 3;
+                b.finished(
+                    RevId(0),
+                    RequestOutcome::Ok,
+                    at,
+                    at + SimDuration::from_millis(ms),
+                    false,
+                );
+            }
+        }
+        let s = b.summary("x", 1, 100.0, &[totals("a")], 1, 0);
+        s.window.unwrap().batch_means
+    }
+
+    #[test]
+    fn batches_merge_in_pairs_until_each_has_enough_successes() {
+        let full = filled(MIN_PER_BATCH);
+        assert_eq!((full.batches, full.batch_seconds), (20, 5.0));
+        let half = filled(MIN_PER_BATCH / 2);
+        assert_eq!((half.batches, half.batch_seconds), (10, 10.0));
+        assert_eq!(half.min_batch_completed, MIN_PER_BATCH);
+        let m = half.mean_ms.unwrap();
+        assert!(m.low <= m.estimate && m.estimate <= m.high);
+        assert!((m.estimate - 13.9).abs() < 0.5, "{m:?}");
+        let few = filled(10);
+        assert_eq!((few.batches, few.min_batch_completed), (0, 40));
+        assert!(few.mean_ms.is_none() && few.p99_ms.is_none());
+    }
+
+    #[test]
+    fn the_window_counts_arrivals_in_it_and_their_late_endings() {
+        let mut b = window(10, 20);
+        let r = RevId(0);
+        let t = |s: u64| SimTime::from_secs(s);
+        for (arrive, end, outcome) in [
+            (5, 12, RequestOutcome::Ok),
+            (10, 11, RequestOutcome::Ok),
+            (19, 25, RequestOutcome::Timeout),
+            (15, 15, RequestOutcome::Overflow),
+            (20, 21, RequestOutcome::Ok),
+        ] {
+            b.arrived(r, t(arrive));
+            b.finished(r, outcome, t(arrive), t(end), arrive == 5);
+        }
+        b.arrived(r, t(19));
+        b.not_found(t(9));
+        b.not_found(t(10));
+        for sec in 1..=30 {
+            b.close_second(r, t(sec), "a", sec > 15, false);
+            b.close_service_second(t(sec), sec > 15, false);
+        }
+        let s = b.summary("x", 1, 30.0, &[totals("a")], 1, 0);
+        let q = &s.requests;
+        assert_eq!(
+            (
+                q.arrived,
+                q.completed,
+                q.status_503,
+                q.status_504,
+                q.status_404
+            ),
+            (5, 1, 1, 1, 1)
+        );
+        assert_eq!((q.in_flight_at_end, q.waited_on_cold_start), (1, 0));
+        assert_eq!(s.revisions[0].requests.arrived, 4);
+        assert!((s.latency.max_ms - 1000.0).abs() < 1.0);
+        // Seconds ending at 16..=20 are in panic and in the window.
+        assert_eq!((s.panic_seconds, s.revisions[0].panic_seconds), (5, 5));
+        assert_eq!(s.window.unwrap().start_s, 10.0);
     }
 }

@@ -28,7 +28,9 @@ mod request;
 mod routing;
 mod timeline;
 
-use super::report::{RequestOutcome, RequestRecord, Summary, TimeseriesRow, TimeseriesSink};
+use super::report::{
+    DecisionRecord, RequestOutcome, RequestRecord, Summary, TimeseriesRow, TimeseriesSink,
+};
 use crate::knative::annotations::RevisionAnnotations;
 use crate::knative::collector::Stat;
 use crate::knative::config::AutoscalerConfig;
@@ -122,7 +124,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 probe_timeout: sc.cluster.kubelet_probe_timeout,
             }),
             scalers: Vec::new(),
-            books: Accounting::default(),
+            books: Accounting::new(sc.window),
             autoscaler: sc.autoscaler.clone(),
             dynamic: None,
         };
@@ -292,7 +294,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         self.schedule_next_arrival(s);
         match rev {
             Some(r) => self.admit(r, s, duration),
-            None => self.books.not_found(),
+            None => self.not_found(s),
         }
     }
 
@@ -301,10 +303,15 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             Some(r) => self.admit(r, s, 0),
             None => {
                 // The client gets a 404 at once and tries again after thinking.
-                self.books.not_found();
+                self.not_found(s);
                 self.client_again(s);
             }
         }
+    }
+
+    fn not_found(&mut self, s: SourceId) {
+        self.books.not_found(self.now);
+        self.sink.not_found(s.0, self.now);
     }
 
     fn client_again(&mut self, s: SourceId) {
@@ -317,7 +324,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
     /// SKS serves, otherwise through an activator.
     fn admit(&mut self, r: RevId, source: SourceId, duration: u64) {
         let now = self.now;
-        self.books.arrived(r);
+        self.books.arrived(r, now);
         let deadline = now + self.revs[r.idx()].timeout;
         let id = self
             .reqs
@@ -366,6 +373,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
 
     fn qp_receive(&mut self, id: ReqId, pod: PodId) {
         let req = self.reqs.get_mut(id);
+        req.to_pod = Some(self.now);
         let r = req.rev;
         match self.proxies[r.idx()].receive(pod, id, req, self.now) {
             Admission::Overflow => self.finish(id, RequestOutcome::Overflow),
@@ -439,7 +447,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         let now = self.now;
         let req = *self.reqs.get(id);
         let r = req.rev;
-        self.books.finished(r, outcome, now - req.arrival, req.cold);
+        self.books.finished(r, outcome, req.arrival, now, req.cold);
         self.sink.request(&RequestRecord {
             revision: r.idx(),
             arrival: req.arrival,
@@ -448,6 +456,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             outcome,
             cold: req.cold,
             activator: req.activator.map(|a| a.0),
+            source: req.source.0,
+            to_pod: req.to_pod,
         });
         self.reqs.free(id);
         if let Some(a) = req.activator {
@@ -585,7 +595,19 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
 
     fn scale_now(&mut self, r: RevId) {
         let ready = self.pods.ready(r).len();
-        if self.scalers[r.idx()].decide(self.now, ready) {
+        let changed = self.scalers[r.idx()].decide(self.now, ready);
+        if self.sink.wants_decisions() {
+            if let Some(tick) = self.scalers[r.idx()].tick_detail(changed) {
+                self.sink.decision(&DecisionRecord {
+                    time: self.now,
+                    revision: r.idx(),
+                    ready_pods: ready as u32,
+                    tick: Some(tick),
+                    reconcile: None,
+                });
+            }
+        }
+        if changed {
             self.reconcile(r);
         }
     }
@@ -597,6 +619,11 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         }
         let now = self.now;
         let plan = self.scalers[r.idx()].plan(now, &self.autoscaler);
+        let detail = if self.sink.wants_decisions() {
+            self.scalers[r.idx()].reconcile_detail(now, &plan, &self.autoscaler)
+        } else {
+            None
+        };
         if let Some(want) = plan.replicas {
             if want != self.pods.replicas(r) {
                 self.set_replicas(r, want);
@@ -615,6 +642,22 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         let s = self.scalers[r.idx()].settle(now, &plan, ready, &self.autoscaler);
         if let Some(k) = s.activators {
             self.activators.set_subset_size(r, k);
+        }
+        if let Some(mut d) = detail {
+            let scaler = &self.scalers[r.idx()];
+            d.replicas_after = self.pods.replicas(r);
+            d.sks_mode = match scaler.sks_mode() {
+                SksMode::Serve => "serve",
+                SksMode::Proxy => "proxy",
+            };
+            d.activators = scaler.activators();
+            self.sink.decision(&DecisionRecord {
+                time: now,
+                revision: r.idx(),
+                ready_pods: ready as u32,
+                tick: None,
+                reconcile: Some(d),
+            });
         }
         if s.initialized && self.dynamic.is_some() {
             self.revision_ready(r);
@@ -665,7 +708,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             };
             self.sink.row(&row);
         }
-        self.books.close_service_second(any_panic, any_proxy);
+        self.books.close_service_second(now, any_panic, any_proxy);
     }
 
     fn summary(&mut self) -> Summary {

@@ -46,6 +46,8 @@ pub(crate) struct Request {
     pub(crate) timer: bool,
     /// When the application started serving it.
     pub(crate) started: Option<SimTime>,
+    /// When it was handed to a pod's queue-proxy.
+    pub(crate) to_pod: Option<SimTime>,
 }
 
 impl Request {
@@ -70,6 +72,7 @@ impl Request {
             cold: false,
             timer: false,
             started: None,
+            to_pod: None,
         }
     }
 }

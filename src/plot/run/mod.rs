@@ -1,5 +1,6 @@
 //! Charts of one run, from its summary and timeseries.
 
+mod decisions;
 mod draw;
 mod latency;
 mod pods;
@@ -7,6 +8,7 @@ mod requests;
 mod series;
 mod traffic;
 
+pub use decisions::{decisions_chart, decisions_html, DecisionLog, DecisionRow};
 pub(crate) use latency::fmt_ms;
 pub(crate) use pods::READY_COLOR;
 

@@ -14,12 +14,14 @@ use super::plan::{Plan, Settled};
 use super::scraper::Scraper;
 use crate::knative::collector::{Collector, Stat};
 use crate::knative::config::AutoscalerConfig;
+use crate::knative::decider::ScalingMetric;
 use crate::knative::decider::{initial_excess_burst_capacity, same_sign, Decider};
 use crate::knative::kpa::{
     compute_active_condition, compute_num_activators, scaler_scale, sks_mode, ActiveCondition,
     PaState, RevisionScaling, ScalerInput, SksMode, MIN_ACTIVATORS,
 };
 use crate::model::engine::event::PodId;
+use crate::model::report::{ReconcileDecision, TickDecision};
 use crate::sim::{SimDuration, SimRng, SimTime};
 
 /// One revision's KPA.
@@ -41,6 +43,16 @@ pub(crate) struct Kpa {
     num_activators: u32,
     reachable: bool,
     requeue_at: Option<SimTime>,
+    /// What the last decision saw, for the decision log.
+    last_tick: LastTick,
+}
+
+/// The inputs of the last decision that the decider does not keep.
+#[derive(Clone, Copy, Default)]
+struct LastTick {
+    valid: bool,
+    ready: usize,
+    was_panic: bool,
 }
 
 impl Kpa {
@@ -79,6 +91,7 @@ impl Kpa {
             num_activators: MIN_ACTIVATORS as u32,
             reachable,
             requeue_at: None,
+            last_tick: LastTick::default(),
         }
     }
 
@@ -112,6 +125,11 @@ impl Kpa {
     pub(super) fn decide(&mut self, now: SimTime, ready: usize) -> bool {
         let metric = self.decider.spec().scaling_metric;
         let observed = self.collector.stable_and_panic(now, metric);
+        self.last_tick = LastTick {
+            valid: observed.is_some(),
+            ready,
+            was_panic: self.decider.in_panic(),
+        };
         if let Some((s, p)) = observed {
             self.last_stable = s;
             self.last_panic = p;
@@ -268,5 +286,72 @@ impl Kpa {
 
     pub(super) fn status(&self) -> (i32, i32) {
         (self.status_desired, self.status_ebc)
+    }
+
+    /// The last decision, spelled out for the decision log: the wishes
+    /// before and after the rate limits are the decider's own arithmetic
+    /// (`pkg/autoscaler/scaling/autoscaler.go`) redone from its inputs.
+    pub(super) fn tick_detail(&self, changed: bool) -> TickDecision {
+        let spec = self.decider.spec();
+        let t = self.last_tick;
+        let ready_f = f64::max(1.0, t.ready as f64);
+        let up = (spec.max_scale_up_rate * ready_f).ceil();
+        let down = if spec.reachable {
+            (ready_f / spec.max_scale_down_rate).floor()
+        } else {
+            0.0
+        };
+        let ws = (self.last_stable / spec.target_value).ceil();
+        let wp = (self.last_panic / spec.target_value).ceil();
+        let panic = self.decider.in_panic();
+        TickDecision {
+            valid: t.valid,
+            metric: match spec.scaling_metric {
+                ScalingMetric::Concurrency => "concurrency",
+                ScalingMetric::Rps => "rps",
+            },
+            target: spec.target_value,
+            observed_stable: self.last_stable + 0.0,
+            observed_panic: self.last_panic + 0.0,
+            wanted_stable: ws as i32,
+            wanted_panic: wp as i32,
+            max_scale_up: up as i32,
+            max_scale_down: down as i32,
+            limited_stable: ws.max(down).min(up) as i32,
+            limited_panic: wp.max(down).min(up) as i32,
+            panic,
+            panic_entered: panic && !t.was_panic,
+            panic_exited: !panic && t.was_panic,
+            desired: self.status_desired,
+            excess_burst_capacity: self.status_ebc,
+            changed,
+        }
+    }
+
+    /// The gates a reconcile at `now` goes through with `plan`, as they
+    /// stood before it settled.
+    pub(super) fn reconcile_detail(
+        &self,
+        now: SimTime,
+        plan: &Plan,
+        cfg: &AutoscalerConfig,
+    ) -> ReconcileDecision {
+        ReconcileDecision {
+            desired: self.status_desired,
+            want: plan.want,
+            replicas: plan.replicas,
+            requeue_after: plan.requeue_after,
+            state: match self.condition.state {
+                PaState::Activating => "activating",
+                PaState::Active => "active",
+                PaState::Inactive => "inactive",
+            },
+            state_for: now.saturating_since(self.condition.since),
+            proxy_for: self.proxy_since.map(|t| now.saturating_since(t)),
+            grace_period: cfg.scale_to_zero_grace_period,
+            retention: self.scaling.scale_to_zero_pod_retention,
+            activation_timeout: self.scaling.activation_timeout(),
+            ..ReconcileDecision::default()
+        }
     }
 }

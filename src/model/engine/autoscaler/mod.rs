@@ -18,6 +18,7 @@ use super::event::PodId;
 use crate::knative::collector::Stat;
 use crate::knative::config::AutoscalerConfig;
 use crate::knative::kpa::{RevisionScaling, SksMode};
+use crate::model::report::{ReconcileDecision, TickDecision};
 use crate::sim::{SimDuration, SimRng, SimTime};
 
 /// A revision's autoscaler, as the engine drives it. Reconciling is split in
@@ -88,6 +89,33 @@ impl Class {
         now: SimTime,
     ) -> Self {
         Class::Kpa(kpa::Kpa::new(scaling, reachable, scrape_rng, now))
+    }
+}
+
+// The decision log explains a class's steps where the class can; these are
+// not part of the `Autoscaler` contract, so a new class need not provide them.
+impl Class {
+    /// The last decision, spelled out (`changed`: it enqueued a reconcile).
+    #[allow(unreachable_patterns)]
+    pub(crate) fn tick_detail(&self, changed: bool) -> Option<TickDecision> {
+        match self {
+            Class::Kpa(k) => Some(k.tick_detail(changed)),
+            _ => None,
+        }
+    }
+
+    /// The gates of a reconcile at `now` with `plan`, before it settles.
+    #[allow(unreachable_patterns)]
+    pub(crate) fn reconcile_detail(
+        &self,
+        now: SimTime,
+        plan: &Plan,
+        cfg: &AutoscalerConfig,
+    ) -> Option<ReconcileDecision> {
+        match self {
+            Class::Kpa(k) => Some(k.reconcile_detail(now, plan, cfg)),
+            _ => None,
+        }
     }
 }
 

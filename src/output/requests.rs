@@ -1,0 +1,181 @@
+//! `requests.csv`: one row per request, streamed as requests end. The first
+//! four columns are knload's `--requests-csv` columns with the same meaning,
+//! so a simulated and a measured run load into the same analysis.
+
+use super::{revision_names, tmp_path};
+use crate::model::{RequestOutcome, RequestRecord};
+use crate::scenario::Scenario;
+use crate::sim::{SimRng, SimTime};
+use rand::{Rng, SeedableRng};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// The header of `requests.csv`.
+pub const REQUESTS_HEADER: &str = "timestamp_s,latency_s,status,class,revision,tag,source,\
+activator,activator_queue_s,queue_proxy_queue_s,service_s,cold_start";
+
+/// Salt of the sampling stream: it is derived from the master seed alone and
+/// drawn from by nothing else, so sampling moves no other random stream.
+const SAMPLE_SALT: u64 = 0x7265_7173_616d_706c;
+
+/// Streams per-request rows to `<path>.tmp` through a buffer and renames it
+/// into place on [`RequestsCsv::finish`]; a run that fails leaves only the
+/// `.tmp` file, so a partial file is never taken for a whole one. Memory
+/// does not grow with the number of requests.
+pub struct RequestsCsv {
+    w: BufWriter<File>,
+    tmp: PathBuf,
+    path: PathBuf,
+    revisions: Vec<String>,
+    sources: Vec<(String, String)>,
+    sample: Option<(f64, SimRng)>,
+    rows: u64,
+    error: Option<io::Error>,
+    line: String,
+}
+
+impl RequestsCsv {
+    /// Starts `path` for a run of `sc` with master seed `seed`, writing each
+    /// request with probability `sample` (1 = every request).
+    pub fn create(path: &Path, sc: &Scenario, seed: u64, sample: f64) -> io::Result<Self> {
+        let tmp = tmp_path(path);
+        let mut w = BufWriter::with_capacity(1 << 16, File::create(&tmp)?);
+        writeln!(w, "{REQUESTS_HEADER}")?;
+        let sample = (sample < 1.0).then(|| (sample, SimRng::seed_from_u64(seed ^ SAMPLE_SALT)));
+        Ok(RequestsCsv {
+            w,
+            tmp,
+            path: path.to_path_buf(),
+            revisions: revision_names(sc),
+            sources: sc
+                .workloads
+                .sources
+                .iter()
+                .map(|s| (s.name.clone(), s.tag.clone().unwrap_or_default()))
+                .collect(),
+            sample,
+            rows: 0,
+            error: None,
+            line: String::with_capacity(160),
+        })
+    }
+
+    fn keep(&mut self) -> bool {
+        if self.error.is_some() {
+            return false;
+        }
+        match &mut self.sample {
+            None => true,
+            Some((p, rng)) => rng.random::<f64>() < *p,
+        }
+    }
+
+    /// Writes the row of a request that ended.
+    pub fn record(&mut self, r: &RequestRecord) {
+        if !self.keep() {
+            return;
+        }
+        let status = match r.outcome {
+            RequestOutcome::Ok => 200,
+            RequestOutcome::Overflow => 503,
+            RequestOutcome::Timeout => 504,
+        };
+        let via = r.activator.is_some();
+        let act_queue = match (via, r.to_pod) {
+            (false, _) => 0,
+            (true, Some(t)) => span(r.arrival, t),
+            (true, None) => span(r.arrival, r.end),
+        };
+        let qp_queue = match (r.to_pod, r.service_start) {
+            (Some(p), Some(s)) => span(p, s),
+            (Some(p), None) => span(p, r.end),
+            (None, _) => 0,
+        };
+        let service = r.service_start.map_or(0, |s| span(s, r.end));
+        let rev = self.revisions.get(r.revision).map_or("", String::as_str);
+        let (src, tag) = &self.sources[r.source as usize];
+        let l = &mut self.line;
+        l.clear();
+        secs(l, r.arrival.as_nanos());
+        l.push(',');
+        secs(l, span(r.arrival, r.end));
+        l.push_str(&format!(",{status},{rev},{rev},{tag},{src},"));
+        if let Some(a) = r.activator {
+            l.push_str(&a.to_string());
+        }
+        l.push(',');
+        secs(l, act_queue);
+        l.push(',');
+        secs(l, qp_queue);
+        l.push(',');
+        secs(l, service);
+        l.push_str(if r.cold { ",1\n" } else { ",0\n" });
+        self.write_line();
+    }
+
+    /// Writes the row of a request of `source` answered 404 at `at`.
+    pub fn not_found(&mut self, source: u32, at: SimTime) {
+        if !self.keep() {
+            return;
+        }
+        let (src, tag) = &self.sources[source as usize];
+        let l = &mut self.line;
+        l.clear();
+        secs(l, at.as_nanos());
+        l.push_str(&format!(
+            ",0.000000,404,,,{tag},{src},,0.000000,0.000000,0.000000,0\n"
+        ));
+        self.write_line();
+    }
+
+    fn write_line(&mut self) {
+        if let Err(e) = self.w.write_all(self.line.as_bytes()) {
+            self.error = Some(e);
+        }
+        self.rows += 1;
+    }
+
+    /// Flushes, syncs and renames the file into place; returns the rows
+    /// written.
+    pub fn finish(mut self) -> io::Result<u64> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.w.flush()?;
+        self.w
+            .into_inner()
+            .map_err(|e| e.into_error())?
+            .sync_all()?;
+        std::fs::rename(&self.tmp, &self.path)?;
+        Ok(self.rows)
+    }
+}
+
+fn span(from: SimTime, to: SimTime) -> u64 {
+    to.as_nanos().saturating_sub(from.as_nanos())
+}
+
+/// Seconds with six decimals, truncated to the microsecond as the summary's
+/// histograms truncate latencies, so that re-aggregating the file gives the
+/// summary's quantiles exactly.
+fn secs(out: &mut String, ns: u64) {
+    use std::fmt::Write as _;
+    let us = ns / 1_000;
+    let _ = write!(out, "{}.{:06}", us / 1_000_000, us % 1_000_000);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_are_truncated_to_the_microsecond() {
+        let mut s = String::new();
+        secs(&mut s, 1_234_567_999);
+        assert_eq!(s, "1.234567");
+        s.clear();
+        secs(&mut s, 999);
+        assert_eq!(s, "0.000000");
+    }
+}
