@@ -19,6 +19,7 @@
 //! - [`fit`], [`compare`]: calibrating against and judging by measurements.
 #![deny(missing_docs)]
 
+pub mod compare;
 pub mod fit;
 pub mod gate;
 pub mod knative;

@@ -18,6 +18,8 @@ pub struct Row {
     /// Which address the request went to (tag name, or empty for the main
     /// route), when the file says.
     pub target: String,
+    /// Response class (knload --classify), empty if none.
+    pub class: String,
 }
 
 /// Which columns to read.
@@ -61,7 +63,12 @@ pub fn read_rows(path: &Path, cols: &Columns) -> Result<Vec<Row>, FitError> {
         column: cols.latency.clone(),
         found: headers.iter().collect::<Vec<_>>().join(","),
     })?;
-    let (ts, status, target) = (find("timestamp_s"), find("status"), find("target"));
+    let (ts, status, target, class) = (
+        find("timestamp_s"),
+        find("status"),
+        find("target"),
+        find("class"),
+    );
     let mut rows = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         // Line 1 is the header.
@@ -99,16 +106,13 @@ pub fn read_rows(path: &Path, cols: &Columns) -> Result<Vec<Row>, FitError> {
             }
             None => 200,
         };
-        let target = target
-            .and_then(|t| rec.get(t))
-            .unwrap_or("")
-            .trim()
-            .to_string();
+        let text = |c: Option<usize>| c.and_then(|t| rec.get(t)).unwrap_or("").trim().to_string();
         rows.push(Row {
             timestamp_s,
             latency_s,
             status,
-            target,
+            target: text(target),
+            class: text(class),
         });
     }
     Ok(rows)

@@ -412,6 +412,7 @@ mod tests {
             latency_s: l,
             status: 200,
             target: String::new(),
+            class: String::new(),
         };
         let runs = vec![(
             "a".to_string(),
