@@ -68,7 +68,11 @@ fn latency_cdf(path: &Path, p: &Prediction, m: &Measurement) -> DrawResult {
             hi = hi.max(*b);
         }
     }
-    let lo = if lo.is_finite() && lo > 0.0 { lo * 0.8 } else { 0.1 };
+    let lo = if lo.is_finite() && lo > 0.0 {
+        lo * 0.8
+    } else {
+        0.1
+    };
     let hi = (hi * 1.2).max(lo * 10.0);
     let mut chart = ChartBuilder::on(&root)
         .caption("Latency CDF: predicted vs measured", (FONT, 20))
@@ -92,7 +96,9 @@ fn latency_cdf(path: &Path, p: &Prediction, m: &Measurement) -> DrawResult {
         if i == 0 {
             series
                 .label(format!("predicted ({} replication(s))", p.summaries.len()))
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
+                });
         }
     }
     if let Some(x) = &m.latencies_ms {
@@ -142,7 +148,10 @@ fn concurrency(path: &Path, p: &Prediction, meas: &[f64]) -> DrawResult {
         .fold(1.0, f64::max)
         * 1.1;
     let mut chart = ChartBuilder::on(&root)
-        .caption("Requests in flight per second: predicted vs measured", (FONT, 20))
+        .caption(
+            "Requests in flight per second: predicted vs measured",
+            (FONT, 20),
+        )
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(50)
@@ -155,19 +164,27 @@ fn concurrency(path: &Path, p: &Prediction, meas: &[f64]) -> DrawResult {
     for (i, s) in p.in_flight.iter().enumerate() {
         let color = revision_color(0);
         let series = chart.draw_series(line(
-            s.iter().enumerate().map(|(t, v)| (t as f64 + 1.0, *v)).collect(),
+            s.iter()
+                .enumerate()
+                .map(|(t, v)| (t as f64 + 1.0, *v))
+                .collect(),
             color.stroke_width(1),
         ))?;
         if i == 0 {
             series
                 .label("predicted (end of each second)")
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
+                });
         }
     }
     let color = revision_color(1);
     chart
         .draw_series(line(
-            meas.iter().enumerate().map(|(t, v)| (t as f64 + 1.0, *v)).collect(),
+            meas.iter()
+                .enumerate()
+                .map(|(t, v)| (t as f64 + 1.0, *v))
+                .collect(),
             color.stroke_width(1),
         ))?
         .label("measured (average over each second)")

@@ -232,13 +232,21 @@ pub fn load_measurement(path: &Path, horizon_s: f64) -> Result<Measurement, Comp
 
 fn load_json(path: &Path) -> Result<Measurement, CompareError> {
     let text = std::fs::read_to_string(path).map_err(|e| bad(path, e.to_string()))?;
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| bad(path, format!("line {} column {}: {e}", e.line(), e.column())))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        bad(
+            path,
+            format!("line {} column {}: {e}", e.line(), e.column()),
+        )
+    })?;
     let num = |ptr: &str| v.pointer(ptr).and_then(serde_json::Value::as_f64);
-    let requests = num("/requests")
-        .ok_or_else(|| bad(path, "field `requests`: missing; is this a knload --json result?"))?
-        as u64;
-    let latency = |f: &str| num(&format!("/latency/{f}")).filter(|_| num("/latency/count") != Some(0.0));
+    let requests = num("/requests").ok_or_else(|| {
+        bad(
+            path,
+            "field `requests`: missing; is this a knload --json result?",
+        )
+    })? as u64;
+    let latency =
+        |f: &str| num(&format!("/latency/{f}")).filter(|_| num("/latency/count") != Some(0.0));
     let status = |code: &str| num(&format!("/status_codes/{code}")).unwrap_or(0.0);
     let pct = |code: &str| (requests > 0).then(|| 100.0 * status(code) / requests as f64);
     let mut shares = BTreeMap::new();

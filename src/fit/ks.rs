@@ -44,7 +44,9 @@ pub fn one_sample(sorted: &[f64], cdf: impl Fn(f64) -> f64) -> f64 {
     let mut d: f64 = 0.0;
     for (i, &x) in sorted.iter().enumerate() {
         let f = cdf(x);
-        d = d.max(((i + 1) as f64 / n - f).abs()).max((f - i as f64 / n).abs());
+        d = d
+            .max(((i + 1) as f64 / n - f).abs())
+            .max((f - i as f64 / n).abs());
     }
     d
 }
@@ -123,7 +125,10 @@ mod tests {
     #[test]
     fn two_sample_statistic_by_hand() {
         // a = {1,2,3,4}, b = {3,4,5,6}: after 2, F_a = 0.5 and F_b = 0.
-        assert_eq!(two_sample(&[1.0, 2.0, 3.0, 4.0], &[3.0, 4.0, 5.0, 6.0]), 0.5);
+        assert_eq!(
+            two_sample(&[1.0, 2.0, 3.0, 4.0], &[3.0, 4.0, 5.0, 6.0]),
+            0.5
+        );
         assert_eq!(two_sample(&[1.0, 2.0], &[1.0, 2.0]), 0.0);
         assert_eq!(two_sample(&[1.0], &[2.0]), 1.0);
     }

@@ -249,7 +249,10 @@ pub fn fit_all(samples: &[f64], what: &str) -> Result<Vec<Fit>, FitError> {
     let mut fits: Vec<Fit> = families
         .into_iter()
         .map(|family| {
-            let ll: f64 = x.iter().map(|&v| family.ln_pdf(v).unwrap_or(f64::NAN)).sum();
+            let ll: f64 = x
+                .iter()
+                .map(|&v| family.ln_pdf(v).unwrap_or(f64::NAN))
+                .sum();
             let d = ks::one_sample(&x, |v| family.cdf(v).unwrap_or(0.0));
             let aic = 2.0 * family.parameters() as f64 - 2.0 * ll;
             Fit {
@@ -276,7 +279,11 @@ pub fn fit_all(samples: &[f64], what: &str) -> Result<Vec<Fit>, FitError> {
 pub fn best(fits: &[Fit], alpha: f64) -> &Fit {
     fits.iter()
         .filter(|f| f.aic.is_some_and(f64::is_finite) && f.ks_p >= alpha)
-        .min_by(|a, b| a.aic.unwrap_or(f64::INFINITY).total_cmp(&b.aic.unwrap_or(f64::INFINITY)))
+        .min_by(|a, b| {
+            a.aic
+                .unwrap_or(f64::INFINITY)
+                .total_cmp(&b.aic.unwrap_or(f64::INFINITY))
+        })
         .or_else(|| fits.iter().find(|f| f.family == Family::Empirical))
         .expect("fit_all always includes the empirical distribution")
 }
@@ -320,8 +327,10 @@ pub fn table(fits: &[Fit], chosen: &Fit) -> String {
 pub fn cold_start_samples(runs: &[(String, Vec<measured::Row>)]) -> Result<Vec<f64>, FitError> {
     let mut out = Vec::with_capacity(runs.len());
     for (path, rows) in runs {
-        let mut ok: Vec<&measured::Row> =
-            rows.iter().filter(|r| (200..300).contains(&r.status)).collect();
+        let mut ok: Vec<&measured::Row> = rows
+            .iter()
+            .filter(|r| (200..300).contains(&r.status))
+            .collect();
         if ok.len() < 2 {
             return Err(FitError::TooFew {
                 what: format!("{path}: successful requests"),
@@ -351,7 +360,10 @@ mod tests {
 
     #[test]
     fn the_generating_family_wins() {
-        let x = sample(rand_distr::LogNormal::new((0.02f64).ln(), 0.6).unwrap(), 5000);
+        let x = sample(
+            rand_distr::LogNormal::new((0.02f64).ln(), 0.6).unwrap(),
+            5000,
+        );
         let fits = fit_all(&x, "test").unwrap();
         assert_eq!(best(&fits, 0.01).family.name(), "lognormal");
         let x = sample(rand_distr::Weibull::new(0.05, 3.0).unwrap(), 5000);
@@ -393,7 +405,11 @@ mod tests {
             let spec: crate::workload::DistSpec = t["d"].clone().try_into().unwrap();
             let d = spec.build("d", base).unwrap();
             let want = fam.mean().unwrap();
-            assert!(((d.mean() - want) / want).abs() < 1e-3, "{text}: {} vs {want}", d.mean());
+            assert!(
+                ((d.mean() - want) / want).abs() < 1e-3,
+                "{text}: {} vs {want}",
+                d.mean()
+            );
         }
     }
 
@@ -416,7 +432,12 @@ mod tests {
         };
         let runs = vec![(
             "a".to_string(),
-            vec![row(1.0, 0.02), row(0.0, 2.52), row(2.0, 0.02), row(3.0, 0.03)],
+            vec![
+                row(1.0, 0.02),
+                row(0.0, 2.52),
+                row(2.0, 0.02),
+                row(3.0, 0.03),
+            ],
         )];
         let s = cold_start_samples(&runs).unwrap();
         assert!((s[0] - 2.5).abs() < 1e-12, "{s:?}");
