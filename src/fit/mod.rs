@@ -109,6 +109,28 @@ impl Family {
         }
     }
 
+    /// The same family with every value multiplied by `k` (> 0): a what-if
+    /// ("half the service time"). The empirical family is unchanged; scale
+    /// its samples instead.
+    pub fn scaled(&self, k: f64) -> Family {
+        match self {
+            Family::Lognormal { mu, sigma } => Family::Lognormal {
+                mu: mu + k.ln(),
+                sigma: *sigma,
+            },
+            Family::Gamma { shape, scale } => Family::Gamma {
+                shape: *shape,
+                scale: scale * k,
+            },
+            Family::Weibull { shape, scale } => Family::Weibull {
+                shape: *shape,
+                scale: scale * k,
+            },
+            Family::Exponential { mean } => Family::Exponential { mean: mean * k },
+            Family::Empirical => Family::Empirical,
+        }
+    }
+
     /// Free parameters (for AIC).
     fn parameters(&self) -> usize {
         match self {
@@ -410,6 +432,28 @@ mod tests {
                 "{text}: {} vs {want}",
                 d.mean()
             );
+        }
+    }
+
+    #[test]
+    fn scaling_multiplies_the_mean() {
+        for fam in [
+            Family::Lognormal {
+                mu: -4.0,
+                sigma: 0.5,
+            },
+            Family::Gamma {
+                shape: 2.0,
+                scale: 0.01,
+            },
+            Family::Weibull {
+                shape: 1.5,
+                scale: 0.02,
+            },
+            Family::Exponential { mean: 0.03 },
+        ] {
+            let (a, b) = (fam.mean().unwrap(), fam.scaled(0.5).mean().unwrap());
+            assert!((b / a - 0.5).abs() < 1e-12, "{fam:?}");
         }
     }
 

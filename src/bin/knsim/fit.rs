@@ -35,6 +35,10 @@ pub struct FitArgs {
     /// distribution is, when no family passes).
     #[arg(long, default_value_t = 0.01)]
     pub alpha: f64,
+    /// Multiply the chosen distribution by this factor before writing it
+    /// (a what-if: 0.5 is half the measured service time).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
     /// Write the snippet to this file (and, for an empirical fit, the
     /// samples next to it as FILE.samples.csv) [default: print it].
     #[arg(long)]
@@ -67,6 +71,15 @@ pub fn fit(a: FitArgs) -> anyhow::Result<ExitCode> {
             line: 0,
             column: "skip".into(),
             rule: format!("{} is not a non-negative number of seconds", a.skip),
+        }
+        .into());
+    }
+    if !(a.scale.is_finite() && a.scale > 0.0) {
+        return Err(FitError::Value {
+            path: "--scale".into(),
+            line: 0,
+            column: "scale".into(),
+            rule: format!("{} is not a positive number", a.scale),
         }
         .into());
     }
@@ -127,7 +140,10 @@ pub fn fit(a: FitArgs) -> anyhow::Result<ExitCode> {
         best.ks_p,
         best.aic.map_or("-".into(), |v| format!("{v:.1}"))
     );
-    let line = best.family.toml(&samples_name);
+    if a.scale != 1.0 {
+        let _ = writeln!(snippet, "# scaled by {} (--scale)", a.scale);
+    }
+    let line = best.family.scaled(a.scale).toml(&samples_name);
     if a.cold_start {
         // The whole cold start goes to one phase; the others are zeroed so
         // that the cluster's defaults do not add to it.
@@ -152,7 +168,7 @@ pub fn fit(a: FitArgs) -> anyhow::Result<ExitCode> {
                 let path = samples_file.expect("set with --out");
                 let mut text = String::from("seconds\n");
                 for v in samples.iter().filter(|v| **v > 0.0) {
-                    let _ = writeln!(text, "{v}");
+                    let _ = writeln!(text, "{}", v * a.scale);
                 }
                 write_atomic(&path, text.as_bytes())
                     .with_context(|| format!("cannot write {}", path.display()))?;
