@@ -18,7 +18,9 @@
 # Exits 0 when both verdicts are as expected.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-out=${1:-$root/results/loop-example}
+# Relative paths keep the committed outputs free of this machine's paths.
+cd "$root"
+out=${1:-results/loop-example}
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
 knsim=${KNSIM:-$target_dir/release/knsim}
@@ -26,9 +28,8 @@ knload=${KNLOAD:-$target_dir/release/knload}
 for b in "$knsim" "$knload"; do
   [ -x "$b" ] || { echo "no $b; build first: cargo build --release --bins --workspace" >&2; exit 1; }
 done
-scenario=$root/results/loop-example/scenario.toml
+scenario=results/loop-example/scenario.toml
 mkdir -p "$out"
-if [ "$out" != "$root/results/loop-example" ]; then cp "$scenario" "$out/scenario.toml"; fi
 rm -rf "$out/predicted" "$out/predicted-half" "$out/compare" "$out/compare-half"
 
 log=$(mktemp)
@@ -50,21 +51,26 @@ echo "== knsim fit"
 "$knsim" fit "$out/low-load.csv" --out "$out/fitted.toml" 2>"$out/fit.txt"
 cat "$out/fit.txt" "$out/fitted.toml"
 "$knsim" fit "$out/low-load.csv" --scale 0.5 --out "$out/half.toml" 2>/dev/null
+# The scenario with the fitted service time, and with half of it.
 fitted=$(sed -n 's/^service-time = //p' "$out/fitted.toml")
 half=$(sed -n 's/^service-time = //p' "$out/half.toml")
+awk -v st="$fitted" 'BEGIN{print "# Written by scripts/loop-example.sh: scenario.toml with the fitted service time."} /^service-time = /{print "service-time = " st; next} {print}' "$scenario" >"$out/scenario-fitted.toml.tmp"
+awk -v st="$half" 'BEGIN{print "# Written by scripts/loop-example.sh: scenario.toml with half the fitted service time."} /^service-time = /{print "service-time = " st; next} {print}' "$scenario" >"$out/scenario-half.toml.tmp"
+mv "$out/scenario-fitted.toml.tmp" "$out/scenario-fitted.toml"
+mv "$out/scenario-half.toml.tmp" "$out/scenario-half.toml"
 
 echo "== knload --scenario"
-"$knload" --scenario "$out/scenario.toml" -c 16 --no-progress \
+"$knload" --scenario "$scenario" -c 16 --no-progress \
   --requests-csv "$out/measured.csv" --json "$out/measured.json" "$url" | tee "$out/measured.txt"
 
 echo "== knsim compare: fitted service time"
 set +e
-"$knsim" compare "$out/predicted" "$out/measured.csv" --scenario "$out/scenario.toml" \
-  --set "revision.0.service-time=$fitted" --reps 3 --plot --out "$out/compare" | tee "$out/compare.txt"
+"$knsim" compare "$out/predicted" "$out/measured.csv" --scenario "$out/scenario-fitted.toml" \
+  --reps 3 --plot --out "$out/compare" | tee "$out/compare.txt"
 agree=${PIPESTATUS[0]}
 echo "== knsim compare: half the fitted service time"
-"$knsim" compare "$out/predicted-half" "$out/measured.csv" --scenario "$out/scenario.toml" \
-  --set "revision.0.service-time=$half" --reps 3 --plot --out "$out/compare-half" | tee "$out/compare-half.txt"
+"$knsim" compare "$out/predicted-half" "$out/measured.csv" --scenario "$out/scenario-half.toml" \
+  --reps 3 --plot --out "$out/compare-half" | tee "$out/compare-half.txt"
 differ=${PIPESTATUS[0]}
 set -e
 echo "compare exit codes: fitted $agree (want 0), half $differ (want 1)"

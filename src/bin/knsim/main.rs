@@ -99,11 +99,11 @@ const VALIDATE_MODEL_EXAMPLES: &str = "Examples:
 const FIT_EXAMPLES: &str = "Examples:
   knsim fit results/loop-example/low-load.csv
   knsim fit results/loop-example/low-load.csv --skip 1 --out /tmp/service-time.toml
-  knsim fit results/loop-example/cold-1.csv results/loop-example/cold-2.csv results/loop-example/cold-3.csv results/loop-example/cold-4.csv results/loop-example/cold-5.csv --cold-start";
+  knsim fit results/loop-example/low-load.csv --scale 0.5 --out /tmp/half.toml";
 const COMPARE_EXAMPLES: &str = "Examples:
   knsim compare results/loop-example/predicted results/loop-example/measured.csv
-  knsim compare results/loop-example/predicted results/loop-example/measured.json --tolerance 25%
-  knsim compare /tmp/predicted results/loop-example/measured.csv --scenario results/loop-example/scenario.toml --reps 3 --plot";
+  knsim compare results/loop-example/predicted results/loop-example/measured.json --tolerance 30%
+  knsim compare /tmp/predicted results/loop-example/measured.csv --scenario results/loop-example/scenario-fitted.toml --reps 3 --plot";
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
