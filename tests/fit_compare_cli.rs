@@ -78,7 +78,12 @@ fn compare_agrees_with_its_own_distribution_and_flags_a_slower_one() {
     let sigma2 = (1.0f64 + (8.0f64 / 20.0).powi(2)).ln();
     let mu = (0.020f64).ln() - sigma2 / 2.0;
     let same = dir.path().join("same.csv");
-    write_csv(&same, rand_distr::LogNormal::new(mu, sigma2.sqrt()).unwrap(), 600, 2);
+    write_csv(
+        &same,
+        rand_distr::LogNormal::new(mu, sigma2.sqrt()).unwrap(),
+        600,
+        2,
+    );
     let slow = dir.path().join("slow.csv");
     write_csv(
         &slow,
@@ -139,7 +144,11 @@ fn bad_input_exits_2_naming_file_line_and_column() {
         .code(2)
         .stderr(contains("2 usable sample(s)"));
     knsim()
-        .args(["compare", dir.path().to_str().unwrap(), csv.to_str().unwrap()])
+        .args([
+            "compare",
+            dir.path().to_str().unwrap(),
+            csv.to_str().unwrap(),
+        ])
         .assert()
         .code(2)
         .stderr(contains("no summary.json"));

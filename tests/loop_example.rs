@@ -77,7 +77,12 @@ fn the_loop_agrees_and_flags_half_the_service_time() {
             .map(|r| r["verdict"].as_str().unwrap().to_string())
             .unwrap()
     };
-    for m in ["latency p50 ms", "latency mean ms", "latency KS D", "requests"] {
+    for m in [
+        "latency p50 ms",
+        "latency mean ms",
+        "latency KS D",
+        "requests",
+    ] {
         assert_eq!(verdict(&agree, m), "agree", "{m}\n{text}");
     }
     for m in ["latency p50 ms", "latency mean ms", "latency KS D"] {
@@ -88,7 +93,11 @@ fn the_loop_agrees_and_flags_half_the_service_time() {
     let fitted = std::fs::read_to_string(out.join("fitted.toml")).unwrap();
     assert!(fitted.contains("service-time = {"), "{fitted}");
     assert!(!fitted.contains("empirical"), "{fitted}");
-    for f in ["compare/latency-cdf.svg", "compare/concurrency.svg", "measured.csv"] {
+    for f in [
+        "compare/latency-cdf.svg",
+        "compare/concurrency.svg",
+        "measured.csv",
+    ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
 }
@@ -98,8 +107,14 @@ fn committed_outputs_show_agreement_and_the_flag() {
     let dir = root().join("results/loop-example");
     let agree = std::fs::read_to_string(dir.join("compare.txt")).unwrap();
     let half = std::fs::read_to_string(dir.join("compare-half.txt")).unwrap();
-    assert!(agree.contains("verdict: prediction and measurement agree"), "{agree}");
-    assert!(half.contains("verdict: prediction and measurement DIFFER"), "{half}");
+    assert!(
+        agree.contains("verdict: prediction and measurement agree"),
+        "{agree}"
+    );
+    assert!(
+        half.contains("verdict: prediction and measurement DIFFER"),
+        "{half}"
+    );
     for f in [
         "scenario.toml",
         "low-load.csv",

@@ -85,7 +85,11 @@ async fn run_scenario(args: &[&str]) -> knload::RunResult {
     argv.extend_from_slice(args);
     let cli = Cli::try_parse_from(argv).expect("arguments parse");
     let cfg = cli.load.validate().expect("arguments are valid");
-    let opts = cli.load.scenario_options().unwrap().expect("--scenario given");
+    let opts = cli
+        .load
+        .scenario_options()
+        .unwrap()
+        .expect("--scenario given");
     let (_, parts) = knload::scenario_plan(&opts, &cfg).expect("plan");
     let (_tx, rx) = watch::channel(false);
     knload::run_scenario(cfg, parts, rx).await.expect("run")
@@ -233,7 +237,11 @@ fn a_tag_without_an_address_is_refused() {
     let sc_path = dir.path().join("s.toml");
     std::fs::write(&sc_path, SCENARIO).unwrap();
     common::knload_cmd()
-        .args(["--scenario", sc_path.to_str().unwrap(), "http://127.0.0.1:9/"])
+        .args([
+            "--scenario",
+            sc_path.to_str().unwrap(),
+            "http://127.0.0.1:9/",
+        ])
         .assert()
         .code(2)
         .stderr(predicates::str::contains("tag `canary`"))

@@ -161,6 +161,10 @@ pub fn fit(a: FitArgs) -> anyhow::Result<ExitCode> {
     eprint!("{}", fit::table(&fits, best));
     match &a.out {
         Some(out) => {
+            if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
             write_atomic(out, snippet.as_bytes())
                 .with_context(|| format!("cannot write {}", out.display()))?;
             let mut written = out.display().to_string();
