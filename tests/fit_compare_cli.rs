@@ -161,3 +161,36 @@ fn bad_input_exits_2_naming_file_line_and_column() {
         .code(2)
         .stderr(contains("summary.json: line 1 column"));
 }
+
+#[test]
+fn cold_start_fit_takes_one_sample_per_run() {
+    let dir = tempfile::tempdir().unwrap();
+    // Twelve runs from zero pods: the first request waits a gamma-ish cold
+    // start of about 2 s on top of a 20 ms service time.
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(4);
+    let cold = rand_distr::Gamma::new(16.0, 0.125).unwrap();
+    let mut files = Vec::new();
+    for k in 0..12 {
+        let p = dir.path().join(format!("run{k}.csv"));
+        let mut s = String::from("timestamp_s,latency_s,status,class\n");
+        let _ = writeln!(s, "0.000000,{:.6},200,", 0.020 + cold.sample(&mut rng));
+        for i in 1..20 {
+            let _ = writeln!(s, "{:.6},0.020000,200,", i as f64 * 0.1);
+        }
+        std::fs::write(&p, s).unwrap();
+        files.push(p.to_str().unwrap().to_string());
+    }
+    let mut args = vec!["fit".to_string(), "--cold-start".to_string()];
+    args.extend(files);
+    let a = knsim().args(&args).assert().success();
+    let out = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    assert!(out.contains("[cluster.pod-startup]"), "{out}");
+    assert!(out.contains("image-pull = { distribution = \"constant\", value = \"0s\" }"));
+    let line = out.lines().find(|l| l.starts_with("app-init = ")).unwrap();
+    // The fitted mean is within 15 % of 2 s, whatever family won.
+    let text = format!("d = {}", line.trim_start_matches("app-init = "));
+    let t: toml::Table = toml::from_str(&text).unwrap();
+    let spec: knsim::workload::DistSpec = t["d"].clone().try_into().unwrap();
+    let mean = spec.build("d", Path::new(".")).unwrap().mean();
+    assert!((mean - 2.0).abs() < 0.3, "{line}: mean {mean}");
+}

@@ -13,7 +13,8 @@ use std::path::Path;
 use tokio::sync::watch;
 
 /// Twenty simulated seconds of every synthetic open-loop process, one of
-/// them at a tag, and a trace replay; played 4x faster.
+/// them at a tag, and a tagged trace, all at 1.5 times the volume; played 4x
+/// faster.
 const SCENARIO: &str = r#"
 name = "knload-scenario-test"
 service = "shop"
@@ -36,6 +37,9 @@ percent = 100
 tag = "canary"
 revisionName = "shop-2"
 percent = 0
+
+[load]
+rate-multiplier = 1.5
 
 [[workload]]
 name = "poisson"
@@ -61,7 +65,21 @@ mean-off-time = "3s"
 name = "ramp-to-canary"
 tag = "canary"
 arrival = { process = "schedule", interpolation = "linear", points = [["0s", 0], ["10s", 20], ["20s", 5]] }
+
+[[workload]]
+name = "replay"
+arrival = { process = "trace", file = "trace.csv" }
 "#;
+
+/// A per-request trace, every third row at the canary tag.
+fn write_trace(dir: &Path) {
+    let mut s = String::from("timestamp_s,duration_s,tag\n");
+    for i in 0..60 {
+        let tag = if i % 3 == 0 { "canary" } else { "" };
+        s.push_str(&format!("{:.6},0.010000,{tag}\n", i as f64 * 0.31));
+    }
+    std::fs::write(dir.join("trace.csv"), s).unwrap();
+}
 
 fn csv_times(path: &Path) -> BTreeMap<String, Vec<f64>> {
     let mut out: BTreeMap<String, Vec<f64>> = BTreeMap::new();
@@ -100,6 +118,7 @@ async fn send_times_are_knsims_arrival_times_for_the_same_seed() {
     let dir = tempfile::tempdir().unwrap();
     let sc_path = dir.path().join("s.toml");
     std::fs::write(&sc_path, SCENARIO).unwrap();
+    write_trace(dir.path());
     let csv = dir.path().join("m.csv");
     let server = Server::start(ServeConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -129,9 +148,12 @@ async fn send_times_are_knsims_arrival_times_for_the_same_seed() {
     let streams = RngStreams::new(9);
     let mut want: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for (i, src) in sc.workloads.sources.iter().enumerate() {
-        let key = src.tag.clone().unwrap_or_default();
-        for a in sc.workloads.arrivals(i, &streams).unwrap() {
-            want.entry(key.clone())
+        let own = src.tag.clone().unwrap_or_default();
+        let gen = sc.workloads.arrivals(i, &streams).unwrap();
+        let names = gen.tag_names().to_vec();
+        for a in gen {
+            let key = a.tag.map_or(own.clone(), |t| names[t as usize].clone());
+            want.entry(key)
                 .or_default()
                 .push(a.time.as_nanos() as f64 / 1e9 / 4.0);
         }
@@ -236,6 +258,7 @@ fn a_tag_without_an_address_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let sc_path = dir.path().join("s.toml");
     std::fs::write(&sc_path, SCENARIO).unwrap();
+    write_trace(dir.path());
     common::knload_cmd()
         .args([
             "--scenario",
