@@ -11,20 +11,17 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The knload binary next to knsim's, built when a knsim-only test run has
-/// not built it.
+/// The knload binary next to knsim's. A workspace `cargo test` builds it;
+/// building it from here could wait forever on the lock the running cargo
+/// holds, so a knsim-only run says what to do instead.
 fn knload_bin() -> PathBuf {
     let knsim = PathBuf::from(env!("CARGO_BIN_EXE_knsim"));
     let knload = knsim.with_file_name(format!("knload{}", std::env::consts::EXE_SUFFIX));
-    if !knload.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let st = Command::new(cargo)
-            .current_dir(root())
-            .args(["build", "-p", "knload", "--bin", "knload"])
-            .status()
-            .unwrap();
-        assert!(st.success(), "building knload failed");
-    }
+    assert!(
+        knload.exists(),
+        "{} is missing: run the workspace's tests (cargo test), or cargo build -p knload first",
+        knload.display()
+    );
     knload
 }
 
