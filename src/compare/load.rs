@@ -269,3 +269,57 @@ fn load_json(path: &Path) -> Result<Measurement, CompareError> {
         ..Measurement::default()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_measurement_quantiles_errors_and_concurrency() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.csv");
+        // One request in flight from 0.5 s to 1.5 s, one 503, two classes.
+        std::fs::write(
+            &p,
+            "timestamp_s,latency_s,status,class\n0.5,1.0,200,Hi\n2.0,0.010,503,\n2.5,0.020,200,Hi\n2.6,0.030,200,Namaste\n",
+        )
+        .unwrap();
+        let m = load_measurement(&p, 3.0).unwrap();
+        assert_eq!(m.requests, 4);
+        assert_eq!(m.pct_503, Some(25.0));
+        assert_eq!(m.p50_ms, Some(30.0));
+        let c = m.concurrency.unwrap();
+        assert_eq!(c.len(), 3);
+        assert!(
+            (c[0] - 0.5).abs() < 1e-9 && (c[1] - 0.5).abs() < 1e-9,
+            "{c:?}"
+        );
+        assert!((c[2] - 0.06).abs() < 1e-9, "{c:?}");
+        assert!((m.shares["Hi"] - 2.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn json_measurement_reads_knloads_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.json");
+        std::fs::write(
+            &p,
+            r#"{"requests": 200, "status_codes": {"200": 190, "504": 10},
+                "latency": {"count": 190, "p50_ms": 12.5, "p90_ms": 20.0, "p99_ms": 40.0, "mean_ms": 14.0},
+                "classes": {"Hi": {"share": 0.5}}}"#,
+        )
+        .unwrap();
+        let m = load_measurement(&p, 10.0).unwrap();
+        assert_eq!(m.requests, 200);
+        assert_eq!(m.pct_504, Some(5.0));
+        assert_eq!(m.pct_503, Some(0.0));
+        assert_eq!(m.p90_ms, Some(20.0));
+        assert!(m.latencies_ms.is_none());
+        assert_eq!(m.shares["Hi"], 0.5);
+        std::fs::write(&p, "{}").unwrap();
+        assert!(matches!(
+            load_measurement(&p, 10.0),
+            Err(CompareError::BadInput { .. })
+        ));
+    }
+}
