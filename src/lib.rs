@@ -15,9 +15,12 @@
 //! - [`plot`]: SVG charts and the HTML report, drawn from written results;
 //! - [`sweep`], [`gate`]: parameter sweeps with confidence intervals, SLO and
 //!   baseline checks;
-//! - [`validation`]: comparisons with queueing theory.
+//! - [`validation`]: comparisons with queueing theory;
+//! - [`fit`], [`compare`]: calibrating against and judging by measurements.
 #![deny(missing_docs)]
 
+pub mod compare;
+pub mod fit;
 pub mod gate;
 pub mod knative;
 pub mod kubernetes;

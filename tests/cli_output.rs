@@ -112,6 +112,8 @@ fn every_subcommand_has_examples_that_run() {
         "gen-traces",
         "plot",
         "validate-model",
+        "fit",
+        "compare",
     ];
     for sub in subcommands {
         let a = knsim().args([sub, "--help"]).assert().success();

@@ -47,6 +47,17 @@ pub struct Workloads {
     pub sources: Vec<Source>,
 }
 
+impl Workloads {
+    /// The arrivals of source `index` exactly as a simulation with master
+    /// seed `streams` draws them (`None` for a closed-loop source). The
+    /// simulator and knload's `--scenario` both call this, so a measured
+    /// run sends its requests at the times the prediction assumed.
+    pub fn arrivals(&self, index: usize, streams: &crate::sim::RngStreams) -> Option<ArrivalGen> {
+        let src = self.sources.get(index)?;
+        ArrivalGen::new(src, streams.get(crate::sim::Stream::Arrivals, index as u64))
+    }
+}
+
 /// One validated workload source.
 #[derive(Clone, Debug)]
 pub struct Source {

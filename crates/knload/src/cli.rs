@@ -3,6 +3,7 @@
 
 use super::addr::{check_host, listen_addr};
 use super::error::{clip, clip_in, KnloadError};
+use super::scenario::ScenarioOptions;
 use super::schedule::{Ramp, Schedule};
 use super::serve::{ServeConfig, ServiceTime};
 use super::split::{Classifier, Expectation};
@@ -26,7 +27,9 @@ Examples:
   knload -n 10000 --host greeter.default.example.com --classify 'body:^(Hi|Namaste)' --expect Hi=50,Namaste=50 http://127.0.0.1:8080/
       check a 50/50 traffic split through an ingress (exit 1 on FAIL)
   knload -z 30s -q 5000 -c 4 --h2-streams 32 --cacert ca.pem --host greeter.default.example.com https://127.0.0.1:8443/
-      HTTPS through an ingress whose certificate a private CA signed: 4 HTTP/2 connections, 32 streams each";
+      HTTPS through an ingress whose certificate a private CA signed: 4 HTTP/2 connections, 32 streams each
+  knload --scenario scenarios/greeter-tutorial.toml --domain default.example.com --speedup 10 --requests-csv m.csv http://127.0.0.1:8080/
+      a knsim scenario's workload, same arrival times as knsim's for its seed, 10x faster; tags by Host latest-greeter...";
 
 /// Examples under `knload merge --help`.
 pub const MERGE_EXAMPLES: &str = "\
@@ -204,6 +207,36 @@ pub struct LoadArgs {
     /// Smallest deviation (percentage points) the run should be able to detect.
     #[arg(long = "min-effect", default_value_t = 2.5)]
     pub min_effect: f64,
+    /// Send a knsim scenario's workload: its requests at the times knsim
+    /// draws them for the same seed (URL is the main route; -c connections
+    /// per address).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["duration", "requests", "rate", "ramp", "expect"])]
+    pub scenario: Option<PathBuf>,
+    /// With --scenario: the Knative Service's name for Host headers built
+    /// with --domain [default: the scenario's service].
+    #[arg(long, value_name = "NAME", requires = "scenario")]
+    pub service: Option<String>,
+    /// With --scenario: Host NAME.DOMAIN for the main route and
+    /// TAG-NAME.DOMAIN for tags (Knative's default templates), e.g.
+    /// default.example.com.
+    #[arg(
+        long,
+        value_name = "DOMAIN",
+        requires = "scenario",
+        conflicts_with = "host"
+    )]
+    pub domain: Option<String>,
+    /// With --scenario: seed of the arrivals [default: the scenario's].
+    #[arg(long, requires = "scenario", value_parser = non_negative::<u64>)]
+    pub seed: Option<u64>,
+    /// With --scenario: play the scenario this many times faster (every
+    /// time and think time divided by it).
+    #[arg(long, requires = "scenario", default_value_t = 1.0, value_parser = positive_number)]
+    pub speedup: f64,
+    /// With --scenario: send a tag's requests to this URL (repeatable);
+    /// without it a tag's Host is TAG-HOST (HOST from --host or --domain).
+    #[arg(long = "tag-url", value_name = "TAG=URL", requires = "scenario")]
+    pub tag_urls: Vec<String>,
 }
 
 /// Options of `knload merge`.
@@ -280,6 +313,39 @@ pub fn parse_header(s: &str) -> Result<(HeaderName, HeaderValue), KnloadError> {
 }
 
 impl LoadArgs {
+    /// The `--scenario` options, if one is given.
+    pub fn scenario_options(&self) -> Result<Option<ScenarioOptions>, KnloadError> {
+        let Some(path) = &self.scenario else {
+            return Ok(None);
+        };
+        let mut tag_urls = std::collections::BTreeMap::new();
+        for t in &self.tag_urls {
+            let (tag, url) = t.split_once('=').ok_or_else(|| {
+                KnloadError::usage("--tag-url", format!("`{}` is not TAG=URL", clip(t)))
+            })?;
+            if tag_urls
+                .insert(tag.trim().to_string(), url.trim().to_string())
+                .is_some()
+            {
+                return Err(KnloadError::usage(
+                    "--tag-url",
+                    format!("tag `{}` given twice", clip(tag)),
+                ));
+            }
+        }
+        if let Some(d) = &self.domain {
+            check_host("--domain", d)?;
+        }
+        Ok(Some(ScenarioOptions {
+            path: path.clone(),
+            service: self.service.clone(),
+            domain: self.domain.clone(),
+            seed: self.seed,
+            speedup: self.speedup,
+            tag_urls,
+        }))
+    }
+
     /// Validates the arguments into a run configuration (reads the body file).
     pub fn validate(&self) -> Result<LoadConfig, KnloadError> {
         let url_s = self

@@ -318,6 +318,12 @@ impl Worker {
         let timer = tokio::time::sleep(self.plan.timeout);
         tokio::pin!(timer);
         let mut backoff: Option<Backoff> = None;
+        // A scenario's closed-loop client waits a think time after each
+        // response, as the simulated one does.
+        let mut think = match &self.plan.schedule {
+            Schedule::ClosedThink(t) => Some((t.clone(), t.rng(self.slot))),
+            _ => None,
+        };
         loop {
             if *self.cancel.borrow() {
                 return;
@@ -431,6 +437,15 @@ impl Worker {
                     status,
                     class,
                 });
+            }
+            if let Some((t, rng)) = &mut think {
+                let until = Instant::now() + t.draw(rng);
+                let until = deadline.map_or(until, |d| until.min(d));
+                tokio::select! {
+                    biased;
+                    _ = &mut cancelled => return,
+                    _ = tokio::time::sleep_until(until) => {}
+                }
             }
         }
     }

@@ -22,6 +22,7 @@ mod error;
 mod exec;
 mod http;
 mod result;
+mod scenario;
 mod schedule;
 mod serve;
 mod split;
@@ -42,7 +43,10 @@ pub use result::{
     CheckSpec, ClassResult, LagSummary, LatencySummary, Mode, RunResult, RunSpec, TlsSpec,
     SCHEMA_VERSION,
 };
-pub use schedule::{Ramp, RampPoint, Schedule};
+pub use scenario::{
+    parts as scenario_parts, plan as scenario_plan, run_scenario, Part, ScenarioOptions,
+};
+pub use schedule::{Ramp, RampPoint, Schedule, Think};
 pub use serve::{ServeConfig, Server, ServiceTime};
 pub use split::{wilson_interval, ClassCheck, Classifier, Expectation, SplitCheck, Verdict, POWER};
 pub use stats::{decode_histogram, encode_histogram, Outcome, Stats};
@@ -118,8 +122,9 @@ impl LoadConfig {
         let by_time = self.duration.and_then(|d| {
             let secs = d.as_secs_f64();
             match &self.schedule {
-                Schedule::Closed => None,
+                Schedule::Closed | Schedule::ClosedThink(_) => None,
                 Schedule::Constant { rate } => Some((rate * secs).ceil() as u64),
+                Schedule::Times(t) => Some(t.partition_point(|d| d.as_secs_f64() < secs) as u64),
                 Schedule::Ramp(_) => {
                     // The first index due at or after the end, by bisection.
                     let (mut lo, mut hi) = (0u64, 1u64 << 40);

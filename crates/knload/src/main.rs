@@ -102,6 +102,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("{note}");
             }
             let json = cli.load.json.clone();
+            let scenario = match cli.load.scenario_options()? {
+                Some(opts) => {
+                    let (sc, parts) = knload::scenario_plan(&opts, &cfg)?;
+                    for p in &parts {
+                        eprintln!(
+                            "scenario {}: {} to {}{}",
+                            sc.name,
+                            p.sources.join(", "),
+                            p.url.as_ref().map_or(String::new(), |u| u.to_string()),
+                            p.host
+                                .as_ref()
+                                .map_or(String::new(), |h| format!(" (Host {h})"))
+                        );
+                    }
+                    Some(parts)
+                }
+                None => None,
+            };
             let result = runtime()?.block_on(async {
                 let (tx, rx) = tokio::sync::watch::channel(false);
                 tokio::spawn(async move {
@@ -109,7 +127,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         let _ = tx.send(true);
                     }
                 });
-                knload::run_load(cfg, rx).await
+                match scenario {
+                    Some(parts) => knload::run_scenario(cfg, parts, rx).await,
+                    None => knload::run_load(cfg, rx).await,
+                }
             })?;
             // With --json - stdout is the JSON alone (for collection from
             // many instances); `knload merge` renders it later. The report

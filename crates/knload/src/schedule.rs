@@ -31,6 +31,42 @@ pub enum Schedule {
     /// is the ramp's hold rate (a run with neither `-z` nor `-n` ends at the
     /// last point).
     Ramp(Ramp),
+    /// Open loop at given offsets from the start, in order (a scenario's
+    /// arrivals, see `knload --scenario`).
+    Times(std::sync::Arc<[Duration]>),
+    /// Closed loop where each connection waits a think time after each
+    /// response before its next request (a scenario's closed-loop source).
+    ClosedThink(Think),
+}
+
+/// Think times of a closed loop: drawn from `dist` with a seeded stream per
+/// connection, so a run is repeatable.
+#[derive(Debug, Clone)]
+pub struct Think {
+    /// Think-time distribution (seconds).
+    pub dist: knsim::workload::Dist,
+    /// Seed of the connections' streams.
+    pub seed: u64,
+}
+
+impl PartialEq for Think {
+    fn eq(&self, other: &Self) -> bool {
+        // Dist has no equality of its own; its debug form lists every
+        // parameter.
+        self.seed == other.seed && format!("{:?}", self.dist) == format!("{:?}", other.dist)
+    }
+}
+
+impl Think {
+    /// The think-time stream of connection `slot`.
+    pub fn rng(&self, slot: usize) -> knsim::sim::SimRng {
+        knsim::sim::RngStreams::new(self.seed).get(knsim::sim::Stream::WorkloadExtra, slot as u64)
+    }
+
+    /// The next think time.
+    pub fn draw(&self, rng: &mut knsim::sim::SimRng) -> Duration {
+        Duration::from_secs_f64(self.dist.sample(rng).max(0.0))
+    }
 }
 
 /// A validated piecewise-linear rate with precomputed cumulative counts.
@@ -210,15 +246,16 @@ impl Schedule {
     /// that a ramp never reaches.
     pub fn due(&self, i: u64) -> Option<Duration> {
         match self {
-            Schedule::Closed => None,
+            Schedule::Closed | Schedule::ClosedThink(_) => None,
             Schedule::Constant { rate } => Some(Duration::from_secs_f64(i as f64 / rate)),
             Schedule::Ramp(r) => r.due(i),
+            Schedule::Times(t) => t.get(i as usize).copied(),
         }
     }
 
     /// Whether requests are sent on a schedule (open loop).
     pub fn is_open(&self) -> bool {
-        !matches!(self, Schedule::Closed)
+        !matches!(self, Schedule::Closed | Schedule::ClosedThink(_))
     }
 }
 

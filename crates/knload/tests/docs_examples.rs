@@ -119,7 +119,7 @@ fn the_readme_and_docs_knload_commands_are_valid() {
 #[test]
 fn the_help_examples_are_valid() {
     for (name, text, count) in [
-        ("knload --help", knload::LOAD_EXAMPLES, 4),
+        ("knload --help", knload::LOAD_EXAMPLES, 5),
         ("knload merge --help", knload::MERGE_EXAMPLES, 3),
         ("knload serve --help", knload::SERVE_EXAMPLES, 4),
     ] {

@@ -2,6 +2,8 @@
 //! touching a cluster.
 
 mod check;
+mod compare;
+mod fit;
 mod gen_traces;
 mod merge;
 mod plot;
@@ -56,6 +58,12 @@ enum Command {
     /// Compare the model with queueing theory and write results/validation.md.
     #[command(after_help = VALIDATE_MODEL_EXAMPLES)]
     ValidateModel(validate_model::ValidateModelArgs),
+    /// Fit service-time (or --cold-start) distributions to measured latencies; print the best as a scenario snippet.
+    #[command(after_help = FIT_EXAMPLES)]
+    Fit(fit::FitArgs),
+    /// Compare a prediction (run or replications) with a knload measurement: exit 0 agree, 1 disagree, 2 bad input.
+    #[command(after_help = COMPARE_EXAMPLES)]
+    Compare(compare::CompareArgs),
 }
 
 // Examples shown by each subcommand's --help. tests/cli_output.rs runs every
@@ -90,6 +98,15 @@ const VALIDATE_MODEL_EXAMPLES: &str = "Examples:
   knsim validate-model --quick --out /tmp/validation.md
   knsim validate-model --quick --only mginf --out /tmp/mginf.md";
 
+const FIT_EXAMPLES: &str = "Examples:
+  knsim fit results/loop-example/low-load.csv
+  knsim fit results/loop-example/low-load.csv --skip 1 --out /tmp/service-time.toml
+  knsim fit results/loop-example/low-load.csv --scale 0.5 --out /tmp/half.toml";
+const COMPARE_EXAMPLES: &str = "Examples:
+  knsim compare results/loop-example/predicted results/loop-example/measured.csv
+  knsim compare results/loop-example/predicted results/loop-example/measured.json --tolerance 30%
+  knsim compare /tmp/predicted results/loop-example/measured.csv --scenario results/loop-example/scenario-fitted.toml --reps 3 --plot";
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -112,6 +129,8 @@ fn main() -> ExitCode {
         Command::GenTraces(a) => gen_traces::gen_traces(a),
         Command::Plot(a) => plot::plot(a),
         Command::ValidateModel(a) => validate_model::run(a),
+        Command::Fit(a) => fit::fit(a),
+        Command::Compare(a) => compare::compare(a),
     };
     match result {
         Ok(code) => code,
@@ -143,6 +162,9 @@ pub fn exit_code_for(e: &anyhow::Error) -> u8 {
                 .is_some_and(|s| s.is_bad_input())
             || c.downcast_ref::<knsim::gate::GateError>()
                 .is_some_and(|g| g.is_bad_input())
+            || c.downcast_ref::<knsim::fit::FitError>().is_some()
+            || c.downcast_ref::<knsim::compare::CompareError>()
+                .is_some_and(|e| e.is_bad_input())
     }) {
         EXIT_BAD_INPUT
     } else {

@@ -84,7 +84,7 @@ impl Ingress {
                 .as_ref()
                 .and_then(|t| sc.route.tags.get(t))
                 .map(|n| rev_index(n).expect("validated tag"));
-            let gen = ArrivalGen::new(src, streams.get(Stream::Arrivals, i as u64));
+            let gen = sc.workloads.arrivals(i, streams);
             let tag_names = gen
                 .as_ref()
                 .map(|g| g.tag_names().to_vec())
