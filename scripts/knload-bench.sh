@@ -149,7 +149,7 @@ echo "$mem_line"
   echo "Command: \`scripts/knload-bench.sh $secs $conns $rounds\` at commit $(git -C "$root" rev-parse --short HEAD) (nginx: 1 worker, 13-byte static file, 127.0.0.1)."
   echo "Load average when the quiet case began: $load0; when the busy case began: $load_busy."
   echo "wrk: \`wrk -t1 -c$conns -d${secs}s --latency URL\`; knload: \`knload -c$conns -z${secs}s --no-progress URL\` (one connection-loop thread against a loopback target on this machine)."
-  echo "Busy: the same pairs while one CPU-bound busy loop per core runs beside them (started and stopped by the script)."
+  echo "Quiet: no neighbour started by the script (whatever else the machine runs shows in the load average). Busy: the same pairs while one CPU-bound busy loop per core runs beside them (started and stopped by the script)."
   echo "CPU is user+sys of the client process per request; memory is peak RSS. Pairs alternate wrk, knload; ratios are per pair."
   echo
   echo "| case | pairs | wrk req/s (median) | knload req/s (median) | knload/wrk throughput, median (min–max) | wrk CPU µs/req | knload CPU µs/req | knload/wrk CPU per request, median (min–max) |"
