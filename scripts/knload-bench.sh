@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks knload against wrk on a local nginx (one worker, a small static
-# file), alternating A/B/A/B so drift hits both tools alike, then checks the
-# open loop's pacing and a long run's memory. Writes results/knload/bench.md.
+# file), alternating A/B/A/B so drift hits both tools alike, first on the
+# machine as it is, then beside one CPU-bound busy loop per core; then checks
+# the open loop's pacing and a long run's memory. Writes
+# results/knload/bench.md.
 #
 #   scripts/knload-bench.sh [SECONDS] [CONNECTIONS] [ROUNDS] [OUTPUT]
 #
@@ -57,29 +59,69 @@ load0=$(cut -d' ' -f1-3 /proc/loadavg)
 # time -f: user+sys CPU seconds and peak RSS in KiB, on the last stderr line.
 measure() { /usr/bin/time -f "TIME %U %S %M" "$@" 2>"$work/time.txt" >"$work/out.txt"; tail -1 "$work/time.txt"; }
 
+# A CPU-bound neighbour: one busy loop per core, as a batch job or another
+# tenant would be, so that both tools get only their share of the cores.
+hogs=()
+start_hogs() { for _ in $(seq "$(nproc)"); do ( while :; do :; done ) & hogs+=($!); done; }
+stop_hogs() {
+  if [ ${#hogs[@]} -gt 0 ]; then
+    kill "${hogs[@]}" 2>/dev/null || true
+    wait "${hogs[@]}" 2>/dev/null || true
+  fi
+  hogs=()
+}
+trap 'stop_hogs; kill $nginx_pid 2>/dev/null; wait $nginx_pid 2>/dev/null; rm -rf "$work"' EXIT
+
 rows=()
 ratios=()
-for round in $(seq "$rounds"); do
-  for tool in wrk knload; do
-    if [ "$tool" = wrk ]; then
-      t=$(measure wrk -t2 -c"$conns" -d"${secs}s" --latency "$url")
-      reqs=$(awk '/requests in/ {print $1}' "$work/out.txt")
-      p50=$(awk '$1=="50%" {print $2}' "$work/out.txt")
-    else
-      t=$(measure "$knload" -c"$conns" -z"${secs}s" --no-progress --json "$work/k.json" "$url")
-      reqs=$(python3 -c "import json;print(json.load(open('$work/k.json'))['requests'])")
-      p50=$(python3 -c "import json;print('%.3fms' % json.load(open('$work/k.json'))['latency']['p50_ms'])")
-    fi
-    read -r _ user sys rss <<<"$t"
-    row=$(python3 -c "
+# pairs CASE: ROUNDS alternating wrk/knload pairs; one row per run, one
+# ratio per pair, and the pair's numbers in $work/pairs.txt for the medians.
+pairs() {
+  local case=$1 round tool t reqs p50 user sys rss row wrk_reqs wrk_cpu
+  for round in $(seq "$rounds"); do
+    for tool in wrk knload; do
+      if [ "$tool" = wrk ]; then
+        t=$(measure wrk -t1 -c"$conns" -d"${secs}s" --latency "$url")
+        reqs=$(awk '/requests in/ {print $1}' "$work/out.txt")
+        p50=$(awk '$1=="50%" {print $2}' "$work/out.txt")
+      else
+        t=$(measure "$knload" -c"$conns" -z"${secs}s" --no-progress --json "$work/k.json" "$url")
+        reqs=$(python3 -c "import json;print(json.load(open('$work/k.json'))['requests'])")
+        p50=$(python3 -c "import json;print('%.3fms' % json.load(open('$work/k.json'))['latency']['p50_ms'])")
+      fi
+      read -r _ user sys rss <<<"$t"
+      row=$(python3 -c "
 r=$reqs; cpu=$user+$sys
-print('| %d | %s | %d | %.0f | %.2f | %.1f | %s |' % ($round, '$tool', r, r/$secs, cpu*1e6/r, $rss/1024, '$p50'))")
-    echo "$row"
-    rows+=("$row")
-    if [ "$tool" = wrk ]; then wrk_reqs=$reqs; wrk_cpu="$user+$sys"; fi
+print('| %s | %d | %s | %d | %.0f | %.2f | %.1f | %s |' % ('$case', $round, '$tool', r, r/$secs, cpu*1e6/r, $rss/1024, '$p50'))")
+      echo "$row"
+      rows+=("$row")
+      if [ "$tool" = wrk ]; then wrk_reqs=$reqs; wrk_cpu="$user+$sys"; fi
+    done
+    ratios+=("$(python3 -c "print('| %s | %d | %.3f | %.3f |' % ('$case', $round, $reqs/$wrk_reqs, (($user+$sys)/$reqs)/(($wrk_cpu)/$wrk_reqs)))")")
+    python3 -c "print('$case', $wrk_reqs/$secs, ($wrk_cpu)*1e6/$wrk_reqs, $reqs/$secs, ($user+$sys)*1e6/$reqs)" >>"$work/pairs.txt"
   done
-  ratios+=("$(python3 -c "print('| %d | %.3f | %.3f |' % ($round, $reqs/$wrk_reqs, (($user+$sys)/$reqs)/(($wrk_cpu)/$wrk_reqs)))")")
-done
+}
+pairs quiet
+start_hogs
+load_busy=$(cut -d' ' -f1-3 /proc/loadavg)
+pairs busy
+stop_hogs
+summary=$(python3 - "$work/pairs.txt" <<'PY'
+import statistics as st, sys
+by = {}
+for line in open(sys.argv[1]):
+    c, *v = line.split()
+    by.setdefault(c, []).append([float(x) for x in v])
+for c, ps in by.items():
+    m = lambda xs: st.median(xs)
+    print("| %s | %d | %.0f | %.0f | %.3f (%.3f–%.3f) | %.2f | %.2f | %.3f (%.3f–%.3f) |" % (
+        c, len(ps), m([p[0] for p in ps]), m([p[2] for p in ps]),
+        m([p[2] / p[0] for p in ps]), min(p[2] / p[0] for p in ps), max(p[2] / p[0] for p in ps),
+        m([p[1] for p in ps]), m([p[3] for p in ps]),
+        m([p[3] / p[1] for p in ps]), min(p[3] / p[1] for p in ps), max(p[3] / p[1] for p in ps)))
+PY
+)
+echo "$summary"
 
 # Open loop at 20k/s against closed loop on one connection (unloaded latency).
 "$knload" -c "$conns" -q 20000 -z"${secs}s" --no-progress --json "$work/open.json" "$url" >/dev/null
@@ -105,16 +147,21 @@ echo "$mem_line"
   echo "# knload vs wrk on nginx ($(date -u +%Y-%m-%d), $(nproc) cores, $(nginx -v 2>&1 | sed 's/.*\///'), wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'))"
   echo
   echo "Command: \`scripts/knload-bench.sh $secs $conns $rounds\` at commit $(git -C "$root" rev-parse --short HEAD) (nginx: 1 worker, 13-byte static file, 127.0.0.1)."
-  echo "Load average when the run began: $load0"
-  echo "wrk: \`wrk -t2 -c$conns -d${secs}s --latency URL\`; knload: \`knload -c$conns -z${secs}s --no-progress URL\`."
-  echo "CPU is user+sys of the client process per request; memory is peak RSS."
+  echo "Load average when the quiet case began: $load0; when the busy case began: $load_busy."
+  echo "wrk: \`wrk -t1 -c$conns -d${secs}s --latency URL\`; knload: \`knload -c$conns -z${secs}s --no-progress URL\` (one connection-loop thread against a loopback target on this machine)."
+  echo "Quiet: no neighbour started by the script (whatever else the machine runs shows in the load average). Busy: the same pairs while one CPU-bound busy loop per core runs beside them (started and stopped by the script)."
+  echo "CPU is user+sys of the client process per request; memory is peak RSS. Pairs alternate wrk, knload; ratios are per pair."
   echo
-  echo "| round | tool | requests | req/s | client CPU µs/req | peak RSS MiB | p50 |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| case | pairs | wrk req/s (median) | knload req/s (median) | knload/wrk throughput, median (min–max) | wrk CPU µs/req | knload CPU µs/req | knload/wrk CPU per request, median (min–max) |"
+  echo "|---|---|---|---|---|---|---|---|"
+  echo "$summary"
+  echo
+  echo "| case | round | tool | requests | req/s | client CPU µs/req | peak RSS MiB | p50 |"
+  echo "|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
   echo
-  echo "| round | knload/wrk throughput | knload/wrk CPU per request |"
-  echo "|---|---|---|"
+  echo "| case | round | knload/wrk throughput | knload/wrk CPU per request |"
+  echo "|---|---|---|---|"
   printf '%s\n' "${ratios[@]}"
   echo
   echo "Open loop: \`knload -c$conns -q 20000 -z${secs}s\` against closed loop on one connection \`knload -c1 -z${secs}s\` (unloaded latency at a similar rate)."

@@ -7,6 +7,7 @@
 use super::addr::url_port;
 use super::error::{clip, KnloadError, RequestError};
 use super::exec::Exchange;
+use super::h1::{Wire, H1};
 use super::split::Classifier;
 use super::stats::Outcome;
 use super::tls::{handshake_hint, ClientTls, TlsOptions};
@@ -49,6 +50,8 @@ pub struct Target {
     pub tls: Option<ClientTls>,
     /// How responses are classified, if at all.
     pub classifier: Option<Classifier>,
+    /// The HTTP/1.1 request, serialized once (none for HTTP/2).
+    wire: Option<Wire>,
 }
 
 /// How requests travel, besides the URL's scheme.
@@ -124,7 +127,9 @@ impl Target {
         if http2 {
             headers.remove(HOST);
         }
+        let wire = (!http2).then(|| Wire::new(&method, &uri, &headers, &body));
         Ok(Target {
+            wire,
             addr,
             method,
             uri,
@@ -203,10 +208,19 @@ impl Sender {
 
 type Driver = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-struct Conn {
-    sender: Sender,
-    /// hyper's connection future; polled alongside each request.
-    driver: Driver,
+/// A byte stream, in cleartext or over TLS.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+enum Conn {
+    /// HTTP/1.1 on the lean client.
+    H1(H1<Box<dyn Stream>>),
+    /// HTTP/2 on hyper.
+    Hyper {
+        sender: Sender,
+        /// hyper's connection future; polled alongside each request.
+        driver: Driver,
+    },
 }
 
 /// One HTTP/2 connection that several loops send on at once: whichever
@@ -252,12 +266,16 @@ impl SharedConn {
                 return Err(e);
             }
         };
-        let Sender::H2(sender) = conn.sender else {
+        let Conn::Hyper {
+            sender: Sender::H2(sender),
+            driver,
+        } = conn
+        else {
             return Err(RequestError::Other {
                 detail: "an HTTP/1.1 connection cannot carry several streams".into(),
             });
         };
-        tokio::spawn(conn.driver);
+        tokio::spawn(driver);
         slot.sender = Some(sender.clone());
         slot.failed = None;
         Ok(sender)
@@ -344,6 +362,13 @@ impl HttpExchange {
 
 async fn open(target: &Target, timeout: Duration) -> Result<Conn, RequestError> {
     let tcp = connect(target.addr, timeout).await?;
+    if !target.http2 {
+        let io: Box<dyn Stream> = match &target.tls {
+            None => Box::new(tcp),
+            Some(tls) => Box::new(tls.handshake(tcp, timeout).await?),
+        };
+        return Ok(Conn::H1(H1::new(io)));
+    }
     match &target.tls {
         None => handshake(TokioIo::new(tcp), target.http2).await,
         Some(tls) => {
@@ -365,7 +390,7 @@ where
         let (sender, conn) = http2::handshake(TokioExecutor::new(), io)
             .await
             .map_err(hs)?;
-        Conn {
+        Conn::Hyper {
             sender: Sender::H2(sender),
             driver: Box::pin(async move {
                 let _ = conn.await;
@@ -373,7 +398,7 @@ where
         }
     } else {
         let (sender, conn) = http1::handshake(io).await.map_err(hs)?;
-        Conn {
+        Conn::Hyper {
             sender: Sender::H1(sender),
             driver: Box::pin(async move {
                 let _ = conn.await;
@@ -443,21 +468,42 @@ impl Exchange for HttpExchange {
         // is not the request's fault.
         let target = self.target.clone();
         for _ in 0..2 {
-            let mut conn = match self.conn.take() {
-                Some(c) => c,
+            let (mut conn, reused) = match self.conn.take() {
+                Some(c) => (c, true),
                 None => match open(&target, self.timeout).await {
-                    Ok(c) => c,
+                    Ok(c) => (c, false),
                     Err(e) => return Outcome::Error(e),
                 },
             };
+            let (sender, driver) = match &mut conn {
+                Conn::H1(h1) => {
+                    let wire = target
+                        .wire
+                        .as_ref()
+                        .expect("HTTP/1.1 targets have a wire form");
+                    match h1.exchange(wire, target.classifier.as_ref()).await {
+                        Ok(done) => {
+                            if done.reusable {
+                                self.conn = Some(conn);
+                            }
+                            return done.outcome;
+                        }
+                        // The server closed the kept-alive connection while
+                        // it was idle: the request gets a new one.
+                        Err(f) if reused && f.nothing_read => continue,
+                        Err(f) => return Outcome::Error(f.error),
+                    }
+                }
+                Conn::Hyper { sender, driver } => (sender, driver),
+            };
             let mut driver_ended = false;
             let attempt = {
-                let fut = send(&mut conn.sender, &target);
+                let fut = send(sender, &target);
                 tokio::pin!(fut);
                 tokio::select! {
                     biased;
                     a = &mut fut => a,
-                    _ = &mut conn.driver => {
+                    _ = driver => {
                         driver_ended = true;
                         fut.await
                     }

@@ -20,6 +20,7 @@ mod addr;
 mod cli;
 mod error;
 mod exec;
+mod h1;
 mod http;
 mod result;
 mod scenario;
