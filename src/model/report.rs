@@ -102,6 +102,34 @@ pub struct Summary {
     pub latency_distribution: Vec<QuantilePoint>,
     /// Simulation work (deterministic, like every other field).
     pub performance: Performance,
+    /// Per Service, in scenario order; only a scenario written with several
+    /// Services has this list (a single-Service summary stays as it was).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<ServiceSummary>,
+}
+
+/// One Service's results in a scenario with several.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct ServiceSummary {
+    /// Service name.
+    pub name: String,
+    /// Request outcomes over its revisions, with its sources' 404s.
+    pub requests: RequestCounts,
+    /// Latency of its successful requests.
+    pub latency: LatencySummary,
+    /// Pods started over its revisions.
+    pub cold_starts: u64,
+    /// Pod-seconds over its revisions.
+    pub pod_seconds: f64,
+    /// Most pods ready at once over its revisions, at the ends of seconds.
+    pub max_ready_pods: u32,
+    /// Seconds in which any of its revisions was in panic mode.
+    pub panic_seconds: u64,
+    /// Seconds in which any of its revisions had the activator in path.
+    pub activator_in_path_seconds: u64,
+    /// Its revisions (named `service/revision`, as everywhere in such a
+    /// run); `observed_share` is the share of the Service's routed requests.
+    pub revisions: Vec<RevisionSummary>,
 }
 
 /// How much work the run was. Wall-clock speed is not here: it differs
@@ -118,7 +146,11 @@ pub struct Performance {
 pub struct TimeseriesRow {
     /// End of the second (simulated seconds).
     pub time_s: u64,
-    /// Revision name.
+    /// The revision's Service; only a scenario written with several
+    /// Services has this column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// Revision name (`service/revision` with several Services).
     pub revision: String,
     /// Requests routed to the revision during the second.
     pub arrivals: u64,

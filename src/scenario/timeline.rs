@@ -120,6 +120,24 @@ impl InitialManifests {
         })
     }
 
+    /// The names of the Service manifests, each once, in first-seen order.
+    pub(super) fn service_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for m in &self.manifests {
+            if let Manifest::Service(s) = m {
+                if !names.contains(&s.name) {
+                    names.push(s.name.clone());
+                }
+            }
+        }
+        names
+    }
+
+    /// Every manifest, in the order applied.
+    pub(super) fn manifests(&self) -> &[Manifest] {
+        &self.manifests
+    }
+
     /// Whether a Service manifest is given.
     pub(super) fn has_service(&self) -> bool {
         self.service_name().is_some()
@@ -282,7 +300,7 @@ impl Plane {
 
     /// `kubectl apply` of a Service: a changed template stamps a new
     /// revision; the traffic block is replaced.
-    fn apply_service(
+    pub(super) fn apply_service(
         &mut self,
         p: &mut Problems,
         s: &ServiceManifest,

@@ -179,6 +179,16 @@ impl Accounting {
         self.service_proxy_seconds += any_proxy as u64;
     }
 
+    /// The latency of the successful requests of `revs` together.
+    pub(crate) fn merged_latency(&self, revs: &[RevId]) -> LatencySummary {
+        let mut all = new_histogram();
+        for r in revs {
+            all.add(&self.revs[r.idx()].hist)
+                .expect("same histogram bounds");
+        }
+        latency(&all)
+    }
+
     /// The run's summary; `totals` are in revision order.
     pub(crate) fn summary(
         &self,
@@ -246,6 +256,7 @@ impl Accounting {
             performance: Performance {
                 events_processed: events,
             },
+            services: Vec::new(),
         }
     }
 }

@@ -126,6 +126,8 @@ impl<S: TimeseriesSink> Sim<'_, S> {
         let r = RevId(self.revs.len() as u16);
         let streams = self.dyn_mut().streams.clone();
         let initial = self.add_revision(spec, r, &streams, true);
+        // Only a single-Service scenario has a timeline.
+        self.services.add_revision(0);
         self.revs[r.idx()].routing = Routing::Pending;
         // Revisions created later draw their ticker phases from their own
         // stream, so the initial revisions' phases stay as they were.
