@@ -99,8 +99,7 @@ pub(super) fn build(
             Some(n) => names.push(n.clone()),
         }
     }
-    // A manifest Service without a table of its own gets no workload; it
-    // still runs (its revisions may keep min-scale pods).
+    // A manifest Service without a table of its own gets no workload.
     let mut order: Vec<(Option<usize>, String)> = tables
         .iter()
         .enumerate()
@@ -132,12 +131,6 @@ pub(super) fn build(
             continue;
         };
         let src_start = built.workloads.as_ref().map_or(0, |w| w.sources.len());
-        if t.workload.is_empty() && index.is_some() && !manifest_names.contains(&name) {
-            p.push(
-                format!("{prefix}workload"),
-                "at least one [[service.workload]] is required",
-            );
-        }
         match build_workloads(&t.workload, &raw.load, sh.base_dir, sh.horizon) {
             Ok(w) => {
                 for (k, s) in w.sources.iter().enumerate() {
@@ -182,6 +175,14 @@ pub(super) fn build(
     }
     if built.services.is_empty() && p.list.is_empty() {
         p.push("service", "at least one [[service]] is required");
+    }
+    // A Service without a workload is an idle tenant (it may still keep
+    // min-scale pods), but a run with no request at all measures nothing.
+    if built.workloads.as_ref().is_some_and(|w| w.sources.is_empty()) && p.list.is_empty() {
+        p.push(
+            "service",
+            "no [[service.workload]] in any Service: at least one is required",
+        );
     }
     built
 }
