@@ -370,3 +370,23 @@ fn the_azure_cluster_expands_to_64_services() {
     assert_eq!(sc.workloads.sources.len(), 64);
     assert_eq!(sc.services[63].name, "fn-16-4");
 }
+
+#[test]
+fn the_report_has_a_services_page_only_with_several_services() {
+    use knsim::plot::{run_charts, RunData};
+    let sc = load(TWO, &[]).unwrap();
+    let (summary, rows) = run(&sc);
+    let charts = run_charts(&RunData { summary, rows }).unwrap();
+    let svc = charts
+        .iter()
+        .find(|c| c.file_name == "services.svg")
+        .expect("a services chart");
+    // One small chart per Service, titled with its name.
+    assert!(svc.svg.contains("alpha: "), "no alpha panel");
+    assert!(svc.svg.contains("beta: 0 req"), "no beta panel");
+    let path = root().join("scenarios/canary-90-10.toml");
+    let one = load_scenario(&path, &["duration=30s".parse().unwrap()]).unwrap();
+    let (summary, rows) = run(&one);
+    let charts = run_charts(&RunData { summary, rows }).unwrap();
+    assert!(charts.iter().all(|c| c.file_name != "services.svg"));
+}
