@@ -390,3 +390,58 @@ fn the_report_has_a_services_page_only_with_several_services() {
     let charts = run_charts(&RunData { summary, rows }).unwrap();
     assert!(charts.iter().all(|c| c.file_name != "services.svg"));
 }
+
+#[test]
+fn a_timeline_annotation_names_its_service_and_changes_only_that_revision() {
+    let text = format!(
+        "{TWO}{}",
+        r#"[[timeline]]
+at = "60s"
+annotate = { service = "alpha", revision = "v1", annotations = { "autoscaling.knative.dev/min-scale" = "20" } }
+[[timeline]]
+at = "60s"
+autoscaler = { stable-window = "30s" }
+"#
+    );
+    let sc = load(&text, &[]).unwrap();
+    assert_eq!(sc.timeline.len(), 2);
+    let (_, rows) = run(&sc);
+    let ready = |rev: &str, t: u64| {
+        rows.iter()
+            .find(|r| r.revision == rev && r.time_s == t)
+            .unwrap()
+            .ready_pods
+    };
+    assert!(ready("alpha/v1", 55) < 20, "{}", ready("alpha/v1", 55));
+    assert_eq!(ready("alpha/v1", 115), 20);
+    // beta's v1 (same revision name, other Service) keeps its own settings.
+    assert!(ready("beta/v1", 115) < 20);
+}
+
+#[test]
+fn timeline_rules_with_several_services() {
+    let step = |body: &str| format!("{TWO}[[timeline]]\nat = \"30s\"\n{body}\n");
+    let ann = "annotations = { \"autoscaling.knative.dev/min-scale\" = \"2\" }";
+    let msg = problems(&step(&format!("annotate = {{ revision = \"v1\", {ann} }}")), &[]);
+    assert!(msg.contains("timeline[0].annotate.service"), "{msg}");
+    assert!(msg.contains("is required"), "{msg}");
+    let msg = problems(
+        &step(&format!("annotate = {{ service = \"alpha\", revision = \"v2\", {ann} }}")),
+        &[],
+    );
+    assert!(msg.contains("Service \"alpha\" has no revision \"v2\""), "{msg}");
+    let msg = problems(
+        &step(&format!("annotate = {{ service = \"gamma\", revision = \"v1\", {ann} }}")),
+        &[],
+    );
+    assert!(msg.contains("no Service is named \"gamma\""), "{msg}");
+    let msg = problems(&step("delete-revision = \"v2\""), &[]);
+    assert!(msg.contains("timeline[0].delete-revision"), "{msg}");
+    assert!(msg.contains("not supported yet"), "{msg}");
+    // With one Service, naming another is an error.
+    let path = root().join("scenarios/canary-90-10.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = format!("{text}\n[[timeline]]\nat = \"1m\"\nannotate = {{ service = \"nope\", revision = \"shop-00001\", {ann} }}\n");
+    let msg = problems(&text, &[]);
+    assert!(msg.contains("the scenario has one Service, \"shop\""), "{msg}");
+}

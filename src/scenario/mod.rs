@@ -21,6 +21,7 @@ mod problems;
 pub mod raw;
 mod revision;
 mod services;
+mod services_timeline;
 pub mod slo;
 pub mod spec;
 pub mod timeline;
@@ -410,7 +411,9 @@ fn validate(
             base_dir,
             horizon,
         };
-        let b = services::build(&mut p, &raw, &initial, &shared);
+        let mut b = services::build(&mut p, &raw, &initial, &shared);
+        let steps =
+            services_timeline::build(&mut p, &raw, &shared, &mut b.annotations, duration);
         let first = b.services.first();
         (
             first.map_or(service, |s| s.name.clone()),
@@ -423,7 +426,7 @@ fn validate(
                 },
                 |s| s.route.clone(),
             ),
-            Vec::new(),
+            steps,
             b.workloads,
             b.services,
         )

@@ -236,6 +236,8 @@ impl OneOrMany {
 #[derive(Clone, Debug, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawAnnotate {
+    /// The revision's Service (required when the scenario has several).
+    pub service: Option<String>,
     /// The revision to annotate.
     pub revision: String,
     /// Annotations to set (an empty string removes one).

@@ -37,6 +37,8 @@ pub(super) struct Shared<'a> {
 /// Service order), every source, and each Service's share of them.
 pub(super) struct Built {
     pub(super) revisions: Vec<RevisionSpec>,
+    /// Each Service's revisions' annotations as written (for the timeline).
+    pub(super) annotations: super::services_timeline::Annotations,
     pub(super) workloads: Option<Workloads>,
     pub(super) services: Vec<ServiceSpec>,
 }
@@ -68,12 +70,6 @@ pub(super) fn build(
                 ),
             );
         }
-    }
-    if !raw.timeline.is_empty() {
-        p.push(
-            "timeline",
-            "is not supported yet in a scenario with several Services",
-        );
     }
     let tables: Vec<RawService> = match &raw.service {
         Some(RawServices::Tables(t)) => t.clone(),
@@ -113,6 +109,7 @@ pub(super) fn build(
 
     let mut built = Built {
         revisions: Vec::new(),
+        annotations: Default::default(),
         workloads: Some(Workloads {
             sources: Vec::new(),
         }),
@@ -127,9 +124,10 @@ pub(super) fn build(
         let start = built.revisions.len();
         let svc = one_service(p, raw, initial, sh, &name, t, &mut built.revisions);
         p.prefix = saved;
-        let Some((traffic, route)) = svc else {
+        let Some((traffic, route, annotations)) = svc else {
             continue;
         };
+        built.annotations.insert(name.clone(), annotations);
         let src_start = built.workloads.as_ref().map_or(0, |w| w.sources.len());
         match build_workloads(&t.workload, &raw.load, sh.base_dir, sh.horizon) {
             Ok(w) => {
@@ -197,7 +195,11 @@ fn one_service(
     name: &str,
     t: &RawService,
     revisions: &mut Vec<RevisionSpec>,
-) -> Option<(Vec<TrafficTarget>, TrafficConfig)> {
+) -> Option<(
+    Vec<TrafficTarget>,
+    TrafficConfig,
+    Vec<(String, BTreeMap<String, String>)>,
+)> {
     let first = revisions.len();
     for (i, r) in t.revision.iter().enumerate() {
         let at = |f: &str| format!("revision[{i}].{f}");
@@ -289,7 +291,7 @@ fn one_service(
     }
     let latest = mine.last().map(|r| r.name.clone());
     match compute_traffic(&traffic, latest.as_deref()) {
-        Ok(route) => Some((traffic, route)),
+        Ok(route) => Some((traffic, route, plane.annotation_maps())),
         Err(e) => {
             p.extend("", vec![e]);
             None

@@ -243,6 +243,19 @@ impl Plane {
         self.rollout_duration = rollout;
     }
 
+    /// The ConfigMap of `kind` in effect, as a string map.
+    pub(super) fn map(&self, kind: ConfigMapKind) -> &BTreeMap<String, String> {
+        &self.maps[kind_index(kind)]
+    }
+
+    /// Each revision's name and annotations as written, in creation order.
+    pub(super) fn annotation_maps(&self) -> Vec<(String, BTreeMap<String, String>)> {
+        self.revisions
+            .iter()
+            .map(|r| (r.name.clone(), r.annotations.clone()))
+            .collect()
+    }
+
     fn exists(&self, name: &str) -> bool {
         self.revisions.iter().any(|r| r.name == name)
     }
@@ -393,7 +406,7 @@ impl Plane {
         }
     }
 
-    fn set_config(
+    pub(super) fn set_config(
         &mut self,
         p: &mut Problems,
         kind: ConfigMapKind,
@@ -427,7 +440,7 @@ impl Plane {
         p.list.len() == before
     }
 
-    fn configs(&self) -> ClusterConfigs {
+    pub(super) fn configs(&self) -> ClusterConfigs {
         ClusterConfigs {
             autoscaler: self.autoscaler.clone(),
             defaults: self.defaults.clone(),
@@ -547,7 +560,16 @@ pub(super) fn build(
             }
         }
 
-        if let Some(a) = &st.annotate {
+        let other_service = st.annotate.as_ref().and_then(|a| {
+            a.service.as_ref().filter(|s| **s != plane.service)
+        });
+        if let Some(svc) = other_service {
+            p.push(
+                f("annotate.service"),
+                format!("the scenario has one Service, {:?}, not {svc:?}", plane.service),
+            );
+        }
+        if let Some(a) = st.annotate.as_ref().filter(|_| other_service.is_none()) {
             match plane.alive(&a.revision) {
                 None if !p.references_checked(&a.revision) => {}
                 None => p.push(
