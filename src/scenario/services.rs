@@ -204,11 +204,14 @@ fn one_service(
     for (i, r) in t.revision.iter().enumerate() {
         let at = |f: &str| format!("revision[{i}].{f}");
         let default_name = format!("{name}-{:05}", i + 1);
+        // `--set revision.<name or index>.…` reaches revisions of every
+        // Service by their plain name or their place in the whole scenario.
+        let r = p.patch_revision(r, r.name.as_deref().unwrap_or(&default_name));
         if let Some(rev) = build_revision(
             p,
             &at,
             default_name,
-            r,
+            &r,
             sh.autoscaler,
             sh.defaults,
             sh.deployment,
