@@ -43,7 +43,13 @@ percent = 100
 
 fn load(text: &str, sets: &[&str]) -> Result<Scenario, ScenarioError> {
     let overrides: Vec<Override> = sets.iter().map(|s| s.parse().unwrap()).collect();
-    load_scenario_str(text, Path::new("s.toml"), "s", &root().join("scenarios"), &overrides)
+    load_scenario_str(
+        text,
+        Path::new("s.toml"),
+        "s",
+        &root().join("scenarios"),
+        &overrides,
+    )
 }
 
 fn run(sc: &Scenario) -> (Summary, Vec<TimeseriesRow>) {
@@ -139,7 +145,10 @@ arrival = { process = "constant", rate = 5.0 }
     );
     let msg = problems(&text, &[]);
     assert!(msg.contains("service[1].workload[0].tag"), "{msg}");
-    assert!(msg.contains("no traffic target of Service \"beta\""), "{msg}");
+    assert!(
+        msg.contains("no traffic target of Service \"beta\""),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -151,7 +160,10 @@ fn rules_of_several_services_are_located() {
     assert!(msg.contains("duplicate revision name"), "{msg}");
     assert!(msg.contains("s.toml:"), "{msg}");
     // A traffic target naming a revision of another Service.
-    let msg = problems(&TWO.replace("revisionName = \"v1\"", "revisionName = \"v9\""), &[]);
+    let msg = problems(
+        &TWO.replace("revisionName = \"v1\"", "revisionName = \"v9\""),
+        &[],
+    );
     assert!(msg.contains("service[1].traffic[0].revisionName"), "{msg}");
     // Top-level revisions next to [[service]] tables.
     let text = format!(
@@ -162,7 +174,10 @@ fn rules_of_several_services_are_located() {
     assert!(msg.contains("belongs to a [[service]] table"), "{msg}");
     // Duplicate and badly formed Service names.
     let msg = problems(&TWO.replace("\"beta\"", "\"alpha\""), &[]);
-    assert!(msg.contains("service[1].name: duplicate Service name"), "{msg}");
+    assert!(
+        msg.contains("service[1].name: duplicate Service name"),
+        "{msg}"
+    );
     let msg = problems(&TWO.replace("\"beta\"", "\"Beta\""), &[]);
     assert!(msg.contains("service[1].name"), "{msg}");
     assert!(msg.contains("DNS-1035"), "{msg}");
@@ -191,7 +206,10 @@ fn set_with_a_star_changes_every_service_and_a_name_only_one() {
         Err(e) => e.to_string(),
         Ok(_) => panic!("bogus key accepted"),
     };
-    assert!(msg.contains("service[0].bogus (from --set service.*.bogus=1)"), "{msg}");
+    assert!(
+        msg.contains("service[0].bogus (from --set service.*.bogus=1)"),
+        "{msg}"
+    );
     assert!(msg.contains("service[1].bogus"), "{msg}");
 }
 
@@ -301,12 +319,21 @@ top = 3
     let (single, _) = run(&load(&one, &[]).unwrap());
     assert_eq!(per.iter().sum::<u64>(), single.requests.arrived);
     // Copies multiply the Services, each with the same minute counts.
-    let sc = load(&per_fn.replace("per-function = true", "per-function = true\ncopies = 2"), &[])
-        .unwrap();
+    let sc = load(
+        &per_fn.replace("per-function = true", "per-function = true\ncopies = 2"),
+        &[],
+    )
+    .unwrap();
     let names: Vec<&str> = sc.services.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names, ["fn-1-1", "fn-1-2", "fn-2-1", "fn-2-2", "fn-3-1", "fn-3-2"]);
+    assert_eq!(
+        names,
+        ["fn-1-1", "fn-1-2", "fn-2-1", "fn-2-2", "fn-3-1", "fn-3-2"]
+    );
     let (s, _) = run(&sc);
-    assert_eq!(s.services[0].requests.arrived, s.services[1].requests.arrived);
+    assert_eq!(
+        s.services[0].requests.arrived,
+        s.services[1].requests.arrived
+    );
     assert_eq!(s.services[0].requests.arrived, per[0]);
 }
 
@@ -345,7 +372,11 @@ fn the_bundled_services_example_is_deterministic_and_names_services() {
     assert_eq!(a, b);
     assert_eq!(ta, tb);
     assert!(a.contains("\"services\": ["), "{a}");
-    let header = String::from_utf8_lossy(&ta).lines().next().unwrap().to_string();
+    let header = String::from_utf8_lossy(&ta)
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
     assert!(header.starts_with("time_s,service,revision,"), "{header}");
 }
 
@@ -357,7 +388,11 @@ fn a_single_service_scenario_keeps_its_output_shape() {
     assert_eq!(sc.services.len(), 1);
     let (summary, ts) = outputs(&sc, 1);
     assert!(!summary.contains("\"services\""));
-    let header = String::from_utf8_lossy(&ts).lines().next().unwrap().to_string();
+    let header = String::from_utf8_lossy(&ts)
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
     assert!(header.starts_with("time_s,revision,"), "{header}");
     assert!(!header.contains("service"), "{header}");
 }
@@ -422,16 +457,26 @@ autoscaler = { stable-window = "30s" }
 fn timeline_rules_with_several_services() {
     let step = |body: &str| format!("{TWO}[[timeline]]\nat = \"30s\"\n{body}\n");
     let ann = "annotations = { \"autoscaling.knative.dev/min-scale\" = \"2\" }";
-    let msg = problems(&step(&format!("annotate = {{ revision = \"v1\", {ann} }}")), &[]);
+    let msg = problems(
+        &step(&format!("annotate = {{ revision = \"v1\", {ann} }}")),
+        &[],
+    );
     assert!(msg.contains("timeline[0].annotate.service"), "{msg}");
     assert!(msg.contains("is required"), "{msg}");
     let msg = problems(
-        &step(&format!("annotate = {{ service = \"alpha\", revision = \"v2\", {ann} }}")),
+        &step(&format!(
+            "annotate = {{ service = \"alpha\", revision = \"v2\", {ann} }}"
+        )),
         &[],
     );
-    assert!(msg.contains("Service \"alpha\" has no revision \"v2\""), "{msg}");
+    assert!(
+        msg.contains("Service \"alpha\" has no revision \"v2\""),
+        "{msg}"
+    );
     let msg = problems(
-        &step(&format!("annotate = {{ service = \"gamma\", revision = \"v1\", {ann} }}")),
+        &step(&format!(
+            "annotate = {{ service = \"gamma\", revision = \"v1\", {ann} }}"
+        )),
         &[],
     );
     assert!(msg.contains("no Service is named \"gamma\""), "{msg}");
@@ -443,5 +488,8 @@ fn timeline_rules_with_several_services() {
     let text = std::fs::read_to_string(&path).unwrap();
     let text = format!("{text}\n[[timeline]]\nat = \"1m\"\nannotate = {{ service = \"nope\", revision = \"shop-00001\", {ann} }}\n");
     let msg = problems(&text, &[]);
-    assert!(msg.contains("the scenario has one Service, \"shop\""), "{msg}");
+    assert!(
+        msg.contains("the scenario has one Service, \"shop\""),
+        "{msg}"
+    );
 }

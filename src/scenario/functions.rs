@@ -167,7 +167,10 @@ fn rank(a: &ArrivalSpec, base_dir: &Path) -> Result<Vec<Key>, String> {
                 to_minute,
                 ..
             } => {
-                if !(ok(owner, get(0)) && ok(app, get(1)) && ok(function, get(2)) && ok(trigger, get(3)))
+                if !(ok(owner, get(0))
+                    && ok(app, get(1))
+                    && ok(function, get(2))
+                    && ok(trigger, get(3)))
                 {
                     continue;
                 }

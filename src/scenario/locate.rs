@@ -63,9 +63,7 @@ pub(super) fn same_path(override_key: &str, field: &str) -> bool {
     let a = segments(override_key);
     let b = segments(field);
     let star = Seg::Key("*".into());
-    !a.is_empty()
-        && b.len() >= a.len()
-        && a.iter().zip(&b).all(|(x, y)| *x == star || x == y)
+    !a.is_empty() && b.len() >= a.len() && a.iter().zip(&b).all(|(x, y)| *x == star || x == y)
 }
 
 /// 1-based line and column of a byte offset.

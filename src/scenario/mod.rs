@@ -412,8 +412,7 @@ fn validate(
             horizon,
         };
         let mut b = services::build(&mut p, &raw, &initial, &shared);
-        let steps =
-            services_timeline::build(&mut p, &raw, &shared, &mut b.annotations, duration);
+        let steps = services_timeline::build(&mut p, &raw, &shared, &mut b.annotations, duration);
         let first = b.services.first();
         (
             first.map_or(service, |s| s.name.clone()),
@@ -560,7 +559,9 @@ fn validate(
             route: route.clone(),
             sources: 0..workloads.as_ref().map_or(0, |w| w.sources.len()),
         }];
-        (service, revisions, traffic, route, steps, workloads, services)
+        (
+            service, revisions, traffic, route, steps, workloads, services,
+        )
     };
 
     let slo = raw.slo.as_ref().and_then(|table| {

@@ -162,7 +162,10 @@ pub(super) fn build(
                 built.workloads = None;
             }
         }
-        let src_end = built.workloads.as_ref().map_or(src_start, |w| w.sources.len());
+        let src_end = built
+            .workloads
+            .as_ref()
+            .map_or(src_start, |w| w.sources.len());
         built.services.push(ServiceSpec {
             name,
             revisions: start..built.revisions.len(),
@@ -176,7 +179,12 @@ pub(super) fn build(
     }
     // A Service without a workload is an idle tenant (it may still keep
     // min-scale pods), but a run with no request at all measures nothing.
-    if built.workloads.as_ref().is_some_and(|w| w.sources.is_empty()) && p.list.is_empty() {
+    if built
+        .workloads
+        .as_ref()
+        .is_some_and(|w| w.sources.is_empty())
+        && p.list.is_empty()
+    {
         p.push(
             "service",
             "no [[service.workload]] in any Service: at least one is required",
@@ -184,6 +192,14 @@ pub(super) fn build(
     }
     built
 }
+
+/// A Service's traffic block, resolved route, and its revisions' names
+/// and annotations as written.
+type OneService = (
+    Vec<TrafficTarget>,
+    TrafficConfig,
+    Vec<(String, BTreeMap<String, String>)>,
+);
 
 /// One Service's revisions (appended to `revisions`), traffic block and
 /// resolved route; `None` when its route could not be resolved.
@@ -195,11 +211,7 @@ fn one_service(
     name: &str,
     t: &RawService,
     revisions: &mut Vec<RevisionSpec>,
-) -> Option<(
-    Vec<TrafficTarget>,
-    TrafficConfig,
-    Vec<(String, BTreeMap<String, String>)>,
-)> {
+) -> Option<OneService> {
     let first = revisions.len();
     for (i, r) in t.revision.iter().enumerate() {
         let at = |f: &str| format!("revision[{i}].{f}");
@@ -267,15 +279,13 @@ fn one_service(
             );
         }
     }
-    let traffic = manifest_traffic
-        .or(t.traffic.clone())
-        .unwrap_or_else(|| {
-            vec![TrafficTarget {
-                percent: Some(100),
-                latest_revision: Some(true),
-                ..Default::default()
-            }]
-        });
+    let traffic = manifest_traffic.or(t.traffic.clone()).unwrap_or_else(|| {
+        vec![TrafficTarget {
+            percent: Some(100),
+            latest_revision: Some(true),
+            ..Default::default()
+        }]
+    });
     let traffic = timeline::default_traffic(traffic);
     let before = p.list.len();
     p.extend("", validate_traffic(&traffic, "traffic"));

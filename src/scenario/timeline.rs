@@ -560,13 +560,17 @@ pub(super) fn build(
             }
         }
 
-        let other_service = st.annotate.as_ref().and_then(|a| {
-            a.service.as_ref().filter(|s| **s != plane.service)
-        });
+        let other_service = st
+            .annotate
+            .as_ref()
+            .and_then(|a| a.service.as_ref().filter(|s| **s != plane.service));
         if let Some(svc) = other_service {
             p.push(
                 f("annotate.service"),
-                format!("the scenario has one Service, {:?}, not {svc:?}", plane.service),
+                format!(
+                    "the scenario has one Service, {:?}, not {svc:?}",
+                    plane.service
+                ),
             );
         }
         if let Some(a) = st.annotate.as_ref().filter(|_| other_service.is_none()) {

@@ -207,8 +207,11 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         } else {
             spec.name.clone()
         };
-        self.activators
-            .add_revision(&name, spec.container_concurrency, streams.get(Stream::LoadBalancing, idx));
+        self.activators.add_revision(
+            &name,
+            spec.container_concurrency,
+            streams.get(Stream::LoadBalancing, idx),
+        );
         self.revs.push(Revision {
             name,
             annotations: spec.annotations.clone(),

@@ -104,7 +104,10 @@ impl Services {
                 activator_in_path_seconds: b.proxy_seconds,
                 ..ServiceSummary::default()
             };
-            let routed: u64 = ids.iter().map(|r| revisions[r.idx()].requests.arrived).sum();
+            let routed: u64 = ids
+                .iter()
+                .map(|r| revisions[r.idx()].requests.arrived)
+                .sum();
             for r in &ids {
                 let mut rev = revisions[r.idx()].clone();
                 let c = &rev.requests;
