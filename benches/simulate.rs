@@ -174,8 +174,88 @@ fn pinned_ratio(_c: &mut Criterion) {
     }
 }
 
+/// A cluster of `services` Services sharing `pods` pinned pods and
+/// `rate` req/s (Poisson, split evenly), for `duration`.
+fn services_scenario(services: u32, pods: u32, rate: f64, duration: &str) -> Scenario {
+    use std::fmt::Write;
+    let per_pods = pods / services;
+    let per_rate = rate / f64::from(services);
+    let mut t = format!("name = \"bench-services-{services}\"\nduration = \"{duration}\"\n");
+    for i in 0..services {
+        write!(
+            t,
+            "[[service]]\nname = \"s{i}\"\n[[service.revision]]\ncontainerConcurrency = 10\n\
+             service-time = {{ distribution = \"exponential\", mean = \"100ms\" }}\n\
+             [service.revision.annotations]\n\
+             \"autoscaling.knative.dev/min-scale\" = \"{per_pods}\"\n\
+             \"autoscaling.knative.dev/max-scale\" = \"{per_pods}\"\n\
+             \"autoscaling.knative.dev/initial-scale\" = \"{per_pods}\"\n\
+             [[service.workload]]\nname = \"w{i}\"\n\
+             arrival = {{ process = \"poisson\", rate = {per_rate:?} }}\n"
+        )
+        .unwrap();
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    knsim::scenario::load_scenario_str(&t, Path::new("bench-services.toml"), "b", dir, &[])
+        .expect("generated scenario is valid")
+}
+
+/// CPU seconds this thread has used (user + system), from
+/// `/proc/thread-self/stat`; wall time where that file does not exist.
+fn thread_cpu_seconds(wall: std::time::Instant) -> f64 {
+    let ticks = std::fs::read_to_string("/proc/thread-self/stat")
+        .ok()
+        .and_then(|s| {
+            // The fields after the command name's closing parenthesis;
+            // utime and stime are the 12th and 13th of them.
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?)
+        });
+    match ticks {
+        // Linux reports in USER_HZ, 100 on every common configuration.
+        Some(t) => t / 100.0,
+        None => wall.elapsed().as_secs_f64(),
+    }
+}
+
+/// Simulated requests per CPU-second with 1, 50 and 200 Services sharing
+/// 2,000 pinned pods and 2,000 req/s for one simulated hour
+/// (`KNSIM_BENCH_SERVICES_DURATION` shortens it).
+fn services_scaling(c: &mut Criterion) {
+    let duration =
+        std::env::var("KNSIM_BENCH_SERVICES_DURATION").unwrap_or_else(|_| "1h".to_string());
+    println!("services: 2,000 pinned pods, Poisson 2,000 req/s in total, {duration} simulated");
+    println!(
+        "{:>9} {:>10} {:>9} {:>14}",
+        "services", "requests", "CPU s", "req per CPU-s"
+    );
+    for n in [1u32, 50, 200] {
+        let sc = services_scenario(n, 2_000, 2_000.0, &duration);
+        let start = std::time::Instant::now();
+        let cpu0 = thread_cpu_seconds(start);
+        let s = simulate(&sc, 1, &mut NoTimeseries);
+        let cpu = thread_cpu_seconds(start) - cpu0;
+        let requests = s.requests.arrived;
+        println!(
+            "{n:>9} {requests:>10} {cpu:>9.2} {:>12.2} M",
+            requests as f64 / cpu / 1e6
+        );
+    }
+    let sc = services_scenario(200, 2_000, 2_000.0, "2m");
+    let requests = simulate(&sc, 1, &mut NoTimeseries).requests.arrived;
+    let mut g = c.benchmark_group("simulate");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(requests));
+    g.bench_function("200 Services, 2,000 pods, 2 min (2000 req/s)", |b| {
+        b.iter(|| simulate(&sc, 1, &mut NoTimeseries))
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
+    services_scaling,
     pinned_ratio,
     one_revision_poisson,
     trace_replay,

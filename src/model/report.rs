@@ -106,6 +106,10 @@ pub struct Summary {
     /// absent when the whole run is counted (no `warmup` or `measure`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<WindowSummary>,
+    /// Per Service, in scenario order; only a scenario written with several
+    /// Services has this list (a single-Service summary stays as it was).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<ServiceSummary>,
 }
 
 /// Which requests a windowed summary counts, and how precise its latencies
@@ -156,6 +160,30 @@ pub struct Interval {
     pub high: f64,
 }
 
+/// One Service's results in a scenario with several.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct ServiceSummary {
+    /// Service name.
+    pub name: String,
+    /// Request outcomes over its revisions, with its sources' 404s.
+    pub requests: RequestCounts,
+    /// Latency of its successful requests.
+    pub latency: LatencySummary,
+    /// Pods started over its revisions.
+    pub cold_starts: u64,
+    /// Pod-seconds over its revisions.
+    pub pod_seconds: f64,
+    /// Most pods ready at once over its revisions, at the ends of seconds.
+    pub max_ready_pods: u32,
+    /// Seconds in which any of its revisions was in panic mode.
+    pub panic_seconds: u64,
+    /// Seconds in which any of its revisions had the activator in path.
+    pub activator_in_path_seconds: u64,
+    /// Its revisions (named `service/revision`, as everywhere in such a
+    /// run); `observed_share` is the share of the Service's routed requests.
+    pub revisions: Vec<RevisionSummary>,
+}
+
 /// How much work the run was. Wall-clock speed is not here: it differs
 /// between runs, so the caller measures it around [`crate::model::simulate`]
 /// (see [`crate::output::Speed`]).
@@ -170,7 +198,11 @@ pub struct Performance {
 pub struct TimeseriesRow {
     /// End of the second (simulated seconds).
     pub time_s: u64,
-    /// Revision name.
+    /// The revision's Service; only a scenario written with several
+    /// Services has this column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// Revision name (`service/revision` with several Services).
     pub revision: String,
     /// Requests routed to the revision during the second.
     pub arrivals: u64,

@@ -62,7 +62,8 @@ fn segments(path: &str) -> Vec<Seg> {
 pub(super) fn same_path(override_key: &str, field: &str) -> bool {
     let a = segments(override_key);
     let b = segments(field);
-    !a.is_empty() && b.len() >= a.len() && a[..] == b[..a.len()]
+    let star = Seg::Key("*".into());
+    !a.is_empty() && b.len() >= a.len() && a.iter().zip(&b).all(|(x, y)| *x == star || x == y)
 }
 
 /// 1-based line and column of a byte offset.
@@ -222,7 +223,85 @@ pub(super) fn apply_overrides(
             spec: o.to_string(),
             rule,
         };
-        let segs = segments(&o.key);
+        let all = segments(&o.key);
+        if is_revision_elsewhere(&doc, &all) {
+            deferred.push(o.clone());
+            continue;
+        }
+        let paths = expand_wildcards(&doc, &all);
+        if paths.is_empty() {
+            return Err(fail(
+                "`*` matches no entry: the list before it is empty or missing".into(),
+            ));
+        }
+        for segs in paths {
+            set_path(&mut doc, &segs, &o.value, &fail)?;
+        }
+    }
+    Ok((doc.to_string(), deferred))
+}
+
+/// Every path that `segs` stands for: `*` after the key of a list of
+/// tables (`service.*.…`, `revision.*.…`) means each of its entries.
+fn expand_wildcards(doc: &DocumentMut, segs: &[Seg]) -> Vec<Vec<Seg>> {
+    let star = Seg::Key("*".into());
+    let Some(at) = segs.iter().position(|s| *s == star) else {
+        return vec![segs.to_vec()];
+    };
+    // The list is found by walking the path before `*` (without wildcards).
+    let mut item: Option<&Item> = None;
+    let mut table: &dyn toml_edit::TableLike = doc.as_table();
+    let mut i = 0;
+    while i < at {
+        let Seg::Key(k) = &segs[i] else {
+            return vec![segs.to_vec()];
+        };
+        let Some(it) = table.get(k) else {
+            return Vec::new();
+        };
+        item = Some(it);
+        if i + 1 == at {
+            break;
+        }
+        if let Some(arr) = it.as_array_of_tables() {
+            let t = match &segs[i + 1] {
+                Seg::Index(n) => arr.get(*n),
+                Seg::Key(name) => arr
+                    .iter()
+                    .find(|t| t.get("name").and_then(|v| v.as_str()) == Some(name.as_str())),
+            };
+            let Some(t) = t else {
+                return Vec::new();
+            };
+            table = t;
+            i += 2;
+        } else if let Some(t) = it.as_table_like() {
+            table = t;
+            i += 1;
+        } else {
+            return Vec::new();
+        }
+    }
+    let Some(arr) = item.and_then(Item::as_array_of_tables) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for n in 0..arr.len() {
+        let mut path = segs.to_vec();
+        path[at] = Seg::Index(n);
+        out.extend(expand_wildcards(doc, &path));
+    }
+    out
+}
+
+/// Sets the value at `segs` in `doc`, creating tables on the way.
+fn set_path(
+    doc: &mut DocumentMut,
+    segs: &[Seg],
+    raw_value: &str,
+    fail: &dyn Fn(String) -> ScenarioError,
+) -> Result<(), ScenarioError> {
+    {
         let Some((last, parents)) = segs.split_last() else {
             return Err(fail("empty key".into()));
         };
@@ -231,11 +310,7 @@ pub(super) fn apply_overrides(
                 "the last part of the key must be a name, not an index".into(),
             ));
         };
-        if is_revision_elsewhere(&doc, &segs) {
-            deferred.push(o.clone());
-            continue;
-        }
-        let value = parse_value(&o.value);
+        let value = parse_value(raw_value);
         let mut table: &mut dyn toml_edit::TableLike = doc.as_table_mut();
         let mut i = 0;
         while i < parents.len() {
@@ -274,7 +349,7 @@ pub(super) fn apply_overrides(
         }
         table.insert(last, Item::Value(value));
     }
-    Ok((doc.to_string(), deferred))
+    Ok(())
 }
 
 /// Whether `segs` address a revision (`revision.<name or index>.…`) that

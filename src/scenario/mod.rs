@@ -14,11 +14,14 @@
 //! - `spec.rs`: the result.
 
 mod error;
+mod functions;
 mod limits;
 mod locate;
 mod problems;
 pub mod raw;
 mod revision;
+mod services;
+mod services_timeline;
 pub mod slo;
 pub mod spec;
 pub mod timeline;
@@ -27,11 +30,11 @@ pub mod window;
 pub use error::{clip, clip_field, Origin, Override, Problem, ScenarioError};
 pub use locate::locate_field;
 use problems::Problems;
-use raw::{to_string_map, RawScenario};
+use raw::{to_string_map, RawScenario, RawServices};
 use revision::{build_revision, build_startup, workload_problem};
 pub use spec::{
-    ClusterConfigs, ClusterSpec, Limits, RevisionSpec, Scenario, StartupModel, TimelineAction,
-    TimelineStep, DEFAULT_SEED,
+    ClusterConfigs, ClusterSpec, Limits, RevisionSpec, Scenario, ServiceSpec, StartupModel,
+    TimelineAction, TimelineStep, DEFAULT_SEED,
 };
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -274,6 +277,7 @@ fn validate(
         deferred_used: vec![false; deferred.len()],
         deferred,
         created: Vec::new(),
+        prefix: String::new(),
     };
     p.limits = limits::parse(&mut p, &raw.limits);
     let lim = p.limits.clone();
@@ -282,7 +286,10 @@ fn validate(
     if let Some(rule) = limits::name_problem(&name) {
         p.push("name", rule);
     }
-    let service = raw.service.clone().unwrap_or_else(|| "service".to_string());
+    let service = match &raw.service {
+        Some(RawServices::Name(n)) => n.clone(),
+        _ => "service".to_string(),
+    };
     if !is_dns1035_label(&service) {
         p.push(
             "service",
@@ -394,128 +401,170 @@ fn validate(
         base_dir,
     );
 
-    let service = match initial.service_name() {
-        Some(n) if raw.service.is_none() => n.to_string(),
-        Some(n) if *n != service => {
-            p.push(
-                "service",
-                format!("is {service:?}, but the Service manifest is named {n:?}"),
-            );
-            service
-        }
-        _ => service,
-    };
-    if raw.revision.is_empty() && !initial.has_service() && !initial.failed {
-        p.push(
-            "revision",
-            "at least one [[revision]] (or a Service in `manifests`) is required",
-        );
-    }
-    let mut revisions = Vec::new();
-    for (i, r) in raw.revision.iter().enumerate() {
-        let at = |f: &str| format!("revision[{i}].{f}");
-        let default_name = format!("{service}-{:05}", i + 1);
-        let r = p.patch_revision(r, r.name.as_deref().unwrap_or(&default_name));
-        if let Some(rev) = build_revision(
-            &mut p,
-            &at,
-            default_name,
-            &r,
-            &autoscaler,
-            &defaults,
-            &deployment,
-            &cluster_startup,
+    let multi = services::is_multi(&raw, &initial);
+    let (service, revisions, traffic, route, steps, workloads, service_list) = if multi {
+        let shared = services::Shared {
+            maps: [autoscaler_map, defaults_map, deployment_map, network_map],
+            autoscaler: &autoscaler,
+            defaults: &defaults,
+            deployment: &deployment,
+            network: &network,
+            startup: &cluster_startup,
             base_dir,
-        ) {
-            revisions.push(rev);
-        }
-    }
-    let mut plane = timeline::Plane::new(
-        &service,
-        [autoscaler_map, defaults_map, deployment_map, network_map],
-        (&autoscaler, &defaults, &deployment, &network),
-        &revisions,
-        &raw.revision,
-    );
-    plane.startup = Some(cluster_startup.clone());
-    let initial_traffic = initial.apply(&mut p, &mut plane, &raw, base_dir, &mut revisions);
-    let mut seen = std::collections::BTreeSet::new();
-    for (i, r) in revisions.iter().enumerate() {
-        if !seen.insert(r.name.clone()) {
+            horizon,
+        };
+        let mut b = services::build(&mut p, &raw, &initial, &shared);
+        let steps = services_timeline::build(&mut p, &raw, &shared, &mut b.annotations, duration);
+        let first = b.services.first();
+        (
+            first.map_or(service, |s| s.name.clone()),
+            b.revisions,
+            first.map(|s| s.traffic.clone()).unwrap_or_default(),
+            first.map_or_else(
+                || TrafficConfig {
+                    default: vec![],
+                    tags: Default::default(),
+                },
+                |s| s.route.clone(),
+            ),
+            steps,
+            b.workloads,
+            b.services,
+        )
+    } else {
+        let service = match initial.service_name() {
+            Some(n) if !matches!(raw.service, Some(RawServices::Name(_))) => n.to_string(),
+            Some(n) if *n != service => {
+                p.push(
+                    "service",
+                    format!("is {service:?}, but the Service manifest is named {n:?}"),
+                );
+                service
+            }
+            _ => service,
+        };
+        if raw.revision.is_empty() && !initial.has_service() && !initial.failed {
             p.push(
-                format!("revision[{i}].name"),
-                format!("duplicate revision name {:?}", r.name),
+                "revision",
+                "at least one [[revision]] (or a Service in `manifests`) is required",
             );
         }
-    }
-
-    let traffic = initial_traffic.or(raw.traffic.clone()).unwrap_or_else(|| {
-        vec![TrafficTarget {
-            percent: Some(100),
-            latest_revision: Some(true),
-            ..Default::default()
-        }]
-    });
-    let traffic = timeline::default_traffic(traffic);
-    p.extend("", validate_traffic(&traffic, "traffic"));
-    for (i, t) in traffic.iter().enumerate() {
-        if let Some(n) = &t.revision_name {
-            if !revisions.iter().any(|r| &r.name == n)
-                && !revisions.is_empty()
-                && p.references_checked(n)
-            {
+        let mut revisions = Vec::new();
+        for (i, r) in raw.revision.iter().enumerate() {
+            let at = |f: &str| format!("revision[{i}].{f}");
+            let default_name = format!("{service}-{:05}", i + 1);
+            let r = p.patch_revision(r, r.name.as_deref().unwrap_or(&default_name));
+            if let Some(rev) = build_revision(
+                &mut p,
+                &at,
+                default_name,
+                &r,
+                &autoscaler,
+                &defaults,
+                &deployment,
+                &cluster_startup,
+                base_dir,
+            ) {
+                revisions.push(rev);
+            }
+        }
+        let mut plane = timeline::Plane::new(
+            &service,
+            [autoscaler_map, defaults_map, deployment_map, network_map],
+            (&autoscaler, &defaults, &deployment, &network),
+            &revisions,
+            &raw.revision,
+        );
+        plane.startup = Some(cluster_startup.clone());
+        let initial_traffic = initial.apply(&mut p, &mut plane, &raw, base_dir, &mut revisions);
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, r) in revisions.iter().enumerate() {
+            if !seen.insert(r.name.clone()) {
                 p.push(
-                    format!("traffic[{i}].revisionName"),
-                    format!("revision {n:?} is not defined by any [[revision]]"),
+                    format!("revision[{i}].name"),
+                    format!("duplicate revision name {:?}", r.name),
                 );
             }
         }
-    }
-    let latest = revisions.last().map(|r| r.name.clone());
-    let route = match compute_traffic(&traffic, latest.as_deref()) {
-        Ok(r) => r,
-        Err(e) => {
-            if p.list.is_empty() {
-                p.extend("", vec![e]);
-            }
-            TrafficConfig {
-                default: vec![],
-                tags: Default::default(),
-            }
-        }
-    };
 
-    plane.set_traffic(traffic.clone(), initial.rollout_duration());
-    let (steps, later_tags) = timeline::build(&mut p, &mut plane, &raw, base_dir, duration);
-
-    if raw.workload.is_empty() {
-        p.push("workload", "at least one [[workload]] is required");
-    }
-    let workloads = match build_workloads(&raw.workload, &raw.load, base_dir, horizon) {
-        Ok(w) => Some(w),
-        Err(errs) => {
-            for e in errs {
-                let (field, rule) = workload_problem(&e);
-                p.push(field, rule);
-            }
-            None
-        }
-    };
-    if let Some(w) = &workloads {
-        for (i, s) in w.sources.iter().enumerate() {
-            if let Some(tag) = &s.tag {
-                if !route.tags.contains_key(tag) && !later_tags.contains(tag) {
+        let traffic = initial_traffic.or(raw.traffic.clone()).unwrap_or_else(|| {
+            vec![TrafficTarget {
+                percent: Some(100),
+                latest_revision: Some(true),
+                ..Default::default()
+            }]
+        });
+        let traffic = timeline::default_traffic(traffic);
+        p.extend("", validate_traffic(&traffic, "traffic"));
+        for (i, t) in traffic.iter().enumerate() {
+            if let Some(n) = &t.revision_name {
+                if !revisions.iter().any(|r| &r.name == n)
+                    && !revisions.is_empty()
+                    && p.references_checked(n)
+                {
                     p.push(
-                        format!("workload[{i}].tag"),
-                        format!(
-                            "no traffic target has tag {tag:?} (tags: {})",
-                            route.tags.keys().cloned().collect::<Vec<_>>().join(", ")
-                        ),
+                        format!("traffic[{i}].revisionName"),
+                        format!("revision {n:?} is not defined by any [[revision]]"),
                     );
                 }
             }
         }
-    }
+        let latest = revisions.last().map(|r| r.name.clone());
+        let route = match compute_traffic(&traffic, latest.as_deref()) {
+            Ok(r) => r,
+            Err(e) => {
+                if p.list.is_empty() {
+                    p.extend("", vec![e]);
+                }
+                TrafficConfig {
+                    default: vec![],
+                    tags: Default::default(),
+                }
+            }
+        };
+
+        plane.set_traffic(traffic.clone(), initial.rollout_duration());
+        let (steps, later_tags) = timeline::build(&mut p, &mut plane, &raw, base_dir, duration);
+
+        if raw.workload.is_empty() {
+            p.push("workload", "at least one [[workload]] is required");
+        }
+        let workloads = match build_workloads(&raw.workload, &raw.load, base_dir, horizon) {
+            Ok(w) => Some(w),
+            Err(errs) => {
+                for e in errs {
+                    let (field, rule) = workload_problem(&e);
+                    p.push(field, rule);
+                }
+                None
+            }
+        };
+        if let Some(w) = &workloads {
+            for (i, s) in w.sources.iter().enumerate() {
+                if let Some(tag) = &s.tag {
+                    if !route.tags.contains_key(tag) && !later_tags.contains(tag) {
+                        p.push(
+                            format!("workload[{i}].tag"),
+                            format!(
+                                "no traffic target has tag {tag:?} (tags: {})",
+                                route.tags.keys().cloned().collect::<Vec<_>>().join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        let services = vec![ServiceSpec {
+            name: service.clone(),
+            revisions: 0..revisions.len(),
+            traffic: traffic.clone(),
+            route: route.clone(),
+            sources: 0..workloads.as_ref().map_or(0, |w| w.sources.len()),
+        }];
+        (
+            service, revisions, traffic, route, steps, workloads, services,
+        )
+    };
 
     let slo = raw.slo.as_ref().and_then(|table| {
         let locate = |field: &str| locate_field(p.text, p.overrides, field);
@@ -571,7 +620,13 @@ fn validate(
         workloads: workloads.expect("no problems means workloads were built"),
         slo,
         timeline: steps,
-        rollout_duration: initial.rollout_duration(),
+        rollout_duration: if multi {
+            None
+        } else {
+            initial.rollout_duration()
+        },
         limits: lim,
+        services: service_list,
+        multi_service: multi,
     })
 }

@@ -35,11 +35,14 @@ pub(super) struct Problems<'a> {
     pub(super) deferred_used: Vec<bool>,
     /// Names of the revisions created so far, in order.
     pub(super) created: Vec<String>,
+    /// Put before every field path of the scenario file (`service[2].`
+    /// while one of several Services is checked).
+    pub(super) prefix: String,
 }
 
 impl Problems<'_> {
     pub(super) fn push(&mut self, field: impl Into<String>, rule: impl Into<String>) {
-        let field = field.into();
+        let mut field = field.into();
         let rule = clip(&rule.into());
         if let Some(d) = &self.doc {
             self.list.push(Problem {
@@ -52,6 +55,9 @@ impl Problems<'_> {
                 },
             });
             return;
+        }
+        if !self.prefix.is_empty() {
+            field = format!("{}{field}", self.prefix);
         }
         let origin = locate_field(self.text, self.overrides, &field);
         self.list.push(Problem {

@@ -52,8 +52,9 @@ pub struct RawScenario {
     pub name: Option<String>,
     /// One-line description shown in the summary.
     pub description: Option<String>,
-    /// Knative Service name (used for hostnames and generated revision names).
-    pub service: Option<String>,
+    /// Knative Service name (used for hostnames and generated revision
+    /// names), or several Services as `[[service]]` tables.
+    pub service: Option<RawServices>,
     /// Master seed; `--seed` overrides it.
     pub seed: Option<u64>,
     /// Simulated time to run, e.g. `"10m"` or `600` (seconds).
@@ -254,6 +255,8 @@ impl OneOrMany {
 #[derive(Clone, Debug, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawAnnotate {
+    /// The revision's Service (required when the scenario has several).
+    pub service: Option<String>,
     /// The revision to annotate.
     pub revision: String,
     /// Annotations to set (an empty string removes one).
@@ -288,4 +291,64 @@ pub struct RawAppRevision {
     pub pod_startup: Option<RawStartup>,
     /// Free-form text (e.g. the greeter's greeting); reported, not simulated.
     pub message: Option<String>,
+}
+
+/// `service = "hello"` (the single-Service form) or `[[service]]` tables.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum RawServices {
+    /// The one Service's name.
+    Name(String),
+    /// Several Services, each with its revisions, traffic and workloads.
+    Tables(Vec<RawService>),
+}
+
+impl<'de> Deserialize<'de> for RawServices {
+    // By hand rather than `untagged`: an untagged enum would hide the
+    // position and the words of an error inside a `[[service]]` table.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawServices;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a Service name (service = \"hello\") or [[service]] tables")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawServices, E> {
+                Ok(RawServices::Name(v.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawServices, A::Error> {
+                let mut v = Vec::new();
+                while let Some(s) = seq.next_element::<RawService>()? {
+                    v.push(s);
+                }
+                Ok(RawServices::Tables(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One `[[service]]`: a Knative Service of a scenario with several.
+#[derive(Clone, Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawService {
+    /// The Service's name (a DNS-1035 label, unique in the scenario).
+    pub name: Option<String>,
+    /// Its revisions, oldest first.
+    #[serde(default)]
+    pub revision: Vec<RawRevision>,
+    /// Its traffic block.
+    pub traffic: Option<Vec<TrafficTarget>>,
+    /// Its workload sources.
+    #[serde(default)]
+    pub workload: Vec<WorkloadSpec>,
+    /// Makes this table a template: one Service per function that the
+    /// workload's Azure trace selection picks.
+    pub per_function: Option<bool>,
+    /// With `per-function`, how many Services each function stands for
+    /// (default 1); copies draw their arrivals independently.
+    pub copies: Option<u32>,
 }

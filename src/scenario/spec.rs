@@ -61,6 +61,50 @@ pub struct Scenario {
     pub rollout_duration: Option<SimDuration>,
     /// The bounds the run was checked against.
     pub limits: Limits,
+    /// Every Service, in scenario order. A single-Service scenario has one,
+    /// built from the top-level `service`, `[[revision]]`, `traffic` and
+    /// `[[workload]]`; `revisions`, `workloads` hold every Service's, grouped.
+    pub services: Vec<ServiceSpec>,
+    /// Written in the several-Services form (`[[service]]` tables, or
+    /// manifests with several Services): outputs then name each row's and
+    /// revision's Service. A single-Service scenario's outputs stay as they
+    /// were before Services existed.
+    pub multi_service: bool,
+}
+
+impl Scenario {
+    /// The Service that revision `index` (in `revisions` order, then those a
+    /// timeline creates) belongs to.
+    pub fn service_of_revision(&self, index: usize) -> usize {
+        self.services
+            .iter()
+            .position(|s| s.revisions.contains(&index))
+            .unwrap_or(0)
+    }
+
+    /// The Service that workload source `index` sends to.
+    pub fn service_of_source(&self, index: usize) -> usize {
+        self.services
+            .iter()
+            .position(|s| s.sources.contains(&index))
+            .unwrap_or(0)
+    }
+}
+
+/// One Knative Service: its share of the scenario's revisions and sources,
+/// and its route.
+#[derive(Clone, Debug)]
+pub struct ServiceSpec {
+    /// Service name.
+    pub name: String,
+    /// Its revisions: indices into [`Scenario::revisions`].
+    pub revisions: std::ops::Range<usize>,
+    /// Its traffic block as given (or Knative's default).
+    pub traffic: Vec<TrafficTarget>,
+    /// Its traffic block resolved to its revisions' names.
+    pub route: TrafficConfig,
+    /// Its workload sources: indices into [`Scenario::workloads`].
+    pub sources: std::ops::Range<usize>,
 }
 
 /// The simulated cluster.

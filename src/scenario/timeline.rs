@@ -120,6 +120,24 @@ impl InitialManifests {
         })
     }
 
+    /// The names of the Service manifests, each once, in first-seen order.
+    pub(super) fn service_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for m in &self.manifests {
+            if let Manifest::Service(s) = m {
+                if !names.contains(&s.name) {
+                    names.push(s.name.clone());
+                }
+            }
+        }
+        names
+    }
+
+    /// Every manifest, in the order applied.
+    pub(super) fn manifests(&self) -> &[Manifest] {
+        &self.manifests
+    }
+
     /// Whether a Service manifest is given.
     pub(super) fn has_service(&self) -> bool {
         self.service_name().is_some()
@@ -225,6 +243,19 @@ impl Plane {
         self.rollout_duration = rollout;
     }
 
+    /// The ConfigMap of `kind` in effect, as a string map.
+    pub(super) fn map(&self, kind: ConfigMapKind) -> &BTreeMap<String, String> {
+        &self.maps[kind_index(kind)]
+    }
+
+    /// Each revision's name and annotations as written, in creation order.
+    pub(super) fn annotation_maps(&self) -> Vec<(String, BTreeMap<String, String>)> {
+        self.revisions
+            .iter()
+            .map(|r| (r.name.clone(), r.annotations.clone()))
+            .collect()
+    }
+
     fn exists(&self, name: &str) -> bool {
         self.revisions.iter().any(|r| r.name == name)
     }
@@ -282,7 +313,7 @@ impl Plane {
 
     /// `kubectl apply` of a Service: a changed template stamps a new
     /// revision; the traffic block is replaced.
-    fn apply_service(
+    pub(super) fn apply_service(
         &mut self,
         p: &mut Problems,
         s: &ServiceManifest,
@@ -380,7 +411,7 @@ impl Plane {
         }
     }
 
-    fn set_config(
+    pub(super) fn set_config(
         &mut self,
         p: &mut Problems,
         kind: ConfigMapKind,
@@ -414,7 +445,7 @@ impl Plane {
         p.list.len() == before
     }
 
-    fn configs(&self) -> ClusterConfigs {
+    pub(super) fn configs(&self) -> ClusterConfigs {
         ClusterConfigs {
             autoscaler: self.autoscaler.clone(),
             defaults: self.defaults.clone(),
@@ -534,7 +565,20 @@ pub(super) fn build(
             }
         }
 
-        if let Some(a) = &st.annotate {
+        let other_service = st
+            .annotate
+            .as_ref()
+            .and_then(|a| a.service.as_ref().filter(|s| **s != plane.service));
+        if let Some(svc) = other_service {
+            p.push(
+                f("annotate.service"),
+                format!(
+                    "the scenario has one Service, {:?}, not {svc:?}",
+                    plane.service
+                ),
+            );
+        }
+        if let Some(a) = st.annotate.as_ref().filter(|_| other_service.is_none()) {
             match plane.alive(&a.revision) {
                 None if !p.references_checked(&a.revision) => {}
                 None => p.push(

@@ -16,8 +16,11 @@ use std::process::ExitCode;
 pub struct ScenarioArgs {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
-    /// Override a scenario value by its dotted path; repeatable.
+    /// Override a scenario value by its dotted path; repeatable. A list entry
+    /// is named by index or name, `*` means every entry.
     /// e.g. --set autoscaler.stable-window=30s --set revision.0.containerConcurrency=10
+    /// --set 'service.*.revision.*.annotations."autoscaling.knative.dev/target"=50'
+    /// (several Services)
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<Override>,
 }

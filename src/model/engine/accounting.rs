@@ -294,6 +294,16 @@ impl Accounting {
         }
     }
 
+    /// The latency of the successful requests of `revs` together.
+    pub(crate) fn merged_latency(&self, revs: &[RevId]) -> LatencySummary {
+        let mut all = new_histogram();
+        for r in revs {
+            all.add(&self.revs[r.idx()].hist)
+                .expect("same histogram bounds");
+        }
+        latency(&all)
+    }
+
     /// The run's summary; `totals` are in revision order.
     pub(crate) fn summary(
         &self,
@@ -375,6 +385,7 @@ impl Accounting {
                 events_processed: events,
             },
             window: None,
+            services: Vec::new(),
         }
     }
 }

@@ -31,6 +31,8 @@ struct Source {
     end: SimTime,
     rng: SimRng,
     pending: Option<Arrival>,
+    /// The Service it sends to (an index into the per-Service splits).
+    svc: usize,
 }
 
 /// A traffic split as cumulative percents.
@@ -39,7 +41,9 @@ pub(crate) type Split = Vec<(u32, RevId)>;
 /// The sources and the ingress.
 pub(crate) struct Ingress {
     sources: Vec<Source>,
-    default_split: Split,
+    /// Each Service's default split: a request looks up only its own
+    /// Service's, so routing costs the same whatever the number of Services.
+    default_split: Vec<Split>,
     tag_splits: BTreeMap<String, Split>,
     /// The route reconciler programs the splits (a timeline runs).
     programmed: bool,
@@ -63,27 +67,35 @@ fn pick_split(split: &[(u32, RevId)], rng: &mut SimRng) -> Option<RevId> {
 impl Ingress {
     /// The scenario's sources and its route as loaded.
     pub(crate) fn new(sc: &Scenario, streams: &RngStreams) -> Self {
-        let rev_index = |name: &str| {
-            sc.revisions
+        // Revision names are unique within a Service only.
+        let rev_index = |svc: usize, name: &str| {
+            let range = sc.services[svc].revisions.clone();
+            sc.revisions[range.clone()]
                 .iter()
                 .position(|r| r.name == name)
-                .map(|i| RevId(i as u16))
+                .map(|i| RevId((range.start + i) as u16))
         };
-        let mut default_split = Vec::new();
-        let mut cum = 0u32;
-        for (name, pct) in &sc.route.default {
-            if *pct > 0 {
-                cum += pct;
-                default_split.push((cum, rev_index(name).expect("validated route")));
+        let mut default_split = Vec::with_capacity(sc.services.len());
+        for (svc, service) in sc.services.iter().enumerate() {
+            let mut split = Vec::new();
+            let mut cum = 0u32;
+            for (name, pct) in &service.route.default {
+                if *pct > 0 {
+                    cum += pct;
+                    split.push((cum, rev_index(svc, name).expect("validated route")));
+                }
             }
+            default_split.push(split);
         }
         let mut sources = Vec::new();
         for (i, src) in sc.workloads.sources.iter().enumerate() {
+            let svc = sc.service_of_source(i);
+            let tags = &sc.services[svc].route.tags;
             let tag_rev = src
                 .tag
                 .as_ref()
-                .and_then(|t| sc.route.tags.get(t))
-                .map(|n| rev_index(n).expect("validated tag"));
+                .and_then(|t| tags.get(t))
+                .map(|n| rev_index(svc, n).expect("validated tag"));
             let gen = sc.workloads.arrivals(i, streams);
             let tag_names = gen
                 .as_ref()
@@ -91,7 +103,7 @@ impl Ingress {
                 .unwrap_or_default();
             let trace_tags = tag_names
                 .iter()
-                .map(|t| sc.route.tags.get(t).and_then(|n| rev_index(n)))
+                .map(|t| tags.get(t).and_then(|n| rev_index(svc, n)))
                 .collect();
             let (think, end) = match &src.kind {
                 SourceKind::Closed { think, end, .. } => (Some(think.clone()), *end),
@@ -107,6 +119,7 @@ impl Ingress {
                 end,
                 rng: streams.get(Stream::WorkloadExtra, i as u64),
                 pending: None,
+                svc,
             });
         }
         Ingress {
@@ -117,6 +130,12 @@ impl Ingress {
             rng: streams.get(Stream::Routing, 0),
             direct_rr: Vec::new(),
         }
+    }
+
+    /// The Service source `s` sends to.
+    #[inline]
+    pub(crate) fn service_of(&self, s: SourceId) -> usize {
+        self.sources[s.idx()].svc
     }
 
     /// Adds the next revision.
@@ -171,15 +190,16 @@ impl Ingress {
         if let Some(r) = src.tag_rev {
             return Some(r);
         }
+        let svc = src.svc;
         match src.tag.clone() {
-            None => self.pick_default(),
+            None => self.pick_default(svc),
             Some(tag) => self.pick_tagged(&tag),
         }
     }
 
     #[inline]
-    fn pick_default(&mut self) -> Option<RevId> {
-        match self.default_split.as_slice() {
+    fn pick_default(&mut self, svc: usize) -> Option<RevId> {
+        match self.default_split[svc].as_slice() {
             [] => None,
             [(_, r)] => Some(*r),
             split => {
@@ -216,10 +236,11 @@ impl Ingress {
         pod
     }
 
-    /// The route reconciler programs a new default split and tag splits.
+    /// The route reconciler programs a new default split and tag splits
+    /// (only a single-Service scenario has a timeline).
     pub(crate) fn program(&mut self, default: Split, tags: BTreeMap<String, Split>) {
         self.programmed = true;
-        self.default_split = default;
+        self.default_split[0] = default;
         for src in &mut self.sources {
             src.tag_rev = src
                 .tag

@@ -26,6 +26,7 @@ mod pods;
 mod queue_proxy;
 mod request;
 mod routing;
+mod services;
 mod timeline;
 
 use super::report::{
@@ -52,6 +53,7 @@ use queue_proxy::{Admission, RevisionProxies};
 use rand::Rng;
 use request::{ReqState, Request, Requests};
 use routing::{Dynamic, Routing};
+use services::Services;
 
 /// Accounting closes one timeseries row per simulated second.
 const SECOND: SimDuration = SimDuration::from_secs(1);
@@ -83,6 +85,7 @@ struct Sim<'a, S: TimeseriesSink> {
     pods: Pods,
     scalers: Vec<Class>,
     books: Accounting,
+    services: Services,
     /// `config-autoscaler` in effect.
     autoscaler: AutoscalerConfig,
     /// Route and revision state that only a timeline changes.
@@ -125,18 +128,24 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             }),
             scalers: Vec::new(),
             books: Accounting::new(sc.window),
+            services: Services::new(sc.services.len(), sc.multi_service),
             autoscaler: sc.autoscaler.clone(),
             dynamic: None,
         };
         let mut initial = Vec::new();
-        for (i, r) in sc.revisions.iter().enumerate() {
-            let reachable = sc.route.default.iter().any(|(n, _)| n == &r.name)
-                || sc.route.tags.values().any(|n| n == &r.name)
-                || sc
-                    .traffic
-                    .iter()
-                    .any(|t| t.revision_name.as_deref() == Some(r.name.as_str()));
-            initial.push(sim.add_revision(r, RevId(i as u16), &streams, reachable));
+        for (svc, service) in sc.services.iter().enumerate() {
+            let route = &service.route;
+            for i in service.revisions.clone() {
+                let r = &sc.revisions[i];
+                let reachable = route.default.iter().any(|(n, _)| n == &r.name)
+                    || route.tags.values().any(|n| n == &r.name)
+                    || service
+                        .traffic
+                        .iter()
+                        .any(|t| t.revision_name.as_deref() == Some(r.name.as_str()));
+                initial.push(sim.add_revision(r, RevId(i as u16), &streams, reachable));
+                sim.services.add_revision(svc);
+            }
         }
         // Every per-revision and per-activator ticker starts at its own phase,
         // as the real goroutines do.
@@ -192,8 +201,21 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
     ) -> u32 {
         let idx = r.0 as u64;
         let scaling = &spec.scaling;
+        // Names are unique within a Service only, so outputs of a scenario
+        // with several Services name a revision `service/revision`.
+        let name = if self.sc.multi_service {
+            let svc = &self.sc.services[self.sc.service_of_revision(r.idx())].name;
+            format!("{svc}/{}", spec.name)
+        } else {
+            spec.name.clone()
+        };
+        self.activators.add_revision(
+            &name,
+            spec.container_concurrency,
+            streams.get(Stream::LoadBalancing, idx),
+        );
         self.revs.push(Revision {
-            name: spec.name.clone(),
+            name,
             annotations: spec.annotations.clone(),
             routing: if reachable {
                 Routing::Active
@@ -210,9 +232,6 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             streams.get(Stream::Scraper, idx),
             self.now,
         );
-        let lb = streams.get(Stream::LoadBalancing, idx);
-        self.activators
-            .add_revision(&spec.name, spec.container_concurrency, lb);
         self.activators.set_subset_size(r, scaler.activators());
         self.scalers.push(scaler);
         self.proxies.push(RevisionProxies::new(
@@ -311,6 +330,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
 
     fn not_found(&mut self, s: SourceId) {
         self.books.not_found(self.now);
+        self.services.not_found(self.ingress.service_of(s));
         self.sink.not_found(s.0, self.now);
     }
 
@@ -691,14 +711,22 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             let (desired, ebc) = scaler.status();
             let census = self.pods.census(r);
             let name = &self.revs[r.idx()].name;
+            let ready = self.pods.ready(r).len() as u32;
+            let service = if self.services.on() {
+                self.services.revision_second(r, panic, proxy, ready);
+                Some(self.sc.services[self.services.of(r)].name.clone())
+            } else {
+                None
+            };
             let row = TimeseriesRow {
+                service,
                 activator_queue: self.activators.queued(r),
                 // Adding zero turns a negative zero into a positive one.
                 stable_concurrency: stable + 0.0,
                 panic_concurrency: panic_value + 0.0,
                 desired_pods: desired,
                 replicas: self.pods.replicas(r),
-                ready_pods: self.pods.ready(r).len() as u32,
+                ready_pods: ready,
                 pending_pods: census.pending,
                 unschedulable_pods: census.unschedulable,
                 terminating_pods: census.terminating,
@@ -709,6 +737,9 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             self.sink.row(&row);
         }
         self.books.close_service_second(now, any_panic, any_proxy);
+        if self.services.on() {
+            self.services.end_second();
+        }
     }
 
     fn summary(&mut self) -> Summary {
@@ -724,13 +755,19 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 }
             })
             .collect();
-        self.books.summary(
+        let mut summary = self.books.summary(
             &self.sc.name,
             self.seed,
             self.sc.duration.as_secs_f64(),
             &totals,
             self.pods.max_ready_total(),
             self.events,
-        )
+        );
+        let names: Vec<String> = self.sc.services.iter().map(|s| s.name.clone()).collect();
+        let books = &self.books;
+        summary.services = self.services.summary(&names, &summary.revisions, |revs| {
+            books.merged_latency(revs)
+        });
+        summary
     }
 }

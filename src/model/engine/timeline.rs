@@ -22,6 +22,26 @@ impl<S: TimeseriesSink> Sim<'_, S> {
     pub(super) fn start_timeline(&mut self, streams: RngStreams) {
         let sc = self.sc;
         let latest = RevId((self.revs.len() - 1) as u16);
+        if sc.multi_service {
+            // With several Services a timeline changes ConfigMaps and
+            // annotations only: no route is reconciled or reprogrammed.
+            self.dynamic = Some(Box::new(Dynamic {
+                traffic: Vec::new(),
+                rollout_annotation: None,
+                network: sc.network.clone(),
+                deployment: sc.deployment.clone(),
+                rollout: Rollout::default(),
+                splits: BTreeMap::new(),
+                latest_ready: latest,
+                ingress_ready_at: None,
+                wakeup: None,
+                streams,
+            }));
+            for (i, st) in sc.timeline.iter().enumerate() {
+                self.q.schedule(st.at, Event::Timeline { step: i as u32 });
+            }
+            return;
+        }
         let groups = traffic_groups(&sc.traffic, Some(&self.revs[latest.idx()].name))
             .expect("a latest revision is given");
         let rollout = Rollout::build(&groups);
@@ -73,7 +93,9 @@ impl<S: TimeseriesSink> Sim<'_, S> {
                             self.apply_scaling(r, s);
                         }
                     }
-                    self.route_reconcile();
+                    if !sc.multi_service {
+                        self.route_reconcile();
+                    }
                 }
                 TimelineAction::CreateRevision(spec) => self.create_revision(spec),
                 TimelineAction::Traffic {
@@ -126,6 +148,8 @@ impl<S: TimeseriesSink> Sim<'_, S> {
         let r = RevId(self.revs.len() as u16);
         let streams = self.dyn_mut().streams.clone();
         let initial = self.add_revision(spec, r, &streams, true);
+        // Only a single-Service scenario has a timeline.
+        self.services.add_revision(0);
         self.revs[r.idx()].routing = Routing::Pending;
         // Revisions created later draw their ticker phases from their own
         // stream, so the initial revisions' phases stay as they were.
@@ -166,7 +190,7 @@ impl<S: TimeseriesSink> Sim<'_, S> {
     /// the Configuration points its latestRevision targets at it.
     pub(super) fn revision_ready(&mut self, r: RevId) {
         let now = self.now;
-        if self.revs[r.idx()].deleted {
+        if self.revs[r.idx()].deleted || self.sc.multi_service {
             return;
         }
         let d = self.dyn_mut();
@@ -180,6 +204,9 @@ impl<S: TimeseriesSink> Sim<'_, S> {
     /// rollout (`reconcileRollout`), programs the ingress and relabels
     /// revisions' routing state.
     pub(super) fn route_reconcile(&mut self) {
+        if self.sc.multi_service {
+            return;
+        }
         let now = self.now;
         let latest_name = {
             let d = self.dynamic.as_deref().expect("timeline state");

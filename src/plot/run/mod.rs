@@ -6,6 +6,7 @@ mod latency;
 mod pods;
 mod requests;
 mod series;
+mod services;
 mod traffic;
 
 pub use decisions::{decisions_chart, decisions_html, DecisionLog, DecisionRow};
@@ -18,6 +19,7 @@ use latency::{cdf_svg, latency_svg};
 use pods::pods_svg;
 use requests::requests_svg;
 use series::prepare;
+use services::services_svg;
 use std::path::Path;
 use traffic::{share_window, traffic_svg};
 
@@ -116,5 +118,15 @@ pub fn run_charts(data: &RunData) -> Result<Vec<Chart>, PlotError> {
         ),
         svg: traffic_svg(&p)?,
     });
+    if !data.summary.services.is_empty() {
+        charts.push(Chart {
+            file_name: "services.svg".into(),
+            title: "Services".into(),
+            description: format!(
+                "One small chart per Service: Ready pods (blue) and pods created but not yet Ready (orange) over all its revisions. Each title gives the Service's requests and cold starts; each chart has its own pod scale.{per}"
+            ),
+            svg: services_svg(&p, &data.summary)?,
+        });
+    }
     Ok(charts)
 }
