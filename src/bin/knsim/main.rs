@@ -71,9 +71,7 @@ enum Command {
 const RUN_EXAMPLES: &str = "Examples:
   knsim run scenarios/greeter-tutorial.toml --out /tmp/greeter
   knsim run scenarios/burst-panic.toml --seed 7 --set autoscaler.stable-window=30s --out /tmp/burst
-  knsim run scenarios/canary-90-10.toml --plot --quiet --out /tmp/canary
-  knsim run scenarios/bench-poisson.toml --set duration=5m --set load.rate-multiplier=0.1 --warmup 1m --requests-csv /tmp/poisson/requests.csv --decisions --out /tmp/poisson
-  knsim run scenarios/scale-from-zero.toml --requests-csv /tmp/s0-requests.csv --requests-sample 0.1 --out /tmp/s0";
+  knsim run scenarios/canary-90-10.toml --plot --quiet --warmup 1m --decisions --requests-csv /tmp/canary/requests.csv --requests-sample 0.1 --out /tmp/canary";
 const VALIDATE_EXAMPLES: &str = "Examples:
   knsim validate scenarios/canary-90-10.toml
   knsim validate scenarios/burst-panic.toml --set autoscaler.panic-threshold-percentage=150 --set duration=5m";
