@@ -102,6 +102,13 @@ pub struct Summary {
     pub latency_distribution: Vec<QuantilePoint>,
     /// Simulation work (deterministic, like every other field).
     pub performance: Performance,
+    /// Nodes and the Cluster Autoscaler; only when the scenario has node
+    /// pools.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<super::cluster::ClusterSummary>,
+    /// The rows of `cluster.csv` (written beside the summary, not in it).
+    #[serde(skip)]
+    pub cluster_rows: Vec<super::cluster::ClusterRow>,
 }
 
 /// How much work the run was. Wall-clock speed is not here: it differs

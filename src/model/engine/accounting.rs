@@ -246,6 +246,8 @@ impl Accounting {
             performance: Performance {
                 events_processed: events,
             },
+            cluster: None,
+            cluster_rows: Vec::new(),
         }
     }
 }

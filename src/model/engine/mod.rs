@@ -22,6 +22,7 @@ mod activator;
 mod autoscaler;
 pub(crate) mod event;
 mod ingress;
+mod nodes;
 mod pods;
 mod queue_proxy;
 mod request;
@@ -126,6 +127,10 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             autoscaler: sc.autoscaler.clone(),
             dynamic: None,
         };
+        if let Some(spec) = &sc.cluster.nodes {
+            let nodes = nodes::Nodes::new(spec, &streams, &mut sim.q);
+            sim.pods.attach_nodes(nodes);
+        }
         let mut initial = Vec::new();
         for (i, r) in sc.revisions.iter().enumerate() {
             let reachable = sc.route.default.iter().any(|(n, _)| n == &r.name)
@@ -221,6 +226,11 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         ));
         self.pods
             .add_revision(spec.startup.clone(), streams.get(Stream::ColdStart, idx));
+        self.pods.set_request(
+            r,
+            spec.resources.request(),
+            spec.resources.request_nonzero(),
+        );
         self.ingress.add_revision();
         self.books.add_revision();
         if reachable {
@@ -273,6 +283,9 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 }
                 Event::Timeline { step } => self.on_timeline(step as usize),
                 Event::RouteReconcile => self.route_reconcile(),
+                Event::ClusterScan | Event::NodeReady { .. } | Event::NodeGone { .. } => {
+                    self.on_node_event(ev)
+                }
             }
         }
         self.now = self.end;
@@ -500,6 +513,25 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         }
     }
 
+    /// The Cluster Autoscaler's loop, or a node arriving or leaving.
+    fn on_node_event(&mut self, ev: Event) {
+        let now = self.now;
+        let pending = self.pods.pending();
+        let Some(nodes) = self.pods.nodes_mut() else {
+            return;
+        };
+        match ev {
+            Event::ClusterScan => nodes.scan(&pending, now, &mut self.q),
+            Event::NodeReady { node } => {
+                if nodes.node_ready(node) {
+                    self.pods.retry_pending(now, &mut self.q);
+                }
+            }
+            Event::NodeGone { node } => nodes.node_gone(node, now),
+            _ => {}
+        }
+    }
+
     fn on_pod_routable(&mut self, r: RevId, pod: PodId) {
         if !self.pods.routable(r, pod) {
             return;
@@ -666,6 +698,10 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             self.sink.row(&row);
         }
         self.books.close_service_second(any_panic, any_proxy);
+        let pending = self.pods.unschedulable_count();
+        if let Some(nodes) = self.pods.nodes_mut() {
+            nodes.record_second(now, pending);
+        }
     }
 
     fn summary(&mut self) -> Summary {
@@ -681,13 +717,20 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 }
             })
             .collect();
-        self.books.summary(
+        let mut s = self.books.summary(
             &self.sc.name,
             self.seed,
             self.sc.duration.as_secs_f64(),
             &totals,
             self.pods.max_ready_total(),
             self.events,
-        )
+        );
+        let end = self.end;
+        if let Some(nodes) = self.pods.nodes_mut() {
+            let (c, rows) = nodes.summary(end);
+            s.cluster = Some(c);
+            s.cluster_rows = rows;
+        }
+        s
     }
 }
