@@ -60,9 +60,21 @@ pub(super) fn cluster_svg(rows: &[ClusterRow], duration: f64) -> Result<String, 
             .y_label_area_size(64)
             .build_cartesian_2d(0.0..duration.max(1.0), 0.0..ymax)
             .map_err(draw_err(NAME))?;
-        mesh_style(&mut ch, "time (s)", "nodes / pods", Some(&num_label), None, NAME)?;
+        mesh_style(
+            &mut ch,
+            "time (s)",
+            "nodes / pods",
+            Some(&num_label),
+            None,
+            NAME,
+        )?;
         let series: [(&str, RGBColor, u32, Vec<f64>); 4] = [
-            ("Ready nodes", NODES_COLOR, 3, rows.iter().map(|r| r.nodes_ready as f64).collect()),
+            (
+                "Ready nodes",
+                NODES_COLOR,
+                3,
+                rows.iter().map(|r| r.nodes_ready as f64).collect(),
+            ),
             (
                 "provisioning nodes",
                 PROVISIONING_COLOR,
@@ -84,7 +96,13 @@ pub(super) fn cluster_svg(rows: &[ClusterRow], duration: f64) -> Result<String, 
         ];
         let mut legend = Vec::new();
         for (label, color, w, ys) in &series {
-            draw_lines(&mut ch, &t, ys.iter().map(|&v| Some(v)), color.stroke_width(*w), NAME)?;
+            draw_lines(
+                &mut ch,
+                &t,
+                ys.iter().map(|&v| Some(v)),
+                color.stroke_width(*w),
+                NAME,
+            )?;
             legend.push(LegendEntry::new(*label, Swatch::Line(*color, *w)));
         }
         draw_legend(top_leg, &legend, NAME)?;
@@ -97,7 +115,14 @@ pub(super) fn cluster_svg(rows: &[ClusterRow], duration: f64) -> Result<String, 
             .y_label_area_size(64)
             .build_cartesian_2d(0.0..duration.max(1.0), 0.0..105.0)
             .map_err(draw_err(NAME))?;
-        mesh_style(&mut ch, "time (s)", "% requested", Some(&num_label), None, NAME)?;
+        mesh_style(
+            &mut ch,
+            "time (s)",
+            "% requested",
+            Some(&num_label),
+            None,
+            NAME,
+        )?;
         draw_lines(
             &mut ch,
             &t,
