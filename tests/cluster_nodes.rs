@@ -240,3 +240,36 @@ fn bad_pools_and_settings_are_named_with_their_rule() {
         "{p:?}"
     );
 }
+
+#[test]
+fn the_report_has_a_cluster_page_read_back_from_the_run_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = knsim::scenario::load_scenario(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/cluster-small.toml"),
+        &[],
+    )
+    .unwrap();
+    let mut ts = knsim::output::CsvTimeseries::create(&dir.path().join("timeseries.csv")).unwrap();
+    let s = simulate(&sc, sc.seed, &mut ts);
+    ts.finish().unwrap();
+    std::fs::write(
+        dir.path().join("summary.json"),
+        knsim::output::summary_json(&s),
+    )
+    .unwrap();
+    let c = cluster(&s);
+    let names: Vec<String> = c.pools.iter().map(|p| p.name.clone()).collect();
+    std::fs::write(
+        dir.path().join("cluster.csv"),
+        knsim::model::cluster::cluster_csv(&names, &s.cluster_rows),
+    )
+    .unwrap();
+    // The bundled scenario shows what it promises.
+    assert!(c.unschedulable_events > 0 && c.scale_ups > 0 && c.nodes_removed > 0);
+    knsim::plot::write_run_plots(dir.path()).unwrap();
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.contains("<h2 id=\"cluster\">Cluster</h2>"));
+    let svg = std::fs::read_to_string(dir.path().join("cluster.svg")).unwrap();
+    assert!(svg.contains("pods waiting for a node"));
+    assert!(html.contains(&format!("Peak {} nodes", c.peak_nodes)));
+}
