@@ -240,12 +240,12 @@ mod tests {
     #[test]
     fn binpacking_needs_ceil_of_pods_over_pods_per_node() {
         // 10 pods of 350m on 1000m nodes, 2 per node -> 5 nodes.
-        let pods = vec![req(350, 1000); 10];
+        let pods = [req(350, 1000); 10];
         let e = estimate(&pods, &shape(1000, 1 << 30, DEFAULT_MAX_PODS), 1000);
         assert_eq!(e.nodes, 5);
         assert_eq!(e.pods.len(), 10);
         // The pod count limits too: 3 pods per node of maxPods 3.
-        let e = estimate(&vec![req(1, 1); 10], &shape(1000, 1000, 3), 1000);
+        let e = estimate(&[req(1, 1); 10], &shape(1000, 1000, 3), 1000);
         assert_eq!(e.nodes, 4);
     }
 

@@ -522,10 +522,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         };
         match ev {
             Event::ClusterScan => nodes.scan(&pending, now, &mut self.q),
-            Event::NodeReady { node } => {
-                if nodes.node_ready(node) {
-                    self.pods.retry_pending(now, &mut self.q);
-                }
+            Event::NodeReady { node } if nodes.node_ready(node) => {
+                self.pods.retry_pending(now, &mut self.q);
             }
             Event::NodeGone { node } => nodes.node_gone(node, now),
             _ => {}
