@@ -273,3 +273,32 @@ fn the_report_has_a_cluster_page_read_back_from_the_run_directory() {
     assert!(svg.contains("pods waiting for a node"));
     assert!(html.contains(&format!("Peak {} nodes", c.peak_nodes)));
 }
+
+#[test]
+fn scale_down_waits_for_the_delay_after_a_scale_up() {
+    // Three pods of 1500m at the start, two nodes: the third waits, so the
+    // loop at 10 s adds a node. The pods then scale to zero and all nodes
+    // are idle; with a 2-minute unneeded time they could go by about 4
+    // minutes, but scale-down-delay-after-add holds them until 10 s + 10 m.
+    let text = scenario(
+        0,
+        "1500m",
+        "min = 1\nmax = 4\ninitial = 2",
+        "[cluster.autoscaler]\nscale-down-unneeded-time = \"2m\"",
+    )
+    .replace(
+        r#""autoscaling.knative.dev/initial-scale" = "1""#,
+        r#""autoscaling.knative.dev/initial-scale" = "3""#,
+    );
+    let (s, _) = run(&text, &[]);
+    assert_eq!(cluster(&s).scale_ups, 1);
+    assert_eq!(at(&s, 609).nodes_deleting, 0);
+    assert_eq!(at(&s, 611).nodes_deleting, 2, "down to min = 1 at once");
+    let (s, _) = run(&text, &["cluster.autoscaler.scale-down-delay-after-add=0s"]);
+    let first = s
+        .cluster_rows
+        .iter()
+        .find(|r| r.nodes_deleting > 0)
+        .unwrap();
+    assert!(first.time < 400.0, "{}", first.time);
+}

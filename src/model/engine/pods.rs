@@ -190,15 +190,26 @@ impl Pods {
         };
         let mut still = VecDeque::with_capacity(self.unschedulable.len());
         let mut bound = Vec::new();
+        // Nodes only fill up during a pass, so a request that found no node
+        // finds none later in it; a failed cycle draws nothing, so skipping
+        // it changes no outcome.
+        let mut failed: Vec<PodRequest> = Vec::new();
         for (r, p) in self.unschedulable.drain(..) {
             let (req, nz) = self.deps[r.idx()].request;
+            if failed.contains(&req) {
+                still.push_back((r, p));
+                continue;
+            }
             match nodes.place(req, nz) {
                 Some(n) => {
                     nodes.waited();
                     self.deps[r.idx()].pods[p.idx()].node = n;
                     bound.push((r, p));
                 }
-                None => still.push_back((r, p)),
+                None => {
+                    failed.push(req);
+                    still.push_back((r, p));
+                }
             }
         }
         self.unschedulable = still;
