@@ -284,14 +284,20 @@ impl Nodes {
             })
             .collect();
         let mut to_help = Vec::new();
+        let mut misfits: Vec<PodRequest> = Vec::new();
         let mut oldest: Option<SimTime> = None;
         for p in pending {
             if now - p.since < s.new_pod_scale_up_delay {
                 continue;
             }
-            if let Some(c) = snap.iter_mut().find(|c| fits(p.req, &c.shape, &c.used)) {
-                c.used.add(p.req, p.nz);
-                continue;
+            // The snapshot only fills up, so a request that did not fit
+            // will not fit later in this pass either.
+            if !misfits.contains(&p.req) {
+                if let Some(c) = snap.iter_mut().find(|c| fits(p.req, &c.shape, &c.used)) {
+                    c.used.add(p.req, p.nz);
+                    continue;
+                }
+                misfits.push(p.req);
             }
             to_help.push(p.req);
             oldest = Some(oldest.map_or(p.since, |o| o.min(p.since)));
