@@ -66,6 +66,11 @@ pub const METRICS: &[MetricDef] = &[
     m("activator_in_path_seconds", "s", Neutral, false),
     m("error_fraction", "", Lower, true),
     m("cold_start_wait_fraction", "", Lower, true),
+    // Nodes (0 without node pools).
+    m("cluster_node_hours", "h", Lower, false),
+    m("cluster_cost", "", Lower, false),
+    m("cluster_peak_nodes", "", Lower, false),
+    m("cluster_pending_pod_seconds", "s", Lower, false),
 ];
 
 /// Position of a metric column by name.

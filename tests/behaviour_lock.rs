@@ -20,6 +20,7 @@ fn cases() -> Vec<(&'static str, Vec<&'static str>)> {
         ("scenarios/burst-panic.toml", vec![]),
         ("scenarios/canary-90-10.toml", vec![]),
         ("scenarios/canary-rollout.toml", vec![]),
+        ("scenarios/cluster-small.toml", vec![]),
         ("scenarios/greeter-split.toml", vec![]),
         ("scenarios/greeter-tutorial.toml", vec![]),
         ("scenarios/scale-from-zero.toml", vec![]),

@@ -2,5 +2,7 @@
 //! asks of a node. Knative code may use this module; nothing here knows
 //! about Knative.
 
+pub mod cluster_autoscaler;
 pub mod quantity;
 pub mod resources;
+pub mod scheduler;

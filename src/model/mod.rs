@@ -23,6 +23,7 @@
 //! `accounting`, `timeline`); only `engine/mod.rs` calls across them.
 //! `docs/architecture.md` has the map.
 
+pub mod cluster;
 mod engine;
 mod report;
 mod stats;

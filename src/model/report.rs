@@ -110,6 +110,13 @@ pub struct Summary {
     /// Services has this list (a single-Service summary stays as it was).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<ServiceSummary>,
+    /// Nodes and the Cluster Autoscaler; only when the scenario has node
+    /// pools.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<super::cluster::ClusterSummary>,
+    /// The rows of `cluster.csv` (written beside the summary, not in it).
+    #[serde(skip)]
+    pub cluster_rows: Vec<super::cluster::ClusterRow>,
 }
 
 /// Which requests a windowed summary counts, and how precise its latencies

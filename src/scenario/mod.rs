@@ -13,6 +13,7 @@
 //! - `revision.rs`, `timeline.rs`, `limits.rs`: the rules;
 //! - `spec.rs`: the result.
 
+pub mod cluster;
 mod error;
 mod functions;
 mod limits;
@@ -392,6 +393,14 @@ fn validate(
         },
         kubelet_probe_timeout,
         max_replicas: lim.max_pods,
+        nodes: cluster::build_nodes(
+            &mut p,
+            &c.node_pool,
+            &c.autoscaler,
+            &c.scoring_strategy,
+            max_pods,
+            base_dir,
+        ),
     };
     let cluster_startup = build_startup(
         &mut p,

@@ -137,6 +137,14 @@ pub struct RawCluster {
     /// Pod start-up phases for every revision (a revision may override).
     #[serde(default)]
     pub pod_startup: RawStartup,
+    /// Node pools; without any, pods need no node.
+    #[serde(default)]
+    pub node_pool: Vec<super::cluster::RawNodePool>,
+    /// The Cluster Autoscaler's flags (only with node pools).
+    pub autoscaler: Option<super::cluster::RawClusterAutoscaler>,
+    /// NodeResourcesFit's scoring strategy: `LeastAllocated` (default) or
+    /// `MostAllocated` (only with node pools).
+    pub scoring_strategy: Option<String>,
 }
 
 /// Pod start-up phases, each a distribution of seconds.

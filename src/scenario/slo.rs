@@ -79,6 +79,8 @@ const NAMED: &[(&str, &str, Kind)] = &[
     ("max-cold-starts", "cold_starts", Kind::Number),
     ("max-pod-seconds", "pod_seconds", Kind::Number),
     ("max-ready-pods", "max_ready_pods", Kind::Number),
+    ("max-node-hours", "cluster_node_hours", Kind::Number),
+    ("max-cost", "cluster_cost", Kind::Number),
 ];
 
 fn number(v: &toml::Value) -> Option<f64> {

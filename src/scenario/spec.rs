@@ -121,6 +121,8 @@ pub struct ClusterSpec {
     /// Most pods one revision may have: the autoscaler's wish is capped
     /// here so that memory stays bounded (`limits.max-pods`).
     pub max_replicas: u32,
+    /// Node pools and the Cluster Autoscaler; `None` = pods need no node.
+    pub nodes: Option<super::cluster::NodesSpec>,
 }
 
 /// Pod start-up phases.

@@ -28,6 +28,11 @@ pub enum Stream {
     LoadBalancing,
     /// Anything a workload needs besides arrival times (durations, tags).
     WorkloadExtra,
+    /// The kube-scheduler's tie-breaks among equally scored nodes.
+    Placement,
+    /// Node provisioning and deletion times and the cluster autoscaler's
+    /// expander ties (indexed by node pool for the times).
+    Nodes,
 }
 
 /// Derives per-stream generators from one master seed.

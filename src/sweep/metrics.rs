@@ -40,6 +40,10 @@ pub fn metric_values(s: &Summary) -> Vec<f64> {
         s.activator_in_path_seconds as f64,
         frac(r.status_503 + r.status_504),
         frac(r.waited_on_cold_start),
+        s.cluster.as_ref().map_or(0.0, |c| c.node_hours),
+        s.cluster.as_ref().map_or(0.0, |c| c.cost),
+        s.cluster.as_ref().map_or(0.0, |c| f64::from(c.peak_nodes)),
+        s.cluster.as_ref().map_or(0.0, |c| c.pending_pod_seconds),
     ];
     debug_assert_eq!(v.len(), METRICS.len());
     v

@@ -71,7 +71,11 @@ enum Command {
 const RUN_EXAMPLES: &str = "Examples:
   knsim run scenarios/greeter-tutorial.toml --out /tmp/greeter
   knsim run scenarios/burst-panic.toml --seed 7 --set autoscaler.stable-window=30s --out /tmp/burst
-  knsim run scenarios/canary-90-10.toml --plot --quiet --warmup 1m --decisions --requests-csv /tmp/canary/requests.csv --requests-sample 0.1 --out /tmp/canary";
+  knsim run scenarios/canary-90-10.toml --plot --quiet --warmup 1m --decisions --requests-csv /tmp/canary/requests.csv --requests-sample 0.1 --out /tmp/canary
+
+  knsim run scenarios/cluster-small.toml --set cluster.node-pool.0.cpu=4 --plot --quiet --out /tmp/cluster
+With [[cluster.node-pool]] tables (node pools, the scheduler, the Cluster Autoscaler; see
+docs/model.md) a run also writes cluster.csv and report.html gets a cluster page.";
 const VALIDATE_EXAMPLES: &str = "Examples:
   knsim validate scenarios/canary-90-10.toml
   knsim validate scenarios/burst-panic.toml --set autoscaler.panic-threshold-percentage=150 --set duration=5m";

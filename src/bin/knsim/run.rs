@@ -162,6 +162,13 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     let sum_path = out.join("summary.json");
     write_atomic(&sum_path, summary_json(&summary).as_bytes())
         .with_context(|| format!("cannot write {}", sum_path.display()))?;
+    if let Some(c) = &summary.cluster {
+        let names: Vec<String> = c.pools.iter().map(|p| p.name.clone()).collect();
+        let path = out.join("cluster.csv");
+        let csv = knsim::model::cluster::cluster_csv(&names, &summary.cluster_rows);
+        write_atomic(&path, csv.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     if !a.quiet {
         print!("{}", format_summary(&summary));
         print!("{}", format_speed(&summary, &speed));

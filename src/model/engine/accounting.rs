@@ -386,6 +386,8 @@ impl Accounting {
             },
             window: None,
             services: Vec::new(),
+            cluster: None,
+            cluster_rows: Vec::new(),
         }
     }
 }

@@ -146,6 +146,18 @@ pub(crate) enum Event {
     /// The route reconciler runs (traffic, latest ready revision or a
     /// rollout step changed).
     RouteReconcile,
+    /// The Cluster Autoscaler's loop runs (only with node pools).
+    ClusterScan,
+    /// A node the autoscaler asked for is Ready.
+    NodeReady {
+        /// The node.
+        node: u32,
+    },
+    /// A node being deleted is gone.
+    NodeGone {
+        /// The node.
+        node: u32,
+    },
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ mod activator;
 mod autoscaler;
 pub(crate) mod event;
 mod ingress;
+mod nodes;
 mod pods;
 mod queue_proxy;
 mod request;
@@ -132,6 +133,10 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             autoscaler: sc.autoscaler.clone(),
             dynamic: None,
         };
+        if let Some(spec) = &sc.cluster.nodes {
+            let nodes = nodes::Nodes::new(spec, &streams, &mut sim.q);
+            sim.pods.attach_nodes(nodes);
+        }
         let mut initial = Vec::new();
         for (svc, service) in sc.services.iter().enumerate() {
             let route = &service.route;
@@ -242,6 +247,11 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         ));
         self.pods
             .add_revision(spec.startup.clone(), streams.get(Stream::ColdStart, idx));
+        self.pods.set_request(
+            r,
+            spec.resources.request(),
+            spec.resources.request_nonzero(),
+        );
         self.ingress.add_revision();
         self.books.add_revision();
         if reachable {
@@ -294,6 +304,9 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 }
                 Event::Timeline { step } => self.on_timeline(step as usize),
                 Event::RouteReconcile => self.route_reconcile(),
+                Event::ClusterScan | Event::NodeReady { .. } | Event::NodeGone { .. } => {
+                    self.on_node_event(ev)
+                }
             }
         }
         self.now = self.end;
@@ -530,6 +543,23 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         }
     }
 
+    /// The Cluster Autoscaler's loop, or a node arriving or leaving.
+    fn on_node_event(&mut self, ev: Event) {
+        let now = self.now;
+        let pending = self.pods.pending();
+        let Some(nodes) = self.pods.nodes_mut() else {
+            return;
+        };
+        match ev {
+            Event::ClusterScan => nodes.scan(&pending, now, &mut self.q),
+            Event::NodeReady { node } if nodes.node_ready(node) => {
+                self.pods.retry_pending(now, &mut self.q);
+            }
+            Event::NodeGone { node } => nodes.node_gone(node, now),
+            _ => {}
+        }
+    }
+
     fn on_pod_routable(&mut self, r: RevId, pod: PodId) {
         if !self.pods.routable(r, pod) {
             return;
@@ -737,6 +767,10 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             self.sink.row(&row);
         }
         self.books.close_service_second(now, any_panic, any_proxy);
+        let pending = self.pods.unschedulable_count();
+        if let Some(nodes) = self.pods.nodes_mut() {
+            nodes.record_second(now, pending);
+        }
         if self.services.on() {
             self.services.end_second();
         }
@@ -768,6 +802,12 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         summary.services = self.services.summary(&names, &summary.revisions, |revs| {
             books.merged_latency(revs)
         });
+        let end = self.end;
+        if let Some(nodes) = self.pods.nodes_mut() {
+            let (c, rows) = nodes.summary(end);
+            summary.cluster = Some(c);
+            summary.cluster_rows = rows;
+        }
         summary
     }
 }

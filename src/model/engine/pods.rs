@@ -17,7 +17,9 @@
 //! the order pods are scheduled.
 
 use super::event::{Event, PodId, RevId};
+use super::nodes::{Nodes, PendingPod};
 use crate::knative::dataplane::{ACTIVATOR_PROBE_PERIOD, QUEUE_PROXY_DRAIN};
+use crate::kubernetes::resources::PodRequest;
 use crate::scenario::StartupModel;
 use crate::sim::{EventQueue, SimDuration, SimRng, SimTime};
 use std::collections::VecDeque;
@@ -45,7 +47,13 @@ struct Pod {
     ready: bool,
     /// Its drain sleep is over.
     quiet_done: bool,
+    /// The node it is bound to ([`NO_NODE`] without node pools or while
+    /// Pending).
+    node: u32,
 }
+
+/// A pod not bound to a node.
+const NO_NODE: u32 = u32::MAX;
 
 /// One revision's Deployment.
 struct Deployment {
@@ -63,6 +71,8 @@ struct Deployment {
     cold_starts: u64,
     pod_seconds: f64,
     max_ready: u32,
+    /// What each pod asks of a node (actual, non-zero).
+    request: (PodRequest, PodRequest),
 }
 
 /// What deleting a pod did.
@@ -103,6 +113,8 @@ pub(crate) struct Pods {
     running: u32,
     kubelet: Kubelet,
     max_ready_total: u32,
+    /// Node pools and the Cluster Autoscaler, when the scenario has them.
+    nodes: Option<Box<Nodes>>,
 }
 
 impl Pods {
@@ -114,6 +126,7 @@ impl Pods {
             running: 0,
             kubelet,
             max_ready_total: 0,
+            nodes: None,
         }
     }
 
@@ -130,7 +143,79 @@ impl Pods {
             cold_starts: 0,
             pod_seconds: 0.0,
             max_ready: 0,
+            request: Default::default(),
         });
+    }
+
+    /// Places pods on `nodes` from now on.
+    pub(crate) fn attach_nodes(&mut self, nodes: Nodes) {
+        self.nodes = Some(Box::new(nodes));
+    }
+
+    /// Sets what each pod of `r` asks of a node: actual and non-zero request.
+    pub(crate) fn set_request(&mut self, r: RevId, req: PodRequest, nz: PodRequest) {
+        self.deps[r.idx()].request = (req, nz);
+    }
+
+    /// The nodes, when the scenario has node pools.
+    pub(crate) fn nodes_mut(&mut self) -> Option<&mut Nodes> {
+        self.nodes.as_deref_mut()
+    }
+
+    /// Pods waiting for a node, oldest first.
+    pub(crate) fn pending(&self) -> Vec<PendingPod> {
+        self.unschedulable
+            .iter()
+            .map(|&(r, p)| {
+                let d = &self.deps[r.idx()];
+                PendingPod {
+                    req: d.request.0,
+                    nz: d.request.1,
+                    since: d.pods[p.idx()].scheduled,
+                }
+            })
+            .collect()
+    }
+
+    /// Pods waiting for room.
+    pub(crate) fn unschedulable_count(&self) -> u32 {
+        self.unschedulable.len() as u32
+    }
+
+    /// Offers the nodes to every pending pod in queue order (a node became
+    /// Ready or a pod left one); the pods placed start.
+    pub(crate) fn retry_pending(&mut self, now: SimTime, q: &mut EventQueue<Event>) {
+        let Some(nodes) = self.nodes.as_deref_mut() else {
+            return;
+        };
+        let mut still = VecDeque::with_capacity(self.unschedulable.len());
+        let mut bound = Vec::new();
+        // Nodes only fill up during a pass, so a request that found no node
+        // finds none later in it; a failed cycle draws nothing, so skipping
+        // it changes no outcome.
+        let mut failed: Vec<PodRequest> = Vec::new();
+        for (r, p) in self.unschedulable.drain(..) {
+            let (req, nz) = self.deps[r.idx()].request;
+            if failed.contains(&req) {
+                still.push_back((r, p));
+                continue;
+            }
+            match nodes.place(req, nz) {
+                Some(n) => {
+                    nodes.waited();
+                    self.deps[r.idx()].pods[p.idx()].node = n;
+                    bound.push((r, p));
+                }
+                None => {
+                    failed.push(req);
+                    still.push_back((r, p));
+                }
+            }
+        }
+        self.unschedulable = still;
+        for (r, p) in bound {
+            self.bind(r, p, now, q);
+        }
     }
 
     /// Pods ever created for `r` (the next pod id).
@@ -193,6 +278,7 @@ impl Pods {
                 routable: false,
                 ready: false,
                 quiet_done: false,
+                node: NO_NODE,
             });
             d.live += 1;
             self.try_schedule(r, id, now, q);
@@ -200,6 +286,20 @@ impl Pods {
     }
 
     fn try_schedule(&mut self, r: RevId, pod: PodId, now: SimTime, q: &mut EventQueue<Event>) {
+        if let Some(nodes) = self.nodes.as_deref_mut() {
+            let (req, nz) = self.deps[r.idx()].request;
+            match nodes.place(req, nz) {
+                Some(n) => {
+                    self.deps[r.idx()].pods[pod.idx()].node = n;
+                    self.bind(r, pod, now, q);
+                }
+                None => {
+                    nodes.unschedulable();
+                    self.unschedulable.push_back((r, pod));
+                }
+            }
+            return;
+        }
         if self.kubelet.max_pods.is_none_or(|m| self.running < m) {
             self.bind(r, pod, now, q);
         } else {
@@ -319,6 +419,12 @@ impl Pods {
         d.pod_seconds += (now - pod.scheduled).as_secs_f64();
         d.alive.retain(|&p| p != id);
         self.running -= 1;
+        if let Some(nodes) = self.nodes.as_deref_mut() {
+            let (req, nz) = d.request;
+            nodes.release(pod.node, req, nz);
+            self.retry_pending(now, q);
+            return;
+        }
         // The room goes to the longest-pending pod of any revision.
         if let Some((rr, p)) = self.unschedulable.pop_front() {
             self.bind(rr, p, now, q);

@@ -1,5 +1,6 @@
 //! Charts of one run, from its summary and timeseries.
 
+mod cluster;
 mod decisions;
 mod draw;
 mod latency;
@@ -53,8 +54,12 @@ impl RunData {
             path: sp.clone(),
             source,
         })?;
-        let summary: Summary =
+        let mut summary: Summary =
             serde_json::from_str(&text).map_err(|source| PlotError::Json { path: sp, source })?;
+        let cp = dir.join("cluster.csv");
+        if summary.cluster.is_some() && cp.exists() {
+            summary.cluster_rows = cluster::read_cluster_csv(&cp)?;
+        }
         let tp = dir.join("timeseries.csv");
         let mut rdr = csv::Reader::from_path(&tp).map_err(|source| PlotError::Csv {
             path: tp.clone(),
@@ -108,6 +113,19 @@ pub fn run_charts(data: &RunData) -> Result<Vec<Chart>, PlotError> {
             description: "All successful requests of the run. Left: the share of requests answered within a given latency. Right: the same quantiles with the tail stretched out (each step right is ten times rarer).".into(),
             svg: cdf_svg(data)?,
         });
+    }
+    if let Some(c) = &data.summary.cluster {
+        if !data.summary.cluster_rows.is_empty() {
+            charts.push(Chart {
+                file_name: "cluster.svg".into(),
+                title: "Cluster".into(),
+                description: format!(
+                    "Top: nodes Ready, being provisioned and being deleted, and pods waiting for a node, at the end of each second. Bottom: CPU and memory requested by pods as a share of what Ready nodes can allocate. Peak {} nodes, mean {:.2}; {:.2} node-hours costing {:.2}; {} pods found no node when created, {} started after waiting for one.",
+                    c.peak_nodes, c.mean_nodes, c.node_hours, c.cost, c.unschedulable_events, c.cold_starts_waited_for_node
+                ),
+                svg: cluster::cluster_svg(&data.summary.cluster_rows, data.summary.simulated_seconds)?,
+            });
+        }
     }
     charts.push(Chart {
         file_name: "traffic.svg".into(),
