@@ -28,6 +28,9 @@ pub enum Stream {
     LoadBalancing,
     /// Anything a workload needs besides arrival times (durations, tags).
     WorkloadExtra,
+    /// The pod resource model: CPU time per request, metrics-server phase
+    /// (indexed by revision; drawn only for revisions that use the model).
+    Resources,
 }
 
 /// Derives per-stream generators from one master seed.
