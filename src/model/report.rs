@@ -158,6 +158,16 @@ pub struct TimeseriesRow {
     pub excess_burst_capacity: i32,
     /// Activators the revision is spread over.
     pub num_activators: u32,
+    /// CPU the revision's pods used over the second, in percent of what its
+    /// ready pods request. The column exists only in runs where a revision
+    /// uses the resource model (HPA class or `[revision.usage]`); it is
+    /// empty for the other revisions and without a CPU request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_utilization: Option<Option<f64>>,
+    /// The HPA's `status.desiredReplicas`; a column only in runs with an
+    /// HPA-class revision, empty for KPA-class ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hpa_desired_replicas: Option<Option<i32>>,
 }
 
 /// How a request ended.

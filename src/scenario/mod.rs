@@ -22,6 +22,7 @@ mod revision;
 pub mod slo;
 pub mod spec;
 pub mod timeline;
+pub mod usage;
 
 pub use error::{clip, clip_field, Origin, Override, Problem, ScenarioError};
 pub use locate::locate_field;

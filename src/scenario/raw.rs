@@ -176,6 +176,8 @@ pub struct RawRevision {
     pub message: Option<String>,
     /// The user container's `resources`, as in a pod spec.
     pub resources: Option<RawResources>,
+    /// What requests cost a pod in CPU and memory (the resource model).
+    pub usage: Option<super::usage::RawUsage>,
 }
 
 /// A container's `resources`: quantities such as `cpu = "500m"` or

@@ -113,6 +113,8 @@ pub struct RevisionSpec {
     pub message: Option<String>,
     /// Requests and limits of the user container and the queue-proxy.
     pub resources: PodResources,
+    /// `[revision.usage]`, when given.
+    pub usage: Option<super::usage::Usage>,
 }
 
 /// The bounds of `[limits]`.

@@ -5,6 +5,8 @@
 //! * [`activator`]: subsets, throttler queues, load balancing, stat reports;
 //! * [`queue_proxy`]: each pod's breaker and the application behind it;
 //! * [`pods`]: Deployments, scheduling, readiness, deletion and drain;
+//! * [`resources`]: CPU and memory the pods use (HPA-class revisions and
+//!   those with `[revision.usage]` only);
 //! * [`autoscaler`]: the autoscaler class of each revision (the KPA and its
 //!   scraper);
 //! * [`accounting`]: counters, histograms, timeseries rows and the summary;
@@ -25,6 +27,7 @@ mod ingress;
 mod pods;
 mod queue_proxy;
 mod request;
+mod resources;
 mod routing;
 mod timeline;
 
@@ -49,6 +52,7 @@ use pods::{Kubelet, Pods};
 use queue_proxy::{Admission, RevisionProxies};
 use rand::Rng;
 use request::{ReqState, Request, Requests};
+use resources::Resources;
 use routing::{Dynamic, Routing};
 
 /// Accounting closes one timeseries row per simulated second.
@@ -80,6 +84,10 @@ struct Sim<'a, S: TimeseriesSink> {
     proxies: Vec<RevisionProxies>,
     pods: Pods,
     scalers: Vec<Class>,
+    resources: Resources,
+    /// Some revision uses the resource model or is HPA-class: the
+    /// timeseries gets their columns.
+    resource_columns: (bool, bool),
     books: Accounting,
     /// `config-autoscaler` in effect.
     autoscaler: AutoscalerConfig,
@@ -96,6 +104,21 @@ pub fn simulate<S: TimeseriesSink>(scenario: &Scenario, seed: u64, sink: &mut S)
     let mut sim = Sim::new(scenario, seed, sink);
     sim.run();
     sim.summary()
+}
+
+/// Whether any revision, at the start or created by the timeline, uses the
+/// resource model (first) or is HPA-class (second).
+fn resource_columns(sc: &Scenario) -> (bool, bool) {
+    let mut specs: Vec<&RevisionSpec> = sc.revisions.iter().collect();
+    for step in &sc.timeline {
+        for a in &step.actions {
+            if let crate::scenario::TimelineAction::CreateRevision(spec) = a {
+                specs.push(spec);
+            }
+        }
+    }
+    let hpa = specs.iter().any(|s| s.annotations.is_hpa());
+    (hpa || specs.iter().any(|s| s.usage.is_some()), hpa)
 }
 
 impl<'a, S: TimeseriesSink> Sim<'a, S> {
@@ -122,6 +145,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 probe_timeout: sc.cluster.kubelet_probe_timeout,
             }),
             scalers: Vec::new(),
+            resources: Resources::default(),
+            resource_columns: resource_columns(sc),
             books: Accounting::default(),
             autoscaler: sc.autoscaler.clone(),
             dynamic: None,
@@ -203,6 +228,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             timeout: spec.timeout,
         });
         let scaler = Class::new(
+            &spec.annotations,
             scaling,
             reachable,
             streams.get(Stream::Scraper, idx),
@@ -221,6 +247,27 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         ));
         self.pods
             .add_revision(spec.startup.clone(), streams.get(Stream::ColdStart, idx));
+        let hpa = spec.annotations.is_hpa();
+        let usage = match (&spec.usage, hpa) {
+            (Some(u), _) => Some(u.clone()),
+            (None, true) => Some(Default::default()),
+            (None, false) => None,
+        };
+        let mut rng = streams.get(Stream::Resources, idx);
+        if hpa {
+            // metrics-server scrapes at its own phase; the HPA controller
+            // first syncs one period after the HPA is created.
+            let res = autoscaler::hpa::METRIC_RESOLUTION.as_nanos();
+            let phase = SimDuration(rng.random_range(0..res));
+            self.q
+                .schedule(self.now + phase, Event::MetricsScrape { rev: r });
+            self.q.schedule(
+                self.now + autoscaler::hpa::SYNC_PERIOD,
+                Event::HpaSync { rev: r },
+            );
+        }
+        self.resources
+            .add_revision(usage.as_ref(), &spec.resources, rng);
         self.ingress.add_revision();
         self.books.add_revision();
         if reachable {
@@ -259,6 +306,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 Event::QpReport { rev, pod } => self.on_qp_report(rev, pod),
                 Event::Scrape { rev } => self.on_scrape(rev),
                 Event::DeciderTick { rev } => self.on_decider_tick(rev),
+                Event::MetricsScrape { rev } => self.on_metrics_scrape(rev),
+                Event::HpaSync { rev } => self.on_hpa_sync(rev),
                 Event::ActivatorReport { act } => self.on_activator_report(act),
                 Event::Reconcile { rev, requeue } => {
                     if !requeue || self.scalers[rev.idx()].take_requeue(t) {
@@ -376,7 +425,11 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
 
     fn start_service(&mut self, id: ReqId) {
         let req = self.reqs.get_mut(id);
-        let (at, timed_out) = self.proxies[req.rev.idx()].start(req, self.now);
+        let (r, now) = (req.rev.idx(), self.now);
+        let res = &mut self.resources;
+        let (at, timed_out) = self.proxies[r].start(req, now, |pod, base, wall| {
+            res.start(r, id, pod, now, base, wall)
+        });
         let gen = req.gen;
         self.q.schedule(
             at,
@@ -396,6 +449,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         let r = req.rev;
         let pod = req.pod.expect("a served request has a pod");
         let proxied = req.activator.is_some();
+        self.resources.done(r.idx(), id, pod, self.now);
         // The freed slot goes to the next live waiter (FIFO).
         if let Some(next) = self.proxies[r.idx()].done(pod, proxied, self.now, &self.reqs) {
             self.start_service(next);
@@ -511,7 +565,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
     }
 
     fn on_pod_ready(&mut self, r: RevId, pod: PodId) {
-        if !self.pods.ready_now(r, pod) {
+        if !self.pods.ready_now(r, pod, self.now) {
             return;
         }
         if !self.pods.is_routable(r, pod) {
@@ -549,6 +603,51 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             |p| pods.container_started(r, p),
             |p| proxies.last_report(p),
         );
+    }
+
+    /// metrics-server scrapes the running pods of HPA-class revision `r`.
+    fn on_metrics_scrape(&mut self, r: RevId) {
+        if self.revs[r.idx()].deleted {
+            return;
+        }
+        let now = self.now;
+        self.q.schedule(
+            now + autoscaler::hpa::METRIC_RESOLUTION,
+            Event::MetricsScrape { rev: r },
+        );
+        let view = self.pods.hpa_view(r, now);
+        let (res, proxies) = (&self.resources, &self.proxies[r.idx()]);
+        let running = view.iter().filter(|p| !p.pending).map(|p| {
+            let cpu = res.cpu_seconds(r.idx(), p.id, now);
+            (p.id, cpu, res.working_set(r.idx(), proxies.in_flight(p.id)))
+        });
+        if let Some(h) = self.scalers[r.idx()].hpa_mut() {
+            h.scrape_metrics(now, running);
+        }
+    }
+
+    /// The HPA controller syncs the HPA of revision `r` and writes the
+    /// Deployment's replicas if they change.
+    fn on_hpa_sync(&mut self, r: RevId) {
+        if self.revs[r.idx()].deleted {
+            return;
+        }
+        let now = self.now;
+        self.q.schedule(
+            now + autoscaler::hpa::SYNC_PERIOD,
+            Event::HpaSync { rev: r },
+        );
+        let view = self.pods.hpa_view(r, now);
+        let current = self.pods.replicas(r);
+        let request = self.resources.request_milli(r.idx());
+        let Some(h) = self.scalers[r.idx()].hpa_mut() else {
+            return;
+        };
+        if let Some(n) = h.sync(now, current, &view, request) {
+            self.set_replicas(r, n);
+            // The PodAutoscaler sees the Deployment change.
+            self.reconcile(r);
+        }
     }
 
     fn on_activator_report(&mut self, a: ActId) {
@@ -661,6 +760,14 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 terminating_pods: census.terminating,
                 excess_burst_capacity: ebc,
                 num_activators: self.activators.subset_len(r),
+                cpu_utilization: self.resource_columns.0.then(|| {
+                    let ready = self.pods.ready(r).len();
+                    self.resources.close_second(r.idx(), now, ready)
+                }),
+                hpa_desired_replicas: self
+                    .resource_columns
+                    .1
+                    .then(|| scaler.hpa().map(|_| desired)),
                 ..self.books.close_second(r, now, name, panic, proxy)
             };
             self.sink.row(&row);

@@ -1,0 +1,320 @@
+//! An HPA-class revision (`hpa.autoscaling.knative.dev`): the Kubernetes
+//! HorizontalPodAutoscaler that Knative creates for it, the metrics-server
+//! view it reads, and what Knative's HPA reconciler does around it.
+//!
+//! The arithmetic is [`crate::knative::hpa`]'s (ports of
+//! kubernetes/kubernetes `pkg/controller/podautoscaler/`). This file holds
+//! the controller's state between its 15 s syncs and plays Knative's part,
+//! from knative/serving `pkg/reconciler/autoscaling/hpa/hpa.go`: the HPA
+//! object comes from `MakeHPA` (min-scale 0 becomes minReplicas 1, so the
+//! class never scales to zero); the SKS is always asked for Serve mode with
+//! NumActivators 0 (all activators), and the SKS reconciler
+//! (`serverlessservice.go`) still puts the activator in the path while the
+//! revision has no ready endpoint; the PodAutoscaler is always Active and
+//! reports the HPA's desired replicas. There is no panic mode, no
+//! target-burst-capacity and no decider: only the HPA controller writes the
+//! Deployment's replicas after Knative created it at initial-scale.
+
+use super::plan::{Plan, Settled};
+use super::Autoscaler;
+use crate::knative::collector::Stat;
+use crate::knative::annotations::{HpaMetric, RevisionAnnotations};
+use crate::knative::config::AutoscalerConfig;
+use crate::knative::hpa::controller::DEFAULT_SYNC_PERIOD_S;
+use crate::knative::hpa::metrics_server::{MetricsServer, DEFAULT_RESOLUTION_S};
+use crate::knative::hpa::{
+    make_hpa, reconcile, resource_replicas, CalcConfig, HpaSpec, HpaState, Pod, PodPhase,
+    ReadyCondition, Resource, Tick,
+};
+use crate::knative::kpa::{RevisionScaling, SksMode};
+use crate::model::engine::event::PodId;
+use crate::model::engine::pods::PodView;
+use crate::sim::{SimDuration, SimTime};
+
+/// `--horizontal-pod-autoscaler-sync-period`.
+pub(crate) const SYNC_PERIOD: SimDuration = SimDuration::from_secs(DEFAULT_SYNC_PERIOD_S as u64);
+/// metrics-server's `--metric-resolution` (the release manifest's 15 s).
+pub(crate) const METRIC_RESOLUTION: SimDuration =
+    SimDuration::from_secs(DEFAULT_RESOLUTION_S as u64);
+/// `--horizontal-pod-autoscaler-downscale-stabilization` (legacy path).
+const DOWNSCALE_STABILIZATION: SimDuration = SimDuration::from_secs(300);
+
+/// The metrics-server name of a pod (any stable, unique key will do).
+fn pod_name(id: PodId) -> String {
+    format!("pod-{:08}", id.0)
+}
+
+/// One HPA-class revision.
+pub(crate) struct Hpa {
+    metric: HpaMetric,
+    target: Option<f64>,
+    window: Option<SimDuration>,
+    scaling: RevisionScaling,
+    reachable: bool,
+    spec: HpaSpec,
+    state: HpaState,
+    calc: CalcConfig,
+    metrics: MetricsServer,
+    /// `status.desiredReplicas` (−1 before the first sync).
+    desired: i32,
+    /// Replicas the controller last wrote to the scale subresource.
+    written: Option<u32>,
+    mode: SksMode,
+    initialized: bool,
+    requeue_at: Option<SimTime>,
+}
+
+impl Hpa {
+    /// The HPA of a revision with these annotations and scaling bounds.
+    pub(crate) fn new(ann: &RevisionAnnotations, scaling: &RevisionScaling, reachable: bool) -> Self {
+        let metric = ann.hpa_metric.unwrap_or(HpaMetric::Cpu);
+        let mut h = Hpa {
+            metric,
+            target: ann.target,
+            window: ann.window,
+            scaling: scaling.clone(),
+            reachable,
+            spec: make_hpa(metric, ann.target, 0, 0, ann.window),
+            state: HpaState::default(),
+            calc: CalcConfig::default(),
+            metrics: MetricsServer::default(),
+            desired: -1,
+            written: None,
+            mode: SksMode::Proxy,
+            initialized: false,
+            requeue_at: None,
+        };
+        h.remake();
+        h
+    }
+
+    /// `MakeHPA` from the current bounds; `ScaleBounds` drops min-scale for
+    /// an unreachable revision.
+    fn remake(&mut self) {
+        let min = if self.reachable {
+            self.scaling.min_scale
+        } else {
+            0
+        };
+        self.spec = make_hpa(
+            self.metric,
+            self.target,
+            min,
+            self.scaling.max_scale,
+            self.window,
+        );
+    }
+
+    /// metrics-server scrapes the revision's running pods: each gives its
+    /// cumulative CPU seconds and working set.
+    pub(crate) fn scrape_metrics(
+        &mut self,
+        now: SimTime,
+        pods: impl Iterator<Item = (PodId, f64, i64)>,
+    ) {
+        let mut seen = std::collections::BTreeSet::new();
+        for (id, cpu, ws) in pods {
+            let name = pod_name(id);
+            self.metrics.scrape(&name, now, cpu, ws);
+            seen.insert(name);
+        }
+        // Gone pods drop out of the metrics API.
+        self.metrics.retain(|n| seen.contains(n));
+    }
+
+    /// One sync of the HPA controller (`reconcileAutoscaler`) with the
+    /// Deployment at `current` replicas, its pods as the lister shows them
+    /// and the pod CPU request (user container + queue-proxy). Returns the
+    /// replicas to write, if they change.
+    pub(crate) fn sync(
+        &mut self,
+        now: SimTime,
+        current: u32,
+        pods: &[PodView],
+        request_milli: Option<i64>,
+    ) -> Option<u32> {
+        let current = current.min(i32::MAX as u32) as i32;
+        let listed: Vec<Pod> = pods
+            .iter()
+            .map(|p| Pod {
+                name: pod_name(p.id),
+                phase: if p.pending {
+                    PodPhase::Pending
+                } else {
+                    PodPhase::Running
+                },
+                deleting: p.deleting,
+                ready: p.started.map(|_| ReadyCondition {
+                    ready: p.ready,
+                    last_transition: p.ready_since,
+                }),
+                start_time: p.started,
+                request_milli,
+            })
+            .collect();
+        let (resource, samples) = match self.spec.resource {
+            Resource::Cpu => (Resource::Cpu, self.metrics.cpu()),
+            Resource::Memory => (Resource::Memory, self.metrics.memory()),
+        };
+        let rec = resource_replicas(
+            current,
+            self.spec.target,
+            resource,
+            &listed,
+            &samples,
+            &self.calc,
+            now,
+        );
+        let tick = reconcile(
+            &self.spec,
+            current,
+            rec.map(|r| r.replicas),
+            DOWNSCALE_STABILIZATION,
+            &mut self.state,
+            now,
+        );
+        match tick {
+            Tick::Scale(n) => {
+                self.desired = n;
+                let n = n.max(0) as u32;
+                self.written = Some(n);
+                Some(n)
+            }
+            Tick::Keep | Tick::MetricError => {
+                self.desired = current;
+                None
+            }
+            Tick::Disabled => {
+                self.desired = 0;
+                None
+            }
+        }
+    }
+
+    /// New annotations (a timeline's `annotate`): target, metric, window.
+    pub(crate) fn set_annotations(&mut self, a: &RevisionAnnotations) {
+        self.metric = a.hpa_metric.unwrap_or(HpaMetric::Cpu);
+        self.target = a.target;
+        self.window = a.window;
+        self.remake();
+    }
+
+    /// The HPA spec in effect.
+    #[cfg(test)]
+    pub(crate) fn spec(&self) -> &HpaSpec {
+        &self.spec
+    }
+}
+
+impl Autoscaler for Hpa {
+    fn record_activator_stat(&mut self, _now: SimTime, _stat: &Stat) -> bool {
+        // The activator's stats go to the KPA's collector only.
+        false
+    }
+
+    fn scrape<'a>(
+        &mut self,
+        _now: SimTime,
+        _ready: &[PodId],
+        _started: impl Fn(PodId) -> SimTime,
+        _report: impl Fn(PodId) -> &'a Stat,
+    ) {
+    }
+
+    fn decide(&mut self, _now: SimTime, _ready: usize) -> bool {
+        false
+    }
+
+    fn plan(&self, _now: SimTime, _cfg: &AutoscalerConfig) -> Plan {
+        Plan {
+            want: self.desired,
+            replicas: self.written,
+            requeue_after: None,
+        }
+    }
+
+    fn requeue(&mut self, now: SimTime, after: Option<SimDuration>) -> Option<SimTime> {
+        let at = now + after?;
+        self.requeue_at = Some(at);
+        Some(at)
+    }
+
+    fn take_requeue(&mut self, t: SimTime) -> bool {
+        if self.requeue_at != Some(t) {
+            return false;
+        }
+        self.requeue_at = None;
+        true
+    }
+
+    fn settle(
+        &mut self,
+        _now: SimTime,
+        _plan: &Plan,
+        ready: usize,
+        _cfg: &AutoscalerConfig,
+    ) -> Settled {
+        // Serve is asked for; the SKS proxies while there is no endpoint.
+        self.mode = if ready == 0 {
+            SksMode::Proxy
+        } else {
+            SksMode::Serve
+        };
+        let min = if self.reachable {
+            self.scaling.min_scale
+        } else {
+            0
+        };
+        let initialized =
+            !self.initialized && ready as i32 >= min.max(self.scaling.initial_scale);
+        if initialized {
+            self.initialized = true;
+        }
+        Settled {
+            activators: None,
+            initialized,
+            condition_changed: false,
+        }
+    }
+
+    fn update_scaling(&mut self, _now: SimTime, scaling: RevisionScaling) {
+        self.scaling = scaling;
+        self.remake();
+    }
+
+    fn set_reachable(&mut self, reachable: bool) -> bool {
+        if self.reachable == reachable {
+            return false;
+        }
+        self.reachable = reachable;
+        self.remake();
+        true
+    }
+
+    fn activators(&self) -> u32 {
+        // NumActivators 0: every activator (the subset is capped at the
+        // cluster's count).
+        u32::MAX
+    }
+
+    fn sks_mode(&self) -> SksMode {
+        self.mode
+    }
+
+    fn in_panic(&self) -> bool {
+        false
+    }
+
+    fn initialized(&self) -> bool {
+        self.initialized
+    }
+
+    fn observed(&self) -> (f64, f64) {
+        // The KPA's stable and panic concurrency do not exist here.
+        (0.0, 0.0)
+    }
+
+    fn status(&self) -> (i32, i32) {
+        (self.desired, 0)
+    }
+}
