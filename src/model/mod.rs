@@ -30,6 +30,6 @@ mod stats;
 pub use engine::simulate;
 pub use report::{
     LatencySummary, NoTimeseries, Performance, QuantilePoint, RequestCounts, RequestOutcome,
-    RequestRecord, RevisionSummary, Summary, TimeseriesRow, TimeseriesSink,
+    HpaSummary, RequestRecord, RevisionSummary, Summary, TimeseriesRow, TimeseriesSink,
 };
 pub use stats::RequestStats;

@@ -788,13 +788,19 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 }
             })
             .collect();
-        self.books.summary(
+        let mut summary = self.books.summary(
             &self.sc.name,
             self.seed,
             self.sc.duration.as_secs_f64(),
             &totals,
             self.pods.max_ready_total(),
             self.events,
-        )
+        );
+        for (i, rev) in summary.revisions.iter_mut().enumerate() {
+            if let Some(h) = self.scalers[i].hpa() {
+                rev.hpa = Some(h.summary(self.resources.mean_utilization(i)));
+            }
+        }
+        summary
     }
 }

@@ -59,6 +59,9 @@ pub(crate) struct RevisionUsage {
     total: PodCpu,
     /// `total` at the end of the last second.
     last_second: f64,
+    /// Sum and count of the per-second utilizations.
+    util_sum: f64,
+    util_seconds: u64,
 }
 
 /// The resource model of every revision that uses it.
@@ -94,6 +97,8 @@ impl Resources {
                 pods: Vec::new(),
                 total: PodCpu::default(),
                 last_second: 0.0,
+                util_sum: 0.0,
+                util_seconds: 0,
             }
         }));
     }
@@ -200,7 +205,23 @@ impl Resources {
         let used = total - u.last_second;
         u.last_second = total;
         let req = u.request_milli? as f64 / 1000.0 * pods as f64;
-        (req > 0.0).then(|| used / req * 100.0)
+        if req <= 0.0 {
+            return None;
+        }
+        // Hundredths of a percent: the float noise of the sums below that
+        // would only clutter the CSV.
+        let pct = (used / req * 10_000.0).round() / 100.0;
+        u.util_sum += pct;
+        u.util_seconds += 1;
+        Some(pct)
+    }
+
+    /// Mean of the per-second utilizations so far (0 if none).
+    pub(crate) fn mean_utilization(&self, r: usize) -> f64 {
+        self.revs[r]
+            .as_ref()
+            .filter(|u| u.util_seconds > 0)
+            .map_or(0.0, |u| u.util_sum / u.util_seconds as f64)
     }
 }
 
@@ -268,7 +289,7 @@ mod tests {
         assert!((used - 0.1).abs() < 1e-12, "{used}");
         // 0.1 CPU-seconds in the first second over one pod's 525m request.
         let u = m.close_second(1, at(1.0), 1).unwrap();
-        assert!((u - 0.1 / 0.525 * 100.0).abs() < 1e-9, "{u}");
+        assert_eq!(u, 19.05, "0.1 / 0.525 to hundredths of a percent");
         assert_eq!(m.request_milli(1), Some(525));
     }
 

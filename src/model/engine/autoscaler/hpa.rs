@@ -24,11 +24,12 @@ use crate::knative::hpa::controller::DEFAULT_SYNC_PERIOD_S;
 use crate::knative::hpa::metrics_server::{MetricsServer, DEFAULT_RESOLUTION_S};
 use crate::knative::hpa::{
     make_hpa, reconcile, resource_replicas, CalcConfig, HpaSpec, HpaState, Pod, PodPhase,
-    ReadyCondition, Resource, Tick,
+    ReadyCondition, Resource, Target, Tick,
 };
 use crate::knative::kpa::{RevisionScaling, SksMode};
 use crate::model::engine::event::PodId;
 use crate::model::engine::pods::PodView;
+use crate::model::HpaSummary;
 use crate::sim::{SimDuration, SimTime};
 
 /// `--horizontal-pod-autoscaler-sync-period`.
@@ -62,6 +63,10 @@ pub(crate) struct Hpa {
     mode: SksMode,
     initialized: bool,
     requeue_at: Option<SimTime>,
+    syncs: u64,
+    scale_ups: u64,
+    scale_downs: u64,
+    max_desired: i32,
 }
 
 impl Hpa {
@@ -83,6 +88,10 @@ impl Hpa {
             mode: SksMode::Proxy,
             initialized: false,
             requeue_at: None,
+            syncs: 0,
+            scale_ups: 0,
+            scale_downs: 0,
+            max_desired: 0,
         };
         h.remake();
         h
@@ -173,8 +182,15 @@ impl Hpa {
             &mut self.state,
             now,
         );
+        self.syncs += 1;
         match tick {
             Tick::Scale(n) => {
+                if n > current {
+                    self.scale_ups += 1;
+                } else {
+                    self.scale_downs += 1;
+                }
+                self.max_desired = self.max_desired.max(n);
                 self.desired = n;
                 let n = n.max(0) as u32;
                 self.written = Some(n);
@@ -182,12 +198,31 @@ impl Hpa {
             }
             Tick::Keep | Tick::MetricError => {
                 self.desired = current;
+                self.max_desired = self.max_desired.max(current);
                 None
             }
             Tick::Disabled => {
                 self.desired = 0;
                 None
             }
+        }
+    }
+
+    /// What the HPA did, for the summary; `mean_cpu_utilization` is the
+    /// caller's.
+    pub(crate) fn summary(&self, mean_cpu_utilization: f64) -> HpaSummary {
+        let (metric, target) = match self.spec.target {
+            Target::Utilization(p) => ("cpu", f64::from(p)),
+            Target::AverageValue(v) => ("memory", v as f64 / 1000.0 / f64::from(1 << 20)),
+        };
+        HpaSummary {
+            metric: metric.to_string(),
+            target,
+            syncs: self.syncs,
+            scale_ups: self.scale_ups,
+            scale_downs: self.scale_downs,
+            max_desired_replicas: self.max_desired,
+            mean_cpu_utilization,
         }
     }
 
