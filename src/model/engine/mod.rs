@@ -266,8 +266,9 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 Event::HpaSync { rev: r },
             );
         }
+        let slowdown = !matches!(spec.slowdown, crate::workload::Slowdown::None);
         self.resources
-            .add_revision(usage.as_ref(), &spec.resources, rng);
+            .add_revision(usage.as_ref(), &spec.resources, slowdown, rng);
         self.ingress.add_revision();
         self.books.add_revision();
         if reachable {

@@ -9,7 +9,11 @@
 //! over a longer time. A pod whose requests would need more than its CPU
 //! limit is throttled: a request starting there runs `demand / limit` times
 //! longer, the CPU-sharing rule of the slowdown model with the limit as the
-//! cores. Memory is a baseline plus an amount per request held.
+//! cores (a revision with a `slowdown` model is not stretched again: that
+//! model already says how its requests share the container's CPUs). That
+//! factor is fixed when the request starts, so the requests on a
+//! pod can together ask for more than the limit; the counter then grows at
+//! the limit, as the CFS quota allows no more. Memory is a baseline plus an amount per request held.
 //!
 //! Only revisions that are HPA-class or have a `[revision.usage]` table use
 //! the model; for the others every call returns at once and nothing is
@@ -41,6 +45,17 @@ impl PodCpu {
         self.used = self.at(now);
         self.since = now;
     }
+
+    /// The counter of a pod whose CPU is capped at `cap` cores: the CFS
+    /// quota never lets it use more, whatever its requests ask.
+    fn at_capped(&self, now: SimTime, cap: f64) -> f64 {
+        self.used + self.rate.min(cap) * (now - self.since).as_secs_f64()
+    }
+
+    fn advance_capped(&mut self, now: SimTime, cap: f64) {
+        self.used = self.at_capped(now, cap);
+        self.since = now;
+    }
 }
 
 /// The resource model of one revision.
@@ -49,6 +64,9 @@ pub(crate) struct RevisionUsage {
     rng: SimRng,
     /// The user container's CPU limit, in cores.
     limit_cores: Option<f64>,
+    /// Stretch requests beyond the limit (only without a slowdown model,
+    /// which already says how requests share the container's CPUs).
+    throttle: bool,
     /// CPU request of the whole pod (user container + queue-proxy), in
     /// millicores; `None` when the user container has none.
     request_milli: Option<i64>,
@@ -79,6 +97,7 @@ impl Resources {
         &mut self,
         usage: Option<&Usage>,
         resources: &PodResources,
+        slowdown: bool,
         rng: SimRng,
     ) {
         self.revs.push(usage.map(|u| {
@@ -91,6 +110,7 @@ impl Resources {
                 cpu: u.cpu_per_request.clone(),
                 rng,
                 limit_cores: user.limits.cpu_milli.map(|m| m as f64 / 1000.0),
+                throttle: !slowdown,
                 request_milli,
                 memory_baseline: u.memory_baseline,
                 memory_per_request: u.memory_per_request,
@@ -134,10 +154,12 @@ impl Resources {
         if u.pods.len() <= pod.idx() {
             u.pods.resize(pod.idx() + 1, PodCpu::default());
         }
+        let cap = u.limit_cores.unwrap_or(f64::INFINITY);
         let p = &mut u.pods[pod.idx()];
+        let before = p.rate.min(cap);
         let mut wall = wall;
         let mut rate = if wall > 0.0 { cpu / wall } else { 0.0 };
-        if let Some(limit) = u.limit_cores {
+        if let (Some(limit), true) = (u.limit_cores, u.throttle) {
             let demand = p.rate + rate;
             if demand > limit && rate > 0.0 {
                 // Throttled by the CFS quota: every request on the pod gets
@@ -146,11 +168,11 @@ impl Resources {
                 rate = cpu / wall;
             }
         }
-        p.advance(now);
+        p.advance_capped(now, cap);
         p.rate += rate;
         p.executing += 1;
         u.total.advance(now);
-        u.total.rate += rate;
+        u.total.rate += p.rate.min(cap) - before;
         let slot = id.idx();
         if self.req_rate.len() <= slot {
             self.req_rate.resize(slot + 1, 0.0);
@@ -165,8 +187,10 @@ impl Resources {
             return;
         };
         let rate = std::mem::take(&mut self.req_rate[id.idx()]);
+        let cap = u.limit_cores.unwrap_or(f64::INFINITY);
         let p = &mut u.pods[pod.idx()];
-        p.advance(now);
+        let before = p.rate.min(cap);
+        p.advance_capped(now, cap);
         p.executing -= 1;
         // Sums of floats do not cancel exactly: an idle pod uses nothing.
         p.rate = if p.executing == 0 {
@@ -175,15 +199,17 @@ impl Resources {
             (p.rate - rate).max(0.0)
         };
         u.total.advance(now);
-        u.total.rate = (u.total.rate - rate).max(0.0);
+        u.total.rate = (u.total.rate + p.rate.min(cap) - before).max(0.0);
     }
 
     /// The pod's cumulative CPU seconds at `now`.
     pub(crate) fn cpu_seconds(&self, r: usize, pod: PodId, now: SimTime) -> f64 {
-        self.revs[r]
-            .as_ref()
-            .and_then(|u| u.pods.get(pod.idx()))
-            .map_or(0.0, |p| p.at(now))
+        self.revs[r].as_ref().map_or(0.0, |u| {
+            let cap = u.limit_cores.unwrap_or(f64::INFINITY);
+            u.pods
+                .get(pod.idx())
+                .map_or(0.0, |p| p.at_capped(now, cap))
+        })
     }
 
     /// The pod's working set with `in_flight` requests held.
@@ -253,7 +279,7 @@ mod tests {
         };
         let mut m = Resources::default();
         let rng = RngStreams::new(1).get(Stream::Resources, 0);
-        m.add_revision(None, &res, rng.clone());
+        m.add_revision(None, &res, false, rng.clone());
         m.add_revision(
             Some(&Usage {
                 cpu_per_request: None,
@@ -261,6 +287,7 @@ mod tests {
                 memory_per_request: 10,
             }),
             &res,
+            false,
             rng,
         );
         m
@@ -300,7 +327,11 @@ mod tests {
         // and, at a 1-core limit, runs twice as long.
         assert_eq!(m.start(1, ReqId(0), PodId(0), at(0.0), 1.0, 1.0), Some(1.0));
         assert_eq!(m.start(1, ReqId(1), PodId(0), at(0.0), 1.0, 1.0), Some(2.0));
+        // They ask for 1.5 cores; the quota lets the pod use one.
         let used = m.cpu_seconds(1, PodId(0), at(1.0));
+        assert!((used - 1.0).abs() < 1e-12, "{used}");
+        m.done(1, ReqId(0), PodId(0), at(1.0));
+        let used = m.cpu_seconds(1, PodId(0), at(2.0));
         assert!((used - 1.5).abs() < 1e-12, "{used}");
     }
 
