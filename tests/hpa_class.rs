@@ -73,8 +73,14 @@ fn min_and_max_scale_bound_the_hpa() {
     let (_, rows) = run(
         &text,
         &[
-            ("revision.0.annotations.\"autoscaling.knative.dev/min-scale\"", "2"),
-            ("revision.0.annotations.\"autoscaling.knative.dev/max-scale\"", "3"),
+            (
+                "revision.0.annotations.\"autoscaling.knative.dev/min-scale\"",
+                "2",
+            ),
+            (
+                "revision.0.annotations.\"autoscaling.knative.dev/max-scale\"",
+                "3",
+            ),
         ],
     );
     assert!(rows.iter().all(|r| r.replicas <= 3));
@@ -89,7 +95,10 @@ fn a_cpu_limit_slows_requests_on_a_saturated_pod() {
         "{HPA}[[workload]]\nname = \"w\"\narrival = {{ process = \"poisson\", rate = 95.0 }}\n"
     );
     let pin = [
-        ("revision.0.annotations.\"autoscaling.knative.dev/max-scale\"", "1"),
+        (
+            "revision.0.annotations.\"autoscaling.knative.dev/max-scale\"",
+            "1",
+        ),
         ("duration", "2m"),
     ];
     let (free, _) = run(&text, &pin);
@@ -162,4 +171,70 @@ fn the_class_is_a_sweep_dimension() {
     assert!(f(kpa, "activator_in_path_seconds_mean") > 100.0);
     assert!(f(hpa, "activator_in_path_seconds_mean") < 10.0);
     assert_eq!(f(hpa, "panic_seconds_mean"), 0.0);
+}
+
+#[test]
+fn usage_alone_adds_columns_but_changes_nothing_else() {
+    let kpa = on_then_off().replace(
+        "\"autoscaling.knative.dev/class\" = \"hpa.autoscaling.knative.dev\"\n",
+        "",
+    );
+    let set = [("duration", "3m")];
+    let (plain, plain_rows) = run(&kpa, &set);
+    // The table belongs to the revision: it goes before the workload.
+    let with = kpa.replacen(
+        "[[workload]]",
+        "[revision.usage]\nmemory-baseline = \"64Mi\"\n[[workload]]",
+        1,
+    );
+    let (used, used_rows) = run(&with, &set);
+    assert_eq!(plain, used, "summaries differ");
+    assert_eq!(plain_rows.len(), used_rows.len());
+    for (a, b) in plain_rows.iter().zip(&used_rows) {
+        assert!(b.cpu_utilization.is_some());
+        let b = TimeseriesRow {
+            cpu_utilization: None,
+            ..b.clone()
+        };
+        assert_eq!(*a, b);
+    }
+    // 95 req/s × 10 ms = 0.95 cores over the ready pods' 0.5-core requests.
+    let busy: f64 = used_rows[60..170]
+        .iter()
+        .map(|r| r.cpu_utilization.flatten().unwrap() * r.ready_pods as f64 * 0.5 / 100.0)
+        .sum::<f64>()
+        / 110.0;
+    assert!((0.85..1.05).contains(&busy), "{busy} cores");
+}
+
+#[test]
+fn bad_usage_is_reported_with_its_field() {
+    let text = on_then_off().replacen(
+        "[[workload]]",
+        "[revision.usage]\nmemory-per-request = \"lots\"\n[[workload]]",
+        1,
+    );
+    let err = load_scenario_str(&text, Path::new("h.toml"), "h", Path::new("."), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("usage.memory-per-request"), "{err}");
+    assert!(err.contains("quantity"), "{err}");
+}
+
+#[test]
+fn controller_flags_are_scenario_settings() {
+    let text = on_then_off();
+    let (s15, _) = run(&text, &[]);
+    let (s30, _) = run(&text, &[("hpa.sync-period", "\"30s\"")]);
+    let syncs = |s: &Summary| s.revisions[0].hpa.as_ref().unwrap().syncs;
+    // 10 minutes: a sync at 15 s, 30 s, … 585 s (the one due at the end
+    // itself does not run), or every 30 s up to 570 s.
+    assert_eq!(syncs(&s15), 39);
+    assert_eq!(syncs(&s30), 19);
+    let bad = format!("{text}[hpa]\ntolerance = 1.5\nsync-period = \"0s\"\n");
+    let err = load_scenario_str(&bad, Path::new("h.toml"), "h", Path::new("."), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("hpa.tolerance"), "{err}");
+    assert!(err.contains("hpa.sync-period"), "{err}");
 }

@@ -151,5 +151,8 @@ fn hpa_settles_at_the_closed_form_replicas_and_utilization() {
     assert_eq!(rows.len(), 2);
     assert_matches(&rows, 0.02);
     let util = rows[1].estimate.mean;
-    assert!((45.0..=55.0).contains(&util), "{util} % outside 50 % ± 10 %");
+    assert!(
+        (45.0..=55.0).contains(&util),
+        "{util} % outside 50 % ± 10 %"
+    );
 }

@@ -29,7 +29,7 @@ mod stats;
 
 pub use engine::simulate;
 pub use report::{
-    LatencySummary, NoTimeseries, Performance, QuantilePoint, RequestCounts, RequestOutcome,
-    HpaSummary, RequestRecord, RevisionSummary, Summary, TimeseriesRow, TimeseriesSink,
+    HpaSummary, LatencySummary, NoTimeseries, Performance, QuantilePoint, RequestCounts,
+    RequestOutcome, RequestRecord, RevisionSummary, Summary, TimeseriesRow, TimeseriesSink,
 };
 pub use stats::RequestStats;

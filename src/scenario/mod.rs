@@ -545,6 +545,7 @@ fn validate(
         };
         limits::check_cost(&mut p, &shape, &lim);
     }
+    let hpa = usage::build_hpa_settings(&mut p, &raw.hpa);
     if !p.list.is_empty() {
         return Err(ScenarioError::Invalid {
             path: path.to_path_buf(),
@@ -552,6 +553,7 @@ fn validate(
         });
     }
     Ok(Scenario {
+        hpa,
         name,
         description: raw.description,
         service,

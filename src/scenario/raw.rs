@@ -73,6 +73,9 @@ pub struct RawScenario {
     /// The simulated cluster (pod start-up, capacity, activators).
     #[serde(default)]
     pub cluster: RawCluster,
+    /// The HPA controller's flags (HPA-class revisions only).
+    #[serde(default)]
+    pub hpa: super::usage::RawHpa,
     /// Revisions of the service, oldest first.
     #[serde(default)]
     pub revision: Vec<RawRevision>,

@@ -40,6 +40,8 @@ pub struct Scenario {
     pub network: NetworkConfig,
     /// The simulated cluster.
     pub cluster: ClusterSpec,
+    /// The HPA controller's flags (`[hpa]`).
+    pub hpa: crate::knative::hpa::ControllerSettings,
     /// Revisions, oldest first.
     pub revisions: Vec<RevisionSpec>,
     /// The traffic block as given (or Knative's default).

@@ -544,8 +544,8 @@ pub(super) fn build(
                 ),
                 Some(ri) => {
                     let mut m = plane.revisions[ri].annotations.clone();
-                    let before = RevisionAnnotations::parse(&m, &plane.autoscaler)
-                        .unwrap_or_default();
+                    let before =
+                        RevisionAnnotations::parse(&m, &plane.autoscaler).unwrap_or_default();
                     for (k, v) in to_string_map(&a.annotations) {
                         if v.is_empty() {
                             m.remove(&k);

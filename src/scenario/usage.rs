@@ -1,11 +1,13 @@
 //! A revision's `[revision.usage]` table: what each request costs a pod in
 //! CPU and memory, for the resource model that metrics-server and the HPA
 //! read. Absent, a revision uses no resource model unless it is HPA-class.
+//! Also the scenario's `[hpa]` table: the HPA controller's flags.
 
 use super::problems::Problems;
 use super::revision::workload_problem;
+use crate::knative::hpa::ControllerSettings;
 use crate::kubernetes::quantity::parse_quantity;
-use crate::workload::{Dist, DistSpec};
+use crate::workload::{Dist, DistSpec, DurationValue};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -76,4 +78,78 @@ pub(super) fn build_usage(
         memory_baseline,
         memory_per_request,
     })
+}
+
+/// `[hpa]` as written: kube-controller-manager's HPA flags and
+/// metrics-server's resolution, for every HPA-class revision.
+#[derive(Clone, Debug, Deserialize, Serialize, Default, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawHpa {
+    /// `--horizontal-pod-autoscaler-sync-period` (default `"15s"`).
+    pub sync_period: Option<DurationValue>,
+    /// `--horizontal-pod-autoscaler-tolerance` (default 0.1).
+    pub tolerance: Option<f64>,
+    /// `--horizontal-pod-autoscaler-cpu-initialization-period` (`"5m"`).
+    pub cpu_initialization_period: Option<DurationValue>,
+    /// `--horizontal-pod-autoscaler-initial-readiness-delay` (`"30s"`).
+    pub initial_readiness_delay: Option<DurationValue>,
+    /// `--horizontal-pod-autoscaler-downscale-stabilization` (`"5m"`).
+    pub downscale_stabilization: Option<DurationValue>,
+    /// metrics-server's `--metric-resolution` (`"15s"`).
+    pub metric_resolution: Option<DurationValue>,
+}
+
+/// Checks `[hpa]`; every key defaults to the upstream default.
+pub(super) fn build_hpa_settings(p: &mut Problems, raw: &RawHpa) -> ControllerSettings {
+    let d = ControllerSettings::default();
+    let mut dur = |key: &str, v: &Option<DurationValue>, def, positive: bool| {
+        let field = format!("hpa.{key}");
+        let got = super::duration_field(p, &field, v, def);
+        if positive && got == crate::sim::SimDuration::ZERO {
+            p.push(field, "must be greater than 0");
+            return def;
+        }
+        got
+    };
+    let sync_period = dur("sync-period", &raw.sync_period, d.sync_period, true);
+    let cpu_initialization_period = dur(
+        "cpu-initialization-period",
+        &raw.cpu_initialization_period,
+        d.cpu_initialization_period,
+        false,
+    );
+    let initial_readiness_delay = dur(
+        "initial-readiness-delay",
+        &raw.initial_readiness_delay,
+        d.initial_readiness_delay,
+        false,
+    );
+    let downscale_stabilization = dur(
+        "downscale-stabilization",
+        &raw.downscale_stabilization,
+        d.downscale_stabilization,
+        false,
+    );
+    let metric_resolution = dur(
+        "metric-resolution",
+        &raw.metric_resolution,
+        d.metric_resolution,
+        true,
+    );
+    let tolerance = match raw.tolerance {
+        Some(t) if !(0.0..1.0).contains(&t) => {
+            p.push("hpa.tolerance", format!("expected 0 <= {t} < 1"));
+            d.tolerance
+        }
+        Some(t) => t,
+        None => d.tolerance,
+    };
+    ControllerSettings {
+        sync_period,
+        tolerance,
+        cpu_initialization_period,
+        initial_readiness_delay,
+        downscale_stabilization,
+        metric_resolution,
+    }
 }

@@ -107,7 +107,11 @@ mod tests {
             cpu_utilization: Some(u),
             ..Default::default()
         };
-        let rows = [row(1, 1, None), row(2, 4, Some(40.0)), row(3, 6, Some(50.0))];
+        let rows = [
+            row(1, 1, None),
+            row(2, 4, Some(40.0)),
+            row(3, 6, Some(50.0)),
+        ];
         let (a, b) = (SimTime::from_secs(1), SimTime::from_secs(3));
         assert_eq!(measure_rows(&rows, Measure::MeanReplicas, a, b), 5.0);
         assert_eq!(measure_rows(&rows, Measure::MeanCpuUtilization, a, b), 45.0);

@@ -233,6 +233,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             reachable,
             streams.get(Stream::Scraper, idx),
             self.now,
+            &self.sc.hpa,
         );
         let lb = streams.get(Stream::LoadBalancing, idx);
         self.activators
@@ -257,12 +258,12 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         if hpa {
             // metrics-server scrapes at its own phase; the HPA controller
             // first syncs one period after the HPA is created.
-            let res = autoscaler::hpa::METRIC_RESOLUTION.as_nanos();
+            let res = self.sc.hpa.metric_resolution.as_nanos();
             let phase = SimDuration(rng.random_range(0..res));
             self.q
                 .schedule(self.now + phase, Event::MetricsScrape { rev: r });
             self.q.schedule(
-                self.now + autoscaler::hpa::SYNC_PERIOD,
+                self.now + self.sc.hpa.sync_period,
                 Event::HpaSync { rev: r },
             );
         }
@@ -613,7 +614,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         }
         let now = self.now;
         self.q.schedule(
-            now + autoscaler::hpa::METRIC_RESOLUTION,
+            now + self.sc.hpa.metric_resolution,
             Event::MetricsScrape { rev: r },
         );
         let view = self.pods.hpa_view(r, now);
@@ -634,10 +635,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             return;
         }
         let now = self.now;
-        self.q.schedule(
-            now + autoscaler::hpa::SYNC_PERIOD,
-            Event::HpaSync { rev: r },
-        );
+        self.q
+            .schedule(now + self.sc.hpa.sync_period, Event::HpaSync { rev: r });
         let view = self.pods.hpa_view(r, now);
         let current = self.pods.replicas(r);
         let request = self.resources.request_milli(r.idx());

@@ -206,9 +206,7 @@ impl Resources {
     pub(crate) fn cpu_seconds(&self, r: usize, pod: PodId, now: SimTime) -> f64 {
         self.revs[r].as_ref().map_or(0.0, |u| {
             let cap = u.limit_cores.unwrap_or(f64::INFINITY);
-            u.pods
-                .get(pod.idx())
-                .map_or(0.0, |p| p.at_capped(now, cap))
+            u.pods.get(pod.idx()).map_or(0.0, |p| p.at_capped(now, cap))
         })
     }
 

@@ -17,28 +17,19 @@
 
 use super::plan::{Plan, Settled};
 use super::Autoscaler;
-use crate::knative::collector::Stat;
 use crate::knative::annotations::{HpaMetric, RevisionAnnotations};
+use crate::knative::collector::Stat;
 use crate::knative::config::AutoscalerConfig;
-use crate::knative::hpa::controller::DEFAULT_SYNC_PERIOD_S;
-use crate::knative::hpa::metrics_server::{MetricsServer, DEFAULT_RESOLUTION_S};
+use crate::knative::hpa::metrics_server::MetricsServer;
 use crate::knative::hpa::{
-    make_hpa, reconcile, resource_replicas, CalcConfig, HpaSpec, HpaState, Pod, PodPhase,
-    ReadyCondition, Resource, Target, Tick,
+    make_hpa, reconcile, resource_replicas, CalcConfig, ControllerSettings, HpaSpec, HpaState, Pod,
+    PodPhase, ReadyCondition, Resource, Target, Tick, Tolerances,
 };
 use crate::knative::kpa::{RevisionScaling, SksMode};
 use crate::model::engine::event::PodId;
 use crate::model::engine::pods::PodView;
 use crate::model::HpaSummary;
 use crate::sim::{SimDuration, SimTime};
-
-/// `--horizontal-pod-autoscaler-sync-period`.
-pub(crate) const SYNC_PERIOD: SimDuration = SimDuration::from_secs(DEFAULT_SYNC_PERIOD_S as u64);
-/// metrics-server's `--metric-resolution` (the release manifest's 15 s).
-pub(crate) const METRIC_RESOLUTION: SimDuration =
-    SimDuration::from_secs(DEFAULT_RESOLUTION_S as u64);
-/// `--horizontal-pod-autoscaler-downscale-stabilization` (legacy path).
-const DOWNSCALE_STABILIZATION: SimDuration = SimDuration::from_secs(300);
 
 /// The metrics-server name of a pod (any stable, unique key will do).
 fn pod_name(id: PodId) -> String {
@@ -55,6 +46,7 @@ pub(crate) struct Hpa {
     spec: HpaSpec,
     state: HpaState,
     calc: CalcConfig,
+    downscale_stabilization: SimDuration,
     metrics: MetricsServer,
     /// `status.desiredReplicas` (−1 before the first sync).
     desired: i32,
@@ -71,7 +63,12 @@ pub(crate) struct Hpa {
 
 impl Hpa {
     /// The HPA of a revision with these annotations and scaling bounds.
-    pub(crate) fn new(ann: &RevisionAnnotations, scaling: &RevisionScaling, reachable: bool) -> Self {
+    pub(crate) fn new(
+        ann: &RevisionAnnotations,
+        scaling: &RevisionScaling,
+        reachable: bool,
+        flags: &ControllerSettings,
+    ) -> Self {
         let metric = ann.hpa_metric.unwrap_or(HpaMetric::Cpu);
         let mut h = Hpa {
             metric,
@@ -81,7 +78,12 @@ impl Hpa {
             reachable,
             spec: make_hpa(metric, ann.target, 0, 0, ann.window),
             state: HpaState::default(),
-            calc: CalcConfig::default(),
+            calc: CalcConfig {
+                tolerances: Tolerances::symmetric(flags.tolerance),
+                cpu_initialization_period: flags.cpu_initialization_period,
+                initial_readiness_delay: flags.initial_readiness_delay,
+            },
+            downscale_stabilization: flags.downscale_stabilization,
             metrics: MetricsServer::default(),
             desired: -1,
             written: None,
@@ -178,7 +180,7 @@ impl Hpa {
             &self.spec,
             current,
             rec.map(|r| r.replicas),
-            DOWNSCALE_STABILIZATION,
+            self.downscale_stabilization,
             &mut self.state,
             now,
         );
@@ -300,8 +302,7 @@ impl Autoscaler for Hpa {
         } else {
             0
         };
-        let initialized =
-            !self.initialized && ready as i32 >= min.max(self.scaling.initial_scale);
+        let initialized = !self.initialized && ready as i32 >= min.max(self.scaling.initial_scale);
         if initialized {
             self.initialized = true;
         }

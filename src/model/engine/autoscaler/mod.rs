@@ -19,6 +19,7 @@ use super::event::PodId;
 use crate::knative::annotations::RevisionAnnotations;
 use crate::knative::collector::Stat;
 use crate::knative::config::AutoscalerConfig;
+use crate::knative::hpa::ControllerSettings;
 use crate::knative::kpa::{RevisionScaling, SksMode};
 use crate::sim::{SimDuration, SimRng, SimTime};
 
@@ -91,9 +92,10 @@ impl Class {
         reachable: bool,
         scrape_rng: SimRng,
         now: SimTime,
+        hpa_flags: &ControllerSettings,
     ) -> Self {
         if ann.is_hpa() {
-            Class::Hpa(hpa::Hpa::new(ann, scaling, reachable))
+            Class::Hpa(hpa::Hpa::new(ann, scaling, reachable, hpa_flags))
         } else {
             Class::Kpa(kpa::Kpa::new(scaling, reachable, scrape_rng, now))
         }
@@ -209,6 +211,7 @@ mod tests {
             true,
             RngStreams::new(1).get(Stream::Scraper, 0),
             SimTime::ZERO,
+            &ControllerSettings::default(),
         )
     }
 
