@@ -9,6 +9,8 @@
 //!   those with `[revision.usage]` only);
 //! * [`autoscaler`]: the autoscaler class of each revision (the KPA and its
 //!   scraper);
+//! * [`hpa_events`]: metrics-server scrapes and HPA syncs, which, like this
+//!   file, call across components;
 //! * [`accounting`]: counters, histograms, timeseries rows and the summary;
 //! * [`timeline`]: the route reconciler and changes while the run goes on,
 //!   over the route state of [`routing`].
@@ -23,6 +25,7 @@ mod accounting;
 mod activator;
 mod autoscaler;
 pub(crate) mod event;
+mod hpa_events;
 mod ingress;
 mod pods;
 mod queue_proxy;
@@ -106,21 +109,6 @@ pub fn simulate<S: TimeseriesSink>(scenario: &Scenario, seed: u64, sink: &mut S)
     sim.summary()
 }
 
-/// Whether any revision, at the start or created by the timeline, uses the
-/// resource model (first) or is HPA-class (second).
-fn resource_columns(sc: &Scenario) -> (bool, bool) {
-    let mut specs: Vec<&RevisionSpec> = sc.revisions.iter().collect();
-    for step in &sc.timeline {
-        for a in &step.actions {
-            if let crate::scenario::TimelineAction::CreateRevision(spec) = a {
-                specs.push(spec);
-            }
-        }
-    }
-    let hpa = specs.iter().any(|s| s.annotations.is_hpa());
-    (hpa || specs.iter().any(|s| s.usage.is_some()), hpa)
-}
-
 impl<'a, S: TimeseriesSink> Sim<'a, S> {
     fn new(sc: &'a Scenario, seed: u64, sink: &'a mut S) -> Self {
         let streams = RngStreams::new(seed);
@@ -146,7 +134,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             }),
             scalers: Vec::new(),
             resources: Resources::default(),
-            resource_columns: resource_columns(sc),
+            resource_columns: hpa_events::resource_columns(sc),
             books: Accounting::default(),
             autoscaler: sc.autoscaler.clone(),
             dynamic: None,
@@ -605,49 +593,6 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             |p| pods.container_started(r, p),
             |p| proxies.last_report(p),
         );
-    }
-
-    /// metrics-server scrapes the running pods of HPA-class revision `r`.
-    fn on_metrics_scrape(&mut self, r: RevId) {
-        if self.revs[r.idx()].deleted {
-            return;
-        }
-        let now = self.now;
-        self.q.schedule(
-            now + self.sc.hpa.metric_resolution,
-            Event::MetricsScrape { rev: r },
-        );
-        let view = self.pods.hpa_view(r, now);
-        let (res, proxies) = (&self.resources, &self.proxies[r.idx()]);
-        let running = view.iter().filter(|p| !p.pending).map(|p| {
-            let cpu = res.cpu_seconds(r.idx(), p.id, now);
-            (p.id, cpu, res.working_set(r.idx(), proxies.in_flight(p.id)))
-        });
-        if let Some(h) = self.scalers[r.idx()].hpa_mut() {
-            h.scrape_metrics(now, running);
-        }
-    }
-
-    /// The HPA controller syncs the HPA of revision `r` and writes the
-    /// Deployment's replicas if they change.
-    fn on_hpa_sync(&mut self, r: RevId) {
-        if self.revs[r.idx()].deleted {
-            return;
-        }
-        let now = self.now;
-        self.q
-            .schedule(now + self.sc.hpa.sync_period, Event::HpaSync { rev: r });
-        let view = self.pods.hpa_view(r, now);
-        let current = self.pods.replicas(r);
-        let request = self.resources.request_milli(r.idx());
-        let Some(h) = self.scalers[r.idx()].hpa_mut() else {
-            return;
-        };
-        if let Some(n) = h.sync(now, current, &view, request) {
-            self.set_replicas(r, n);
-            // The PodAutoscaler sees the Deployment change.
-            self.reconcile(r);
-        }
     }
 
     fn on_activator_report(&mut self, a: ActId) {

@@ -235,12 +235,6 @@ impl Hpa {
         self.window = a.window;
         self.remake();
     }
-
-    /// The HPA spec in effect.
-    #[cfg(test)]
-    pub(crate) fn spec(&self) -> &HpaSpec {
-        &self.spec
-    }
 }
 
 impl Autoscaler for Hpa {

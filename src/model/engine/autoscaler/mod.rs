@@ -75,6 +75,9 @@ pub(crate) trait Autoscaler {
 }
 
 /// The autoscaler class of a revision.
+// One per revision, so the variants' size difference costs nothing, while
+// boxing the KPA would add an indirection to every dispatch on the event path.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Class {
     /// `kpa.autoscaling.knative.dev`.
     Kpa(kpa::Kpa),
