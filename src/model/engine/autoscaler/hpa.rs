@@ -348,3 +348,105 @@ impl Autoscaler for Hpa {
         (self.desired, 0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knative::config::{AutoscalerClass, DeploymentConfig};
+    use crate::knative::kpa::resolve_revision_scaling;
+
+    fn hpa(min_scale: Option<i32>) -> Hpa {
+        let ann = RevisionAnnotations {
+            class: Some(AutoscalerClass::Hpa),
+            hpa_metric: Some(HpaMetric::Cpu),
+            target: Some(50.0),
+            min_scale,
+            ..Default::default()
+        };
+        let scaling = resolve_revision_scaling(
+            &AutoscalerConfig::default(),
+            &DeploymentConfig::default(),
+            0,
+            &ann,
+        );
+        Hpa::new(&ann, &scaling, true, &ControllerSettings::default())
+    }
+
+    fn ready_pod(i: u32) -> PodView {
+        PodView {
+            id: PodId(i),
+            pending: false,
+            deleting: false,
+            ready: true,
+            ready_since: SimTime::from_secs(1),
+            started: Some(SimTime::ZERO),
+        }
+    }
+
+    #[test]
+    fn the_sks_proxies_only_without_a_ready_pod() {
+        let mut h = hpa(None);
+        let cfg = AutoscalerConfig::default();
+        let plan = h.plan(SimTime::ZERO, &cfg);
+        assert_eq!(plan.replicas, None, "Knative's initial replicas stand");
+        let s = h.settle(SimTime::ZERO, &plan, 0, &cfg);
+        assert_eq!(h.sks_mode(), SksMode::Proxy);
+        assert!(!s.initialized);
+        let s = h.settle(SimTime::ZERO, &plan, 1, &cfg);
+        assert_eq!(h.sks_mode(), SksMode::Serve);
+        assert!(s.initialized && !s.condition_changed);
+        assert!(!h.settle(SimTime::ZERO, &plan, 1, &cfg).initialized, "once");
+        assert!(!h.in_panic());
+    }
+
+    #[test]
+    fn no_metrics_keeps_the_scale_and_cpu_above_target_doubles_it() {
+        let mut h = hpa(None);
+        let pods = [ready_pod(0), ready_pod(1)];
+        let t = SimTime::from_secs(15);
+        assert_eq!(h.sync(t, 2, &pods, Some(1000)), None, "no samples yet");
+        assert_eq!(h.status().0, 2);
+        // Each pod used one core over the last 15 s: 100 % against 50 %.
+        let at = |s: u64| SimTime::from_secs(s);
+        h.scrape_metrics(at(20), [(PodId(0), 5.0, 0), (PodId(1), 5.0, 0)].into_iter());
+        h.scrape_metrics(
+            at(35),
+            [(PodId(0), 20.0, 0), (PodId(1), 20.0, 0)].into_iter(),
+        );
+        assert_eq!(h.sync(at(45), 2, &pods, Some(1000)), Some(4));
+        assert_eq!(
+            h.plan(at(45), &AutoscalerConfig::default()).replicas,
+            Some(4)
+        );
+        // A pod that is gone drops out of the samples.
+        h.scrape_metrics(at(50), [(PodId(0), 35.0, 0)].into_iter());
+        assert_eq!(h.metrics.cpu().keys().collect::<Vec<_>>(), ["pod-00000000"]);
+        let s = h.summary(0.0);
+        assert_eq!((s.syncs, s.scale_ups, s.max_desired_replicas), (2, 1, 4));
+    }
+
+    #[test]
+    fn min_scale_zero_still_keeps_one_pod() {
+        let h = hpa(None);
+        assert_eq!(h.spec.min_replicas, 1);
+        assert_eq!(h.spec.max_replicas, i32::MAX);
+        let mut h = hpa(Some(3));
+        assert_eq!(h.spec.min_replicas, 3);
+        assert!(h.set_reachable(false));
+        assert_eq!(
+            h.spec.min_replicas, 1,
+            "min-scale is dropped when unreachable"
+        );
+    }
+
+    #[test]
+    fn without_a_cpu_request_the_hpa_never_scales() {
+        let mut h = hpa(None);
+        let pods = [ready_pod(0)];
+        let at = |s: u64| SimTime::from_secs(s);
+        h.scrape_metrics(at(20), [(PodId(0), 0.0, 0)].into_iter());
+        h.scrape_metrics(at(35), [(PodId(0), 30.0, 0)].into_iter());
+        assert_eq!(h.sync(at(45), 1, &pods, None), None);
+        assert_eq!(h.status().0, 1);
+    }
+}
