@@ -211,6 +211,22 @@ pub fn format_summary(s: &Summary) -> String {
         "autoscaler {} s in panic, {} s with the activator in path\n",
         s.panic_seconds, s.activator_in_path_seconds
     ));
+    for rev in &s.revisions {
+        if let Some(h) = &rev.hpa {
+            let unit = if h.metric == "cpu" { "%" } else { " MiB" };
+            out.push_str(&format!(
+                "hpa        {}: {} target {}{unit}, {} syncs, {} scale-ups, {} scale-downs, max desired {}, mean CPU utilization {:.1}%\n",
+                rev.name,
+                h.metric,
+                h.target,
+                h.syncs,
+                h.scale_ups,
+                h.scale_downs,
+                h.max_desired_replicas,
+                h.mean_cpu_utilization
+            ));
+        }
+    }
     if s.revisions.len() > 1 {
         out.push_str("revision                 share    p99 ms  cold  max ready  pod-s\n");
         for rev in &s.revisions {

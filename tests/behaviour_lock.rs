@@ -21,6 +21,7 @@ fn cases() -> Vec<(&'static str, Vec<&'static str>)> {
         ("scenarios/canary-90-10.toml", vec![]),
         ("scenarios/canary-rollout.toml", vec![]),
         ("scenarios/cluster-small.toml", vec![]),
+        ("scenarios/kpa-vs-hpa.toml", vec!["duration=10m"]),
         ("scenarios/greeter-split.toml", vec![]),
         ("scenarios/greeter-tutorial.toml", vec![]),
         ("scenarios/scale-from-zero.toml", vec![]),
@@ -37,6 +38,7 @@ fn cases() -> Vec<(&'static str, Vec<&'static str>)> {
         ("scenarios/validation/mginf.toml", vec!["duration=5m"]),
         ("scenarios/validation/mm1k.toml", vec!["duration=5m"]),
         ("scenarios/validation/mmc.toml", vec!["duration=5m"]),
+        ("scenarios/validation/hpa-steady.toml", vec!["duration=5m"]),
         (
             "scenarios/validation/scale-to-zero.toml",
             vec!["duration=2h"],

@@ -405,7 +405,7 @@ fn the_largest_int64_of_seconds_does_not_overflow() {
 }
 
 #[test]
-fn the_hpa_class_validates_per_revision_but_is_not_simulated_yet() {
+fn the_hpa_class_validates_per_revision_and_loads() {
     let p = one(
         BASE,
         &["autoscaler.pod-autoscaler-class=hpa.autoscaling.knative.dev"],
@@ -414,12 +414,8 @@ fn the_hpa_class_validates_per_revision_but_is_not_simulated_yet() {
     assert!(p.rule.contains("not modelled"), "{p}");
     let class = "\"autoscaling.knative.dev/class\" = \"hpa.autoscaling.knative.dev\"";
     let text = format!("{BASE}[revision.annotations]\n{class}\n");
-    let p = one(&text, &[]);
-    assert!(
-        p.field.ends_with("\"autoscaling.knative.dev/class\""),
-        "{p}"
-    );
-    assert!(p.rule.contains("does not run it yet"), "{p}");
+    let sc = load(&text, &[]).unwrap();
+    assert!(sc.revisions[0].annotations.is_hpa());
     // A metric the HPA class cannot take is reported as such, not as the
     // class.
     let text = format!(

@@ -142,3 +142,17 @@ fn results_do_not_depend_on_the_number_of_threads() {
         .install(|| run_experiments(&exps).unwrap());
     assert_eq!(one, many);
 }
+
+/// The HPA class at a constant CPU load holds ceil(λ·c/(u·R)) pods and its
+/// pods' utilization sits at λ·c/(n·R), inside the tolerance band.
+#[test]
+fn hpa_settles_at_the_closed_form_replicas_and_utilization() {
+    let rows = run_experiments(&quick("hpa-steady")).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_matches(&rows, 0.02);
+    let util = rows[1].estimate.mean;
+    assert!(
+        (45.0..=55.0).contains(&util),
+        "{util} % outside 50 % ± 10 %"
+    );
+}

@@ -269,16 +269,20 @@ fn duration(
 }
 
 impl RevisionAnnotations {
-    /// The engine runs the KPA class only so far: an HPA-class revision
-    /// passes [`RevisionAnnotations::parse`] (Knative accepts it, and
-    /// [`crate::knative::hpa`] ports the controller) but cannot be
-    /// simulated yet, and silently running the KPA instead would mislead.
-    pub fn check_simulated(self) -> Result<Self, Vec<FieldError>> {
-        if self.class == Some(AutoscalerClass::Hpa) {
+    /// Whether the revision is HPA-class (`hpa.autoscaling.knative.dev`).
+    pub fn is_hpa(&self) -> bool {
+        self.class == Some(AutoscalerClass::Hpa)
+    }
+
+    /// A timeline may not switch a running revision between the KPA and
+    /// the HPA: Knative would hand the PodAutoscaler to another reconciler,
+    /// which the simulator does not model.
+    pub fn check_same_class(self, before: &RevisionAnnotations) -> Result<Self, Vec<FieldError>> {
+        if self.is_hpa() != before.is_hpa() {
             return Err(vec![FieldError::new(
                 CLASS_KEY,
-                "the HPA class is valid but the simulation engine does not run it yet \
-                 (only its algorithm is ported); use kpa.autoscaling.knative.dev",
+                "changing the autoscaler class of an existing revision is not simulated; \
+                 create a new revision with the other class instead",
             )]);
         }
         Ok(self)

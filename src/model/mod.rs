@@ -30,8 +30,8 @@ mod stats;
 
 pub use engine::simulate;
 pub use report::{
-    BatchMeans, DecisionKind, DecisionRecord, Interval, LatencySummary, NoTimeseries, Performance,
-    QuantilePoint, ReconcileDecision, RequestCounts, RequestOutcome, RequestRecord,
+    BatchMeans, DecisionKind, DecisionRecord, HpaSummary, Interval, LatencySummary, NoTimeseries,
+    Performance, QuantilePoint, ReconcileDecision, RequestCounts, RequestOutcome, RequestRecord,
     RevisionSummary, Summary, TickDecision, TimeseriesRow, TimeseriesSink, WindowSummary,
 };
 pub use stats::RequestStats;

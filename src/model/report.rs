@@ -71,6 +71,29 @@ pub struct RevisionSummary {
     pub panic_seconds: u64,
     /// Simulated seconds the activator was in the request path (SKS Proxy).
     pub activator_in_path_seconds: u64,
+    /// The HPA of an HPA-class revision (absent for the KPA class).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hpa: Option<HpaSummary>,
+}
+
+/// What the HPA of one HPA-class revision did over the run.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct HpaSummary {
+    /// `cpu` or `memory`.
+    pub metric: String,
+    /// The target as the HPA holds it: percent of the CPU request, or MiB.
+    pub target: f64,
+    /// Controller syncs.
+    pub syncs: u64,
+    /// Syncs that raised the replicas.
+    pub scale_ups: u64,
+    /// Syncs that lowered them.
+    pub scale_downs: u64,
+    /// Highest `status.desiredReplicas`.
+    pub max_desired_replicas: i32,
+    /// Mean over the seconds with ready pods of their CPU utilization, in
+    /// percent of the request (0 without a CPU request).
+    pub mean_cpu_utilization: f64,
 }
 
 /// The result of one run.
@@ -249,6 +272,16 @@ pub struct TimeseriesRow {
     pub excess_burst_capacity: i32,
     /// Activators the revision is spread over.
     pub num_activators: u32,
+    /// CPU the revision's pods used over the second, in percent of what its
+    /// ready pods request. The column exists only in runs where a revision
+    /// uses the resource model (HPA class or `[revision.usage]`); it is
+    /// empty for the other revisions and without a CPU request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_utilization: Option<Option<f64>>,
+    /// The HPA's `status.desiredReplicas`; a column only in runs with an
+    /// HPA-class revision, empty for KPA-class ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hpa_desired_replicas: Option<Option<i32>>,
 }
 
 /// How a request ended.

@@ -26,6 +26,7 @@ mod services_timeline;
 pub mod slo;
 pub mod spec;
 pub mod timeline;
+pub mod usage;
 pub mod window;
 
 pub use error::{clip, clip_field, Origin, Override, Problem, ScenarioError};
@@ -604,6 +605,7 @@ fn validate(
         };
         limits::check_cost(&mut p, &shape, &lim);
     }
+    let hpa = usage::build_hpa_settings(&mut p, &raw.hpa);
     if !p.list.is_empty() {
         return Err(ScenarioError::Invalid {
             path: path.to_path_buf(),
@@ -611,6 +613,7 @@ fn validate(
         });
     }
     Ok(Scenario {
+        hpa,
         name,
         description: raw.description,
         service,

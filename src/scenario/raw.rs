@@ -78,6 +78,9 @@ pub struct RawScenario {
     /// The simulated cluster (pod start-up, capacity, activators).
     #[serde(default)]
     pub cluster: RawCluster,
+    /// The HPA controller's flags (HPA-class revisions only).
+    #[serde(default)]
+    pub hpa: super::usage::RawHpa,
     /// Revisions of the service, oldest first.
     #[serde(default)]
     pub revision: Vec<RawRevision>,
@@ -189,6 +192,8 @@ pub struct RawRevision {
     pub message: Option<String>,
     /// The user container's `resources`, as in a pod spec.
     pub resources: Option<RawResources>,
+    /// What requests cost a pod in CPU and memory (the resource model).
+    pub usage: Option<super::usage::RawUsage>,
 }
 
 /// A container's `resources`: quantities such as `cpu = "500m"` or

@@ -163,7 +163,6 @@ pub(super) fn build_revision(
         }
     };
     let annotations = RevisionAnnotations::parse(&to_string_map(&r.annotations), autoscaler)
-        .and_then(RevisionAnnotations::check_simulated)
         .map_err(|e| {
             p.extend(&at("annotations"), e);
         });
@@ -172,6 +171,10 @@ pub(super) fn build_revision(
         super::limits::check_annotation_scales(p, &at("annotations"), a, cap);
     }
     let resources = build_resources(p, at, r, defaults, deployment);
+    let usage = r
+        .usage
+        .as_ref()
+        .map(|u| super::usage::build_usage(p, &at("usage"), u, base_dir));
     let startup = match &r.pod_startup {
         Some(s) => build_startup(p, &at("pod-startup"), s, Some(cluster_startup), base_dir),
         None => cluster_startup.clone(),
@@ -194,6 +197,7 @@ pub(super) fn build_revision(
         startup,
         message: r.message.clone(),
         resources: resources?,
+        usage: usage.flatten(),
     })
 }
 

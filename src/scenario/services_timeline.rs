@@ -111,6 +111,8 @@ pub(super) fn build(
                 break 'annotate;
             };
             let mut m = revs[k].1.clone();
+            let before =
+                RevisionAnnotations::parse(&m, &plane.configs().autoscaler).unwrap_or_default();
             for (key, v) in to_string_map(&a.annotations) {
                 if v.is_empty() {
                     m.remove(&key);
@@ -119,7 +121,7 @@ pub(super) fn build(
                 }
             }
             match RevisionAnnotations::parse(&m, &plane.configs().autoscaler)
-                .and_then(RevisionAnnotations::check_simulated)
+                .and_then(|a| a.check_same_class(&before))
             {
                 Ok(ann) => {
                     let cap = p.limits.max_pods;

@@ -42,6 +42,8 @@ pub struct Scenario {
     pub network: NetworkConfig,
     /// The simulated cluster.
     pub cluster: ClusterSpec,
+    /// The HPA controller's flags (`[hpa]`).
+    pub hpa: crate::knative::hpa::ControllerSettings,
     /// Revisions, oldest first.
     pub revisions: Vec<RevisionSpec>,
     /// The traffic block as given (or Knative's default).
@@ -161,6 +163,8 @@ pub struct RevisionSpec {
     pub message: Option<String>,
     /// Requests and limits of the user container and the queue-proxy.
     pub resources: PodResources,
+    /// `[revision.usage]`, when given.
+    pub usage: Option<super::usage::Usage>,
 }
 
 /// The bounds of `[limits]`.

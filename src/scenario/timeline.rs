@@ -356,6 +356,7 @@ impl Plane {
                     .and_then(|a| a.pod_startup.clone())
                     .or_else(|| raw.app.pod_startup.clone()),
                 message: app.and_then(|a| a.message.clone()),
+                usage: None,
                 resources: Some(RawResources {
                     requests: text_table(&t.resources.requests),
                     limits: text_table(&t.resources.limits),
@@ -587,6 +588,8 @@ pub(super) fn build(
                 ),
                 Some(ri) => {
                     let mut m = plane.revisions[ri].annotations.clone();
+                    let before =
+                        RevisionAnnotations::parse(&m, &plane.autoscaler).unwrap_or_default();
                     for (k, v) in to_string_map(&a.annotations) {
                         if v.is_empty() {
                             m.remove(&k);
@@ -595,7 +598,7 @@ pub(super) fn build(
                         }
                     }
                     match RevisionAnnotations::parse(&m, &plane.autoscaler)
-                        .and_then(RevisionAnnotations::check_simulated)
+                        .and_then(|a| a.check_same_class(&before))
                     {
                         Ok(ann) => {
                             let cap = p.limits.max_pods;

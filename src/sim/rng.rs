@@ -33,6 +33,9 @@ pub enum Stream {
     /// Node provisioning and deletion times and the cluster autoscaler's
     /// expander ties (indexed by node pool for the times).
     Nodes,
+    /// The pod resource model: CPU time per request, metrics-server phase
+    /// (indexed by revision; drawn only for revisions that use the model).
+    Resources,
 }
 
 /// Derives per-stream generators from one master seed.

@@ -33,6 +33,10 @@ pub const SCENARIO_FILES: &[(&str, &str)] = &[
         "scale-to-zero.toml",
         include_str!("../../scenarios/validation/scale-to-zero.toml"),
     ),
+    (
+        "hpa-steady.toml",
+        include_str!("../../scenarios/validation/hpa-steady.toml"),
+    ),
 ];
 
 /// Where the scenario files live, relative to the repository root.
@@ -54,6 +58,11 @@ pub enum Measure {
     MeanInSystem,
     /// Fraction of requests that waited on a cold start.
     ColdFraction,
+    /// Time-average of the Deployment's replicas (timeseries).
+    MeanReplicas,
+    /// Time-average CPU utilization of the ready pods, percent of their
+    /// request (timeseries).
+    MeanCpuUtilization,
 }
 
 impl Measure {
@@ -65,13 +74,21 @@ impl Measure {
             Measure::Blocking => "P(503)".into(),
             Measure::MeanInSystem => "mean in flight L".into(),
             Measure::ColdFraction => "cold-start fraction".into(),
+            Measure::MeanReplicas => "mean replicas".into(),
+            Measure::MeanCpuUtilization => "mean CPU utilization (%)".into(),
         }
     }
 
     /// Whether the value is a mean (held to the 2 % relative-error target)
     /// rather than a probability.
     pub fn is_mean(&self) -> bool {
-        matches!(self, Measure::MeanWait | Measure::MeanInSystem)
+        matches!(
+            self,
+            Measure::MeanWait
+                | Measure::MeanInSystem
+                | Measure::MeanReplicas
+                | Measure::MeanCpuUtilization
+        )
     }
 }
 
@@ -397,6 +414,7 @@ fn profile_experiments(profile: Profile) -> Vec<Experiment> {
             mm1k(12.0, 10.0, 20, 8),
             scale_to_zero(60, 60, 40, 8, true),
             mmc(2, 16.0, 10.0, 2, 20, 8, &[]),
+            super::hpa::hpa_steady(95.0, 20.0, 50, 10, 4),
         ],
     }
 }
@@ -439,10 +457,18 @@ impl Experiment {
 pub struct RecordSink {
     /// Records in order of end time.
     pub records: Vec<RequestRecord>,
+    /// Timeseries rows, kept only when `keep_rows` is set.
+    pub rows: Vec<TimeseriesRow>,
+    /// Keep the rows (the HPA checks read them).
+    pub keep_rows: bool,
 }
 
 impl TimeseriesSink for RecordSink {
-    fn row(&mut self, _row: &TimeseriesRow) {}
+    fn row(&mut self, row: &TimeseriesRow) {
+        if self.keep_rows {
+            self.rows.push(row.clone());
+        }
+    }
     fn request(&mut self, record: &RequestRecord) {
         self.records.push(*record);
     }
@@ -512,19 +538,34 @@ pub fn measure(records: &[RequestRecord], m: Measure, from: SimTime, to: SimTime
                 .sum();
             ns as f64 / (b - a) as f64
         }
+        // Timeseries measures: see `super::hpa::measure_rows`.
+        Measure::MeanReplicas | Measure::MeanCpuUtilization => f64::NAN,
     }
 }
 
 /// One replication: the value of every check of `exp` under `seed`.
 pub fn replicate(exp: &Experiment, sc: &Scenario, seed: u64) -> Vec<f64> {
-    let mut sink = RecordSink::default();
+    let mut sink = RecordSink {
+        keep_rows: exp.checks.iter().any(|c| {
+            matches!(
+                c.measure,
+                Measure::MeanReplicas | Measure::MeanCpuUtilization
+            )
+        }),
+        ..Default::default()
+    };
     simulate(sc, seed, &mut sink);
     let from = SimTime::from_secs_f64(exp.warmup_s);
     let margin = crate::sim::SimDuration::from_secs_f64(exp.tail_margin_s);
     let to = SimTime::ZERO + (sc.duration - margin);
     exp.checks
         .iter()
-        .map(|c| measure(&sink.records, c.measure, from, to))
+        .map(|c| match c.measure {
+            Measure::MeanReplicas | Measure::MeanCpuUtilization => {
+                super::hpa::measure_rows(&sink.rows, c.measure, from, to)
+            }
+            m => measure(&sink.records, m, from, to),
+        })
         .collect()
 }
 

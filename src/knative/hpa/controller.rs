@@ -15,6 +15,39 @@ use crate::sim::{SimDuration, SimTime};
 /// every 15 s.
 pub const DEFAULT_SYNC_PERIOD_S: f64 = 15.0;
 
+/// The kube-controller-manager's HPA flags (`config/v1alpha1/defaults.go`)
+/// and metrics-server's resolution, as a scenario's `[hpa]` table sets them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ControllerSettings {
+    /// `--horizontal-pod-autoscaler-sync-period` (15 s).
+    pub sync_period: SimDuration,
+    /// `--horizontal-pod-autoscaler-tolerance` (0.1).
+    pub tolerance: f64,
+    /// `--horizontal-pod-autoscaler-cpu-initialization-period` (5 min).
+    pub cpu_initialization_period: SimDuration,
+    /// `--horizontal-pod-autoscaler-initial-readiness-delay` (30 s).
+    pub initial_readiness_delay: SimDuration,
+    /// `--horizontal-pod-autoscaler-downscale-stabilization` (5 min).
+    pub downscale_stabilization: SimDuration,
+    /// metrics-server's `--metric-resolution` (15 s in the release manifest).
+    pub metric_resolution: SimDuration,
+}
+
+impl Default for ControllerSettings {
+    fn default() -> Self {
+        ControllerSettings {
+            sync_period: SimDuration::from_secs_f64(DEFAULT_SYNC_PERIOD_S),
+            tolerance: 0.1,
+            cpu_initialization_period: SimDuration::from_secs(300),
+            initial_readiness_delay: SimDuration::from_secs(30),
+            downscale_stabilization: SimDuration::from_secs(300),
+            metric_resolution: SimDuration::from_secs_f64(
+                super::metrics_server::DEFAULT_RESOLUTION_S,
+            ),
+        }
+    }
+}
+
 /// What one reconcile decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tick {

@@ -46,6 +46,11 @@ impl MetricsServer {
         });
     }
 
+    /// Forgets every pod `keep` refuses (pods that are gone).
+    pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        self.pods.retain(|name, _| keep(name));
+    }
+
     /// Forgets a deleted pod.
     pub fn remove(&mut self, pod: &str) {
         self.pods.remove(pod);

@@ -19,7 +19,7 @@ pub mod metrics_server;
 pub mod replica_calc;
 
 pub use behavior::{Behavior, Bounds, HpaState, LimitReason, ScalingRules};
-pub use controller::{reconcile, Tick};
+pub use controller::{reconcile, ControllerSettings, Tick};
 pub use mapping::{make_hpa, HpaMetric, HpaSpec};
 pub use replica_calc::{
     resource_replicas, CalcConfig, CalcError, Pod, PodMetric, PodPhase, ReadyCondition,

@@ -364,6 +364,7 @@ impl Accounting {
                 max_ready_pods: t.max_ready,
                 panic_seconds: b.panic_seconds,
                 activator_in_path_seconds: b.proxy_seconds,
+                hpa: None,
             });
         }
         sum.status_404 = self.not_found;

@@ -127,6 +127,17 @@ pub(crate) enum Event {
         /// The activator.
         act: ActId,
     },
+    /// metrics-server scrapes the pods of a revision that uses the
+    /// resource model.
+    MetricsScrape {
+        /// The revision.
+        rev: RevId,
+    },
+    /// The HPA controller syncs an HPA-class revision's HPA.
+    HpaSync {
+        /// The revision.
+        rev: RevId,
+    },
     /// The PodAutoscaler reconciler runs for a revision.
     Reconcile {
         /// The revision.

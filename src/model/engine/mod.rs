@@ -5,8 +5,12 @@
 //! * [`activator`]: subsets, throttler queues, load balancing, stat reports;
 //! * [`queue_proxy`]: each pod's breaker and the application behind it;
 //! * [`pods`]: Deployments, scheduling, readiness, deletion and drain;
+//! * [`resources`]: CPU and memory the pods use (HPA-class revisions and
+//!   those with `[revision.usage]` only);
 //! * [`autoscaler`]: the autoscaler class of each revision (the KPA and its
 //!   scraper);
+//! * [`hpa_events`]: metrics-server scrapes and HPA syncs, which, like this
+//!   file, call across components;
 //! * [`accounting`]: counters, histograms, timeseries rows and the summary;
 //! * [`timeline`]: the route reconciler and changes while the run goes on,
 //!   over the route state of [`routing`].
@@ -21,11 +25,13 @@ mod accounting;
 mod activator;
 mod autoscaler;
 pub(crate) mod event;
+mod hpa_events;
 mod ingress;
 mod nodes;
 mod pods;
 mod queue_proxy;
 mod request;
+mod resources;
 mod routing;
 mod services;
 mod timeline;
@@ -53,6 +59,7 @@ use pods::{Kubelet, Pods};
 use queue_proxy::{Admission, RevisionProxies};
 use rand::Rng;
 use request::{ReqState, Request, Requests};
+use resources::Resources;
 use routing::{Dynamic, Routing};
 use services::Services;
 
@@ -85,6 +92,10 @@ struct Sim<'a, S: TimeseriesSink> {
     proxies: Vec<RevisionProxies>,
     pods: Pods,
     scalers: Vec<Class>,
+    resources: Resources,
+    /// Some revision uses the resource model or is HPA-class: the
+    /// timeseries gets their columns.
+    resource_columns: (bool, bool),
     books: Accounting,
     services: Services,
     /// `config-autoscaler` in effect.
@@ -130,6 +141,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             scalers: Vec::new(),
             books: Accounting::new(sc.window),
             services: Services::new(sc.services.len(), sc.multi_service),
+            resources: Resources::default(),
+            resource_columns: hpa_events::resource_columns(sc),
             autoscaler: sc.autoscaler.clone(),
             dynamic: None,
         };
@@ -232,10 +245,12 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             timeout: spec.timeout,
         });
         let scaler = Class::new(
+            &spec.annotations,
             scaling,
             reachable,
             streams.get(Stream::Scraper, idx),
             self.now,
+            &self.sc.hpa,
         );
         self.activators.set_subset_size(r, scaler.activators());
         self.scalers.push(scaler);
@@ -252,6 +267,28 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             spec.resources.request(),
             spec.resources.request_nonzero(),
         );
+        let hpa = spec.annotations.is_hpa();
+        let usage = match (&spec.usage, hpa) {
+            (Some(u), _) => Some(u.clone()),
+            (None, true) => Some(Default::default()),
+            (None, false) => None,
+        };
+        let mut rng = streams.get(Stream::Resources, idx);
+        if hpa {
+            // metrics-server scrapes at its own phase; the HPA controller
+            // first syncs one period after the HPA is created.
+            let res = self.sc.hpa.metric_resolution.as_nanos();
+            let phase = SimDuration(rng.random_range(0..res));
+            self.q
+                .schedule(self.now + phase, Event::MetricsScrape { rev: r });
+            self.q.schedule(
+                self.now + self.sc.hpa.sync_period,
+                Event::HpaSync { rev: r },
+            );
+        }
+        let slowdown = !matches!(spec.slowdown, crate::workload::Slowdown::None);
+        self.resources
+            .add_revision(usage.as_ref(), &spec.resources, slowdown, rng);
         self.ingress.add_revision();
         self.books.add_revision();
         if reachable {
@@ -290,6 +327,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 Event::QpReport { rev, pod } => self.on_qp_report(rev, pod),
                 Event::Scrape { rev } => self.on_scrape(rev),
                 Event::DeciderTick { rev } => self.on_decider_tick(rev),
+                Event::MetricsScrape { rev } => self.on_metrics_scrape(rev),
+                Event::HpaSync { rev } => self.on_hpa_sync(rev),
                 Event::ActivatorReport { act } => self.on_activator_report(act),
                 Event::Reconcile { rev, requeue } => {
                     if !requeue || self.scalers[rev.idx()].take_requeue(t) {
@@ -417,7 +456,11 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
 
     fn start_service(&mut self, id: ReqId) {
         let req = self.reqs.get_mut(id);
-        let (at, timed_out) = self.proxies[req.rev.idx()].start(req, self.now);
+        let (r, now) = (req.rev.idx(), self.now);
+        let res = &mut self.resources;
+        let (at, timed_out) = self.proxies[r].start(req, now, |pod, base, wall| {
+            res.start(r, id, pod, now, base, wall)
+        });
         let gen = req.gen;
         self.q.schedule(
             at,
@@ -437,6 +480,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         let r = req.rev;
         let pod = req.pod.expect("a served request has a pod");
         let proxied = req.activator.is_some();
+        self.resources.done(r.idx(), id, pod, self.now);
         // The freed slot goes to the next live waiter (FIFO).
         if let Some(next) = self.proxies[r.idx()].done(pod, proxied, self.now, &self.reqs) {
             self.start_service(next);
@@ -571,7 +615,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
     }
 
     fn on_pod_ready(&mut self, r: RevId, pod: PodId) {
-        if !self.pods.ready_now(r, pod) {
+        if !self.pods.ready_now(r, pod, self.now) {
             return;
         }
         if !self.pods.is_routable(r, pod) {
@@ -762,6 +806,14 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 terminating_pods: census.terminating,
                 excess_burst_capacity: ebc,
                 num_activators: self.activators.subset_len(r),
+                cpu_utilization: self.resource_columns.0.then(|| {
+                    let ready = self.pods.ready(r).len();
+                    self.resources.close_second(r.idx(), now, ready)
+                }),
+                hpa_desired_replicas: self
+                    .resource_columns
+                    .1
+                    .then(|| scaler.hpa().map(|_| desired)),
                 ..self.books.close_second(r, now, name, panic, proxy)
             };
             self.sink.row(&row);
@@ -797,6 +849,11 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             self.pods.max_ready_total(),
             self.events,
         );
+        for (i, rev) in summary.revisions.iter_mut().enumerate() {
+            if let Some(h) = self.scalers[i].hpa() {
+                rev.hpa = Some(h.summary(self.resources.mean_utilization(i)));
+            }
+        }
         let names: Vec<String> = self.sc.services.iter().map(|s| s.name.clone()).collect();
         let books = &self.books;
         summary.services = self.services.summary(&names, &summary.revisions, |revs| {

@@ -50,6 +50,10 @@ struct Pod {
     /// The node it is bound to ([`NO_NODE`] without node pools or while
     /// Pending).
     node: u32,
+    /// When the kubelet took it up (`status.startTime`), once bound.
+    started: Option<SimTime>,
+    /// Last change of its Ready condition.
+    ready_since: SimTime,
 }
 
 /// A pod not bound to a node.
@@ -93,6 +97,23 @@ pub(crate) struct Census {
     pub(crate) unschedulable: u32,
     /// Draining.
     pub(crate) terminating: u32,
+}
+
+/// One pod as the HPA controller's pod lister reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PodView {
+    /// The pod.
+    pub(crate) id: PodId,
+    /// Phase Pending (unscheduled, or containers not started yet).
+    pub(crate) pending: bool,
+    /// It has a deletion timestamp.
+    pub(crate) deleting: bool,
+    /// Its Ready condition.
+    pub(crate) ready: bool,
+    /// That condition's last transition.
+    pub(crate) ready_since: SimTime,
+    /// `status.startTime`.
+    pub(crate) started: Option<SimTime>,
 }
 
 /// Kubelet probe settings and the cluster's pod capacity.
@@ -279,6 +300,8 @@ impl Pods {
                 ready: false,
                 quiet_done: false,
                 node: NO_NODE,
+                started: None,
+                ready_since: now,
             });
             d.live += 1;
             self.try_schedule(r, id, now, q);
@@ -370,6 +393,9 @@ impl Pods {
         }
         pod.phase = Phase::Terminating;
         let (was_ready, was_routable) = (pod.ready, pod.routable);
+        if was_ready {
+            pod.ready_since = now;
+        }
         pod.ready = false;
         pod.routable = false;
         if was_ready {
@@ -456,6 +482,8 @@ impl Pods {
         let t_cs = now + pull + start;
         let t_app = t_cs + init;
         d.pods[id.idx()].container_started = t_cs;
+        d.pods[id.idx()].started = Some(now);
+        d.pods[id.idx()].ready_since = now;
         // The activator probes the pod's IP every period and routes to it as
         // soon as the queue-proxy reports the app ready.
         let period = ACTIVATOR_PROBE_PERIOD.as_nanos();
@@ -485,19 +513,41 @@ impl Pods {
     }
 
     /// The kubelet calls the pod ready; returns whether that is news.
-    pub(crate) fn ready_now(&mut self, r: RevId, id: PodId) -> bool {
+    pub(crate) fn ready_now(&mut self, r: RevId, id: PodId, now: SimTime) -> bool {
         let d = &mut self.deps[r.idx()];
         let pod = &mut d.pods[id.idx()];
         if pod.phase != Phase::Starting || pod.ready {
             return false;
         }
         pod.ready = true;
+        pod.ready_since = now;
         let pos = d.ready.partition_point(|&p| p < id);
         d.ready.insert(pos, id);
         d.max_ready = d.max_ready.max(d.ready.len() as u32);
         let total: u32 = self.deps.iter().map(|d| d.ready.len() as u32).sum();
         self.max_ready_total = self.max_ready_total.max(total);
         true
+    }
+
+    /// What the HPA's pod lister sees of every pod of `r` not yet gone,
+    /// ascending.
+    pub(crate) fn hpa_view(&self, r: RevId, now: SimTime) -> Vec<PodView> {
+        let d = &self.deps[r.idx()];
+        d.alive
+            .iter()
+            .map(|&id| {
+                let p = &d.pods[id.idx()];
+                PodView {
+                    id,
+                    // Pending until the kubelet has started the containers.
+                    pending: p.started.is_none() || now < p.container_started,
+                    deleting: p.phase == Phase::Terminating,
+                    ready: p.ready,
+                    ready_since: p.ready_since,
+                    started: p.started,
+                }
+            })
+            .collect()
     }
 
     /// Pods of `r` by phase.
@@ -632,8 +682,8 @@ mod tests {
         for id in [0, 1, 2] {
             p.scheduled(R, PodId(id), SimTime::ZERO, &mut q);
         }
-        assert!(p.ready_now(R, PodId(0)));
-        assert!(p.ready_now(R, PodId(1)));
+        assert!(p.ready_now(R, PodId(0), SimTime::ZERO));
+        assert!(p.ready_now(R, PodId(1), SimTime::ZERO));
         assert_eq!(p.pick_victim(R), PodId(3), "the unscheduled pod");
         p.delete(R, PodId(3), 0, SimTime::ZERO, &mut q);
         assert_eq!(p.pick_victim(R), PodId(2), "the pod not yet ready");
@@ -648,7 +698,7 @@ mod tests {
         p.set_replicas(R, 1, SimTime::ZERO, &mut q);
         p.scheduled(R, PodId(0), SimTime::ZERO, &mut q);
         p.routable(R, PodId(0));
-        p.ready_now(R, PodId(0));
+        p.ready_now(R, PodId(0), SimTime::ZERO);
         drain(&mut q);
         let d = p.delete(R, PodId(0), 2, SimTime::from_secs(10), &mut q);
         assert_eq!(

@@ -117,21 +117,31 @@ impl RevisionProxies {
     }
 
     /// The application starts serving `req`: returns when it ends and whether
-    /// its deadline cuts it off first.
+    /// its deadline cuts it off first. `usage` sees the pod, the request's
+    /// work at one core and its wall time so far (both in seconds), and may
+    /// stretch the wall time (a CPU limit); `None` leaves it as it is.
     #[inline]
-    pub(crate) fn start(&mut self, req: &mut Request, now: SimTime) -> (SimTime, bool) {
+    pub(crate) fn start(
+        &mut self,
+        req: &mut Request,
+        now: SimTime,
+        usage: impl FnOnce(PodId, f64, f64) -> Option<f64>,
+    ) -> (SimTime, bool) {
         req.state = ReqState::Executing;
         req.started = Some(now);
+        let pod = req.pod.expect("a started request has a pod");
         let service = if req.duration > 0 {
-            SimDuration(req.duration)
+            let d = SimDuration(req.duration);
+            let s = d.as_secs_f64();
+            usage(pod, s, s).map_or(d, SimDuration::from_secs_f64)
         } else {
-            let mut secs = self.service.sample(&mut self.rng);
+            let base = self.service.sample(&mut self.rng);
+            let mut secs = base;
             if !matches!(self.slowdown, Slowdown::None) {
                 // Requests executing in the same container share its CPUs.
-                let pod = req.pod.expect("a started request has a pod");
                 secs *= self.slowdown.factor(self.proxies[pod.idx()].executing);
             }
-            SimDuration::from_secs_f64(secs)
+            SimDuration::from_secs_f64(usage(pod, base, secs).unwrap_or(secs))
         };
         let done = now + service;
         if done > req.deadline {
@@ -269,11 +279,12 @@ mod tests {
         let mut reqs = Requests::default();
         let id = add(&mut reqs);
         p.receive(PodId(0), id, reqs.get_mut(id), SimTime::ZERO);
-        let (at, cut) = p.start(reqs.get_mut(id), SimTime::from_secs(2));
+        let (at, cut) = p.start(reqs.get_mut(id), SimTime::from_secs(2), |_, _, _| None);
         assert_eq!((at, cut), (SimTime::from_secs(3), false));
         let (at, cut) = p.start(
             reqs.get_mut(id),
             SimTime::from_secs(9) + SimDuration::from_millis(500),
+            |_, _, _| None,
         );
         assert_eq!((at, cut), (SimTime::from_secs(10), true));
     }

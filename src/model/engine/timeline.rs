@@ -113,6 +113,9 @@ impl<S: TimeseriesSink> Sim<'_, S> {
                 } => {
                     let r = self.rev_index(revision).expect("validated revision");
                     self.revs[r.idx()].annotations = (**annotations).clone();
+                    if let Some(h) = self.scalers[r.idx()].hpa_mut() {
+                        h.set_annotations(annotations);
+                    }
                     let s = self.resolve(r);
                     self.apply_scaling(r, s);
                 }

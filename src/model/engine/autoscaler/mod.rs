@@ -3,11 +3,12 @@
 //!
 //! [`Autoscaler`] is the contract; [`Class`] is the closed set of classes
 //! the model runs, dispatched by `match` (no trait objects on the event
-//! path). The KPA ([`kpa::Kpa`], with its [`scraper::Scraper`]) is the only
-//! class today. Another class, such as the HPA, is a new file here, a new
-//! variant of [`Class`] and one arm in [`Class::new`]; the other components
-//! do not change.
+//! path): the KPA ([`kpa::Kpa`], with its [`scraper::Scraper`]) and the HPA
+//! ([`hpa::Hpa`]). The HPA also reads what the trait does not carry (pod
+//! conditions, metrics-server samples): the engine reaches it through
+//! [`Class::hpa_mut`] on its own 15 s events.
 
+pub(crate) mod hpa;
 pub(crate) mod kpa;
 mod plan;
 pub(crate) mod scraper;
@@ -15,8 +16,10 @@ pub(crate) mod scraper;
 pub(crate) use plan::{Plan, Settled};
 
 use super::event::PodId;
+use crate::knative::annotations::RevisionAnnotations;
 use crate::knative::collector::Stat;
 use crate::knative::config::AutoscalerConfig;
+use crate::knative::hpa::ControllerSettings;
 use crate::knative::kpa::{RevisionScaling, SksMode};
 use crate::model::report::{ReconcileDecision, TickDecision};
 use crate::sim::{SimDuration, SimRng, SimTime};
@@ -73,22 +76,49 @@ pub(crate) trait Autoscaler {
 }
 
 /// The autoscaler class of a revision.
+// One per revision, so the variants' size difference costs nothing, while
+// boxing the KPA would add an indirection to every dispatch on the event path.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Class {
     /// `kpa.autoscaling.knative.dev`.
     Kpa(kpa::Kpa),
+    /// `hpa.autoscaling.knative.dev`.
+    Hpa(hpa::Hpa),
 }
 
 impl Class {
-    /// The autoscaler of a revision created at `now`. Validation lets only
-    /// KPA-class revisions reach the engine (`RevisionAnnotations::check_simulated`
-    /// stops HPA-class ones), so this is where another class would be chosen.
+    /// The autoscaler of a revision created at `now`, by its `class`
+    /// annotation (the cluster default is always the KPA: validation
+    /// refuses `pod-autoscaler-class: hpa…` in config-autoscaler).
     pub(crate) fn new(
+        ann: &RevisionAnnotations,
         scaling: &RevisionScaling,
         reachable: bool,
         scrape_rng: SimRng,
         now: SimTime,
+        hpa_flags: &ControllerSettings,
     ) -> Self {
-        Class::Kpa(kpa::Kpa::new(scaling, reachable, scrape_rng, now))
+        if ann.is_hpa() {
+            Class::Hpa(hpa::Hpa::new(ann, scaling, reachable, hpa_flags))
+        } else {
+            Class::Kpa(kpa::Kpa::new(scaling, reachable, scrape_rng, now))
+        }
+    }
+
+    /// The HPA, for an HPA-class revision.
+    pub(crate) fn hpa_mut(&mut self) -> Option<&mut hpa::Hpa> {
+        match self {
+            Class::Hpa(h) => Some(h),
+            Class::Kpa(_) => None,
+        }
+    }
+
+    /// The HPA, for an HPA-class revision.
+    pub(crate) fn hpa(&self) -> Option<&hpa::Hpa> {
+        match self {
+            Class::Hpa(h) => Some(h),
+            Class::Kpa(_) => None,
+        }
     }
 }
 
@@ -123,6 +153,7 @@ macro_rules! dispatch {
     ($self:ident, $a:ident => $e:expr) => {
         match $self {
             Class::Kpa($a) => $e,
+            Class::Hpa($a) => $e,
         }
     };
 }
@@ -206,10 +237,12 @@ mod tests {
             &RevisionAnnotations::default(),
         );
         Class::new(
+            &RevisionAnnotations::default(),
             &scaling,
             true,
             RngStreams::new(1).get(Stream::Scraper, 0),
             SimTime::ZERO,
+            &ControllerSettings::default(),
         )
     }
 
