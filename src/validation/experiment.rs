@@ -406,6 +406,7 @@ fn profile_experiments(profile: Profile) -> Vec<Experiment> {
             scale_to_zero(6, 6, 24, 20, false),
             mmc(2, 16.0, 10.0, 2, 60, 40, &[]),
             mmc(4, 30.0, 10.0, 2, 60, 40, &[]),
+            super::hpa::hpa_steady(95.0, 20.0, 50, 20, 20),
         ],
         Profile::Quick => vec![
             mmc(2, 16.0, 10.0, 1, 20, 12, &[0.1, 0.3, 0.6]),
@@ -414,7 +415,7 @@ fn profile_experiments(profile: Profile) -> Vec<Experiment> {
             mm1k(12.0, 10.0, 20, 8),
             scale_to_zero(60, 60, 40, 8, true),
             mmc(2, 16.0, 10.0, 2, 20, 8, &[]),
-            super::hpa::hpa_steady(95.0, 20.0, 50, 10, 4),
+            super::hpa::hpa_steady(95.0, 20.0, 50, 20, 8),
         ],
     }
 }

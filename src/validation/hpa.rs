@@ -47,8 +47,10 @@ pub(super) fn hpa_steady(
                 format!("\"{target_pct}\""),
             ),
         ],
-        // The first syncs scale up from one pod; new pods need two scrapes.
-        warmup_s: 180.0,
+        // The first syncs scale up from one pod and new pods need two
+        // scrapes, so a replication may overshoot by a pod; the 5-minute
+        // downscale stabilization then holds it. Nine minutes cover both.
+        warmup_s: 540.0,
         tail_margin_s: 0.0,
         seeds: (1..=reps as u64).collect(),
         checks: vec![
