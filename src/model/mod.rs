@@ -29,7 +29,8 @@ mod stats;
 
 pub use engine::simulate;
 pub use report::{
-    LatencySummary, NoTimeseries, Performance, QuantilePoint, RequestCounts, RequestOutcome,
-    RequestRecord, RevisionSummary, Summary, TimeseriesRow, TimeseriesSink,
+    EventingSummary, LatencySummary, NoTimeseries, Performance, QuantilePoint, RequestCounts,
+    RequestOutcome, RequestRecord, RevisionSummary, ServiceEventLoad, Summary, TimeseriesRow,
+    TimeseriesSink, TriggerSummary,
 };
 pub use stats::RequestStats;

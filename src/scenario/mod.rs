@@ -14,6 +14,7 @@
 //! - `spec.rs`: the result.
 
 mod error;
+pub mod eventing;
 mod limits;
 mod locate;
 mod problems;
@@ -486,7 +487,12 @@ fn validate(
     plane.set_traffic(traffic.clone(), initial.rollout_duration());
     let (steps, later_tags) = timeline::build(&mut p, &mut plane, &raw, base_dir, duration);
 
-    if raw.workload.is_empty() {
+    let eventing = raw
+        .eventing
+        .as_ref()
+        .and_then(|e| eventing::build(&mut p, e, &raw.load, &service, base_dir, horizon));
+    // Events may be the only load.
+    if raw.workload.is_empty() && raw.eventing.is_none() {
         p.push("workload", "at least one [[workload]] is required");
     }
     let workloads = match build_workloads(&raw.workload, &raw.load, base_dir, horizon) {
@@ -570,5 +576,6 @@ fn validate(
         timeline: steps,
         rollout_duration: initial.rollout_duration(),
         limits: lim,
+        eventing,
     })
 }

@@ -98,6 +98,8 @@ pub struct RawScenario {
     /// What this machine is allowed to spend on the run.
     #[serde(default)]
     pub limits: RawLimits,
+    /// Knative Eventing objects: a Broker, Triggers and event sources.
+    pub eventing: Option<super::eventing::RawEventing>,
 }
 
 /// `[limits]`: bounds that `knsim validate` checks the scenario's estimated
@@ -174,6 +176,10 @@ pub struct RawRevision {
     pub pod_startup: Option<RawStartup>,
     /// Free-form text (e.g. the greeter's message); reported, not simulated.
     pub message: Option<String>,
+    /// Probability that the application answers 500 to a request it
+    /// served, independently per request (default 0: never).
+    #[serde(rename = "failure-probability")]
+    pub failure_probability: Option<f64>,
 }
 
 /// One `[[timeline]]` entry as written. Everything given in one entry
@@ -252,6 +258,8 @@ pub struct RawApp {
     pub slowdown: Option<SlowdownSpec>,
     /// Pod start-up phases (override `[cluster.pod-startup]`).
     pub pod_startup: Option<RawStartup>,
+    /// Probability of a 500 per served request, for every manifest revision.
+    pub failure_probability: Option<f64>,
     /// Per revision name: overrides of the above, and a message.
     #[serde(default)]
     pub revision: BTreeMap<String, RawAppRevision>,
@@ -269,4 +277,6 @@ pub struct RawAppRevision {
     pub pod_startup: Option<RawStartup>,
     /// Free-form text (e.g. the greeter's greeting); reported, not simulated.
     pub message: Option<String>,
+    /// Probability of a 500 per served request of this revision.
+    pub failure_probability: Option<f64>,
 }

@@ -58,6 +58,8 @@ pub struct Scenario {
     pub rollout_duration: Option<SimDuration>,
     /// The bounds the run was checked against.
     pub limits: Limits,
+    /// Knative Eventing objects, when the scenario has any.
+    pub eventing: Option<super::eventing::EventingSpec>,
 }
 
 /// The simulated cluster.
@@ -110,6 +112,9 @@ pub struct RevisionSpec {
     pub startup: StartupModel,
     /// Free-form message (the greeter's greeting).
     pub message: Option<String>,
+    /// Probability that the application answers 500 to a request it served,
+    /// independently per request; 0 draws no random numbers.
+    pub failure_probability: f64,
 }
 
 /// The bounds of `[limits]`.

@@ -325,6 +325,9 @@ impl Plane {
                     .and_then(|a| a.pod_startup.clone())
                     .or_else(|| raw.app.pod_startup.clone()),
                 message: app.and_then(|a| a.message.clone()),
+                failure_probability: app
+                    .and_then(|a| a.failure_probability)
+                    .or(raw.app.failure_probability),
             };
             let at = |f: &str| match f {
                 "name" => "spec.template.metadata.name".to_string(),

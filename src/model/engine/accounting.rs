@@ -133,6 +133,10 @@ impl Accounting {
                 b.counts.status_504 += 1;
                 b.sec.errors += 1;
             }
+            RequestOutcome::AppError => {
+                b.counts.status_500 += 1;
+                b.sec.errors += 1;
+            }
         }
     }
 
@@ -246,6 +250,7 @@ impl Accounting {
             performance: Performance {
                 events_processed: events,
             },
+            eventing: None,
         }
     }
 }
@@ -255,6 +260,7 @@ fn add_counts(t: &mut RequestCounts, c: &RequestCounts) {
     t.completed += c.completed;
     t.status_503 += c.status_503;
     t.status_504 += c.status_504;
+    t.status_500 += c.status_500;
     t.status_404 += c.status_404;
     t.in_flight_at_end += c.in_flight_at_end;
     t.waited_on_cold_start += c.waited_on_cold_start;

@@ -146,6 +146,23 @@ pub(crate) enum Event {
     /// The route reconciler runs (traffic, latest ready revision or a
     /// rollout step changed).
     RouteReconcile,
+    /// An event source sends its next event to the Broker.
+    EventEmit {
+        /// The source, in `[eventing]` order.
+        src: u32,
+    },
+    /// A delivery attempt reaches the Trigger's subscriber.
+    EventAttempt {
+        /// The delivery (one event for one Trigger).
+        delivery: u32,
+    },
+    /// A delivery attempt's `timeout` passed.
+    EventAttemptTimeout {
+        /// The delivery.
+        delivery: u32,
+        /// Which attempt (1 = the first) the timer was armed for.
+        attempt: u32,
+    },
 }
 
 #[cfg(test)]

@@ -177,6 +177,12 @@ impl Ingress {
         }
     }
 
+    /// The revision a request to the Service's own URL reaches (an event's
+    /// subscriber); `None` = no route (404).
+    pub(crate) fn route_service(&mut self) -> Option<RevId> {
+        self.pick_default()
+    }
+
     #[inline]
     fn pick_default(&mut self) -> Option<RevId> {
         match self.default_split.as_slice() {

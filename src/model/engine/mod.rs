@@ -21,6 +21,8 @@ mod accounting;
 mod activator;
 mod autoscaler;
 pub(crate) mod event;
+mod eventing;
+mod eventing_flow;
 mod ingress;
 mod pods;
 mod queue_proxy;
@@ -63,6 +65,9 @@ struct Revision {
     deleted: bool,
     cc: u32,
     timeout: SimDuration,
+    /// The application's independent 500s: probability and stream, only
+    /// when the probability is above 0 (so no draw moves other outputs).
+    failure: Option<(f64, crate::sim::SimRng)>,
 }
 
 struct Sim<'a, S: TimeseriesSink> {
@@ -85,6 +90,8 @@ struct Sim<'a, S: TimeseriesSink> {
     autoscaler: AutoscalerConfig,
     /// Route and revision state that only a timeline changes.
     dynamic: Option<Box<Dynamic>>,
+    /// Brokers, Triggers and event sources, when the scenario has them.
+    eventing: Option<Box<eventing::Eventing>>,
 }
 
 /// Runs `scenario` with master seed `seed`, handing one timeseries row per
@@ -125,6 +132,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             books: Accounting::default(),
             autoscaler: sc.autoscaler.clone(),
             dynamic: None,
+            eventing: None,
         };
         let mut initial = Vec::new();
         for (i, r) in sc.revisions.iter().enumerate() {
@@ -170,6 +178,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         if !sc.timeline.is_empty() {
             sim.start_timeline(streams.clone());
         }
+        sim.start_eventing(&streams);
         // The revision reconciler creates each Deployment with initial-scale
         // replicas; the KPA then reconciles.
         for (r, n) in initial.into_iter().enumerate() {
@@ -201,6 +210,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             deleted: false,
             cc: spec.container_concurrency,
             timeout: spec.timeout,
+            failure: (spec.failure_probability > 0.0)
+                .then(|| (spec.failure_probability, streams.get(Stream::Failure, idx))),
         });
         let scaler = Class::new(
             scaling,
@@ -273,6 +284,11 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 }
                 Event::Timeline { step } => self.on_timeline(step as usize),
                 Event::RouteReconcile => self.route_reconcile(),
+                Event::EventEmit { src } => self.on_event_emit(src),
+                Event::EventAttempt { delivery } => self.on_event_attempt(delivery),
+                Event::EventAttemptTimeout { delivery, attempt } => {
+                    self.on_event_attempt_timeout(delivery, attempt)
+                }
             }
         }
         self.now = self.end;
@@ -291,14 +307,18 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         let (rev, duration) = self.ingress.arrival(s);
         self.schedule_next_arrival(s);
         match rev {
-            Some(r) => self.admit(r, s, duration),
+            Some(r) => {
+                self.admit(r, s, duration);
+            }
             None => self.books.not_found(),
         }
     }
 
     fn on_client_send(&mut self, s: SourceId) {
         match self.ingress.route(s) {
-            Some(r) => self.admit(r, s, 0),
+            Some(r) => {
+                self.admit(r, s, 0);
+            }
             None => {
                 // The client gets a 404 at once and tries again after thinking.
                 self.books.not_found();
@@ -315,7 +335,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
 
     /// The ingress routed a request to `r`: straight to a ready pod while the
     /// SKS serves, otherwise through an activator.
-    fn admit(&mut self, r: RevId, source: SourceId, duration: u64) {
+    fn admit(&mut self, r: RevId, source: SourceId, duration: u64) -> ReqId {
         let now = self.now;
         self.books.arrived(r);
         let deadline = now + self.revs[r.idx()].timeout;
@@ -330,6 +350,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             let a = self.activators.pick(r);
             self.activator_receive(id, a);
         }
+        id
     }
 
     fn activator_receive(&mut self, id: ReqId, a: ActId) {
@@ -403,7 +424,16 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         let outcome = if timed_out {
             RequestOutcome::Timeout
         } else {
-            RequestOutcome::Ok
+            match &mut self.revs[r.idx()].failure {
+                Some((p, rng)) => {
+                    if rng.random::<f64>() < *p {
+                        RequestOutcome::AppError
+                    } else {
+                        RequestOutcome::Ok
+                    }
+                }
+                None => RequestOutcome::Ok,
+            }
         };
         self.finish(id, outcome);
         self.maybe_pod_gone(r, pod);
@@ -454,7 +484,9 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             self.activators.release(a, r, req.pod, now);
             self.activator_dispatch(a, r);
         }
-        self.client_again(req.source);
+        if !self.event_request_done(req.source, id, req.gen, outcome) {
+            self.client_again(req.source);
+        }
     }
 
     // -------------------------------------------------------------------- pods
@@ -681,13 +713,17 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 }
             })
             .collect();
-        self.books.summary(
+        let mut s = self.books.summary(
             &self.sc.name,
             self.seed,
             self.sc.duration.as_secs_f64(),
             &totals,
             self.pods.max_ready_total(),
             self.events,
-        )
+        );
+        if let Some(ev) = &self.eventing {
+            s.eventing = Some(ev.summary(&self.sc.service, s.requests.arrived));
+        }
+        s
     }
 }
