@@ -33,6 +33,10 @@ pub const SCENARIO_FILES: &[(&str, &str)] = &[
         "scale-to-zero.toml",
         include_str!("../../scenarios/validation/scale-to-zero.toml"),
     ),
+    (
+        "eventing-retry.toml",
+        include_str!("../../scenarios/validation/eventing-retry.toml"),
+    ),
 ];
 
 /// Where the scenario files live, relative to the repository root.
@@ -54,6 +58,11 @@ pub enum Measure {
     MeanInSystem,
     /// Fraction of requests that waited on a cold start.
     ColdFraction,
+    /// Attempts per finished event of the first Trigger (whole run).
+    AttemptsPerEvent,
+    /// Fraction of the first Trigger's finished events that were
+    /// dead-lettered (whole run).
+    DeadLetterFraction,
 }
 
 impl Measure {
@@ -65,13 +74,18 @@ impl Measure {
             Measure::Blocking => "P(503)".into(),
             Measure::MeanInSystem => "mean in flight L".into(),
             Measure::ColdFraction => "cold-start fraction".into(),
+            Measure::AttemptsPerEvent => "attempts per event".into(),
+            Measure::DeadLetterFraction => "P(dead-lettered)".into(),
         }
     }
 
     /// Whether the value is a mean (held to the 2 % relative-error target)
     /// rather than a probability.
     pub fn is_mean(&self) -> bool {
-        matches!(self, Measure::MeanWait | Measure::MeanInSystem)
+        matches!(
+            self,
+            Measure::MeanWait | Measure::MeanInSystem | Measure::AttemptsPerEvent
+        )
     }
 }
 
@@ -354,6 +368,39 @@ fn scale_to_zero(
     }
 }
 
+/// Trigger retries against a subscriber that answers 500 with probability
+/// `p`, independently per attempt, with at most `r` retries.
+fn eventing_retry(p: f64, r: u32, minutes: u32, reps: usize) -> Experiment {
+    Experiment {
+        id: format!("eventing-p{p:.2}-r{r}"),
+        model: "Bernoulli retries".into(),
+        params: format!("λ=20 events/s, 4 warm pods, p={p}, retry={r}, linear PT0.1S"),
+        scenario: "eventing-retry.toml",
+        overrides: vec![
+            ov("duration", format!("\"{minutes}m\"")),
+            ov("revision.0.failure-probability", p),
+            ov("eventing.trigger.0.delivery.retry", r),
+        ],
+        warmup_s: 0.0,
+        tail_margin_s: 0.0,
+        seeds: seeds(reps),
+        checks: vec![
+            Check {
+                measure: Measure::AttemptsPerEvent,
+                theory: theory::retry_attempts_per_event(p, r),
+                formula: "(1−p^{r+1})/(1−p)".into(),
+                expect_match: true,
+            },
+            Check {
+                measure: Measure::DeadLetterFraction,
+                theory: theory::dead_letter_probability(p, r),
+                formula: "p^{r+1}".into(),
+                expect_match: true,
+            },
+        ],
+    }
+}
+
 /// The experiments of a profile, in table order. Experiment `k` uses the
 /// seeds `1000·k + 1 ..`, so no two experiments share random numbers (with
 /// common seeds the rows' errors would be correlated).
@@ -389,6 +436,8 @@ fn profile_experiments(profile: Profile) -> Vec<Experiment> {
             scale_to_zero(6, 6, 24, 20, false),
             mmc(2, 16.0, 10.0, 2, 60, 40, &[]),
             mmc(4, 30.0, 10.0, 2, 60, 40, &[]),
+            eventing_retry(0.3, 3, 20, 20),
+            eventing_retry(0.5, 2, 20, 20),
         ],
         Profile::Quick => vec![
             mmc(2, 16.0, 10.0, 1, 20, 12, &[0.1, 0.3, 0.6]),
@@ -397,6 +446,7 @@ fn profile_experiments(profile: Profile) -> Vec<Experiment> {
             mm1k(12.0, 10.0, 20, 8),
             scale_to_zero(60, 60, 40, 8, true),
             mmc(2, 16.0, 10.0, 2, 20, 8, &[]),
+            eventing_retry(0.3, 3, 5, 8),
         ],
     }
 }
@@ -512,19 +562,35 @@ pub fn measure(records: &[RequestRecord], m: Measure, from: SimTime, to: SimTime
                 .sum();
             ns as f64 / (b - a) as f64
         }
+        // Event-level measures come from the run's summary, not the records.
+        Measure::AttemptsPerEvent | Measure::DeadLetterFraction => f64::NAN,
     }
 }
 
 /// One replication: the value of every check of `exp` under `seed`.
 pub fn replicate(exp: &Experiment, sc: &Scenario, seed: u64) -> Vec<f64> {
     let mut sink = RecordSink::default();
-    simulate(sc, seed, &mut sink);
+    let summary = simulate(sc, seed, &mut sink);
+    let trigger = summary
+        .eventing
+        .as_ref()
+        .and_then(|e| e.triggers.first())
+        .cloned()
+        .unwrap_or_default();
+    let finished = (trigger.delivered_first_try
+        + trigger.delivered_after_retries.iter().sum::<u64>()
+        + trigger.dead_lettered
+        + trigger.failed_without_sink) as f64;
     let from = SimTime::from_secs_f64(exp.warmup_s);
     let margin = crate::sim::SimDuration::from_secs_f64(exp.tail_margin_s);
     let to = SimTime::ZERO + (sc.duration - margin);
     exp.checks
         .iter()
-        .map(|c| measure(&sink.records, c.measure, from, to))
+        .map(|c| match c.measure {
+            Measure::AttemptsPerEvent => trigger.attempts_of_finished as f64 / finished,
+            Measure::DeadLetterFraction => trigger.dead_lettered as f64 / finished,
+            m => measure(&sink.records, m, from, to),
+        })
         .collect()
 }
 
