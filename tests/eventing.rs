@@ -92,13 +92,12 @@ fn failures_are_retried_and_dead_lettered() {
     assert_eq!(svc.event_first_attempts + svc.event_retries, a.attempts);
     assert_eq!(svc.requests, s.requests.arrived);
     assert!(svc.retry_share > 0.2 && svc.retry_share < 0.6, "{svc:?}");
-    assert_eq!(
-        s.requests.status_500,
-        a.attempts
-            - a.delivered_first_try
-            - a.delivered_after_retries.iter().sum::<u64>()
-            - a.in_flight_at_end
-    );
+    // Every failed attempt is a 500; an event still in flight may have one
+    // attempt not yet answered.
+    let delivered = a.delivered_first_try + a.delivered_after_retries.iter().sum::<u64>();
+    let failed = a.attempts - delivered;
+    assert!(s.requests.status_500 <= failed);
+    assert!(s.requests.status_500 + a.in_flight_at_end >= failed);
 }
 
 #[test]
@@ -147,7 +146,7 @@ fn invalid_delivery_names_field_position_and_rule() {
     assert_eq!(p[0].field, "eventing.trigger[0].delivery.backoffDelay");
     assert!(p[0].rule.contains("must start with 'P'"), "{}", p[0].rule);
     assert!(
-        matches!(p[0].origin, Origin::Position { line, .. } if line > 30),
+        matches!(p[0].origin, Origin::Position { line, .. } if line == 27),
         "{:?}",
         p[0].origin
     );

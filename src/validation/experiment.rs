@@ -436,8 +436,8 @@ fn profile_experiments(profile: Profile) -> Vec<Experiment> {
             scale_to_zero(6, 6, 24, 20, false),
             mmc(2, 16.0, 10.0, 2, 60, 40, &[]),
             mmc(4, 30.0, 10.0, 2, 60, 40, &[]),
-            eventing_retry(0.3, 3, 20, 20),
-            eventing_retry(0.5, 2, 20, 20),
+            eventing_retry(0.3, 3, 20, 40),
+            eventing_retry(0.5, 2, 20, 40),
         ],
         Profile::Quick => vec![
             mmc(2, 16.0, 10.0, 1, 20, 12, &[0.1, 0.3, 0.6]),
