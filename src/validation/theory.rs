@@ -308,7 +308,7 @@ mod tests {
     #[test]
     fn retry_closed_forms_sum_the_geometric_series() {
         // Direct sum: attempt k+1 happens iff the first k failed.
-        for (p, r) in [(0.3, 3u32), (0.5, 2), (0.0, 4), (0.9, 0)] {
+        for (p, r) in [(0.3f64, 3u32), (0.5, 2), (0.0, 4), (0.9, 0)] {
             let direct: f64 = (0..=r).map(|k| p.powi(k as i32)).sum();
             assert!((retry_attempts_per_event(p, r) - direct).abs() < 1e-12);
         }

@@ -372,7 +372,9 @@ mod tests {
     /// 2012 dates in the local zone; here UTC).
     #[test]
     fn robfig_activation_table() {
-        let rows: &[((u32, u32, i64, i64), &str, bool)] = &[
+        // ((month, day, hour, minute), spec, fires then)
+        type Row = ((u32, u32, i64, i64), &'static str, bool);
+        let rows: &[Row] = &[
             ((7, 9, 15, 0), "0/15 * * * *", true),
             ((7, 9, 15, 45), "0/15 * * * *", true),
             ((7, 9, 15, 40), "0/15 * * * *", false),

@@ -147,17 +147,17 @@ pub(crate) enum Event {
     /// rollout step changed).
     RouteReconcile,
     /// An event source sends its next event to the Broker.
-    EventEmit {
+    SourceEmits {
         /// The source, in `[eventing]` order.
         src: u32,
     },
     /// A delivery attempt reaches the Trigger's subscriber.
-    EventAttempt {
+    DeliveryAttempt {
         /// The delivery (one event for one Trigger).
         delivery: u32,
     },
     /// A delivery attempt's `timeout` passed.
-    EventAttemptTimeout {
+    DeliveryTimeout {
         /// The delivery.
         delivery: u32,
         /// Which attempt (1 = the first) the timer was armed for.

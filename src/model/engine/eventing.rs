@@ -235,7 +235,7 @@ impl Eventing {
         let timeout = self.triggers[t].retry.request_timeout;
         Some((
             del.attempts,
-            (timeout > 0).then(|| SimDuration(timeout as u64)),
+            (timeout > 0).then_some(SimDuration(timeout as u64)),
         ))
     }
 

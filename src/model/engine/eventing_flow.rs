@@ -20,7 +20,7 @@ impl<S: TimeseriesSink> Sim<'_, S> {
         let mut ev = Eventing::new(spec, streams);
         for s in 0..ev.source_count() {
             if let Some(t) = ev.next_emit(s, self.now, self.end) {
-                self.q.schedule(t, Event::EventEmit { src: s as u32 });
+                self.q.schedule(t, Event::SourceEmits { src: s as u32 });
             }
         }
         self.eventing = Some(Box::new(ev));
@@ -34,11 +34,11 @@ impl<S: TimeseriesSink> Sim<'_, S> {
             .expect("eventing events need eventing");
         let s = src as usize;
         if let Some(t) = ev.next_emit(s, now, end) {
-            self.q.schedule(t, Event::EventEmit { src });
+            self.q.schedule(t, Event::SourceEmits { src });
         }
         for d in ev.emit(s, now) {
             let at = now + ev.broker_latency();
-            self.q.schedule(at, Event::EventAttempt { delivery: d });
+            self.q.schedule(at, Event::DeliveryAttempt { delivery: d });
         }
     }
 
@@ -55,7 +55,7 @@ impl<S: TimeseriesSink> Sim<'_, S> {
         if let Some(t) = timeout {
             self.q.schedule(
                 now + t,
-                Event::EventAttemptTimeout {
+                Event::DeliveryTimeout {
                     delivery: d,
                     attempt,
                 },
@@ -129,7 +129,7 @@ impl<S: TimeseriesSink> Sim<'_, S> {
                 .as_mut()
                 .expect("eventing events need eventing");
             let at = t + ev.broker_latency();
-            self.q.schedule(at, Event::EventAttempt { delivery: d });
+            self.q.schedule(at, Event::DeliveryAttempt { delivery: d });
         }
     }
 }

@@ -284,9 +284,9 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 }
                 Event::Timeline { step } => self.on_timeline(step as usize),
                 Event::RouteReconcile => self.route_reconcile(),
-                Event::EventEmit { src } => self.on_event_emit(src),
-                Event::EventAttempt { delivery } => self.on_event_attempt(delivery),
-                Event::EventAttemptTimeout { delivery, attempt } => {
+                Event::SourceEmits { src } => self.on_event_emit(src),
+                Event::DeliveryAttempt { delivery } => self.on_event_attempt(delivery),
+                Event::DeliveryTimeout { delivery, attempt } => {
                     self.on_event_attempt_timeout(delivery, attempt)
                 }
             }
