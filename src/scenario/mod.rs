@@ -541,8 +541,20 @@ fn validate(
                 }
             }
         }
+        // Each event of a stream source reaches every Trigger at least once,
+        // so the run costs at least that many requests.
+        let mut with_events = w.clone();
+        if let Some(ev) = &eventing {
+            for src in &ev.sources {
+                if let eventing::EventSourceKind::Stream(s) = &src.kind {
+                    for _ in 0..ev.triggers.len().max(1) {
+                        with_events.sources.push(s.clone());
+                    }
+                }
+            }
+        }
         let shape = limits::RunShape {
-            workloads: w,
+            workloads: &with_events,
             revisions: all,
             activators: cluster.activators,
             duration,
