@@ -246,6 +246,58 @@ pub fn format_summary(s: &Summary) -> String {
             ));
         }
     }
+    if r.status_500 > 0 {
+        out.push_str(&format!(
+            "app 500s   {} ({:.2}%) from the revisions' failure probability\n",
+            r.status_500,
+            pct(r.status_500)
+        ));
+    }
+    if let Some(ev) = &s.eventing {
+        out.push_str(&format_eventing(ev));
+    }
+    out
+}
+
+/// The eventing lines of [`format_summary`]: per Trigger what happened to
+/// its events, per Service how much of its load was retries.
+pub fn format_eventing(ev: &crate::model::EventingSummary) -> String {
+    let mut out = format!("events     {} sent to the Broker\n", ev.events_sent);
+    out.push_str(
+        "trigger              matched  1st try  retried  dead-letter  lost  in flight  attempts/event  p50 ms  p99 ms\n",
+    );
+    for t in &ev.triggers {
+        let retried: u64 = t.delivered_after_retries.iter().sum();
+        let finished = t.delivered_first_try + retried + t.dead_lettered + t.failed_without_sink;
+        let per_event = if finished == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.3}", t.attempts_of_finished as f64 / finished as f64)
+        };
+        out.push_str(&format!(
+            "{:<20} {:>7} {:>8} {:>8} {:>12} {:>5} {:>10} {:>15} {:>7.1} {:>7.1}\n",
+            t.name,
+            t.matched,
+            t.delivered_first_try,
+            retried,
+            t.dead_lettered,
+            t.failed_without_sink,
+            t.in_flight_at_end,
+            per_event,
+            t.delivery_latency.p50_ms,
+            t.delivery_latency.p99_ms
+        ));
+    }
+    for svc in &ev.services {
+        out.push_str(&format!(
+            "service    {}: {} requests, {} event first attempts, {} retries ({:.1}% of its load)\n",
+            svc.name,
+            svc.requests,
+            svc.event_first_attempts,
+            svc.event_retries,
+            100.0 * svc.retry_share
+        ));
+    }
     out
 }
 

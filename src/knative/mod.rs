@@ -31,6 +31,7 @@ pub mod dataplane;
 pub mod decider;
 pub mod delay_window;
 pub mod error;
+pub mod eventing;
 mod gofmt;
 pub mod hpa;
 pub mod kpa;

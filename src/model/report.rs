@@ -41,6 +41,10 @@ pub struct RequestCounts {
     pub status_503: u64,
     /// Requests answered 504 (revision timeout).
     pub status_504: u64,
+    /// Requests the application answered 500 (a revision's
+    /// `failure-probability`); written only when there were any.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub status_500: u64,
     /// Requests for a tag that no traffic target carries (404 at the ingress).
     pub status_404: u64,
     /// Requests still in flight when the run ended.
@@ -140,6 +144,9 @@ pub struct Summary {
     /// The rows of `cluster.csv` (written beside the summary, not in it).
     #[serde(skip)]
     pub cluster_rows: Vec<super::cluster::ClusterRow>,
+    /// Eventing delivery, for scenarios with an `[eventing]` table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eventing: Option<EventingSummary>,
 }
 
 /// Which requests a windowed summary counts, and how precise its latencies
@@ -293,6 +300,67 @@ pub enum RequestOutcome {
     Overflow,
     /// Answered 504: the revision timeout passed.
     Timeout,
+    /// Answered 500 by the application (a revision's failure probability).
+    AppError,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Per Trigger: what happened to the events it matched.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct TriggerSummary {
+    /// Trigger name.
+    pub name: String,
+    /// The Service it delivers to.
+    pub subscriber: String,
+    /// Events that passed its filter.
+    pub matched: u64,
+    /// Delivered (2xx) on the first attempt.
+    pub delivered_first_try: u64,
+    /// Delivered after retries: entry `n - 1` counts events delivered after
+    /// exactly `n` retries.
+    pub delivered_after_retries: Vec<u64>,
+    /// Sent to the dead-letter sink after the last attempt failed.
+    pub dead_lettered: u64,
+    /// Failed after the last attempt with no dead-letter sink (lost).
+    pub failed_without_sink: u64,
+    /// Still being delivered when the run ended.
+    pub in_flight_at_end: u64,
+    /// Attempts made for events that finished (delivered, dead-lettered or
+    /// lost), so attempts per finished event is this over their count.
+    pub attempts_of_finished: u64,
+    /// Attempts made in all, first tries and retries.
+    pub attempts: u64,
+    /// From the source's send to the 2xx of the successful attempt.
+    pub delivery_latency: LatencySummary,
+}
+
+/// Per Service: how much of its load was retried events.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct ServiceEventLoad {
+    /// Service name.
+    pub name: String,
+    /// Requests that reached the Service (events and direct traffic).
+    pub requests: u64,
+    /// Of those, first attempts of events.
+    pub event_first_attempts: u64,
+    /// Of those, retries of events.
+    pub event_retries: u64,
+    /// `event_retries / requests` (0 with no requests).
+    pub retry_share: f64,
+}
+
+/// The eventing part of a run (only for scenarios with `[eventing]`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct EventingSummary {
+    /// Events the sources sent to the Broker.
+    pub events_sent: u64,
+    /// Per Trigger, in scenario order.
+    pub triggers: Vec<TriggerSummary>,
+    /// Per subscriber Service.
+    pub services: Vec<ServiceEventLoad>,
 }
 
 /// One finished request, for analyses that need more than the summary's

@@ -80,6 +80,7 @@ impl RequestsCsv {
             RequestOutcome::Ok => 200,
             RequestOutcome::Overflow => 503,
             RequestOutcome::Timeout => 504,
+            RequestOutcome::AppError => 500,
         };
         let via = r.activator.is_some();
         let act_queue = match (via, r.to_pod) {

@@ -15,6 +15,7 @@
 
 pub mod cluster;
 mod error;
+pub mod eventing;
 mod functions;
 mod limits;
 mod locate;
@@ -536,7 +537,8 @@ fn validate(
         plane.set_traffic(traffic.clone(), initial.rollout_duration());
         let (steps, later_tags) = timeline::build(&mut p, &mut plane, &raw, base_dir, duration);
 
-        if raw.workload.is_empty() {
+        // Events may be the only load.
+        if raw.workload.is_empty() && raw.eventing.is_none() {
             p.push("workload", "at least one [[workload]] is required");
         }
         let workloads = match build_workloads(&raw.workload, &raw.load, base_dir, horizon) {
@@ -576,6 +578,19 @@ fn validate(
         )
     };
 
+    let eventing = match &raw.eventing {
+        Some(_) if multi => {
+            p.push(
+                "eventing",
+                "an [eventing] table needs a scenario with one Service for now; \
+                 Triggers deliver to the scenario's Service",
+            );
+            None
+        }
+        Some(e) => eventing::build(&mut p, e, &raw.load, &service, base_dir, horizon),
+        None => None,
+    };
+
     let slo = raw.slo.as_ref().and_then(|table| {
         let locate = |field: &str| locate_field(p.text, p.overrides, field);
         match slo::Slo::from_table(table, &locate) {
@@ -596,8 +611,20 @@ fn validate(
                 }
             }
         }
+        // Each event of a stream source reaches every Trigger at least once,
+        // so the run costs at least that many requests.
+        let mut with_events = w.clone();
+        if let Some(ev) = &eventing {
+            for src in &ev.sources {
+                if let eventing::EventSourceKind::Stream(s) = &src.kind {
+                    for _ in 0..ev.triggers.len().max(1) {
+                        with_events.sources.push(s.clone());
+                    }
+                }
+            }
+        }
         let shape = limits::RunShape {
-            workloads: w,
+            workloads: &with_events,
             revisions: all,
             activators: cluster.activators,
             duration,
@@ -640,5 +667,6 @@ fn validate(
         limits: lim,
         services: service_list,
         multi_service: multi,
+        eventing,
     })
 }

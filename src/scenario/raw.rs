@@ -106,6 +106,8 @@ pub struct RawScenario {
     /// What this machine is allowed to spend on the run.
     #[serde(default)]
     pub limits: RawLimits,
+    /// Knative Eventing objects: a Broker, Triggers and event sources.
+    pub eventing: Option<super::eventing::RawEventing>,
 }
 
 /// `[limits]`: bounds that `knsim validate` checks the scenario's estimated
@@ -194,6 +196,10 @@ pub struct RawRevision {
     pub resources: Option<RawResources>,
     /// What requests cost a pod in CPU and memory (the resource model).
     pub usage: Option<super::usage::RawUsage>,
+    /// Probability that the application answers 500 to a request it
+    /// served, independently per request (default 0: never).
+    #[serde(rename = "failure-probability")]
+    pub failure_probability: Option<f64>,
 }
 
 /// A container's `resources`: quantities such as `cpu = "500m"` or
@@ -287,6 +293,8 @@ pub struct RawApp {
     pub slowdown: Option<SlowdownSpec>,
     /// Pod start-up phases (override `[cluster.pod-startup]`).
     pub pod_startup: Option<RawStartup>,
+    /// Probability of a 500 per served request, for every manifest revision.
+    pub failure_probability: Option<f64>,
     /// Per revision name: overrides of the above, and a message.
     #[serde(default)]
     pub revision: BTreeMap<String, RawAppRevision>,
@@ -304,6 +312,8 @@ pub struct RawAppRevision {
     pub pod_startup: Option<RawStartup>,
     /// Free-form text (e.g. the greeter's greeting); reported, not simulated.
     pub message: Option<String>,
+    /// Probability of a 500 per served request of this revision.
+    pub failure_probability: Option<f64>,
 }
 
 /// `service = "hello"` (the single-Service form) or `[[service]]` tables.

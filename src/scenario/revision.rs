@@ -179,6 +179,13 @@ pub(super) fn build_revision(
         Some(s) => build_startup(p, &at("pod-startup"), s, Some(cluster_startup), base_dir),
         None => cluster_startup.clone(),
     };
+    let failure_probability = r.failure_probability.unwrap_or(0.0);
+    if !(0.0..=1.0).contains(&failure_probability) {
+        p.push(
+            at("failure-probability"),
+            format!("expected 0 <= {failure_probability} <= 1 (a probability)"),
+        );
+    }
     if p.list.len() > before {
         p.failed_revisions.insert(name);
         return None;
@@ -198,6 +205,7 @@ pub(super) fn build_revision(
         message: r.message.clone(),
         resources: resources?,
         usage: usage.flatten(),
+        failure_probability,
     })
 }
 

@@ -72,6 +72,8 @@ pub struct Scenario {
     /// revision's Service. A single-Service scenario's outputs stay as they
     /// were before Services existed.
     pub multi_service: bool,
+    /// Knative Eventing objects, when the scenario has any.
+    pub eventing: Option<super::eventing::EventingSpec>,
 }
 
 impl Scenario {
@@ -165,6 +167,9 @@ pub struct RevisionSpec {
     pub resources: PodResources,
     /// `[revision.usage]`, when given.
     pub usage: Option<super::usage::Usage>,
+    /// Probability that the application answers 500 to a request it served,
+    /// independently per request; 0 draws no random numbers.
+    pub failure_probability: f64,
 }
 
 /// The bounds of `[limits]`.

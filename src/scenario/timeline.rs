@@ -361,6 +361,9 @@ impl Plane {
                     requests: text_table(&t.resources.requests),
                     limits: text_table(&t.resources.limits),
                 }),
+                failure_probability: app
+                    .and_then(|a| a.failure_probability)
+                    .or(raw.app.failure_probability),
             };
             let at = |f: &str| match f {
                 "name" => "spec.template.metadata.name".to_string(),

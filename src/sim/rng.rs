@@ -36,6 +36,13 @@ pub enum Stream {
     /// The pod resource model: CPU time per request, metrics-server phase
     /// (indexed by revision; drawn only for revisions that use the model).
     Resources,
+    /// Eventing: event-source arrivals and PingSource jitter (indexed by
+    /// source), broker latency (index `u64::MAX`). Last in the list so that
+    /// no other stream's seed moves.
+    Eventing,
+    /// A revision's independent 500s (indexed by revision); drawn from only
+    /// when its failure probability is above 0.
+    Failure,
 }
 
 /// Derives per-stream generators from one master seed.

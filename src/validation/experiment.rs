@@ -37,6 +37,10 @@ pub const SCENARIO_FILES: &[(&str, &str)] = &[
         "hpa-steady.toml",
         include_str!("../../scenarios/validation/hpa-steady.toml"),
     ),
+    (
+        "eventing-retry.toml",
+        include_str!("../../scenarios/validation/eventing-retry.toml"),
+    ),
 ];
 
 /// Where the scenario files live, relative to the repository root.
@@ -63,6 +67,11 @@ pub enum Measure {
     /// Time-average CPU utilization of the ready pods, percent of their
     /// request (timeseries).
     MeanCpuUtilization,
+    /// Attempts per finished event of the first Trigger (whole run).
+    AttemptsPerEvent,
+    /// Fraction of the first Trigger's finished events that were
+    /// dead-lettered (whole run).
+    DeadLetterFraction,
 }
 
 impl Measure {
@@ -76,6 +85,8 @@ impl Measure {
             Measure::ColdFraction => "cold-start fraction".into(),
             Measure::MeanReplicas => "mean replicas".into(),
             Measure::MeanCpuUtilization => "mean CPU utilization (%)".into(),
+            Measure::AttemptsPerEvent => "attempts per event".into(),
+            Measure::DeadLetterFraction => "P(dead-lettered)".into(),
         }
     }
 
@@ -88,6 +99,7 @@ impl Measure {
                 | Measure::MeanInSystem
                 | Measure::MeanReplicas
                 | Measure::MeanCpuUtilization
+                | Measure::AttemptsPerEvent
         )
     }
 }
@@ -371,6 +383,39 @@ fn scale_to_zero(
     }
 }
 
+/// Trigger retries against a subscriber that answers 500 with probability
+/// `p`, independently per attempt, with at most `r` retries.
+fn eventing_retry(p: f64, r: u32, minutes: u32, reps: usize) -> Experiment {
+    Experiment {
+        id: format!("eventing-p{p:.2}-r{r}"),
+        model: "Bernoulli retries".into(),
+        params: format!("λ=20 events/s, 4 warm pods, p={p}, retry={r}, linear PT0.1S"),
+        scenario: "eventing-retry.toml",
+        overrides: vec![
+            ov("duration", format!("\"{minutes}m\"")),
+            ov("revision.0.failure-probability", p),
+            ov("eventing.trigger.0.delivery.retry", r),
+        ],
+        warmup_s: 0.0,
+        tail_margin_s: 0.0,
+        seeds: seeds(reps),
+        checks: vec![
+            Check {
+                measure: Measure::AttemptsPerEvent,
+                theory: theory::retry_attempts_per_event(p, r),
+                formula: "(1−p^{r+1})/(1−p)".into(),
+                expect_match: true,
+            },
+            Check {
+                measure: Measure::DeadLetterFraction,
+                theory: theory::dead_letter_probability(p, r),
+                formula: "p^{r+1}".into(),
+                expect_match: true,
+            },
+        ],
+    }
+}
+
 /// The experiments of a profile, in table order. Experiment `k` uses the
 /// seeds `1000·k + 1 ..`, so no two experiments share random numbers (with
 /// common seeds the rows' errors would be correlated).
@@ -407,6 +452,8 @@ fn profile_experiments(profile: Profile) -> Vec<Experiment> {
             mmc(2, 16.0, 10.0, 2, 60, 40, &[]),
             mmc(4, 30.0, 10.0, 2, 60, 40, &[]),
             super::hpa::hpa_steady(95.0, 20.0, 50, 20, 20),
+            eventing_retry(0.3, 3, 20, 40),
+            eventing_retry(0.5, 2, 20, 40),
         ],
         Profile::Quick => vec![
             mmc(2, 16.0, 10.0, 1, 20, 12, &[0.1, 0.3, 0.6]),
@@ -416,6 +463,7 @@ fn profile_experiments(profile: Profile) -> Vec<Experiment> {
             scale_to_zero(60, 60, 40, 8, true),
             mmc(2, 16.0, 10.0, 2, 20, 8, &[]),
             super::hpa::hpa_steady(95.0, 20.0, 50, 20, 8),
+            eventing_retry(0.3, 3, 5, 8),
         ],
     }
 }
@@ -541,6 +589,8 @@ pub fn measure(records: &[RequestRecord], m: Measure, from: SimTime, to: SimTime
         }
         // Timeseries measures: see `super::hpa::measure_rows`.
         Measure::MeanReplicas | Measure::MeanCpuUtilization => f64::NAN,
+        // Event-level measures come from the run's summary, not the records.
+        Measure::AttemptsPerEvent | Measure::DeadLetterFraction => f64::NAN,
     }
 }
 
@@ -555,7 +605,17 @@ pub fn replicate(exp: &Experiment, sc: &Scenario, seed: u64) -> Vec<f64> {
         }),
         ..Default::default()
     };
-    simulate(sc, seed, &mut sink);
+    let summary = simulate(sc, seed, &mut sink);
+    let trigger = summary
+        .eventing
+        .as_ref()
+        .and_then(|e| e.triggers.first())
+        .cloned()
+        .unwrap_or_default();
+    let finished = (trigger.delivered_first_try
+        + trigger.delivered_after_retries.iter().sum::<u64>()
+        + trigger.dead_lettered
+        + trigger.failed_without_sink) as f64;
     let from = SimTime::from_secs_f64(exp.warmup_s);
     let margin = crate::sim::SimDuration::from_secs_f64(exp.tail_margin_s);
     let to = SimTime::ZERO + (sc.duration - margin);
@@ -565,6 +625,8 @@ pub fn replicate(exp: &Experiment, sc: &Scenario, seed: u64) -> Vec<f64> {
             Measure::MeanReplicas | Measure::MeanCpuUtilization => {
                 super::hpa::measure_rows(&sink.rows, c.measure, from, to)
             }
+            Measure::AttemptsPerEvent => trigger.attempts_of_finished as f64 / finished,
+            Measure::DeadLetterFraction => trigger.dead_lettered as f64 / finished,
             m => measure(&sink.records, m, from, to),
         })
         .collect()

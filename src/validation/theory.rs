@@ -203,6 +203,21 @@ pub fn cold_start_fraction(p: &ScaleToZeroParams) -> f64 {
     (1.0 + riders) / (1.0 + riders + (1.0 - q_c) / p_w)
 }
 
+/// Expected attempts per event when each attempt fails independently with
+/// probability `p` and at most `r` retries follow the first attempt: the
+/// mean of a geometric count truncated at `r + 1`, (1 − p^(r+1)) / (1 − p).
+pub fn retry_attempts_per_event(p: f64, r: u32) -> f64 {
+    if p >= 1.0 {
+        return (r + 1) as f64;
+    }
+    (1.0 - p.powi(r as i32 + 1)) / (1.0 - p)
+}
+
+/// Probability that all `r + 1` attempts fail: p^(r+1).
+pub fn dead_letter_probability(p: f64, r: u32) -> f64 {
+    p.powi(r as i32 + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,5 +303,16 @@ mod tests {
             ..p
         };
         assert!(close(cold_start_fraction(&q), naive, 1e-4));
+    }
+
+    #[test]
+    fn retry_closed_forms_sum_the_geometric_series() {
+        // Direct sum: attempt k+1 happens iff the first k failed.
+        for (p, r) in [(0.3f64, 3u32), (0.5, 2), (0.0, 4), (0.9, 0)] {
+            let direct: f64 = (0..=r).map(|k| p.powi(k as i32)).sum();
+            assert!((retry_attempts_per_event(p, r) - direct).abs() < 1e-12);
+        }
+        assert_eq!(retry_attempts_per_event(1.0, 3), 4.0);
+        assert!((dead_letter_probability(0.3, 3) - 0.0081).abs() < 1e-15);
     }
 }

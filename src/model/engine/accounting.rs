@@ -217,6 +217,10 @@ impl Accounting {
                 b.counts.status_504 += 1;
                 b.sec.errors += 1;
             }
+            RequestOutcome::AppError => {
+                b.counts.status_500 += 1;
+                b.sec.errors += 1;
+            }
         }
         if let Some(w) = &mut self.window {
             if w.window.contains(arrival) {
@@ -233,6 +237,7 @@ impl Accounting {
                     }
                     RequestOutcome::Overflow => wr.counts.status_503 += 1,
                     RequestOutcome::Timeout => wr.counts.status_504 += 1,
+                    RequestOutcome::AppError => wr.counts.status_500 += 1,
                 }
             }
         }
@@ -389,6 +394,7 @@ impl Accounting {
             services: Vec::new(),
             cluster: None,
             cluster_rows: Vec::new(),
+            eventing: None,
         }
     }
 }
@@ -494,6 +500,7 @@ fn add_counts(t: &mut RequestCounts, c: &RequestCounts) {
     t.completed += c.completed;
     t.status_503 += c.status_503;
     t.status_504 += c.status_504;
+    t.status_500 += c.status_500;
     t.status_404 += c.status_404;
     t.in_flight_at_end += c.in_flight_at_end;
     t.waited_on_cold_start += c.waited_on_cold_start;

@@ -169,6 +169,23 @@ pub(crate) enum Event {
         /// The node.
         node: u32,
     },
+    /// An event source sends its next event to the Broker.
+    SourceEmits {
+        /// The source, in `[eventing]` order.
+        src: u32,
+    },
+    /// A delivery attempt reaches the Trigger's subscriber.
+    DeliveryAttempt {
+        /// The delivery (one event for one Trigger).
+        delivery: u32,
+    },
+    /// A delivery attempt's `timeout` passed.
+    DeliveryTimeout {
+        /// The delivery.
+        delivery: u32,
+        /// Which attempt (1 = the first) the timer was armed for.
+        attempt: u32,
+    },
 }
 
 #[cfg(test)]

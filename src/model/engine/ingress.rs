@@ -197,6 +197,14 @@ impl Ingress {
         }
     }
 
+    /// The revision a request to the Service's own URL reaches (an event's
+    /// subscriber); `None` = no route (404).
+    /// Eventing is refused in scenarios with several Services, so this is
+    /// the first (only) one.
+    pub(crate) fn route_service(&mut self) -> Option<RevId> {
+        self.pick_default(0)
+    }
+
     #[inline]
     fn pick_default(&mut self, svc: usize) -> Option<RevId> {
         match self.default_split[svc].as_slice() {

@@ -26,6 +26,8 @@ mod activator;
 mod autoscaler;
 pub(crate) mod event;
 mod hpa_events;
+mod eventing;
+mod eventing_flow;
 mod ingress;
 mod nodes;
 mod pods;
@@ -75,6 +77,9 @@ struct Revision {
     deleted: bool,
     cc: u32,
     timeout: SimDuration,
+    /// The application's independent 500s: probability and stream, only
+    /// when the probability is above 0 (so no draw moves other outputs).
+    failure: Option<(f64, crate::sim::SimRng)>,
 }
 
 struct Sim<'a, S: TimeseriesSink> {
@@ -102,6 +107,8 @@ struct Sim<'a, S: TimeseriesSink> {
     autoscaler: AutoscalerConfig,
     /// Route and revision state that only a timeline changes.
     dynamic: Option<Box<Dynamic>>,
+    /// Brokers, Triggers and event sources, when the scenario has them.
+    eventing: Option<Box<eventing::Eventing>>,
 }
 
 /// Runs `scenario` with master seed `seed`, handing one timeseries row per
@@ -145,6 +152,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             resource_columns: hpa_events::resource_columns(sc),
             autoscaler: sc.autoscaler.clone(),
             dynamic: None,
+            eventing: None,
         };
         if let Some(spec) = &sc.cluster.nodes {
             let nodes = nodes::Nodes::new(spec, &streams, &mut sim.q);
@@ -199,6 +207,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         if !sc.timeline.is_empty() {
             sim.start_timeline(streams.clone());
         }
+        sim.start_eventing(&streams);
         // The revision reconciler creates each Deployment with initial-scale
         // replicas; the KPA then reconciles.
         for (r, n) in initial.into_iter().enumerate() {
@@ -243,6 +252,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             deleted: false,
             cc: spec.container_concurrency,
             timeout: spec.timeout,
+            failure: (spec.failure_probability > 0.0)
+                .then(|| (spec.failure_probability, streams.get(Stream::Failure, idx))),
         });
         let scaler = Class::new(
             &spec.annotations,
@@ -346,6 +357,11 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 Event::ClusterScan | Event::NodeReady { .. } | Event::NodeGone { .. } => {
                     self.on_node_event(ev)
                 }
+                Event::SourceEmits { src } => self.on_event_emit(src),
+                Event::DeliveryAttempt { delivery } => self.on_event_attempt(delivery),
+                Event::DeliveryTimeout { delivery, attempt } => {
+                    self.on_event_attempt_timeout(delivery, attempt)
+                }
             }
         }
         self.now = self.end;
@@ -364,14 +380,18 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         let (rev, duration) = self.ingress.arrival(s);
         self.schedule_next_arrival(s);
         match rev {
-            Some(r) => self.admit(r, s, duration),
+            Some(r) => {
+                self.admit(r, s, duration);
+            }
             None => self.not_found(s),
         }
     }
 
     fn on_client_send(&mut self, s: SourceId) {
         match self.ingress.route(s) {
-            Some(r) => self.admit(r, s, 0),
+            Some(r) => {
+                self.admit(r, s, 0);
+            }
             None => {
                 // The client gets a 404 at once and tries again after thinking.
                 self.not_found(s);
@@ -394,7 +414,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
 
     /// The ingress routed a request to `r`: straight to a ready pod while the
     /// SKS serves, otherwise through an activator.
-    fn admit(&mut self, r: RevId, source: SourceId, duration: u64) {
+    fn admit(&mut self, r: RevId, source: SourceId, duration: u64) -> ReqId {
         let now = self.now;
         self.books.arrived(r, now);
         let deadline = now + self.revs[r.idx()].timeout;
@@ -409,6 +429,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             let a = self.activators.pick(r);
             self.activator_receive(id, a);
         }
+        id
     }
 
     fn activator_receive(&mut self, id: ReqId, a: ActId) {
@@ -488,7 +509,16 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         let outcome = if timed_out {
             RequestOutcome::Timeout
         } else {
-            RequestOutcome::Ok
+            match &mut self.revs[r.idx()].failure {
+                Some((p, rng)) => {
+                    if rng.random::<f64>() < *p {
+                        RequestOutcome::AppError
+                    } else {
+                        RequestOutcome::Ok
+                    }
+                }
+                None => RequestOutcome::Ok,
+            }
         };
         self.finish(id, outcome);
         self.maybe_pod_gone(r, pod);
@@ -541,7 +571,9 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             self.activators.release(a, r, req.pod, now);
             self.activator_dispatch(a, r);
         }
-        self.client_again(req.source);
+        if !self.event_request_done(req.source, id, req.gen, outcome) {
+            self.client_again(req.source);
+        }
     }
 
     // -------------------------------------------------------------------- pods
@@ -864,6 +896,9 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             let (c, rows) = nodes.summary(end);
             summary.cluster = Some(c);
             summary.cluster_rows = rows;
+        }
+        if let Some(ev) = &self.eventing {
+            summary.eventing = Some(ev.summary(&self.sc.service, summary.requests.arrived));
         }
         summary
     }
