@@ -148,7 +148,8 @@ fn config_defaults_fill_what_the_container_leaves_unset_before_limits_do() {
     let text = BASE.replace(
         "name = \"r1\"",
         "name = \"r1\"\nresources = { limits = { cpu = \"2\", memory = \"1Gi\" } }",
-    ) + "\n[defaults]\nrevision-cpu-request = \"300m\"\nrevision-memory-limit = \"4Gi\"\n";
+    )
+        + "\n[defaults]\nrevision-cpu-request = \"300m\"\nrevision-memory-limit = \"4Gi\"\n";
     let sc = load(&text, &[]).unwrap();
     let user = sc.revisions[0].resources.user;
     assert_eq!(user.requests.cpu_milli, Some(300));

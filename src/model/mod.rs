@@ -30,9 +30,9 @@ mod stats;
 
 pub use engine::simulate;
 pub use report::{
-    BatchMeans, DecisionKind, DecisionRecord, EventingSummary, HpaSummary, Interval, LatencySummary,
-    NoTimeseries, Performance, QuantilePoint, ReconcileDecision, RequestCounts, RequestOutcome,
-    RequestRecord, RevisionSummary, ServiceEventLoad, Summary, TickDecision, TimeseriesRow,
-    TimeseriesSink, TriggerSummary, WindowSummary,
+    BatchMeans, DecisionKind, DecisionRecord, EventingSummary, HpaSummary, Interval,
+    LatencySummary, NoTimeseries, Performance, QuantilePoint, ReconcileDecision, RequestCounts,
+    RequestOutcome, RequestRecord, RevisionSummary, ServiceEventLoad, Summary, TickDecision,
+    TimeseriesRow, TimeseriesSink, TriggerSummary, WindowSummary,
 };
 pub use stats::RequestStats;

@@ -25,22 +25,22 @@ mod accounting;
 mod activator;
 mod autoscaler;
 pub(crate) mod event;
-mod hpa_events;
 mod eventing;
 mod eventing_flow;
+mod hpa_events;
 mod ingress;
 mod nodes;
+mod outputs;
 mod pods;
 mod queue_proxy;
 mod request;
 mod resources;
 mod routing;
 mod services;
+mod setup;
 mod timeline;
 
-use super::report::{
-    DecisionRecord, RequestOutcome, RequestRecord, Summary, TimeseriesRow, TimeseriesSink,
-};
+use super::report::{DecisionRecord, RequestOutcome, RequestRecord, Summary, TimeseriesSink};
 use crate::knative::annotations::RevisionAnnotations;
 use crate::knative::collector::Stat;
 use crate::knative::config::AutoscalerConfig;
@@ -49,10 +49,10 @@ use crate::knative::dataplane::{
 };
 use crate::knative::decider::TICK_INTERVAL;
 use crate::knative::kpa::SksMode;
-use crate::scenario::{RevisionSpec, Scenario};
+use crate::scenario::Scenario;
 use crate::sim::{EventQueue, RngStreams, SimDuration, SimTime, Stream};
 use crate::workload::SourceKind;
-use accounting::{Accounting, RevisionTotals};
+use accounting::Accounting;
 use activator::Activators;
 use autoscaler::{Autoscaler, Class};
 use event::{ActId, Event, PodId, ReqId, RevId, SourceId};
@@ -215,98 +215,6 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             sim.reconcile(RevId(r as u16));
         }
         sim
-    }
-
-    /// Gives every component its state for revision `r` (the next one) and
-    /// returns the replicas its Deployment is created with.
-    fn add_revision(
-        &mut self,
-        spec: &RevisionSpec,
-        r: RevId,
-        streams: &RngStreams,
-        reachable: bool,
-    ) -> u32 {
-        let idx = r.0 as u64;
-        let scaling = &spec.scaling;
-        // Names are unique within a Service only, so outputs of a scenario
-        // with several Services name a revision `service/revision`.
-        let name = if self.sc.multi_service {
-            let svc = &self.sc.services[self.sc.service_of_revision(r.idx())].name;
-            format!("{svc}/{}", spec.name)
-        } else {
-            spec.name.clone()
-        };
-        self.activators.add_revision(
-            &name,
-            spec.container_concurrency,
-            streams.get(Stream::LoadBalancing, idx),
-        );
-        self.revs.push(Revision {
-            name,
-            annotations: spec.annotations.clone(),
-            routing: if reachable {
-                Routing::Active
-            } else {
-                Routing::Reserve
-            },
-            deleted: false,
-            cc: spec.container_concurrency,
-            timeout: spec.timeout,
-            failure: (spec.failure_probability > 0.0)
-                .then(|| (spec.failure_probability, streams.get(Stream::Failure, idx))),
-        });
-        let scaler = Class::new(
-            &spec.annotations,
-            scaling,
-            reachable,
-            streams.get(Stream::Scraper, idx),
-            self.now,
-            &self.sc.hpa,
-        );
-        self.activators.set_subset_size(r, scaler.activators());
-        self.scalers.push(scaler);
-        self.proxies.push(RevisionProxies::new(
-            spec.container_concurrency,
-            spec.service_time.clone(),
-            spec.slowdown,
-            streams.get(Stream::ServiceTime, idx),
-        ));
-        self.pods
-            .add_revision(spec.startup.clone(), streams.get(Stream::ColdStart, idx));
-        self.pods.set_request(
-            r,
-            spec.resources.request(),
-            spec.resources.request_nonzero(),
-        );
-        let hpa = spec.annotations.is_hpa();
-        let usage = match (&spec.usage, hpa) {
-            (Some(u), _) => Some(u.clone()),
-            (None, true) => Some(Default::default()),
-            (None, false) => None,
-        };
-        let mut rng = streams.get(Stream::Resources, idx);
-        if hpa {
-            // metrics-server scrapes at its own phase; the HPA controller
-            // first syncs one period after the HPA is created.
-            let res = self.sc.hpa.metric_resolution.as_nanos();
-            let phase = SimDuration(rng.random_range(0..res));
-            self.q
-                .schedule(self.now + phase, Event::MetricsScrape { rev: r });
-            self.q.schedule(
-                self.now + self.sc.hpa.sync_period,
-                Event::HpaSync { rev: r },
-            );
-        }
-        let slowdown = !matches!(spec.slowdown, crate::workload::Slowdown::None);
-        self.resources
-            .add_revision(usage.as_ref(), &spec.resources, slowdown, rng);
-        self.ingress.add_revision();
-        self.books.add_revision();
-        if reachable {
-            scaling.initial_scale.max(0) as u32
-        } else {
-            0
-        }
     }
 
     fn run(&mut self) {
@@ -798,108 +706,5 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 },
             );
         }
-    }
-
-    // ------------------------------------------------------------- accounting
-
-    fn record_second(&mut self) {
-        let now = self.now;
-        let mut any_panic = false;
-        let mut any_proxy = false;
-        for r in 0..self.revs.len() {
-            let r = RevId(r as u16);
-            let scaler = &self.scalers[r.idx()];
-            let panic = scaler.in_panic();
-            let proxy = scaler.sks_mode() == SksMode::Proxy;
-            any_panic |= panic;
-            any_proxy |= proxy;
-            let (stable, panic_value) = scaler.observed();
-            let (desired, ebc) = scaler.status();
-            let census = self.pods.census(r);
-            let name = &self.revs[r.idx()].name;
-            let ready = self.pods.ready(r).len() as u32;
-            let service = if self.services.on() {
-                self.services.revision_second(r, panic, proxy, ready);
-                Some(self.sc.services[self.services.of(r)].name.clone())
-            } else {
-                None
-            };
-            let row = TimeseriesRow {
-                service,
-                activator_queue: self.activators.queued(r),
-                // Adding zero turns a negative zero into a positive one.
-                stable_concurrency: stable + 0.0,
-                panic_concurrency: panic_value + 0.0,
-                desired_pods: desired,
-                replicas: self.pods.replicas(r),
-                ready_pods: ready,
-                pending_pods: census.pending,
-                unschedulable_pods: census.unschedulable,
-                terminating_pods: census.terminating,
-                excess_burst_capacity: ebc,
-                num_activators: self.activators.subset_len(r),
-                cpu_utilization: self.resource_columns.0.then(|| {
-                    let ready = self.pods.ready(r).len();
-                    self.resources.close_second(r.idx(), now, ready)
-                }),
-                hpa_desired_replicas: self
-                    .resource_columns
-                    .1
-                    .then(|| scaler.hpa().map(|_| desired)),
-                ..self.books.close_second(r, now, name, panic, proxy)
-            };
-            self.sink.row(&row);
-        }
-        self.books.close_service_second(now, any_panic, any_proxy);
-        let pending = self.pods.unschedulable_count();
-        if let Some(nodes) = self.pods.nodes_mut() {
-            nodes.record_second(now, pending);
-        }
-        if self.services.on() {
-            self.services.end_second();
-        }
-    }
-
-    fn summary(&mut self) -> Summary {
-        self.pods.close(self.end);
-        let totals: Vec<RevisionTotals> = (0..self.revs.len())
-            .map(|i| {
-                let r = RevId(i as u16);
-                RevisionTotals {
-                    name: self.revs[i].name.clone(),
-                    cold_starts: self.pods.cold_starts(r),
-                    pod_seconds: self.pods.pod_seconds(r),
-                    max_ready: self.pods.max_ready(r),
-                }
-            })
-            .collect();
-        let mut summary = self.books.summary(
-            &self.sc.name,
-            self.seed,
-            self.sc.duration.as_secs_f64(),
-            &totals,
-            self.pods.max_ready_total(),
-            self.events,
-        );
-        for (i, rev) in summary.revisions.iter_mut().enumerate() {
-            if let Some(h) = self.scalers[i].hpa() {
-                rev.hpa = Some(h.summary(self.resources.mean_utilization(i)));
-            }
-        }
-        let names: Vec<String> = self.sc.services.iter().map(|s| s.name.clone()).collect();
-        let books = &self.books;
-        summary.services = self.services.summary(&names, &summary.revisions, |revs| {
-            books.merged_latency(revs)
-        });
-        let end = self.end;
-        if let Some(nodes) = self.pods.nodes_mut() {
-            let (c, rows) = nodes.summary(end);
-            summary.cluster = Some(c);
-            summary.cluster_rows = rows;
-        }
-        if let Some(ev) = &self.eventing {
-            summary.eventing = Some(ev.summary(&self.sc.service, summary.requests.arrived));
-        }
-        summary
     }
 }

@@ -1,0 +1,112 @@
+//! The per-second rows and the run's summary: the calls that gather what
+//! every component counted and hand it to accounting and the sink.
+
+use super::accounting::RevisionTotals;
+use super::autoscaler::Autoscaler;
+use super::event::RevId;
+use super::Sim;
+use crate::knative::kpa::SksMode;
+use crate::model::report::{Summary, TimeseriesRow, TimeseriesSink};
+
+impl<S: TimeseriesSink> Sim<'_, S> {
+    pub(super) fn record_second(&mut self) {
+        let now = self.now;
+        let mut any_panic = false;
+        let mut any_proxy = false;
+        for r in 0..self.revs.len() {
+            let r = RevId(r as u16);
+            let scaler = &self.scalers[r.idx()];
+            let panic = scaler.in_panic();
+            let proxy = scaler.sks_mode() == SksMode::Proxy;
+            any_panic |= panic;
+            any_proxy |= proxy;
+            let (stable, panic_value) = scaler.observed();
+            let (desired, ebc) = scaler.status();
+            let census = self.pods.census(r);
+            let name = &self.revs[r.idx()].name;
+            let ready = self.pods.ready(r).len() as u32;
+            let service = if self.services.on() {
+                self.services.revision_second(r, panic, proxy, ready);
+                Some(self.sc.services[self.services.of(r)].name.clone())
+            } else {
+                None
+            };
+            let row = TimeseriesRow {
+                service,
+                activator_queue: self.activators.queued(r),
+                // Adding zero turns a negative zero into a positive one.
+                stable_concurrency: stable + 0.0,
+                panic_concurrency: panic_value + 0.0,
+                desired_pods: desired,
+                replicas: self.pods.replicas(r),
+                ready_pods: ready,
+                pending_pods: census.pending,
+                unschedulable_pods: census.unschedulable,
+                terminating_pods: census.terminating,
+                excess_burst_capacity: ebc,
+                num_activators: self.activators.subset_len(r),
+                cpu_utilization: self.resource_columns.0.then(|| {
+                    let ready = self.pods.ready(r).len();
+                    self.resources.close_second(r.idx(), now, ready)
+                }),
+                hpa_desired_replicas: self
+                    .resource_columns
+                    .1
+                    .then(|| scaler.hpa().map(|_| desired)),
+                ..self.books.close_second(r, now, name, panic, proxy)
+            };
+            self.sink.row(&row);
+        }
+        self.books.close_service_second(now, any_panic, any_proxy);
+        let pending = self.pods.unschedulable_count();
+        if let Some(nodes) = self.pods.nodes_mut() {
+            nodes.record_second(now, pending);
+        }
+        if self.services.on() {
+            self.services.end_second();
+        }
+    }
+
+    pub(super) fn summary(&mut self) -> Summary {
+        self.pods.close(self.end);
+        let totals: Vec<RevisionTotals> = (0..self.revs.len())
+            .map(|i| {
+                let r = RevId(i as u16);
+                RevisionTotals {
+                    name: self.revs[i].name.clone(),
+                    cold_starts: self.pods.cold_starts(r),
+                    pod_seconds: self.pods.pod_seconds(r),
+                    max_ready: self.pods.max_ready(r),
+                }
+            })
+            .collect();
+        let mut summary = self.books.summary(
+            &self.sc.name,
+            self.seed,
+            self.sc.duration.as_secs_f64(),
+            &totals,
+            self.pods.max_ready_total(),
+            self.events,
+        );
+        for (i, rev) in summary.revisions.iter_mut().enumerate() {
+            if let Some(h) = self.scalers[i].hpa() {
+                rev.hpa = Some(h.summary(self.resources.mean_utilization(i)));
+            }
+        }
+        let names: Vec<String> = self.sc.services.iter().map(|s| s.name.clone()).collect();
+        let books = &self.books;
+        summary.services = self.services.summary(&names, &summary.revisions, |revs| {
+            books.merged_latency(revs)
+        });
+        let end = self.end;
+        if let Some(nodes) = self.pods.nodes_mut() {
+            let (c, rows) = nodes.summary(end);
+            summary.cluster = Some(c);
+            summary.cluster_rows = rows;
+        }
+        if let Some(ev) = &self.eventing {
+            summary.eventing = Some(ev.summary(&self.sc.service, summary.requests.arrived));
+        }
+        summary
+    }
+}
