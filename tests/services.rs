@@ -493,3 +493,24 @@ fn timeline_rules_with_several_services() {
         "{msg}"
     );
 }
+
+#[test]
+fn a_services_counts_are_the_sum_of_its_revisions_including_500s() {
+    // alpha's application fails a third of its requests; beta's never does.
+    let sc = load(TWO, &["service.alpha.revision.0.failure-probability=0.3"]).unwrap();
+    let (s, _) = run(&sc);
+    let alpha = &s.services[0];
+    let revs: Vec<_> = s
+        .revisions
+        .iter()
+        .filter(|r| r.name.starts_with("alpha/"))
+        .collect();
+    let sum_500: u64 = revs.iter().map(|r| r.requests.status_500).sum();
+    assert!(sum_500 > 0, "no 500s drawn");
+    assert_eq!(alpha.requests.status_500, sum_500);
+    assert_eq!(
+        alpha.requests.completed,
+        revs.iter().map(|r| r.requests.completed).sum::<u64>()
+    );
+    assert_eq!(s.services[1].requests.status_500, 0);
+}

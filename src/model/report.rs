@@ -54,6 +54,20 @@ pub struct RequestCounts {
     pub waited_on_cold_start: u64,
 }
 
+impl RequestCounts {
+    /// Adds `c`'s counts to these (a sum over revisions or Services).
+    pub fn add(&mut self, c: &RequestCounts) {
+        self.arrived += c.arrived;
+        self.completed += c.completed;
+        self.status_503 += c.status_503;
+        self.status_504 += c.status_504;
+        self.status_500 += c.status_500;
+        self.status_404 += c.status_404;
+        self.in_flight_at_end += c.in_flight_at_end;
+        self.waited_on_cold_start += c.waited_on_cold_start;
+    }
+}
+
 /// Per-revision results.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct RevisionSummary {

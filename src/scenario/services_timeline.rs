@@ -5,14 +5,13 @@
 
 use super::problems::Problems;
 use super::raw::to_string_map;
-use super::revision::workload_problem;
 use super::services::Shared;
 use super::spec::{TimelineAction, TimelineStep};
 use super::timeline::Plane;
 use super::RawScenario;
 use crate::knative::annotations::RevisionAnnotations;
 use crate::manifest::ConfigMapKind;
-use crate::sim::{SimDuration, SimTime};
+use crate::sim::SimDuration;
 use std::collections::BTreeMap;
 
 /// Each Service's revisions (name and annotations as written), by Service.
@@ -34,21 +33,7 @@ pub(super) fn build(
         &[],
         &[],
     );
-    let mut timed: Vec<(SimTime, usize)> = Vec::new();
-    for (i, st) in raw.timeline.iter().enumerate() {
-        match st.at.duration(&format!("timeline[{i}].at")) {
-            Ok(d) if d >= duration && duration > SimDuration::ZERO => p.push(
-                format!("timeline[{i}].at"),
-                format!("{d} is not before the end of the run ({duration})"),
-            ),
-            Ok(d) => timed.push((SimTime::ZERO + d, i)),
-            Err(e) => {
-                let (field, rule) = workload_problem(&e);
-                p.push(field, rule);
-            }
-        }
-    }
-    timed.sort_by_key(|&(t, i)| (t, i));
+    let timed = super::timeline::timed_steps(p, raw, duration);
     let mut steps = Vec::new();
     for (at, i) in timed {
         let st = &raw.timeline[i];

@@ -459,17 +459,14 @@ impl Plane {
     }
 }
 
-/// Validates `[[timeline]]` in time order against the state the scenario
-/// starts with. Also returns every tag some traffic block of the timeline
-/// defines (workloads may address them).
-pub(super) fn build(
+/// The timeline's entries as (time, index), in time order; entries at the
+/// same time keep the file's order. An entry at or after the end of the run,
+/// or with an unreadable time, is a problem and left out.
+pub(super) fn timed_steps(
     p: &mut Problems,
-    plane: &mut Plane,
     raw: &RawScenario,
-    base_dir: &Path,
     duration: SimDuration,
-) -> (Vec<TimelineStep>, BTreeSet<String>) {
-    let mut tags = BTreeSet::new();
+) -> Vec<(SimTime, usize)> {
     let mut timed: Vec<(SimTime, usize)> = Vec::new();
     for (i, st) in raw.timeline.iter().enumerate() {
         match st.at.duration(&format!("timeline[{i}].at")) {
@@ -484,8 +481,22 @@ pub(super) fn build(
             }
         }
     }
-    // Stable: entries at the same time keep the file's order.
     timed.sort_by_key(|&(t, i)| (t, i));
+    timed
+}
+
+/// Validates `[[timeline]]` in time order against the state the scenario
+/// starts with. Also returns every tag some traffic block of the timeline
+/// defines (workloads may address them).
+pub(super) fn build(
+    p: &mut Problems,
+    plane: &mut Plane,
+    raw: &RawScenario,
+    base_dir: &Path,
+    duration: SimDuration,
+) -> (Vec<TimelineStep>, BTreeSet<String>) {
+    let mut tags = BTreeSet::new();
+    let timed = timed_steps(p, raw, duration);
     let mut steps = Vec::new();
     for (at, i) in timed {
         let st = &raw.timeline[i];

@@ -399,7 +399,10 @@ fn eventing_retry(p: f64, r: u32, minutes: u32, reps: usize) -> Experiment {
             // and they are the ones with more attempts: the source stops
             // 10 s early so that every event finishes (a delivery with three
             // retries takes well under a second here).
-            ov("eventing.source.0.end", format!("\"{}s\"", minutes * 60 - 10)),
+            ov(
+                "eventing.source.0.end",
+                format!("\"{}s\"", minutes * 60 - 10),
+            ),
         ],
         warmup_s: 0.0,
         tail_margin_s: 0.0,

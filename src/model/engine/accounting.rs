@@ -351,7 +351,7 @@ impl Accounting {
         for (b, t) in self.revs.iter().zip(totals) {
             let mut counts = b.counts.clone();
             counts.in_flight_at_end = b.in_flight;
-            add_counts(&mut sum, &counts);
+            sum.add(&counts);
             all.add(&b.hist).expect("same histogram bounds");
             pod_seconds += t.pod_seconds;
             cold += t.cold_starts;
@@ -408,7 +408,7 @@ fn window_summary(s: &mut Summary, w: &WindowBooks) {
     for (rs, b) in s.revisions.iter_mut().zip(&w.revs) {
         let mut counts = b.counts.clone();
         counts.in_flight_at_end = b.in_flight;
-        add_counts(&mut sum, &counts);
+        sum.add(&counts);
         all.add(&b.hist).expect("same histogram bounds");
         rs.observed_share = if total_arrived > 0 {
             counts.arrived as f64 / total_arrived as f64
@@ -493,17 +493,6 @@ fn distribution(all: &Histogram<u64>) -> Vec<QuantilePoint> {
             latency_ms: all.value_at_quantile(q) as f64 / 1000.0,
         })
         .collect()
-}
-
-fn add_counts(t: &mut RequestCounts, c: &RequestCounts) {
-    t.arrived += c.arrived;
-    t.completed += c.completed;
-    t.status_503 += c.status_503;
-    t.status_504 += c.status_504;
-    t.status_500 += c.status_500;
-    t.status_404 += c.status_404;
-    t.in_flight_at_end += c.in_flight_at_end;
-    t.waited_on_cold_start += c.waited_on_cold_start;
 }
 
 fn latency(h: &Histogram<u64>) -> LatencySummary {

@@ -111,13 +111,7 @@ impl Services {
             for r in &ids {
                 let mut rev = revisions[r.idx()].clone();
                 let c = &rev.requests;
-                let t = &mut s.requests;
-                t.arrived += c.arrived;
-                t.completed += c.completed;
-                t.status_503 += c.status_503;
-                t.status_504 += c.status_504;
-                t.in_flight_at_end += c.in_flight_at_end;
-                t.waited_on_cold_start += c.waited_on_cold_start;
+                s.requests.add(c);
                 s.cold_starts += rev.cold_starts;
                 s.pod_seconds += rev.pod_seconds;
                 rev.observed_share = if routed > 0 {
