@@ -4,6 +4,7 @@
 
 pub mod decisions;
 pub mod requests;
+mod rows;
 
 pub use decisions::{DecisionsCsv, DECISIONS_HEADER};
 pub use requests::{RequestsCsv, REQUESTS_HEADER};

@@ -2,14 +2,14 @@
 //! of each revision, with what each saw and decided, to read beside the
 //! timeseries when asking why the autoscaler scaled when it did.
 
-use super::{revision_names, tmp_path};
+use super::revision_names;
+use super::rows::RowFile;
 use crate::model::DecisionRecord;
 use crate::scenario::Scenario;
 use crate::sim::SimDuration;
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::Path;
 
 /// The header of `decisions.csv`. Tick rows fill the columns from `valid`
 /// to `changed`, reconcile rows those from `want` on; `desired` is in both.
@@ -23,35 +23,24 @@ grace_period_s,retention_s,activation_timeout_s,sks_mode,activators";
 /// Streams decision rows to `<path>.tmp`, renamed into place on
 /// [`DecisionsCsv::finish`].
 pub struct DecisionsCsv {
-    w: BufWriter<File>,
-    tmp: PathBuf,
-    path: PathBuf,
+    file: RowFile,
     revisions: Vec<String>,
-    rows: u64,
-    error: Option<io::Error>,
     line: String,
 }
 
 impl DecisionsCsv {
     /// Starts `path` for a run of `sc`.
     pub fn create(path: &Path, sc: &Scenario) -> io::Result<Self> {
-        let tmp = tmp_path(path);
-        let mut w = BufWriter::new(File::create(&tmp)?);
-        writeln!(w, "{DECISIONS_HEADER}")?;
         Ok(DecisionsCsv {
-            w,
-            tmp,
-            path: path.to_path_buf(),
+            file: RowFile::create(path, DECISIONS_HEADER, 8 << 10)?,
             revisions: revision_names(sc),
-            rows: 0,
-            error: None,
             line: String::new(),
         })
     }
 
     /// Writes one decision.
     pub fn record(&mut self, d: &DecisionRecord) {
-        if self.error.is_some() {
+        if self.file.failed() {
             return;
         }
         let l = &mut self.line;
@@ -104,25 +93,13 @@ impl DecisionsCsv {
                 c.activators,
             );
         }
-        if let Err(e) = self.w.write_all(self.line.as_bytes()) {
-            self.error = Some(e);
-        }
-        self.rows += 1;
+        self.file.write_line(&self.line);
     }
 
     /// Flushes, syncs and renames the file into place; returns the rows
     /// written.
-    pub fn finish(mut self) -> io::Result<u64> {
-        if let Some(e) = self.error.take() {
-            return Err(e);
-        }
-        self.w.flush()?;
-        self.w
-            .into_inner()
-            .map_err(|e| e.into_error())?
-            .sync_all()?;
-        std::fs::rename(&self.tmp, &self.path)?;
-        Ok(self.rows)
+    pub fn finish(self) -> io::Result<u64> {
+        self.file.finish()
     }
 }
 

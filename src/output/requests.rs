@@ -2,14 +2,14 @@
 //! four columns are knload's `--requests-csv` columns with the same meaning,
 //! so a simulated and a measured run load into the same analysis.
 
-use super::{revision_names, tmp_path};
+use super::revision_names;
+use super::rows::RowFile;
 use crate::model::{RequestOutcome, RequestRecord};
 use crate::scenario::Scenario;
 use crate::sim::{SimRng, SimTime};
 use rand::{Rng, SeedableRng};
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::Path;
 
 /// The header of `requests.csv`.
 pub const REQUESTS_HEADER: &str = "timestamp_s,latency_s,status,class,revision,tag,source,\
@@ -24,14 +24,10 @@ const SAMPLE_SALT: u64 = 0x7265_7173_616d_706c;
 /// `.tmp` file, so a partial file is never taken for a whole one. Memory
 /// does not grow with the number of requests.
 pub struct RequestsCsv {
-    w: BufWriter<File>,
-    tmp: PathBuf,
-    path: PathBuf,
+    file: RowFile,
     revisions: Vec<String>,
     sources: Vec<(String, String)>,
     sample: Option<(f64, SimRng)>,
-    rows: u64,
-    error: Option<io::Error>,
     line: String,
 }
 
@@ -39,14 +35,9 @@ impl RequestsCsv {
     /// Starts `path` for a run of `sc` with master seed `seed`, writing each
     /// request with probability `sample` (1 = every request).
     pub fn create(path: &Path, sc: &Scenario, seed: u64, sample: f64) -> io::Result<Self> {
-        let tmp = tmp_path(path);
-        let mut w = BufWriter::with_capacity(1 << 16, File::create(&tmp)?);
-        writeln!(w, "{REQUESTS_HEADER}")?;
         let sample = (sample < 1.0).then(|| (sample, SimRng::seed_from_u64(seed ^ SAMPLE_SALT)));
         Ok(RequestsCsv {
-            w,
-            tmp,
-            path: path.to_path_buf(),
+            file: RowFile::create(path, REQUESTS_HEADER, 1 << 16)?,
             revisions: revision_names(sc),
             sources: sc
                 .workloads
@@ -55,14 +46,12 @@ impl RequestsCsv {
                 .map(|s| (s.name.clone(), s.tag.clone().unwrap_or_default()))
                 .collect(),
             sample,
-            rows: 0,
-            error: None,
             line: String::with_capacity(160),
         })
     }
 
     fn keep(&mut self) -> bool {
-        if self.error.is_some() {
+        if self.file.failed() {
             return false;
         }
         match &mut self.sample {
@@ -131,25 +120,13 @@ impl RequestsCsv {
     }
 
     fn write_line(&mut self) {
-        if let Err(e) = self.w.write_all(self.line.as_bytes()) {
-            self.error = Some(e);
-        }
-        self.rows += 1;
+        self.file.write_line(&self.line);
     }
 
     /// Flushes, syncs and renames the file into place; returns the rows
     /// written.
-    pub fn finish(mut self) -> io::Result<u64> {
-        if let Some(e) = self.error.take() {
-            return Err(e);
-        }
-        self.w.flush()?;
-        self.w
-            .into_inner()
-            .map_err(|e| e.into_error())?
-            .sync_all()?;
-        std::fs::rename(&self.tmp, &self.path)?;
-        Ok(self.rows)
+    pub fn finish(self) -> io::Result<u64> {
+        self.file.finish()
     }
 }
 
