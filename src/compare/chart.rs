@@ -2,16 +2,9 @@
 //! latency) and requests in flight per second.
 
 use super::{CompareError, Measurement, Prediction};
+use crate::plot::style::{revision_color, FONT, TOTAL_COLOR};
 use plotters::prelude::*;
 
-// The run charts' look (Okabe–Ito blue for the prediction, vermillion for
-// the measurement), repeated here because the plot module keeps its style
-// private.
-const FONT: &str = "sans-serif";
-const TOTAL_COLOR: RGBColor = RGBColor(30, 30, 30);
-fn revision_color(i: usize) -> RGBColor {
-    [RGBColor(0, 114, 178), RGBColor(213, 94, 0)][i % 2]
-}
 use std::path::{Path, PathBuf};
 
 fn err(path: &Path, e: impl std::fmt::Display) -> CompareError {

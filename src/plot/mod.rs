@@ -24,7 +24,7 @@
 mod error;
 mod report;
 mod run;
-mod style;
+pub(crate) mod style;
 mod sweep;
 
 pub use error::PlotError;

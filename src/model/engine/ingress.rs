@@ -198,9 +198,8 @@ impl Ingress {
     }
 
     /// The revision a request to the Service's own URL reaches (an event's
-    /// subscriber); `None` = no route (404).
-    /// Eventing is refused in scenarios with several Services, so this is
-    /// the first (only) one.
+    /// subscriber); `None` = no route (404). Eventing is refused in
+    /// scenarios with several Services, so the Service is the first one.
     pub(crate) fn route_service(&mut self) -> Option<RevId> {
         self.pick_default(0)
     }
