@@ -108,9 +108,12 @@ fn share(rows: &[TimeseriesRow], a: &str, b: &str, from: u64, to: u64, p: f64) -
 }
 
 fn rows_of<'a>(rows: &'a [TimeseriesRow], svc: &str) -> Vec<&'a TimeseriesRow> {
-    rows.iter()
+    let mine: Vec<_> = rows
+        .iter()
         .filter(|r| r.service.as_deref() == Some(svc))
-        .collect()
+        .collect();
+    assert!(!mine.is_empty(), "no rows of Service {svc}");
+    mine
 }
 
 #[test]
@@ -286,4 +289,28 @@ fn each_timeline_error_names_file_line_column_and_rule() {
         "delete-service",
         "no Service is named \"gamma\"",
     );
+}
+
+#[test]
+fn the_bundled_rollout_moves_catalog_gradually_and_leaves_the_others_alone() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let text = std::fs::read_to_string(root.join("cluster-rollout.toml")).unwrap();
+    let sc = load_in(&text, &root);
+    let (_, rows) = run(&sc);
+    let (v1, v2) = ("catalog/catalog-v1", "catalog/catalog-v2");
+    // A gradual rollout: a small share first, all of it once it ends.
+    let early = arrivals(&rows, v2, 60, 75) as f64;
+    let early_all = early + arrivals(&rows, v1, 60, 75) as f64;
+    assert!(early > 0.0 && early / early_all < 0.2, "{early} of {early_all}");
+    let mid = arrivals(&rows, v2, 110, 130) as f64;
+    let mid_all = mid + arrivals(&rows, v1, 110, 130) as f64;
+    assert!((0.2..0.8).contains(&(mid / mid_all)), "{mid} of {mid_all}");
+    assert_eq!(arrivals(&rows, v1, 200, 360), 0);
+    assert!(arrivals(&rows, v2, 200, 360) > 20_000);
+    // checkout and search run as they do without the timeline.
+    let cut = text.find("[[timeline]]").unwrap();
+    let (_, base) = run(&load_in(&text[..cut], &root));
+    for svc in ["checkout", "search"] {
+        assert_eq!(rows_of(&rows, svc), rows_of(&base, svc), "{svc} changed");
+    }
 }
