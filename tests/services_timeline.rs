@@ -314,3 +314,33 @@ fn the_bundled_rollout_moves_catalog_gradually_and_leaves_the_others_alone() {
         assert_eq!(rows_of(&rows, svc), rows_of(&base, svc), "{svc} changed");
     }
 }
+
+#[test]
+fn a_workload_may_use_a_tag_that_a_later_traffic_block_of_its_service_defines() {
+    let text = format!(
+        "{}{}",
+        SPLIT.replace("name = \"b\"\n", "name = \"b\"\ntag = \"later\"\n"),
+        r#"[[timeline]]
+at = "30s"
+service = "beta"
+traffic = [ { revisionName = "v1", percent = 100 }, { revisionName = "v2", percent = 0, tag = "later" } ]
+"#
+    );
+    let (summary, rows) = run(&load(&text));
+    // 404 until the tag exists, then every request reaches its revision.
+    let not_found = summary.services[1].requests.status_404 as f64;
+    let expected = 100.0 * 30.0;
+    assert!(
+        (not_found - expected).abs() < 4.0 * expected.sqrt(),
+        "{not_found} 404s"
+    );
+    assert_eq!(arrivals(&rows, "beta/v2", 0, 30), 0);
+    assert!(arrivals(&rows, "beta/v2", 31, 180) > 10_000);
+    assert_eq!(arrivals(&rows, "beta/v1", 0, 180), 0);
+    // A tag no traffic block ever defines is still an error.
+    let never = SPLIT.replace("name = \"b\"\n", "name = \"b\"\ntag = \"never\"\n");
+    let err = load_scenario_str(&never, Path::new("s.toml"), "s", Path::new("."), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("has tag \"never\""), "{err}");
+}
