@@ -133,7 +133,10 @@ traffic = [ { revisionName = "v1", percent = 50 }, { revisionName = "v2", percen
     // Before the shift beta/v2 is out of the route; after, it has half.
     assert_eq!(arrivals(&rows, "beta/v2", 0, 60), 0);
     let (got, bound) = share(&rows, "beta/v1", "beta/v2", 61, 180, 0.5);
-    assert!((got - 0.5).abs() < bound, "beta/v2 share {got} (bound {bound})");
+    assert!(
+        (got - 0.5).abs() < bound,
+        "beta/v2 share {got} (bound {bound})"
+    );
     // alpha's 80/20 is the same before and after.
     for (from, to) in [(0, 60), (61, 180)] {
         let (got, bound) = share(&rows, "alpha/v1", "alpha/v2", from, to, 0.2);
@@ -157,15 +160,25 @@ revision = { name = "beta-v2", containerConcurrency = 10, service-time = { distr
     let sc = load(&text);
     let (summary, rows) = run(&sc);
     let beta = rows_of(&rows, "beta");
-    let v2: Vec<_> = beta.iter().filter(|r| r.revision == "beta/beta-v2").collect();
-    assert_eq!(v2.first().map(|r| r.time_s), Some(60), "rows begin at creation");
+    let v2: Vec<_> = beta
+        .iter()
+        .filter(|r| r.revision == "beta/beta-v2")
+        .collect();
+    assert_eq!(
+        v2.first().map(|r| r.time_s),
+        Some(60),
+        "rows begin at creation"
+    );
     // Traffic stays on v1 until v2's first pod is ready, then moves.
     let first = v2
         .iter()
         .find(|r| r.arrivals > 0)
         .expect("beta-v2 gets traffic")
         .time_s;
-    assert!(first > 60, "beta-v2 had traffic before its cold start: {first}");
+    assert!(
+        first > 60,
+        "beta-v2 had traffic before its cold start: {first}"
+    );
     assert!(arrivals(&rows, "beta/beta-v1", 60, first) > 0);
     assert_eq!(arrivals(&rows, "beta/beta-v1", first + 1, 180), 0);
     assert!(arrivals(&rows, "beta/beta-v2", first + 1, 180) > 1000);
@@ -192,12 +205,12 @@ fn a_deleted_services_requests_get_404_and_its_pods_drain() {
     // Every request from the deletion on is answered 404 at the ingress.
     let expected = (10.0 * (180.0 - 60.0)) as u64;
     let got = beta.requests.status_404;
-    assert!(got.abs_diff(expected) <= 1, "404s {got}, expected {expected}");
+    assert!(
+        got.abs_diff(expected) <= 1,
+        "404s {got}, expected {expected}"
+    );
     assert_eq!(arrivals(&rows, "beta/beta-v1", 61, 180), 0);
-    let last = rows
-        .iter()
-        .rfind(|r| r.revision == "beta/beta-v1")
-        .unwrap();
+    let last = rows.iter().rfind(|r| r.revision == "beta/beta-v1").unwrap();
     assert_eq!((last.replicas, last.ready_pods), (0, 0), "pods drained");
     assert_eq!(summary.services[0].requests.status_404, 0);
     let (_, base) = run(&load(PLAIN));
@@ -233,7 +246,10 @@ fn an_apply_may_change_several_services_at_once() {
             .iter()
             .map(|r| r.name.as_str())
             .collect();
-        assert_eq!(names, [format!("{svc}/{svc}-v1"), format!("{svc}/{svc}-v2")]);
+        assert_eq!(
+            names,
+            [format!("{svc}/{svc}-v1"), format!("{svc}/{svc}-v2")]
+        );
         let v2 = &summary.services[i].revisions[1];
         assert!(v2.requests.arrived > 0, "{svc}-v2 took no traffic");
     }
@@ -301,7 +317,10 @@ fn the_bundled_rollout_moves_catalog_gradually_and_leaves_the_others_alone() {
     // A gradual rollout: a small share first, all of it once it ends.
     let early = arrivals(&rows, v2, 60, 75) as f64;
     let early_all = early + arrivals(&rows, v1, 60, 75) as f64;
-    assert!(early > 0.0 && early / early_all < 0.2, "{early} of {early_all}");
+    assert!(
+        early > 0.0 && early / early_all < 0.2,
+        "{early} of {early_all}"
+    );
     let mid = arrivals(&rows, v2, 110, 130) as f64;
     let mid_all = mid + arrivals(&rows, v1, 110, 130) as f64;
     assert!((0.2..0.8).contains(&(mid / mid_all)), "{mid} of {mid_all}");

@@ -190,15 +190,7 @@ pub(super) fn build(
 
         if let Some(k) = named {
             let out = g.actions(k);
-            actions::revision_and_traffic(
-                p,
-                &mut planes[k],
-                st,
-                i,
-                sh.base_dir,
-                &mut tags[k],
-                out,
-            );
+            actions::revision_and_traffic(p, &mut planes[k], st, i, sh.base_dir, &mut tags[k], out);
         }
 
         // A labelled block: a bad annotate ends only the annotate.

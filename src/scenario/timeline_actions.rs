@@ -164,7 +164,9 @@ pub(super) fn delete_revision(
     if plane.newest_alive() == Some(ri) {
         p.push(
             field,
-            format!("{name:?} is the newest revision; Knative's Configuration would create it again"),
+            format!(
+                "{name:?} is the newest revision; Knative's Configuration would create it again"
+            ),
         );
     } else if let Some(j) = plane.routed_by(name) {
         p.push(

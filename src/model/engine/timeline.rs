@@ -250,7 +250,8 @@ impl<S: TimeseriesSink> Sim<'_, S> {
         let route = self.route_mut(svc);
         if r > route.latest_ready {
             route.latest_ready = r;
-            self.q.schedule(now, Event::RouteReconcile { svc: svc as u16 });
+            self.q
+                .schedule(now, Event::RouteReconcile { svc: svc as u16 });
         }
     }
 
@@ -264,7 +265,8 @@ impl<S: TimeseriesSink> Sim<'_, S> {
             if d.routes[svc].deleted {
                 return;
             }
-            self.plain_name(d.routes[svc].latest_ready.idx()).to_string()
+            self.plain_name(d.routes[svc].latest_ready.idx())
+                .to_string()
         };
         let d = self.dyn_mut();
         let network_rd = d.network.rollout_duration;
