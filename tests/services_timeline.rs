@@ -363,3 +363,13 @@ traffic = [ { revisionName = "v1", percent = 100 }, { revisionName = "v2", perce
         .to_string();
     assert!(err.contains("has tag \"never\""), "{err}");
 }
+
+#[test]
+fn requests_csv_names_timeline_revisions_with_their_service() {
+    let text = format!(
+        "{PLAIN}[[timeline]]\nat = \"60s\"\nservice = \"beta\"\n\
+         revision = {{ name = \"beta-v2\", service-time = {{ distribution = \"constant\", value = \"50ms\" }} }}\n"
+    );
+    let names = knsim::output::revision_names(&load(&text));
+    assert_eq!(names, ["alpha/alpha-v1", "beta/beta-v1", "beta/beta-v2"]);
+}
