@@ -100,13 +100,26 @@ impl TimeseriesSink for CsvTimeseries {
 }
 
 /// The names of every revision a run of `sc` can have, in the engine's
-/// order: the scenario's, then those its timeline creates.
+/// order: the scenario's, then those its timeline creates. With several
+/// Services they are `service/revision`, as in the other outputs.
 pub fn revision_names(sc: &Scenario) -> Vec<String> {
-    let mut names: Vec<String> = sc.revisions.iter().map(|r| r.name.clone()).collect();
+    let name = |svc: usize, n: &str| {
+        if sc.multi_service {
+            format!("{}/{n}", sc.services[svc].name)
+        } else {
+            n.to_string()
+        }
+    };
+    let mut names: Vec<String> = sc
+        .revisions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| name(sc.service_of_revision(i), &r.name))
+        .collect();
     for step in &sc.timeline {
         for a in &step.actions {
             if let TimelineAction::CreateRevision(r) = a {
-                names.push(r.name.clone());
+                names.push(name(step.service, &r.name));
             }
         }
     }

@@ -480,9 +480,10 @@ fn timeline_rules_with_several_services() {
         &[],
     );
     assert!(msg.contains("no Service is named \"gamma\""), "{msg}");
+    // Changes to a Service's revisions or route say which Service.
     let msg = problems(&step("delete-revision = \"v2\""), &[]);
-    assert!(msg.contains("timeline[0].delete-revision"), "{msg}");
-    assert!(msg.contains("not supported yet"), "{msg}");
+    assert!(msg.contains("timeline[0].service"), "{msg}");
+    assert!(msg.contains("is required"), "{msg}");
     // With one Service, naming another is an error.
     let path = root().join("scenarios/canary-90-10.toml");
     let text = std::fs::read_to_string(&path).unwrap();

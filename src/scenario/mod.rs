@@ -27,6 +27,7 @@ mod services_timeline;
 pub mod slo;
 pub mod spec;
 pub mod timeline;
+mod timeline_actions;
 pub mod usage;
 pub mod window;
 
@@ -425,7 +426,17 @@ fn validate(
             horizon,
         };
         let mut b = services::build(&mut p, &raw, &initial, &shared);
-        let steps = services_timeline::build(&mut p, &raw, &shared, &mut b.annotations, duration);
+        let (steps, later_tags) =
+            services_timeline::build(&mut p, &raw, &shared, &mut b.planes, duration);
+        for (field, svc, tag) in &b.missing_tags {
+            if !later_tags[*svc].contains(tag) {
+                let name = &b.services[*svc].name;
+                p.push(
+                    field.clone(),
+                    format!("no traffic target of Service {name:?} has tag {tag:?}"),
+                );
+            }
+        }
         let first = b.services.first();
         (
             first.map_or(service, |s| s.name.clone()),
@@ -572,6 +583,7 @@ fn validate(
             traffic: traffic.clone(),
             route: route.clone(),
             sources: 0..workloads.as_ref().map_or(0, |w| w.sources.len()),
+            rollout_duration: initial.rollout_duration(),
         }];
         (
             service, revisions, traffic, route, steps, workloads, services,

@@ -217,7 +217,7 @@ pub struct RawResources {
 
 /// One `[[timeline]]` entry as written. Everything given in one entry
 /// happens at the same time, in this order: ConfigMap changes, `apply`,
-/// `revision`, `traffic`, `annotate`, `delete-revision`.
+/// `revision`, `traffic`, `annotate`, `delete-revision`, `delete-service`.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawTimelineStep {
@@ -242,6 +242,11 @@ pub struct RawTimelineStep {
     pub annotate: Option<RawAnnotate>,
     /// Name of a revision to delete (its pods drain).
     pub delete_revision: Option<String>,
+    /// The Service the entry changes (required with several Services for
+    /// `revision`, `traffic` and `delete-revision`).
+    pub service: Option<String>,
+    /// Name of a Service to delete: its route goes and its revisions drain.
+    pub delete_service: Option<String>,
 }
 
 /// A file name or a list of them.

@@ -37,8 +37,12 @@ pub(super) struct Shared<'a> {
 /// Service order), every source, and each Service's share of them.
 pub(super) struct Built {
     pub(super) revisions: Vec<RevisionSpec>,
-    /// Each Service's revisions' annotations as written (for the timeline).
-    pub(super) annotations: super::services_timeline::Annotations,
+    /// Each Service's control-plane state at the start, in `services`
+    /// order (the timeline is validated against it).
+    pub(super) planes: Vec<Plane>,
+    /// Workload tags no traffic target defines at the start: (field,
+    /// Service index, tag).
+    pub(super) missing_tags: Vec<(String, usize, String)>,
     pub(super) workloads: Option<Workloads>,
     pub(super) services: Vec<ServiceSpec>,
 }
@@ -109,7 +113,8 @@ pub(super) fn build(
 
     let mut built = Built {
         revisions: Vec::new(),
-        annotations: Default::default(),
+        planes: Vec::new(),
+        missing_tags: Vec::new(),
         workloads: Some(Workloads {
             sources: Vec::new(),
         }),
@@ -124,10 +129,11 @@ pub(super) fn build(
         let start = built.revisions.len();
         let svc = one_service(p, raw, initial, sh, &name, t, &mut built.revisions);
         p.prefix = saved;
-        let Some((traffic, route, annotations)) = svc else {
+        let Some((traffic, route, plane)) = svc else {
             continue;
         };
-        built.annotations.insert(name.clone(), annotations);
+        let rollout_duration = plane.rollout_duration();
+        built.planes.push(plane);
         let src_start = built.workloads.as_ref().map_or(0, |w| w.sources.len());
         match build_workloads(&t.workload, &raw.load, sh.base_dir, sh.horizon) {
             Ok(w) => {
@@ -143,10 +149,13 @@ pub(super) fn build(
                     }
                     if let Some(tag) = &s.tag {
                         if !route.tags.contains_key(tag) {
-                            p.push(
+                            // A later traffic block of the timeline may
+                            // define it: checked once the timeline is.
+                            built.missing_tags.push((
                                 format!("{prefix}workload[{k}].tag"),
-                                format!("no traffic target of Service {name:?} has tag {tag:?}"),
-                            );
+                                built.services.len(),
+                                tag.clone(),
+                            ));
                         }
                     }
                 }
@@ -172,6 +181,7 @@ pub(super) fn build(
             traffic,
             route,
             sources: src_start..src_end,
+            rollout_duration,
         });
     }
     if built.services.is_empty() && p.list.is_empty() {
@@ -193,13 +203,8 @@ pub(super) fn build(
     built
 }
 
-/// A Service's traffic block, resolved route, and its revisions' names
-/// and annotations as written.
-type OneService = (
-    Vec<TrafficTarget>,
-    TrafficConfig,
-    Vec<(String, BTreeMap<String, String>)>,
-);
+/// A Service's traffic block, resolved route, and its control-plane state.
+type OneService = (Vec<TrafficTarget>, TrafficConfig, Plane);
 
 /// One Service's revisions (appended to `revisions`), traffic block and
 /// resolved route; `None` when its route could not be resolved.
@@ -241,7 +246,9 @@ fn one_service(
         &t.revision,
     );
     plane.startup = Some(sh.startup.clone());
+    plane.qualify = true;
     let mut manifest_traffic = None;
+    let mut rollout = None;
     for m in initial.manifests() {
         let Manifest::Service(s) = m else { continue };
         if s.name != name {
@@ -258,6 +265,7 @@ fn one_service(
             revisions.push(*r);
         }
         manifest_traffic = Some(tr);
+        rollout = s.rollout_duration;
     }
     let mine = &revisions[first..];
     if mine.is_empty() && !initial.failed {
@@ -304,7 +312,10 @@ fn one_service(
     }
     let latest = mine.last().map(|r| r.name.clone());
     match compute_traffic(&traffic, latest.as_deref()) {
-        Ok(route) => Some((traffic, route, plane.annotation_maps())),
+        Ok(route) => {
+            plane.set_traffic(traffic.clone(), rollout);
+            Some((traffic, route, plane))
+        }
         Err(e) => {
             p.extend("", vec![e]);
             None

@@ -109,6 +109,9 @@ pub struct ServiceSpec {
     pub route: TrafficConfig,
     /// Its workload sources: indices into [`Scenario::workloads`].
     pub sources: std::ops::Range<usize>,
+    /// Its `serving.knative.dev/rollout-duration` annotation at the start,
+    /// when a Service manifest sets it.
+    pub rollout_duration: Option<SimDuration>,
 }
 
 /// The simulated cluster.
@@ -228,6 +231,9 @@ pub enum TimelineAction {
     },
     /// A revision is deleted: its pods drain and it leaves every route.
     DeleteRevision(String),
+    /// The Service is deleted: its route is gone (its requests get 404 at
+    /// the ingress) and every revision is deleted as by `DeleteRevision`.
+    DeleteService,
 }
 
 /// The four ConfigMaps.
@@ -248,6 +254,12 @@ pub struct ClusterConfigs {
 pub struct TimelineStep {
     /// When.
     pub at: SimTime,
+    /// The Service the actions change (an index into
+    /// [`Scenario::services`]); ConfigMap changes are cluster-wide. Revision
+    /// names in the actions are the engine's (`service/revision` with
+    /// several Services), except in `CreateRevision` and `Traffic`, which
+    /// use the Service's own names.
+    pub service: usize,
     /// What, in order.
     pub actions: Vec<TimelineAction>,
 }

@@ -12,9 +12,9 @@ use super::problems::Problems;
 use super::raw::{to_string_map, ConfigTable, ConfigValue, RawResources, RawRevision, RawScenario};
 use super::revision::{build_revision, workload_problem};
 use super::spec::{ClusterConfigs, RevisionSpec, StartupModel, TimelineAction, TimelineStep};
-use crate::knative::annotations::RevisionAnnotations;
+use super::timeline_actions as actions;
 use crate::knative::config::{AutoscalerConfig, DefaultsConfig, DeploymentConfig, NetworkConfig};
-use crate::knative::route::{validate_traffic, TrafficTarget};
+use crate::knative::route::TrafficTarget;
 use crate::manifest::{load_manifests, ConfigMapKind, Manifest, ServiceManifest};
 use crate::sim::{SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet};
@@ -67,7 +67,7 @@ pub(super) fn load_initial_manifests(
     }
 }
 
-fn load_file(p: &mut Problems, base_dir: &Path, file: &str) -> Option<Vec<Manifest>> {
+pub(super) fn load_file(p: &mut Problems, base_dir: &Path, file: &str) -> Option<Vec<Manifest>> {
     // Messages name the file as the scenario does, relative to its folder.
     let full = base_dir.join(file);
     match load_manifests(&full) {
@@ -197,6 +197,11 @@ pub(super) struct Plane {
     template: Option<(Option<String>, serde_json::Value)>,
     /// `[cluster.pod-startup]`, the default of new revisions.
     pub(super) startup: Option<StartupModel>,
+    /// The Service was deleted by the timeline.
+    pub(super) deleted: bool,
+    /// One of several Services: the engine names its revisions
+    /// `service/revision`, and messages name the Service.
+    pub(super) qualify: bool,
 }
 
 impl Plane {
@@ -234,7 +239,76 @@ impl Plane {
             rollout_duration: None,
             template: None,
             startup: None,
+            deleted: false,
+            qualify: false,
         }
+    }
+
+    /// The Service's name.
+    pub(super) fn name(&self) -> &str {
+        &self.service
+    }
+
+    /// Takes the ConfigMaps in effect from `other` (they are cluster-wide).
+    pub(super) fn copy_configs(&mut self, other: &Plane) {
+        self.maps = other.maps.clone();
+        self.autoscaler = other.autoscaler.clone();
+        self.defaults = other.defaults.clone();
+        self.deployment = other.deployment.clone();
+        self.network = other.network.clone();
+    }
+
+    /// The rollout-duration annotation in effect.
+    pub(super) fn rollout_duration(&self) -> Option<SimDuration> {
+        self.rollout_duration
+    }
+
+    /// The engine's name of revision `name`.
+    pub(super) fn engine_name(&self, name: &str) -> String {
+        if self.qualify {
+            format!("{}/{name}", self.service)
+        } else {
+            name.to_string()
+        }
+    }
+
+    /// The rule broken by a reference to a revision that does not exist.
+    pub(super) fn no_revision(&self, name: &str) -> String {
+        if self.qualify {
+            format!(
+                "Service {:?} has no revision {name:?} at this time",
+                self.service
+            )
+        } else {
+            format!("revision {name:?} does not exist at this time")
+        }
+    }
+
+    /// Revision `ri`'s annotations as written.
+    pub(super) fn annotations_of(&self, ri: usize) -> &BTreeMap<String, String> {
+        &self.revisions[ri].annotations
+    }
+
+    /// Replaces revision `ri`'s annotations.
+    pub(super) fn set_annotations(&mut self, ri: usize, m: BTreeMap<String, String>) {
+        self.revisions[ri].annotations = m;
+    }
+
+    /// The newest revision not deleted.
+    pub(super) fn newest_alive(&self) -> Option<usize> {
+        self.revisions.iter().rposition(|r| r.alive)
+    }
+
+    /// The traffic target that routes to `name` by its revisionName.
+    pub(super) fn routed_by(&self, name: &str) -> Option<usize> {
+        self.traffic
+            .iter()
+            .position(|t| t.revision_name.as_deref() == Some(name))
+    }
+
+    /// Marks revision `ri` deleted.
+    pub(super) fn kill(&mut self, ri: usize) {
+        self.revisions[ri].alive = false;
     }
 
     /// Records the traffic in effect at the start.
@@ -248,19 +322,11 @@ impl Plane {
         &self.maps[kind_index(kind)]
     }
 
-    /// Each revision's name and annotations as written, in creation order.
-    pub(super) fn annotation_maps(&self) -> Vec<(String, BTreeMap<String, String>)> {
-        self.revisions
-            .iter()
-            .map(|r| (r.name.clone(), r.annotations.clone()))
-            .collect()
-    }
-
     fn exists(&self, name: &str) -> bool {
         self.revisions.iter().any(|r| r.name == name)
     }
 
-    fn alive(&self, name: &str) -> Option<usize> {
+    pub(super) fn alive(&self, name: &str) -> Option<usize> {
         self.revisions
             .iter()
             .position(|r| r.alive && r.name == name)
@@ -275,7 +341,7 @@ impl Plane {
     }
 
     /// Validates and builds a new revision with the configuration in effect.
-    fn create(
+    pub(super) fn create(
         &mut self,
         p: &mut Problems,
         at: &dyn Fn(&str) -> String,
@@ -402,14 +468,16 @@ impl Plane {
         (rev, traffic)
     }
 
-    fn check_revision_names(&self, p: &mut Problems, traffic: &[TrafficTarget], prefix: &str) {
+    pub(super) fn check_revision_names(
+        &self,
+        p: &mut Problems,
+        traffic: &[TrafficTarget],
+        prefix: &str,
+    ) {
         for (i, t) in traffic.iter().enumerate() {
             if let Some(n) = t.revision_name.as_deref().filter(|n| !n.is_empty()) {
                 if self.alive(n).is_none() && p.references_checked(n) {
-                    p.push(
-                        format!("{prefix}[{i}].revisionName"),
-                        format!("revision {n:?} does not exist at this time"),
-                    );
+                    p.push(format!("{prefix}[{i}].revisionName"), self.no_revision(n));
                 }
             }
         }
@@ -528,6 +596,16 @@ pub(super) fn build(
             actions.push(TimelineAction::Configs(Box::new(plane.configs())));
         }
 
+        if let Some(svc) = st.service.as_ref().filter(|s| **s != plane.service) {
+            p.push(
+                f("service"),
+                format!(
+                    "the scenario has one Service, {:?}, not {svc:?}",
+                    plane.service
+                ),
+            );
+        }
+
         for file in st.apply.list() {
             let Some(manifests) = load_file(p, base_dir, file) else {
                 continue;
@@ -542,43 +620,13 @@ pub(super) fn build(
                         p.doc = saved;
                     }
                     Manifest::Service(s) => {
-                        let (rev, traffic) = plane.apply_service(p, &s, raw, base_dir);
-                        if let Some(r) = rev {
-                            actions.push(TimelineAction::CreateRevision(r));
-                        }
-                        tags.extend(traffic.iter().filter_map(|t| t.tag.clone()));
-                        plane.traffic = traffic.clone();
-                        plane.rollout_duration = s.rollout_duration;
-                        actions.push(TimelineAction::Traffic {
-                            targets: traffic,
-                            rollout_duration: s.rollout_duration,
-                        });
+                        actions::apply_service(p, plane, &s, raw, base_dir, &mut tags, &mut actions)
                     }
                 }
             }
         }
 
-        if let Some(r) = &st.revision {
-            let at = |s: &str| f(&format!("revision.{s}"));
-            if let Some(spec) = plane.create(p, &at, r, base_dir) {
-                actions.push(TimelineAction::CreateRevision(Box::new(spec)));
-            }
-        }
-
-        if let Some(t) = &st.traffic {
-            let before = p.list.len();
-            p.extend("", validate_traffic(t, &f("traffic")));
-            let t = default_traffic(t.clone());
-            plane.check_revision_names(p, &t, &f("traffic"));
-            if p.list.len() == before {
-                tags.extend(t.iter().filter_map(|t| t.tag.clone()));
-                plane.traffic = t.clone();
-                actions.push(TimelineAction::Traffic {
-                    targets: t,
-                    rollout_duration: plane.rollout_duration,
-                });
-            }
-        }
+        actions::revision_and_traffic(p, plane, st, i, base_dir, &mut tags, &mut actions);
 
         let other_service = st
             .annotate
@@ -594,82 +642,33 @@ pub(super) fn build(
             );
         }
         if let Some(a) = st.annotate.as_ref().filter(|_| other_service.is_none()) {
-            match plane.alive(&a.revision) {
-                None if !p.references_checked(&a.revision) => {}
-                None => p.push(
-                    f("annotate.revision"),
-                    format!("revision {:?} does not exist at this time", a.revision),
-                ),
-                Some(ri) => {
-                    let mut m = plane.revisions[ri].annotations.clone();
-                    let before =
-                        RevisionAnnotations::parse(&m, &plane.autoscaler).unwrap_or_default();
-                    for (k, v) in to_string_map(&a.annotations) {
-                        if v.is_empty() {
-                            m.remove(&k);
-                        } else {
-                            m.insert(k, v);
-                        }
-                    }
-                    match RevisionAnnotations::parse(&m, &plane.autoscaler)
-                        .and_then(|a| a.check_same_class(&before))
-                    {
-                        Ok(ann) => {
-                            let cap = p.limits.max_pods;
-                            super::limits::check_annotation_scales(
-                                p,
-                                &f("annotate.annotations"),
-                                &ann,
-                                cap,
-                            );
-                            plane.revisions[ri].annotations = m;
-                            actions.push(TimelineAction::Annotate {
-                                revision: a.revision.clone(),
-                                annotations: Box::new(ann),
-                            });
-                        }
-                        Err(e) => p.extend(&f("annotate.annotations"), e),
-                    }
-                }
-            }
+            actions::annotate(p, plane, a, i, &mut actions);
         }
 
         if let Some(name) = &st.delete_revision {
-            let field = f("delete-revision");
-            match plane.alive(name) {
-                None if !p.references_checked(name) => {}
-                None => p.push(
-                    field,
-                    format!("revision {name:?} does not exist at this time"),
-                ),
-                Some(ri) => {
-                    let newest = plane.revisions.iter().rposition(|r| r.alive) == Some(ri);
-                    if newest {
-                        p.push(
-                            field,
-                            format!(
-                                "{name:?} is the newest revision; Knative's Configuration would create it again"
-                            ),
-                        );
-                    } else if let Some(j) = plane
-                        .traffic
-                        .iter()
-                        .position(|t| t.revision_name.as_deref() == Some(name.as_str()))
-                    {
-                        p.push(
-                            field,
-                            format!("{name:?} is still routed by traffic[{j}]; change the traffic first"),
-                        );
-                    } else {
-                        plane.revisions[ri].alive = false;
-                        actions.push(TimelineAction::DeleteRevision(name.clone()));
-                    }
-                }
+            actions::delete_revision(p, plane, name, i, &mut actions);
+        }
+
+        if let Some(svc) = &st.delete_service {
+            if *svc == plane.service {
+                actions::delete_service(p, plane, i, &mut actions);
+            } else {
+                p.push(
+                    f("delete-service"),
+                    format!(
+                        "the scenario has one Service, {:?}, not {svc:?}",
+                        plane.service
+                    ),
+                );
             }
         }
 
         if !actions.is_empty() {
-            steps.push(TimelineStep { at, actions });
+            steps.push(TimelineStep {
+                at,
+                service: 0,
+                actions,
+            });
         }
     }
     (steps, tags)

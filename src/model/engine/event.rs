@@ -156,7 +156,10 @@ pub(crate) enum Event {
     },
     /// The route reconciler runs (traffic, latest ready revision or a
     /// rollout step changed).
-    RouteReconcile,
+    RouteReconcile {
+        /// The Service whose route it reconciles.
+        svc: u16,
+    },
     /// The Cluster Autoscaler's loop runs (only with node pools).
     ClusterScan,
     /// A node the autoscaler asked for is Ready.

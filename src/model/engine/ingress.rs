@@ -44,9 +44,11 @@ pub(crate) struct Ingress {
     /// Each Service's default split: a request looks up only its own
     /// Service's, so routing costs the same whatever the number of Services.
     default_split: Vec<Split>,
-    tag_splits: BTreeMap<String, Split>,
-    /// The route reconciler programs the splits (a timeline runs).
-    programmed: bool,
+    /// Each Service's tag splits, once its route was programmed.
+    tag_splits: Vec<BTreeMap<String, Split>>,
+    /// Per Service: the route reconciler programs its splits (a timeline
+    /// changed its route).
+    programmed: Vec<bool>,
     rng: SimRng,
     direct_rr: Vec<usize>,
 }
@@ -125,8 +127,8 @@ impl Ingress {
         Ingress {
             sources,
             default_split,
-            tag_splits: BTreeMap::new(),
-            programmed: false,
+            tag_splits: vec![BTreeMap::new(); sc.services.len()],
+            programmed: vec![false; sc.services.len()],
             rng: streams.get(Stream::Routing, 0),
             direct_rr: Vec::new(),
         }
@@ -165,13 +167,14 @@ impl Ingress {
             .pending
             .take()
             .expect("arrival event without a pending arrival");
+        let svc = self.sources[s.idx()].svc;
         let rev = match a.tag {
-            Some(t) if self.programmed => {
+            Some(t) if self.programmed[svc] => {
                 let name = self.sources[s.idx()]
                     .trace_tag_names
                     .get(t as usize)
                     .cloned();
-                name.and_then(|n| self.pick_tagged(&n))
+                name.and_then(|n| self.pick_tagged(svc, &n))
             }
             Some(t) => self.sources[s.idx()]
                 .trace_tags
@@ -193,7 +196,7 @@ impl Ingress {
         let svc = src.svc;
         match src.tag.clone() {
             None => self.pick_default(svc),
-            Some(tag) => self.pick_tagged(&tag),
+            Some(tag) => self.pick_tagged(svc, &tag),
         }
     }
 
@@ -219,8 +222,8 @@ impl Ingress {
 
     /// A tagged request: the tag's split, or `None` (404) for an unknown tag.
     #[inline]
-    fn pick_tagged(&mut self, tag: &str) -> Option<RevId> {
-        let split = self.tag_splits.get(tag)?;
+    fn pick_tagged(&mut self, svc: usize, tag: &str) -> Option<RevId> {
+        let split = self.tag_splits[svc].get(tag)?;
         pick_split(split, &mut self.rng)
     }
 
@@ -243,19 +246,19 @@ impl Ingress {
         pod
     }
 
-    /// The route reconciler programs a new default split and tag splits
-    /// (only a single-Service scenario has a timeline).
-    pub(crate) fn program(&mut self, default: Split, tags: BTreeMap<String, Split>) {
-        self.programmed = true;
-        self.default_split[0] = default;
-        for src in &mut self.sources {
+    /// The route reconciler programs Service `svc`'s new default split and
+    /// tag splits; empty ones (a deleted Service) answer every request 404.
+    pub(crate) fn program(&mut self, svc: usize, default: Split, tags: BTreeMap<String, Split>) {
+        self.programmed[svc] = true;
+        self.default_split[svc] = default;
+        for src in self.sources.iter_mut().filter(|s| s.svc == svc) {
             src.tag_rev = src
                 .tag
                 .as_ref()
                 .and_then(|t| tags.get(t))
                 .and_then(|s| (s.len() == 1).then(|| s[0].1));
         }
-        self.tag_splits = tags;
+        self.tag_splits[svc] = tags;
     }
 }
 
@@ -290,7 +293,7 @@ mod tests {
     #[test]
     fn a_reprogrammed_route_moves_traffic_and_drops_unknown_tags() {
         let mut i = canary();
-        i.program(vec![(100, RevId(1))], BTreeMap::new());
+        i.program(0, vec![(100, RevId(1))], BTreeMap::new());
         assert_eq!(i.route(SourceId(0)), Some(RevId(1)));
         assert_eq!(i.route(SourceId(1)), None, "the tag is gone: 404");
     }

@@ -169,7 +169,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                         .traffic
                         .iter()
                         .any(|t| t.revision_name.as_deref() == Some(r.name.as_str()));
-                initial.push(sim.add_revision(r, RevId(i as u16), &streams, reachable));
+                initial.push(sim.add_revision(r, RevId(i as u16), svc, &streams, reachable));
                 sim.services.add_revision(svc);
             }
         }
@@ -261,7 +261,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                     self.record_second();
                 }
                 Event::Timeline { step } => self.on_timeline(step as usize),
-                Event::RouteReconcile => self.route_reconcile(),
+                Event::RouteReconcile { svc } => self.route_reconcile(svc as usize),
                 Event::ClusterScan | Event::NodeReady { .. } | Event::NodeGone { .. } => {
                     self.on_node_event(ev)
                 }

@@ -28,14 +28,22 @@ pub(crate) enum Routing {
 
 /// Route and configuration state that only a timeline changes.
 pub(crate) struct Dynamic {
-    /// The Service's traffic block in effect.
-    pub(crate) traffic: Vec<TrafficTarget>,
-    /// The route's rollout-duration annotation, if any.
-    pub(crate) rollout_annotation: Option<SimDuration>,
     /// `config-network` in effect (its rollout duration).
     pub(crate) network: NetworkConfig,
     /// `config-deployment` in effect.
     pub(crate) deployment: DeploymentConfig,
+    /// Streams for revisions created mid-run.
+    pub(crate) streams: RngStreams,
+    /// Each Service's route, in Service order.
+    pub(crate) routes: Vec<Route>,
+}
+
+/// One Service's route and its reconciler's memory.
+pub(crate) struct Route {
+    /// The Service's traffic block in effect.
+    pub(crate) traffic: Vec<TrafficTarget>,
+    /// The route's rollout-duration annotation, if any.
+    pub(crate) rollout_annotation: Option<SimDuration>,
     /// The gradual rollout's state (`Rollout` of `rollout.go`).
     pub(crate) rollout: Rollout,
     /// Effective splits by tag ("" = the default route), as programmed.
@@ -46,6 +54,6 @@ pub(crate) struct Dynamic {
     pub(crate) ingress_ready_at: Option<SimTime>,
     /// The next rollout step already scheduled.
     pub(crate) wakeup: Option<SimTime>,
-    /// Streams for revisions created mid-run.
-    pub(crate) streams: RngStreams,
+    /// The Service was deleted: its route is gone for good.
+    pub(crate) deleted: bool,
 }

@@ -12,12 +12,13 @@ use crate::sim::{RngStreams, SimDuration, Stream};
 use rand::Rng;
 
 impl<S: TimeseriesSink> Sim<'_, S> {
-    /// Gives every component its state for revision `r` (the next one) and
-    /// returns the replicas its Deployment is created with.
+    /// Gives every component its state for revision `r` (the next one, of
+    /// Service `svc`) and returns the replicas its Deployment is created with.
     pub(super) fn add_revision(
         &mut self,
         spec: &RevisionSpec,
         r: RevId,
+        svc: usize,
         streams: &RngStreams,
         reachable: bool,
     ) -> u32 {
@@ -26,8 +27,7 @@ impl<S: TimeseriesSink> Sim<'_, S> {
         // Names are unique within a Service only, so outputs of a scenario
         // with several Services name a revision `service/revision`.
         let name = if self.sc.multi_service {
-            let svc = &self.sc.services[self.sc.service_of_revision(r.idx())].name;
-            format!("{svc}/{}", spec.name)
+            format!("{}/{}", self.sc.services[svc].name, spec.name)
         } else {
             spec.name.clone()
         };

@@ -6,7 +6,7 @@
 use super::autoscaler::Autoscaler;
 use super::event::{Event, RevId};
 use super::ingress::Split;
-use super::routing::{Dynamic, Routing};
+use super::routing::{Dynamic, Route, Routing};
 use super::Sim;
 use crate::knative::dataplane::SCRAPE_INTERVAL;
 use crate::knative::decider::TICK_INTERVAL;
@@ -21,47 +21,67 @@ use std::collections::{BTreeMap, BTreeSet};
 impl<S: TimeseriesSink> Sim<'_, S> {
     pub(super) fn start_timeline(&mut self, streams: RngStreams) {
         let sc = self.sc;
-        let latest = RevId((self.revs.len() - 1) as u16);
-        if sc.multi_service {
-            // With several Services a timeline changes ConfigMaps and
-            // annotations only: no route is reconciled or reprogrammed.
-            self.dynamic = Some(Box::new(Dynamic {
-                traffic: Vec::new(),
-                rollout_annotation: None,
-                network: sc.network.clone(),
-                deployment: sc.deployment.clone(),
-                rollout: Rollout::default(),
-                splits: BTreeMap::new(),
-                latest_ready: latest,
+        let mut routes = Vec::with_capacity(sc.services.len());
+        for service in &sc.services {
+            let (traffic, annotation) = if sc.multi_service {
+                (&service.traffic, service.rollout_duration)
+            } else {
+                (&sc.traffic, sc.rollout_duration)
+            };
+            let latest = service.revisions.end - 1;
+            let groups = traffic_groups(traffic, Some(&sc.revisions[latest].name))
+                .expect("a latest revision is given");
+            let rollout = Rollout::build(&groups);
+            let splits = effective_splits(&groups, &rollout);
+            routes.push(Route {
+                traffic: traffic.clone(),
+                rollout_annotation: annotation,
+                rollout,
+                splits,
+                latest_ready: RevId(latest as u16),
                 ingress_ready_at: None,
                 wakeup: None,
-                streams,
-            }));
-            for (i, st) in sc.timeline.iter().enumerate() {
-                self.q.schedule(st.at, Event::Timeline { step: i as u32 });
-            }
-            return;
+                deleted: false,
+            });
         }
-        let groups = traffic_groups(&sc.traffic, Some(&self.revs[latest.idx()].name))
-            .expect("a latest revision is given");
-        let rollout = Rollout::build(&groups);
-        let splits = effective_splits(&groups, &rollout);
         self.dynamic = Some(Box::new(Dynamic {
-            traffic: sc.traffic.clone(),
-            rollout_annotation: sc.rollout_duration,
             network: sc.network.clone(),
             deployment: sc.deployment.clone(),
-            rollout,
-            splits,
-            latest_ready: latest,
-            ingress_ready_at: None,
-            wakeup: None,
             streams,
+            routes,
         }));
-        self.apply_splits();
+        // With several Services the ingress keeps the splits it was loaded
+        // with until a Service's route changes, so a timeline of ConfigMap
+        // changes alone leaves routing exactly as it was.
+        if !sc.multi_service {
+            self.apply_splits(0);
+        }
         for (i, st) in sc.timeline.iter().enumerate() {
             self.q.schedule(st.at, Event::Timeline { step: i as u32 });
         }
+    }
+
+    /// Revision `i`'s name within its Service (the engine prefixes the
+    /// Service's name when there are several).
+    fn plain_name(&self, i: usize) -> &str {
+        let name = &self.revs[i].name;
+        if self.sc.multi_service {
+            let svc = &self.sc.services[self.services.of(RevId(i as u16))].name;
+            name.strip_prefix(svc.as_str())
+                .and_then(|n| n.strip_prefix('/'))
+                .unwrap_or(name)
+        } else {
+            name
+        }
+    }
+
+    /// Revisions of Service `svc`, in creation order.
+    fn revs_of(&self, svc: usize) -> impl Iterator<Item = usize> + '_ {
+        (0..self.revs.len()).filter(move |&i| self.services.of(RevId(i as u16)) == svc)
+    }
+
+    fn route_mut(&mut self, svc: usize) -> &mut Route {
+        &mut self.dyn_mut().routes[svc]
     }
 
     fn dyn_mut(&mut self) -> &mut Dynamic {
@@ -80,6 +100,7 @@ impl<S: TimeseriesSink> Sim<'_, S> {
 
     pub(super) fn on_timeline(&mut self, step: usize) {
         let sc = self.sc;
+        let svc = sc.timeline[step].service;
         for a in &sc.timeline[step].actions {
             match a {
                 TimelineAction::Configs(c) => {
@@ -93,19 +114,20 @@ impl<S: TimeseriesSink> Sim<'_, S> {
                             self.apply_scaling(r, s);
                         }
                     }
-                    if !sc.multi_service {
-                        self.route_reconcile();
+                    // config-network's rollout-duration reaches every route.
+                    for s in 0..sc.services.len() {
+                        self.route_reconcile(s);
                     }
                 }
-                TimelineAction::CreateRevision(spec) => self.create_revision(spec),
+                TimelineAction::CreateRevision(spec) => self.create_revision(svc, spec),
                 TimelineAction::Traffic {
                     targets,
                     rollout_duration,
                 } => {
-                    let d = self.dyn_mut();
-                    d.traffic = targets.clone();
-                    d.rollout_annotation = *rollout_duration;
-                    self.route_reconcile();
+                    let route = self.route_mut(svc);
+                    route.traffic = targets.clone();
+                    route.rollout_annotation = *rollout_duration;
+                    self.route_reconcile(svc);
                 }
                 TimelineAction::Annotate {
                     revision,
@@ -123,6 +145,7 @@ impl<S: TimeseriesSink> Sim<'_, S> {
                     let r = self.rev_index(name).expect("validated revision");
                     self.delete_revision(r);
                 }
+                TimelineAction::DeleteService => self.delete_service(svc),
             }
         }
     }
@@ -146,13 +169,12 @@ impl<S: TimeseriesSink> Sim<'_, S> {
         }
     }
 
-    fn create_revision(&mut self, spec: &RevisionSpec) {
+    fn create_revision(&mut self, svc: usize, spec: &RevisionSpec) {
         let now = self.now;
         let r = RevId(self.revs.len() as u16);
         let streams = self.dyn_mut().streams.clone();
-        let initial = self.add_revision(spec, r, &streams, true);
-        // Only a single-Service scenario has a timeline.
-        self.services.add_revision(0);
+        let initial = self.add_revision(spec, r, svc, &streams, true);
+        self.services.add_revision(svc);
         self.revs[r.idx()].routing = Routing::Pending;
         // Revisions created later draw their ticker phases from their own
         // stream, so the initial revisions' phases stay as they were.
@@ -167,72 +189,105 @@ impl<S: TimeseriesSink> Sim<'_, S> {
         self.reconcile(r);
     }
 
-    fn delete_revision(&mut self, r: RevId) {
-        {
-            // The autoscaler keeps its last reachability: nothing consults
-            // it for a deleted revision.
-            let rev = &mut self.revs[r.idx()];
-            rev.deleted = true;
-            rev.routing = Routing::Reserve;
-        }
-        // Deleting the Deployment terminates every pod; each drains.
+    /// Deletes revision `r`'s Deployment: every pod is terminated and drains.
+    fn drop_revision(&mut self, r: RevId) {
+        // The autoscaler keeps its last reachability: nothing consults it
+        // for a deleted revision.
+        let rev = &mut self.revs[r.idx()];
+        rev.deleted = true;
+        rev.routing = Routing::Reserve;
         self.set_replicas(r, 0);
-        let latest = self.dyn_mut().latest_ready;
-        if latest == r {
-            let fallback = (0..self.revs.len())
+    }
+
+    fn delete_revision(&mut self, r: RevId) {
+        self.drop_revision(r);
+        let svc = self.services.of(r);
+        if self.dyn_mut().routes[svc].latest_ready == r {
+            let alive: Vec<usize> = self
+                .revs_of(svc)
+                .filter(|&i| !self.revs[i].deleted)
+                .collect();
+            let fallback = alive
+                .iter()
                 .rev()
-                .find(|&i| !self.revs[i].deleted && self.scalers[i].initialized())
-                .or_else(|| (0..self.revs.len()).rev().find(|&i| !self.revs[i].deleted))
+                .find(|&&i| self.scalers[i].initialized())
+                .or(alive.last())
+                .copied()
                 .expect("the newest revision is never deleted");
-            self.dyn_mut().latest_ready = RevId(fallback as u16);
+            self.route_mut(svc).latest_ready = RevId(fallback as u16);
         }
-        self.route_reconcile();
+        self.route_reconcile(svc);
+    }
+
+    /// Deleting a Service deletes its Route (the ingress answers its
+    /// requests 404 from now on) and, through owner references, its
+    /// Configuration and every revision.
+    fn delete_service(&mut self, svc: usize) {
+        let route = self.route_mut(svc);
+        route.deleted = true;
+        route.traffic.clear();
+        route.splits.clear();
+        route.wakeup = None;
+        route.ingress_ready_at = None;
+        self.ingress.program(svc, Vec::new(), BTreeMap::new());
+        let alive: Vec<usize> = self
+            .revs_of(svc)
+            .filter(|&i| !self.revs[i].deleted)
+            .collect();
+        for i in alive {
+            self.drop_revision(RevId(i as u16));
+        }
     }
 
     /// A revision became ready; if it is newer than the latest ready one,
     /// the Configuration points its latestRevision targets at it.
     pub(super) fn revision_ready(&mut self, r: RevId) {
         let now = self.now;
-        if self.revs[r.idx()].deleted || self.sc.multi_service {
+        if self.revs[r.idx()].deleted {
             return;
         }
-        let d = self.dyn_mut();
-        if r > d.latest_ready {
-            d.latest_ready = r;
-            self.q.schedule(now, Event::RouteReconcile);
+        let svc = self.services.of(r);
+        let route = self.route_mut(svc);
+        if r > route.latest_ready {
+            route.latest_ready = r;
+            self.q
+                .schedule(now, Event::RouteReconcile { svc: svc as u16 });
         }
     }
 
     /// The route reconciler: resolves the traffic block, steps a gradual
     /// rollout (`reconcileRollout`), programs the ingress and relabels
     /// revisions' routing state.
-    pub(super) fn route_reconcile(&mut self) {
-        if self.sc.multi_service {
-            return;
-        }
+    pub(super) fn route_reconcile(&mut self, svc: usize) {
         let now = self.now;
         let latest_name = {
             let d = self.dynamic.as_deref().expect("timeline state");
-            self.revs[d.latest_ready.idx()].name.clone()
+            if d.routes[svc].deleted {
+                return;
+            }
+            self.plain_name(d.routes[svc].latest_ready.idx())
+                .to_string()
         };
         let d = self.dyn_mut();
-        let Some(groups) = traffic_groups(&d.traffic, Some(&latest_name)) else {
+        let network_rd = d.network.rollout_duration;
+        let route = &mut d.routes[svc];
+        let Some(groups) = traffic_groups(&route.traffic, Some(&latest_name)) else {
             return;
         };
         let cur = Rollout::build(&groups);
-        let rd = match d.rollout_annotation {
+        let rd = match route.rollout_annotation {
             Some(a) if a > SimDuration::ZERO => a,
-            _ => d.network.rollout_duration,
+            _ => network_rd,
         };
         let rd_secs = rd.as_nanos() / 1_000_000_000;
         let mut wake = None;
         let eff = if rd_secs == 0 {
             cur
         } else {
-            let mut prev = d.rollout.clone();
-            if d.ingress_ready_at.is_some_and(|t| now >= t) {
+            let mut prev = route.rollout.clone();
+            if route.ingress_ready_at.is_some_and(|t| now >= t) {
                 prev.observe_ready(now, rd_secs as f64);
-                d.ingress_ready_at = None;
+                route.ingress_ready_at = None;
             }
             let (eff, next) = cur.step(Some(&prev), now);
             wake = next;
@@ -249,34 +304,36 @@ impl<S: TimeseriesSink> Sim<'_, S> {
                 .iter()
                 .flat_map(|c| c.revisions.iter().map(|r| r.revision.clone())),
         );
-        d.rollout = eff;
-        let changed = splits != d.splits;
+        route.rollout = eff;
+        let changed = splits != route.splits;
         let mut wakeups = Vec::new();
         if changed {
-            d.splits = splits;
+            route.splits = splits;
             if rd_secs > 0 {
                 let t = now + super::routing::INGRESS_READY_DELAY;
-                d.ingress_ready_at = Some(t);
+                route.ingress_ready_at = Some(t);
                 wakeups.push(t);
             }
         }
         if let Some(t) = wake {
-            if d.wakeup != Some(t) {
-                d.wakeup = Some(t);
+            if route.wakeup != Some(t) {
+                route.wakeup = Some(t);
                 wakeups.push(t.max(now));
             }
         }
         for t in wakeups {
-            self.q.schedule(t, Event::RouteReconcile);
+            self.q
+                .schedule(t, Event::RouteReconcile { svc: svc as u16 });
         }
         if changed {
-            self.apply_splits();
+            self.apply_splits(svc);
         }
-        for i in 0..self.revs.len() {
+        let mine: Vec<usize> = self.revs_of(svc).collect();
+        for i in mine {
             if self.revs[i].deleted {
                 continue;
             }
-            let is_ref = referenced.contains(&self.revs[i].name);
+            let is_ref = referenced.contains(self.plain_name(i));
             let routing = match (is_ref, self.revs[i].routing) {
                 (true, _) => Routing::Active,
                 (false, Routing::Active) => Routing::Reserve,
@@ -287,35 +344,33 @@ impl<S: TimeseriesSink> Sim<'_, S> {
         }
     }
 
-    /// Programs the ingress: the default split and one split per tag, and
-    /// each tagged source's fast path.
-    fn apply_splits(&mut self) {
-        let index: BTreeMap<String, RevId> = self
-            .revs
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| !r.deleted)
-            .map(|(i, r)| (r.name.clone(), RevId(i as u16)))
+    /// Programs the ingress for Service `svc`: its default split and one
+    /// split per tag, and each tagged source's fast path.
+    fn apply_splits(&mut self, svc: usize) {
+        let index: BTreeMap<&str, RevId> = self
+            .revs_of(svc)
+            .filter(|&i| !self.revs[i].deleted)
+            .map(|i| (self.plain_name(i), RevId(i as u16)))
             .collect();
         let cum = |split: &[(String, u32)]| {
             let mut c = 0;
             split
                 .iter()
                 .filter_map(|(n, p)| {
-                    let r = *index.get(n)?;
+                    let r = *index.get(n.as_str())?;
                     c += p;
                     Some((c, r))
                 })
                 .collect::<Vec<_>>()
         };
         let d = self.dynamic.as_deref().expect("timeline state");
-        let default = d.splits.get("").map(|s| cum(s)).unwrap_or_default();
-        let tags: BTreeMap<String, Split> = d
-            .splits
+        let splits = &d.routes[svc].splits;
+        let default = splits.get("").map(|s| cum(s)).unwrap_or_default();
+        let tags: BTreeMap<String, Split> = splits
             .iter()
             .filter(|(t, _)| !t.is_empty())
             .map(|(t, s)| (t.clone(), cum(s)))
             .collect();
-        self.ingress.program(default, tags);
+        self.ingress.program(svc, default, tags);
     }
 }
