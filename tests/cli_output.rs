@@ -317,3 +317,35 @@ fn top_level_help_examples_run() {
         );
     }
 }
+
+/// `knsim run … --plot | head` closes standard output before knsim prints
+/// its summary. The printing stops there; the run still writes its plots
+/// and exits 0, with no panic message.
+#[test]
+fn a_closed_standard_output_ends_the_printing_not_the_run() {
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let sc = write(dir.path(), "stuck.toml", NOTHING_COMPLETES);
+    let out = dir.path().join("out");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("knsim"))
+        .arg("run")
+        .arg(&sc)
+        .arg("--plot")
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reading end goes away before anything is printed.
+    drop(child.stdout.take());
+    let res = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(res.status.code(), Some(0), "{err}");
+    assert!(out.join("summary.json").is_file());
+    assert!(
+        out.join("report.html").is_file(),
+        "the plots come after the printing"
+    );
+}

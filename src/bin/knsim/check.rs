@@ -2,6 +2,7 @@
 //! `--baseline`, against a recorded result.
 
 use crate::run::ScenarioArgs;
+use crate::stdout::out;
 use crate::sweep::{fmt_num, table};
 use anyhow::Context;
 use clap::Args;
@@ -215,7 +216,7 @@ pub fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         out.push_str("PASSED\n");
     }
     if !a.quiet || failures > 0 {
-        print!("{out}");
+        out!("{out}")?;
     }
     Ok(if failures > 0 {
         ExitCode::FAILURE

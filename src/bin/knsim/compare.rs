@@ -1,6 +1,7 @@
 //! `knsim compare`: a prediction side by side with a measurement, one
 //! verdict per metric; exit 0 when all agree, 1 when one differs.
 
+use crate::stdout::{out, outln};
 use anyhow::Context;
 use clap::Args;
 use knsim::compare::{self, CompareError, Tolerances};
@@ -112,7 +113,7 @@ pub fn compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
         ks_d: a.ks_max,
     };
     let c = compare::compare(&p, &m, &tol);
-    print!("{}", c.render());
+    out!("{}", c.render())?;
     let out = a
         .out
         .clone()
@@ -131,7 +132,7 @@ pub fn compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
             written.extend(compare::chart::write_charts(&out, &p, &m)?);
         }
         for w in written {
-            println!("wrote {}", w.display());
+            outln!("wrote {}", w.display())?;
         }
     }
     Ok(if c.agrees() {

@@ -1,6 +1,7 @@
 //! `knsim fit`: service-time (or cold-start) distributions from measured
 //! latencies, written as a scenario snippet.
 
+use crate::stdout::{out, outln};
 use anyhow::Context;
 use clap::Args;
 use knsim::fit::{self, measured, FitError};
@@ -178,9 +179,9 @@ pub fn fit(a: FitArgs) -> anyhow::Result<ExitCode> {
                     .with_context(|| format!("cannot write {}", path.display()))?;
                 written = format!("{written} and {}", path.display());
             }
-            println!("wrote {written}");
+            outln!("wrote {written}")?;
         }
-        None => print!("{snippet}"),
+        None => out!("{snippet}")?,
     }
     Ok(ExitCode::SUCCESS)
 }

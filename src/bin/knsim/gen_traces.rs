@@ -1,5 +1,6 @@
 //! `knsim gen-traces`: write the synthetic sample traces.
 
+use crate::stdout::outln;
 use anyhow::Context;
 use clap::Args;
 use knsim::workload::samples::{generate, SAMPLE_SEED};
@@ -20,7 +21,7 @@ pub fn gen_traces(a: GenTracesArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot create {}", a.dir.display()))?;
     let files = generate(&a.dir, a.seed).context("cannot write the sample traces")?;
     for f in files {
-        println!("wrote {}", f.display());
+        outln!("wrote {}", f.display())?;
     }
     Ok(ExitCode::SUCCESS)
 }

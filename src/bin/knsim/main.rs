@@ -9,6 +9,7 @@ mod merge;
 mod plot;
 mod progress;
 mod run;
+mod stdout;
 mod sweep;
 mod validate_model;
 mod values;

@@ -1,5 +1,6 @@
 //! `knsim merge`: combine sweep shards into the files one machine would write.
 
+use crate::stdout::{out, outln};
 use crate::sweep::{pareto_table, report_written};
 use clap::Args;
 use knsim::sweep::merge as merge_dirs;
@@ -22,22 +23,22 @@ pub struct MergeArgs {
 pub fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
     let merged = merge_dirs(&a.dirs, &a.out)?;
     if !a.quiet {
-        println!(
+        outln!(
             "merged {} director{} of sweep {}: {} runs",
             a.dirs.len(),
             if a.dirs.len() == 1 { "y" } else { "ies" },
             merged.manifest.scenario_name,
             merged.runs
-        );
-        print!(
+        )?;
+        out!(
             "{}",
             pareto_table(
                 &merged.manifest.vary,
                 &merged.summaries,
                 &merged.manifest.pareto_latency
             )
-        );
-        println!("{}", report_written(&a.out));
+        )?;
+        outln!("{}", report_written(&a.out))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,6 @@
 //! `knsim plot`: charts and report for an existing result directory.
 
+use crate::stdout::outln;
 use anyhow::Context;
 use clap::Args;
 use knsim::plot::{write_run_plots, write_sweep_plots, ParetoSpec, PlotError};
@@ -63,7 +64,7 @@ fn report(
         Ok(files) => {
             if !quiet {
                 for f in files {
-                    println!("wrote      {}", f.display());
+                    outln!("wrote      {}", f.display())?;
                 }
             }
             Ok(ExitCode::SUCCESS)

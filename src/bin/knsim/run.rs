@@ -1,5 +1,6 @@
 //! `knsim run` and `knsim validate`.
 
+use crate::stdout::{out, outln};
 use anyhow::Context;
 use clap::Args;
 use knsim::model::simulate;
@@ -170,15 +171,15 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if !a.quiet {
-        print!("{}", format_summary(&summary));
-        print!("{}", format_speed(&summary, &speed));
-        println!(
+        out!("{}", format_summary(&summary))?;
+        out!("{}", format_speed(&summary, &speed))?;
+        outln!(
             "wrote      {} and {}",
             sum_path.display(),
             ts_path.display()
-        );
+        )?;
         for e in &extra {
-            println!("wrote      {e}");
+            outln!("wrote      {e}")?;
         }
     }
     if a.plot {
@@ -189,12 +190,12 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
 
 pub fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
     let sc = load_scenario(&a.scenario.scenario, &a.scenario.set)?;
-    println!(
+    outln!(
         "{}: valid ({} revision(s), {} workload source(s), {} simulated)",
         a.scenario.scenario.display(),
         sc.revisions.len(),
         sc.workloads.sources.len(),
         sc.duration
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! `knsim sweep`: run a grid of scenario variants with replications.
 
 use crate::run::ScenarioArgs;
+use crate::stdout::{out, outln};
 use clap::Args;
 use indicatif::ProgressBar;
 use knsim::sweep::{
@@ -139,14 +140,14 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<ExitCode> {
     if !a.quiet {
         // Printed (and flushed) before the runs, so that an interrupted
         // sweep still says what it was doing and where.
-        println!(
+        outln!(
             "sweep {}: {} configuration(s) x {} rep(s) = {} runs{scope}; rows go to {}",
             sweep.scenario_name(),
             plan.configs(),
             plan.reps(),
             plan.runs(),
             runs.display()
-        );
+        )?;
         let _ = std::io::stdout().flush();
     }
     let counts = Arc::new(Counts::default());
@@ -158,29 +159,31 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<ExitCode> {
     if a.quiet {
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "runs       {} already done, {} run now, {} left",
-        outcome.resumed, outcome.ran, outcome.remaining
-    );
+        outcome.resumed,
+        outcome.ran,
+        outcome.remaining
+    )?;
     match &outcome.summaries {
         Some(s) => {
-            print!("{}", pareto_table(sweep.plan().axes(), s, &a.pareto));
-            println!(
+            out!("{}", pareto_table(sweep.plan().axes(), s, &a.pareto))?;
+            outln!(
                 "wrote      {} and {}",
                 runs.display(),
                 a.out.join(SUMMARY_FILE).display()
-            );
+            )?;
         }
         None if outcome.remaining > 0 => {
-            println!(
+            outln!(
                 "wrote      {}; rerun the same command to continue",
                 runs.display()
-            );
+            )?;
         }
-        None => println!(
+        None => outln!(
             "wrote      {}; combine the shards with `knsim merge DIR... --out DIR`",
             runs.display()
-        ),
+        )?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,6 @@
 //! `knsim validate-model`: the queueing-theory validation table.
 
+use crate::stdout::{out, outln};
 use anyhow::Context;
 use clap::Args;
 use knsim::output::write_atomic;
@@ -118,9 +119,9 @@ pub fn run(a: ValidateModelArgs) -> anyhow::Result<ExitCode> {
     write_atomic(&a.out, doc.as_bytes())
         .with_context(|| format!("cannot write {}", a.out.display()))?;
     if !a.quiet {
-        print!("{table}");
-        println!("{}", summary_line(&rows));
-        println!("wrote {}", a.out.display());
+        out!("{table}")?;
+        outln!("{}", summary_line(&rows))?;
+        outln!("wrote {}", a.out.display())?;
     }
     let failed = rows
         .iter()
