@@ -4,9 +4,9 @@
 //! block) and defaults (`config-br-defaults`). Arrival-process sources reuse
 //! the `[[workload]]` arrival processes.
 //!
-//! Subscribers name a Service. Today a scenario holds one Service, so a
-//! subscriber must be that Service; the name is kept so that a scenario with
-//! several Services can route each Trigger to its own.
+//! A Trigger's subscriber names one of the scenario's Services (by name, or
+//! as a Destination `ref` to a `serving.knative.dev/v1` Service); its
+//! deliveries follow that Service's own route.
 
 use super::problems::Problems;
 use super::revision::workload_problem;
@@ -99,8 +99,10 @@ pub struct RawTrigger {
     pub name: Option<String>,
     /// `spec.broker` (default: the Broker).
     pub broker: Option<String>,
-    /// The Service the Trigger delivers to.
-    pub subscriber: Option<String>,
+    /// The Service the Trigger delivers to: its name, or a Destination
+    /// `{ ref = { apiVersion = "serving.knative.dev/v1", kind = "Service",
+    /// name = "..." } }`.
+    pub subscriber: Option<toml::Value>,
     /// `spec.filter`.
     pub filter: Option<RawFilter>,
     /// `spec.delivery`; absent = the Broker's.
@@ -159,6 +161,8 @@ pub struct TriggerSpec {
     pub name: String,
     /// The Service it delivers to.
     pub subscriber: String,
+    /// That Service's index in the scenario's Services.
+    pub service: usize,
     /// Attribute filter (`None` = every event).
     pub filter: Option<BTreeMap<String, String>>,
     /// The effective delivery's retry configuration.
@@ -216,7 +220,7 @@ pub(super) fn build(
     p: &mut Problems,
     raw: &RawEventing,
     load: &LoadOptionsSpec,
-    service: &str,
+    services: &[String],
     base_dir: &Path,
     horizon: SimTime,
 ) -> Option<EventingSpec> {
@@ -271,22 +275,12 @@ pub(super) fn build(
                 );
             }
         }
-        let subscriber = match &t.subscriber {
-            None => {
-                p.push(
-                    at("subscriber"),
-                    "is required: the Service that receives the events",
-                );
-                String::new()
+        let (subscriber, service) = match subscriber_service(&t.subscriber, &namespace, services) {
+            Ok(x) => x,
+            Err((f, rule)) => {
+                p.push(at(&f), rule);
+                (String::new(), 0)
             }
-            Some(s) if s != service => {
-                p.push(
-                    at("subscriber"),
-                    format!("no Service named {s:?}: the scenario's Service is {service:?}"),
-                );
-                s.clone()
-            }
-            Some(s) => s.clone(),
         };
         let filter = t.filter.as_ref().and_then(|f| f.attributes.clone());
         let own = t.delivery.as_ref().map(RawDelivery::to_spec);
@@ -301,6 +295,7 @@ pub(super) fn build(
         triggers.push(TriggerSpec {
             name,
             subscriber,
+            service,
             filter,
             retry,
             dead_letter_sink: eff.and_then(|d| d.dead_letter_sink),
@@ -414,4 +409,114 @@ pub(super) fn build(
         triggers,
         sources,
     })
+}
+
+/// The Service a Trigger's `subscriber` names and its index, or the field
+/// (under `subscriber`) and the rule it breaks.
+fn subscriber_service(
+    raw: &Option<toml::Value>,
+    namespace: &str,
+    services: &[String],
+) -> Result<(String, usize), (String, String)> {
+    let known = || {
+        services
+            .iter()
+            .map(|s| format!("{s:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let bad = |f: &str, rule: String| Err((f.to_string(), rule));
+    let (name, field) = match raw {
+        None => {
+            return bad(
+                "subscriber",
+                format!(
+                    "is required: the Service that receives the events (one of {})",
+                    known()
+                ),
+            )
+        }
+        Some(toml::Value::String(s)) => (s.clone(), "subscriber"),
+        Some(toml::Value::Table(t)) => {
+            if let Some(k) = t.keys().find(|k| k.as_str() != "ref") {
+                let rule = if k == "uri" {
+                    "a URI subscriber is not modelled: name a Service with `ref`".to_string()
+                } else {
+                    format!("unknown field {k:?}; a Destination here has `ref`")
+                };
+                return bad(&format!("subscriber.{k}"), rule);
+            }
+            let Some(toml::Value::Table(r)) = t.get("ref") else {
+                return bad(
+                    "subscriber.ref",
+                    "is required: { apiVersion = \"serving.knative.dev/v1\", kind = \"Service\", name = \"...\" }".into(),
+                );
+            };
+            let text = |k: &str| r.get(k).map(|v| v.as_str().map(str::to_string).ok_or(()));
+            for k in r.keys() {
+                if !["apiVersion", "kind", "name", "namespace"].contains(&k.as_str()) {
+                    return bad(
+                        &format!("subscriber.ref.{k}"),
+                        format!(
+                            "unknown field {k:?}; known fields: apiVersion, kind, name, namespace"
+                        ),
+                    );
+                }
+                if text(k) == Some(Err(())) {
+                    return bad(&format!("subscriber.ref.{k}"), "must be a string".into());
+                }
+            }
+            if let Some(Ok(kind)) = text("kind") {
+                if kind != "Service" {
+                    return bad(
+                        "subscriber.ref.kind",
+                        format!("{kind:?}: only a Knative Service (kind \"Service\") is modelled as a subscriber"),
+                    );
+                }
+            }
+            if let Some(Ok(api)) = text("apiVersion") {
+                if api != "serving.knative.dev/v1" {
+                    return bad(
+                        "subscriber.ref.apiVersion",
+                        format!("{api:?}: a subscriber Service is serving.knative.dev/v1"),
+                    );
+                }
+            }
+            if let Some(Ok(ns)) = text("namespace") {
+                if ns != namespace {
+                    return bad(
+                        "subscriber.ref.namespace",
+                        format!(
+                            "{ns:?}: the Services live in the eventing namespace {namespace:?}"
+                        ),
+                    );
+                }
+            }
+            match text("name") {
+                Some(Ok(n)) => (n, "subscriber.ref.name"),
+                _ => {
+                    return bad(
+                        "subscriber.ref.name",
+                        "is required: the Service's name".into(),
+                    )
+                }
+            }
+        }
+        Some(_) => {
+            return bad(
+                "subscriber",
+                "must be a Service name or a Destination table with `ref`".into(),
+            )
+        }
+    };
+    match services.iter().position(|s| *s == name) {
+        Some(i) => Ok((name, i)),
+        None => bad(
+            field,
+            format!(
+                "no Service named {name:?}; the scenario's Services are {}",
+                known()
+            ),
+        ),
+    }
 }

@@ -579,15 +579,10 @@ fn validate(
     };
 
     let eventing = match &raw.eventing {
-        Some(_) if multi => {
-            p.push(
-                "eventing",
-                "an [eventing] table needs a scenario with one Service for now; \
-                 Triggers deliver to the scenario's Service",
-            );
-            None
+        Some(e) => {
+            let names: Vec<String> = service_list.iter().map(|s| s.name.clone()).collect();
+            eventing::build(&mut p, e, &raw.load, &names, base_dir, horizon)
         }
-        Some(e) => eventing::build(&mut p, e, &raw.load, &service, base_dir, horizon),
         None => None,
     };
 

@@ -107,13 +107,14 @@ pub(crate) struct Eventing {
     deliveries: HashMap<u32, Delivery>,
     next_id: u32,
     events_sent: u64,
-    /// Per subscriber (one Service today): first attempts and retries.
-    first_attempts: u64,
-    retries: u64,
+    /// Per Service of the scenario: first attempts and retries it received.
+    first_attempts: Vec<u64>,
+    retries: Vec<u64>,
 }
 
 impl Eventing {
-    pub(crate) fn new(spec: &EventingSpec, streams: &RngStreams) -> Self {
+    /// `services` is the number of the scenario's Services.
+    pub(crate) fn new(spec: &EventingSpec, services: usize, streams: &RngStreams) -> Self {
         let sources = spec
             .sources
             .iter()
@@ -147,8 +148,8 @@ impl Eventing {
             deliveries: HashMap::new(),
             next_id: 0,
             events_sent: 0,
-            first_attempts: 0,
-            retries: 0,
+            first_attempts: vec![0; services],
+            retries: vec![0; services],
         }
     }
 
@@ -218,24 +219,26 @@ impl Eventing {
         SimDuration::from_secs_f64(self.latency.sample(&mut self.latency_rng))
     }
 
-    /// Attempt of delivery `d` reaches the subscriber: its number (1 = first)
-    /// and the per-attempt timeout (`None` if unbounded), or `None` if the
-    /// delivery is gone.
-    pub(crate) fn begin_attempt(&mut self, d: u32) -> Option<(u32, Option<SimDuration>)> {
+    /// Attempt of delivery `d` reaches the subscriber: its number (1 = first),
+    /// the per-attempt timeout (`None` if unbounded) and the subscriber's
+    /// Service, or `None` if the delivery is gone.
+    pub(crate) fn begin_attempt(&mut self, d: u32) -> Option<(u32, Option<SimDuration>, usize)> {
         let del = self.deliveries.get_mut(&d)?;
         del.attempts += 1;
         del.waiting = Waiting::Admitting;
         let t = del.trigger as usize;
         self.stats[t].attempts += 1;
+        let svc = self.triggers[t].service;
         if del.attempts == 1 {
-            self.first_attempts += 1;
+            self.first_attempts[svc] += 1;
         } else {
-            self.retries += 1;
+            self.retries[svc] += 1;
         }
         let timeout = self.triggers[t].retry.request_timeout;
         Some((
             del.attempts,
             (timeout > 0).then_some(SimDuration(timeout as u64)),
+            svc,
         ))
     }
 
@@ -338,9 +341,10 @@ impl Eventing {
         Next::Done
     }
 
-    /// The eventing part of the summary. `service_requests` is what reached
-    /// the Service in all.
-    pub(crate) fn summary(&self, service: &str, service_requests: u64) -> EventingSummary {
+    /// The eventing part of the summary. `services` holds each Service's
+    /// name and the requests that reached it in all; only subscriber
+    /// Services are reported.
+    pub(crate) fn summary(&self, services: &[(String, u64)]) -> EventingSummary {
         let mut in_flight = vec![0u64; self.triggers.len()];
         for del in self.deliveries.values() {
             if del.attempts != u32::MAX {
@@ -369,17 +373,22 @@ impl Eventing {
         EventingSummary {
             events_sent: self.events_sent,
             triggers,
-            services: vec![ServiceEventLoad {
-                name: service.to_string(),
-                requests: service_requests,
-                event_first_attempts: self.first_attempts,
-                event_retries: self.retries,
-                retry_share: if service_requests == 0 {
-                    0.0
-                } else {
-                    self.retries as f64 / service_requests as f64
-                },
-            }],
+            services: services
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| self.triggers.iter().any(|t| t.service == *i))
+                .map(|(i, (name, requests))| ServiceEventLoad {
+                    name: name.clone(),
+                    requests: *requests,
+                    event_first_attempts: self.first_attempts[i],
+                    event_retries: self.retries[i],
+                    retry_share: if *requests == 0 {
+                        0.0
+                    } else {
+                        self.retries[i] as f64 / *requests as f64
+                    },
+                })
+                .collect(),
         }
     }
 }

@@ -105,7 +105,17 @@ impl<S: TimeseriesSink> Sim<'_, S> {
             summary.cluster_rows = rows;
         }
         if let Some(ev) = &self.eventing {
-            summary.eventing = Some(ev.summary(&self.sc.service, summary.requests.arrived));
+            // A single-Service run has no per-Service books: its totals are the Service's.
+            let loads: Vec<(String, u64)> = if summary.services.is_empty() {
+                vec![(self.sc.service.clone(), summary.requests.arrived)]
+            } else {
+                summary
+                    .services
+                    .iter()
+                    .map(|s| (s.name.clone(), s.requests.arrived))
+                    .collect()
+            };
+            summary.eventing = Some(ev.summary(&loads));
         }
         summary
     }
