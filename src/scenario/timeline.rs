@@ -76,6 +76,7 @@ fn load_file(p: &mut Problems, base_dir: &Path, file: &str) -> Option<Vec<Manife
                 match x {
                     Manifest::Service(s) => s.doc.file = file.into(),
                     Manifest::ConfigMap(c) => c.doc.file = file.into(),
+                    Manifest::Eventing(e) => e.doc_mut().file = file.into(),
                 }
             }
             Some(m)
@@ -553,6 +554,15 @@ pub(super) fn build(
                             targets: traffic,
                             rollout_duration: s.rollout_duration,
                         });
+                    }
+                    Manifest::Eventing(e) => {
+                        let saved = p.doc.replace(e.doc().clone());
+                        p.push(
+                            "kind",
+                            "Eventing objects are read from `manifests = [...]` before the start; \
+                             applying them on the timeline is not modelled",
+                        );
+                        p.doc = saved;
                     }
                 }
             }
