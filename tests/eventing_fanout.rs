@@ -164,3 +164,40 @@ fn a_subscriber_ref_must_be_a_knative_service() {
         p[0].rule
     );
 }
+
+#[test]
+fn timeseries_columns_add_up_to_the_summary() {
+    let sc = load(FANOUT).unwrap();
+    let mut rows: Vec<knsim::model::TimeseriesRow> = Vec::new();
+    let s = simulate(&sc, 5, &mut rows);
+    let ev = s.eventing.unwrap();
+    let col = |f: fn(&knsim::model::TimeseriesRow) -> Option<u64>, svc: &str| -> u64 {
+        rows.iter()
+            .filter(|r| r.service.as_deref() == Some(svc))
+            .map(|r| f(r).expect("an eventing run has the columns"))
+            .sum()
+    };
+    for t in &ev.triggers {
+        let svc = t.subscriber.as_str();
+        let first = col(|r| r.event_first_attempts, svc);
+        let retries = col(|r| r.event_retries, svc);
+        assert_eq!(first, t.matched, "{svc}");
+        assert_eq!(first + retries, t.attempts, "{svc}");
+        let delivered = t.delivered_first_try + t.delivered_after_retries.iter().sum::<u64>();
+        assert_eq!(col(|r| r.events_delivered, svc), delivered, "{svc}");
+        assert_eq!(
+            col(|r| r.events_dead_lettered, svc),
+            t.dead_lettered,
+            "{svc}"
+        );
+    }
+    assert!(col(|r| r.event_retries, "billing") > 0);
+    // Without eventing the columns are absent.
+    let plain = FANOUT[..FANOUT.find("[eventing]").unwrap()].to_string()
+        + "[[service.workload]]\narrival = { process = \"constant\", rate = 1.0 }\n";
+    let mut rows: Vec<knsim::model::TimeseriesRow> = Vec::new();
+    simulate(&load(&plain).unwrap(), 5, &mut rows);
+    assert!(rows
+        .iter()
+        .all(|r| r.event_first_attempts.is_none() && r.events_delivered.is_none()));
+}

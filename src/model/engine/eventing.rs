@@ -77,6 +77,8 @@ enum Waiting {
 
 struct Delivery {
     trigger: u16,
+    /// The revision the latest attempt reached (`u16::MAX`: none yet).
+    rev: u16,
     sent: SimTime,
     /// Attempts made so far.
     attempts: u32,
@@ -110,6 +112,9 @@ pub(crate) struct Eventing {
     /// Per Service of the scenario: first attempts and retries it received.
     first_attempts: Vec<u64>,
     retries: Vec<u64>,
+    /// Per revision, this second so far: first attempts, retries,
+    /// delivered, dead-lettered.
+    second: Vec<[u64; 4]>,
 }
 
 impl Eventing {
@@ -150,6 +155,7 @@ impl Eventing {
             events_sent: 0,
             first_attempts: vec![0; services],
             retries: vec![0; services],
+            second: Vec::new(),
         }
     }
 
@@ -203,6 +209,7 @@ impl Eventing {
                 id,
                 Delivery {
                     trigger: t as u16,
+                    rev: u16::MAX,
                     sent: now,
                     attempts: 0,
                     waiting: Waiting::No,
@@ -226,6 +233,7 @@ impl Eventing {
         let del = self.deliveries.get_mut(&d)?;
         del.attempts += 1;
         del.waiting = Waiting::Admitting;
+        del.rev = u16::MAX;
         let t = del.trigger as usize;
         self.stats[t].attempts += 1;
         let svc = self.triggers[t].service;
@@ -240,6 +248,33 @@ impl Eventing {
             (timeout > 0).then_some(SimDuration(timeout as u64)),
             svc,
         ))
+    }
+
+    /// The latest attempt of `d` was routed to revision `rev`.
+    pub(crate) fn routed(&mut self, d: u32, rev: usize) {
+        let Some(del) = self.deliveries.get_mut(&d) else {
+            return;
+        };
+        del.rev = rev as u16;
+        if self.second.len() <= rev {
+            self.second.resize(rev + 1, [0; 4]);
+        }
+        self.second[rev][(del.attempts > 1) as usize] += 1;
+    }
+
+    /// Revision `rev`'s counts of the second that ends, for the timeseries:
+    /// first attempts, retries, delivered, dead-lettered.
+    pub(crate) fn take_second(&mut self, rev: usize) -> [u64; 4] {
+        self.second
+            .get_mut(rev)
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    fn count_end(&mut self, rev: u16, column: usize) {
+        if let Some(c) = self.second.get_mut(rev as usize) {
+            c[column] += 1;
+        }
     }
 
     /// The attempt of `d` now waits on request `id` (generation `gen`),
@@ -310,6 +345,15 @@ impl Eventing {
         let t = del.trigger as usize;
         let rc = self.triggers[t].retry;
         let made = del.attempts;
+        let rev = del.rev;
+        if is_success(result) {
+            self.count_end(rev, 2);
+        } else if !(selective_retry(result) && made <= rc.retry_max)
+            && self.triggers[t].dead_letter_sink.is_some()
+        {
+            self.count_end(rev, 3);
+        }
+        let del = self.deliveries.get_mut(&d).expect("checked by the caller");
         let st = &mut self.stats[t];
         if is_success(result) {
             if made == 1 {

@@ -63,6 +63,9 @@ impl<S: TimeseriesSink> Sim<'_, S> {
         }
         match self.ingress.route_service(svc) {
             Some(r) => {
+                if let Some(ev) = self.eventing.as_mut() {
+                    ev.routed(d, r.idx());
+                }
                 let id = self.admit(r, delivery_source(d), 0);
                 let gen = self.reqs.get(id).gen;
                 if let Some(ev) = self.eventing.as_mut() {

@@ -31,8 +31,13 @@ impl<S: TimeseriesSink> Sim<'_, S> {
             } else {
                 None
             };
+            let events = self.eventing.as_mut().map(|e| e.take_second(r.idx()));
             let row = TimeseriesRow {
                 service,
+                event_first_attempts: events.map(|c| c[0]),
+                event_retries: events.map(|c| c[1]),
+                events_delivered: events.map(|c| c[2]),
+                events_dead_lettered: events.map(|c| c[3]),
                 activator_queue: self.activators.queued(r),
                 // Adding zero turns a negative zero into a positive one.
                 stable_concurrency: stable + 0.0,
