@@ -369,3 +369,52 @@ fn a_broker_in_both_places_or_applied_on_the_timeline_is_refused() {
         "{p:?}"
     );
 }
+
+/// Every line of the bundled fan-out manifest deleted, or its value
+/// replaced by something odd: loading gives a scenario or located
+/// problems, never a panic.
+#[test]
+fn mangled_bundled_manifest_never_panics() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let yaml = fs::read_to_string(root.join("eventing/fanout.yaml")).unwrap();
+    let toml = fs::read_to_string(root.join("eventing-fanout.toml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sc = write(
+        dir.path(),
+        "m",
+        &toml.replace("eventing/fanout.yaml", "eventing.yaml"),
+        None,
+    );
+    let lines: Vec<&str> = yaml.lines().collect();
+    let odd = ["", "-1", "{}", "null", "PT-1S"];
+    let (mut ok, mut bad) = (0, 0);
+    for i in 0..lines.len() {
+        let mut variants = vec![lines
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, l)| *l)
+            .collect::<Vec<_>>()
+            .join("\n")];
+        if let Some((key, _)) = lines[i].split_once(": ") {
+            for o in odd {
+                let mut v = lines.clone();
+                let changed = format!("{key}: {o}");
+                v[i] = &changed;
+                variants.push(v.join("\n"));
+            }
+        }
+        for text in variants {
+            fs::write(sc.parent().unwrap().join("eventing.yaml"), &text).unwrap();
+            match load_scenario(&sc, &[]) {
+                Ok(_) => ok += 1,
+                Err(ScenarioError::Invalid { problems, .. }) => {
+                    assert!(!problems.is_empty());
+                    bad += 1;
+                }
+                Err(e) => panic!("line {}: {e}", i + 1),
+            }
+        }
+    }
+    assert!(ok > 10 && bad > 100, "{ok} valid, {bad} invalid");
+}
