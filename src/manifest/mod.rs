@@ -12,6 +12,7 @@
 //! Knative.
 
 mod container;
+pub mod eventing;
 
 use crate::knative::config::parse_knative_duration;
 use crate::knative::route::{is_dns1035_label, validate_traffic, TrafficTarget};
@@ -209,6 +210,8 @@ pub enum Manifest {
     Service(Box<ServiceManifest>),
     /// A Knative ConfigMap.
     ConfigMap(ConfigMapManifest),
+    /// A Knative Eventing object.
+    Eventing(Box<eventing::EventingManifest>),
 }
 
 /// Reads every document of a YAML file.
@@ -626,6 +629,13 @@ fn parse_document(
 ) -> Result<Manifest, Vec<ManifestError>> {
     let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
     let (api, kind) = (s("apiVersion"), s("kind"));
+    let name = v
+        .pointer("/metadata/name")
+        .and_then(|x| x.as_str())
+        .unwrap_or("");
+    if eventing::is_eventing(&api, &kind, name) {
+        return eventing::parse(&v, doc, lines);
+    }
     match (api.as_str(), kind.as_str()) {
         ("serving.knative.dev/v1", "Service") => parse_service(&v, doc, lines),
         ("v1", "ConfigMap") => parse_config_map(&v, doc, lines),
@@ -635,14 +645,15 @@ fn parse_document(
         )]),
         ("", _) | (_, "") => Err(vec![doc.error(
             if api.is_empty() { "apiVersion" } else { "kind" },
-            "is required (knsim reads serving.knative.dev/v1 Service and v1 ConfigMap documents)",
+            "is required (knsim reads serving.knative.dev/v1 Service, v1 ConfigMap and Eventing documents)",
         )]),
         _ => Err(vec![doc.error(
             "kind",
             format!(
                 "unsupported kind {kind:?} (apiVersion {api:?}); knsim reads serving.knative.dev/v1 \
-                 Service and v1 ConfigMap (config-autoscaler, config-defaults, config-network, \
-                 config-deployment)"
+                 Service, eventing.knative.dev/v1 Broker and Trigger, sources.knative.dev/v1 \
+                 PingSource and v1 ConfigMap (config-autoscaler, config-defaults, config-network, \
+                 config-deployment, config-br-defaults)"
             ),
         )]),
     }
@@ -660,7 +671,7 @@ fn parse_config_map(
             "metadata.name",
             format!(
                 "unsupported ConfigMap {name:?}; knsim reads config-autoscaler, config-defaults, \
-                 config-network and config-deployment"
+                 config-network, config-deployment and config-br-defaults"
             ),
         )]
     })?;

@@ -303,6 +303,22 @@ pub struct TimeseriesRow {
     /// HPA-class revision, empty for KPA-class ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hpa_desired_replicas: Option<Option<i32>>,
+    /// Eventing runs only: first attempts of event deliveries that reached
+    /// the revision during the second (one per event and matching Trigger).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_first_attempts: Option<u64>,
+    /// Eventing runs only: retries of event deliveries that reached the
+    /// revision during the second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_retries: Option<u64>,
+    /// Eventing runs only: deliveries whose successful attempt the revision
+    /// answered during the second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events_delivered: Option<u64>,
+    /// Eventing runs only: deliveries dead-lettered during the second whose
+    /// last attempt went to the revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events_dead_lettered: Option<u64>,
 }
 
 /// How a request ended.

@@ -196,9 +196,62 @@ pub fn report_html_with(summary: &Summary, charts: &[Chart], extra: &str) -> Str
         );
     }
     out.push_str("</table>\n");
+    if let Some(ev) = &s.eventing {
+        out.push_str(&eventing_html(ev));
+    }
     figures(&mut out, charts);
     out.push_str(extra);
     out.push_str("</body>\n</html>\n");
+    out
+}
+
+/// Per Trigger what happened to its events, and per subscriber Service the
+/// share of its load that was retries.
+fn eventing_html(ev: &crate::model::EventingSummary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<h2 id=\"eventing-triggers\">Eventing: Triggers</h2>\n<p>{} events sent to the Broker. Latency runs from the source's send to the 2xx of the successful attempt.</p>\n<div class=\"wide\">\n<table>\n<tr><th>Trigger</th><th>subscriber</th><th>matched</th><th>first try</th><th>after retries</th><th>dead-lettered</th><th>lost</th><th>in flight</th><th>attempts</th><th>attempts per finished event</th><th>p50</th><th>p99</th></tr>",
+        ev.events_sent
+    );
+    for t in &ev.triggers {
+        let after: u64 = t.delivered_after_retries.iter().sum();
+        let finished = t.delivered_first_try + after + t.dead_lettered + t.failed_without_sink;
+        let per = if finished == 0 {
+            "–".to_string()
+        } else {
+            format!("{:.3}", t.attempts_of_finished as f64 / finished as f64)
+        };
+        let n = |v: u64| format!("<td class=\"n\">{v}</td>");
+        let _ = writeln!(
+            out,
+            "<tr><th>{}</th><td>{}</td>{}{}{}{}{}{}{}<td class=\"n\">{per}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&t.name),
+            esc(&t.subscriber),
+            n(t.matched),
+            n(t.delivered_first_try),
+            n(after),
+            n(t.dead_lettered),
+            n(t.failed_without_sink),
+            n(t.in_flight_at_end),
+            n(t.attempts),
+            esc(&fmt_ms(t.delivery_latency.p50_ms)),
+            esc(&fmt_ms(t.delivery_latency.p99_ms)),
+        );
+    }
+    out.push_str("</table>\n</div>\n<h2 id=\"eventing-services\">Eventing: load on subscriber Services</h2>\n<table>\n<tr><th>Service</th><th>requests</th><th>event first attempts</th><th>event retries</th><th>retry share</th></tr>\n");
+    for s in &ev.services {
+        let _ = writeln!(
+            out,
+            "<tr><th>{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}%</td></tr>",
+            esc(&s.name),
+            s.requests,
+            s.event_first_attempts,
+            s.event_retries,
+            100.0 * s.retry_share
+        );
+    }
+    out.push_str("</table>\n");
     out
 }
 
@@ -283,6 +336,41 @@ mod tests {
         let html = report_html(&s, &[]);
         assert!(html.contains("&lt;b&gt;&amp;&quot;x&quot;"));
         assert!(!html.contains("<b>&"));
+    }
+
+    #[test]
+    fn eventing_section_lists_each_trigger_and_service() {
+        use crate::model::{EventingSummary, ServiceEventLoad, TriggerSummary};
+        let s = Summary {
+            eventing: Some(EventingSummary {
+                events_sent: 40,
+                triggers: vec![TriggerSummary {
+                    name: "to-<billing>".into(),
+                    subscriber: "billing".into(),
+                    matched: 40,
+                    delivered_first_try: 30,
+                    delivered_after_retries: vec![4, 2],
+                    dead_lettered: 4,
+                    attempts_of_finished: 58,
+                    attempts: 58,
+                    ..Default::default()
+                }],
+                services: vec![ServiceEventLoad {
+                    name: "billing".into(),
+                    requests: 58,
+                    event_first_attempts: 40,
+                    event_retries: 18,
+                    retry_share: 18.0 / 58.0,
+                }],
+            }),
+            ..Default::default()
+        };
+        let html = report_html(&s, &[]);
+        assert!(html.contains("<th>to-&lt;billing&gt;</th><td>billing</td><td class=\"n\">40</td><td class=\"n\">30</td><td class=\"n\">6</td><td class=\"n\">4</td>"), "{html}");
+        assert!(html.contains("<td class=\"n\">1.450</td>"), "{html}");
+        assert!(html.contains("<td class=\"n\">31.0%</td>"), "{html}");
+        let plain = report_html(&Summary::default(), &[]);
+        assert!(!plain.contains("Eventing"));
     }
 
     #[test]

@@ -549,7 +549,7 @@ fn validate(
         let (steps, later_tags) = timeline::build(&mut p, &mut plane, &raw, base_dir, duration);
 
         // Events may be the only load.
-        if raw.workload.is_empty() && raw.eventing.is_none() {
+        if raw.workload.is_empty() && raw.eventing.is_none() && !has_eventing_manifest(&initial) {
             p.push("workload", "at least one [[workload]] is required");
         }
         let workloads = match build_workloads(&raw.workload, &raw.load, base_dir, horizon) {
@@ -590,16 +590,12 @@ fn validate(
         )
     };
 
-    let eventing = match &raw.eventing {
-        Some(_) if multi => {
-            p.push(
-                "eventing",
-                "an [eventing] table needs a scenario with one Service for now; \
-                 Triggers deliver to the scenario's Service",
-            );
-            None
+    let raw_eventing = eventing::with_manifests(&mut p, raw.eventing.as_ref(), initial.manifests());
+    let eventing = match &raw_eventing {
+        Some(e) => {
+            let names: Vec<String> = service_list.iter().map(|s| s.name.clone()).collect();
+            eventing::build(&mut p, e, &raw.load, &names, base_dir, horizon)
         }
-        Some(e) => eventing::build(&mut p, e, &raw.load, &service, base_dir, horizon),
         None => None,
     };
 
@@ -681,4 +677,13 @@ fn validate(
         multi_service: multi,
         eventing,
     })
+}
+
+/// Whether a manifest defines an Eventing object (events may then be the
+/// only load).
+fn has_eventing_manifest(initial: &timeline::InitialManifests) -> bool {
+    initial
+        .manifests()
+        .iter()
+        .any(|m| matches!(m, crate::manifest::Manifest::Eventing(_)))
 }

@@ -189,11 +189,14 @@ pub(super) fn build(
     }
     // A Service without a workload is an idle tenant (it may still keep
     // min-scale pods), but a run with no request at all measures nothing.
+    // Events may be the only load.
     if built
         .workloads
         .as_ref()
         .is_some_and(|w| w.sources.is_empty())
         && p.list.is_empty()
+        && raw.eventing.is_none()
+        && !super::has_eventing_manifest(initial)
     {
         p.push(
             "service",

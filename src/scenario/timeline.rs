@@ -76,6 +76,7 @@ pub(super) fn load_file(p: &mut Problems, base_dir: &Path, file: &str) -> Option
                 match x {
                     Manifest::Service(s) => s.doc.file = file.into(),
                     Manifest::ConfigMap(c) => c.doc.file = file.into(),
+                    Manifest::Eventing(e) => e.doc_mut().file = file.into(),
                 }
             }
             Some(m)
@@ -621,6 +622,15 @@ pub(super) fn build(
                     }
                     Manifest::Service(s) => {
                         actions::apply_service(p, plane, &s, raw, base_dir, &mut tags, &mut actions)
+                    }
+                    Manifest::Eventing(e) => {
+                        let saved = p.doc.replace(e.doc().clone());
+                        p.push(
+                            "kind",
+                            "Eventing objects are read from `manifests = [...]` before the start; \
+                             applying them on the timeline is not modelled",
+                        );
+                        p.doc = saved;
                     }
                 }
             }

@@ -9,12 +9,15 @@
 //!   decision (`pkg/apis/duck/v1/delivery_types.go`,
 //!   `pkg/kncloudevents/retries.go`, `go-retryablehttp` v0.7.7), the Broker
 //!   default of `config-br-defaults`;
+//! * [`defaults`]: `config-br-defaults` and `Defaults.GetBrokerConfig`
+//!   (`pkg/apis/config/defaults.go`);
 //! * [`filter`]: Trigger attribute filters (`pkg/eventfilter/attributes/`);
 //! * [`cron`]: PingSource schedules (`robfig/cron/v3` with the options of
 //!   `pkg/adapter/mtping/`);
 //! * [`ping`]: the PingSource's event attributes and send jitter.
 
 pub mod cron;
+pub mod defaults;
 pub mod delivery;
 pub mod filter;
 pub mod period;

@@ -77,6 +77,8 @@ enum Waiting {
 
 struct Delivery {
     trigger: u16,
+    /// The revision the latest attempt reached (`u16::MAX`: none yet).
+    rev: u16,
     sent: SimTime,
     /// Attempts made so far.
     attempts: u32,
@@ -107,13 +109,17 @@ pub(crate) struct Eventing {
     deliveries: HashMap<u32, Delivery>,
     next_id: u32,
     events_sent: u64,
-    /// Per subscriber (one Service today): first attempts and retries.
-    first_attempts: u64,
-    retries: u64,
+    /// Per Service of the scenario: first attempts and retries it received.
+    first_attempts: Vec<u64>,
+    retries: Vec<u64>,
+    /// Per revision, this second so far: first attempts, retries,
+    /// delivered, dead-lettered.
+    second: Vec<[u64; 4]>,
 }
 
 impl Eventing {
-    pub(crate) fn new(spec: &EventingSpec, streams: &RngStreams) -> Self {
+    /// `services` is the number of the scenario's Services.
+    pub(crate) fn new(spec: &EventingSpec, services: usize, streams: &RngStreams) -> Self {
         let sources = spec
             .sources
             .iter()
@@ -147,8 +153,9 @@ impl Eventing {
             deliveries: HashMap::new(),
             next_id: 0,
             events_sent: 0,
-            first_attempts: 0,
-            retries: 0,
+            first_attempts: vec![0; services],
+            retries: vec![0; services],
+            second: Vec::new(),
         }
     }
 
@@ -202,6 +209,7 @@ impl Eventing {
                 id,
                 Delivery {
                     trigger: t as u16,
+                    rev: u16::MAX,
                     sent: now,
                     attempts: 0,
                     waiting: Waiting::No,
@@ -218,25 +226,55 @@ impl Eventing {
         SimDuration::from_secs_f64(self.latency.sample(&mut self.latency_rng))
     }
 
-    /// Attempt of delivery `d` reaches the subscriber: its number (1 = first)
-    /// and the per-attempt timeout (`None` if unbounded), or `None` if the
-    /// delivery is gone.
-    pub(crate) fn begin_attempt(&mut self, d: u32) -> Option<(u32, Option<SimDuration>)> {
+    /// Attempt of delivery `d` reaches the subscriber: its number (1 = first),
+    /// the per-attempt timeout (`None` if unbounded) and the subscriber's
+    /// Service, or `None` if the delivery is gone.
+    pub(crate) fn begin_attempt(&mut self, d: u32) -> Option<(u32, Option<SimDuration>, usize)> {
         let del = self.deliveries.get_mut(&d)?;
         del.attempts += 1;
         del.waiting = Waiting::Admitting;
+        del.rev = u16::MAX;
         let t = del.trigger as usize;
         self.stats[t].attempts += 1;
+        let svc = self.triggers[t].service;
         if del.attempts == 1 {
-            self.first_attempts += 1;
+            self.first_attempts[svc] += 1;
         } else {
-            self.retries += 1;
+            self.retries[svc] += 1;
         }
         let timeout = self.triggers[t].retry.request_timeout;
         Some((
             del.attempts,
             (timeout > 0).then_some(SimDuration(timeout as u64)),
+            svc,
         ))
+    }
+
+    /// The latest attempt of `d` was routed to revision `rev`.
+    pub(crate) fn routed(&mut self, d: u32, rev: usize) {
+        let Some(del) = self.deliveries.get_mut(&d) else {
+            return;
+        };
+        del.rev = rev as u16;
+        if self.second.len() <= rev {
+            self.second.resize(rev + 1, [0; 4]);
+        }
+        self.second[rev][(del.attempts > 1) as usize] += 1;
+    }
+
+    /// Revision `rev`'s counts of the second that ends, for the timeseries:
+    /// first attempts, retries, delivered, dead-lettered.
+    pub(crate) fn take_second(&mut self, rev: usize) -> [u64; 4] {
+        self.second
+            .get_mut(rev)
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    fn count_end(&mut self, rev: u16, column: usize) {
+        if let Some(c) = self.second.get_mut(rev as usize) {
+            c[column] += 1;
+        }
     }
 
     /// The attempt of `d` now waits on request `id` (generation `gen`),
@@ -307,6 +345,15 @@ impl Eventing {
         let t = del.trigger as usize;
         let rc = self.triggers[t].retry;
         let made = del.attempts;
+        let rev = del.rev;
+        if is_success(result) {
+            self.count_end(rev, 2);
+        } else if !(selective_retry(result) && made <= rc.retry_max)
+            && self.triggers[t].dead_letter_sink.is_some()
+        {
+            self.count_end(rev, 3);
+        }
+        let del = self.deliveries.get_mut(&d).expect("checked by the caller");
         let st = &mut self.stats[t];
         if is_success(result) {
             if made == 1 {
@@ -338,9 +385,10 @@ impl Eventing {
         Next::Done
     }
 
-    /// The eventing part of the summary. `service_requests` is what reached
-    /// the Service in all.
-    pub(crate) fn summary(&self, service: &str, service_requests: u64) -> EventingSummary {
+    /// The eventing part of the summary. `services` holds each Service's
+    /// name and the requests that reached it in all; only subscriber
+    /// Services are reported.
+    pub(crate) fn summary(&self, services: &[(String, u64)]) -> EventingSummary {
         let mut in_flight = vec![0u64; self.triggers.len()];
         for del in self.deliveries.values() {
             if del.attempts != u32::MAX {
@@ -369,17 +417,22 @@ impl Eventing {
         EventingSummary {
             events_sent: self.events_sent,
             triggers,
-            services: vec![ServiceEventLoad {
-                name: service.to_string(),
-                requests: service_requests,
-                event_first_attempts: self.first_attempts,
-                event_retries: self.retries,
-                retry_share: if service_requests == 0 {
-                    0.0
-                } else {
-                    self.retries as f64 / service_requests as f64
-                },
-            }],
+            services: services
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| self.triggers.iter().any(|t| t.service == *i))
+                .map(|(i, (name, requests))| ServiceEventLoad {
+                    name: name.clone(),
+                    requests: *requests,
+                    event_first_attempts: self.first_attempts[i],
+                    event_retries: self.retries[i],
+                    retry_share: if *requests == 0 {
+                        0.0
+                    } else {
+                        self.retries[i] as f64 / *requests as f64
+                    },
+                })
+                .collect(),
         }
     }
 }

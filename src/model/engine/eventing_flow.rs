@@ -17,7 +17,7 @@ impl<S: TimeseriesSink> Sim<'_, S> {
         let Some(spec) = &self.sc.eventing else {
             return;
         };
-        let mut ev = Eventing::new(spec, streams);
+        let mut ev = Eventing::new(spec, self.sc.services.len(), streams);
         for s in 0..ev.source_count() {
             if let Some(t) = ev.next_emit(s, self.now, self.end) {
                 self.q.schedule(t, Event::SourceEmits { src: s as u32 });
@@ -42,14 +42,14 @@ impl<S: TimeseriesSink> Sim<'_, S> {
         }
     }
 
-    /// An attempt reaches the Service's route.
+    /// An attempt reaches its subscriber Service's route.
     pub(super) fn on_event_attempt(&mut self, d: u32) {
         let now = self.now;
         let ev = self
             .eventing
             .as_mut()
             .expect("eventing events need eventing");
-        let Some((attempt, timeout)) = ev.begin_attempt(d) else {
+        let Some((attempt, timeout, svc)) = ev.begin_attempt(d) else {
             return;
         };
         if let Some(t) = timeout {
@@ -61,8 +61,11 @@ impl<S: TimeseriesSink> Sim<'_, S> {
                 },
             );
         }
-        match self.ingress.route_service() {
+        match self.ingress.route_service(svc) {
             Some(r) => {
+                if let Some(ev) = self.eventing.as_mut() {
+                    ev.routed(d, r.idx());
+                }
                 let id = self.admit(r, delivery_source(d), 0);
                 let gen = self.reqs.get(id).gen;
                 if let Some(ev) = self.eventing.as_mut() {
@@ -71,6 +74,7 @@ impl<S: TimeseriesSink> Sim<'_, S> {
             }
             None => {
                 self.books.not_found(self.now);
+                self.services.not_found(svc);
                 // The 404 has no request behind it.
                 self.event_result(d, None, AttemptResult::Status(404));
             }

@@ -200,11 +200,11 @@ impl Ingress {
         }
     }
 
-    /// The revision a request to the Service's own URL reaches (an event's
-    /// subscriber); `None` = no route (404). Eventing is refused in
-    /// scenarios with several Services, so the Service is the first one.
-    pub(crate) fn route_service(&mut self) -> Option<RevId> {
-        self.pick_default(0)
+    /// The revision a request to Service `svc`'s own URL reaches (an
+    /// event's subscriber); `None` = no route (404).
+    #[inline]
+    pub(crate) fn route_service(&mut self, svc: usize) -> Option<RevId> {
+        self.pick_default(svc)
     }
 
     #[inline]

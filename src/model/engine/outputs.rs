@@ -31,8 +31,13 @@ impl<S: TimeseriesSink> Sim<'_, S> {
             } else {
                 None
             };
+            let events = self.eventing.as_mut().map(|e| e.take_second(r.idx()));
             let row = TimeseriesRow {
                 service,
+                event_first_attempts: events.map(|c| c[0]),
+                event_retries: events.map(|c| c[1]),
+                events_delivered: events.map(|c| c[2]),
+                events_dead_lettered: events.map(|c| c[3]),
                 activator_queue: self.activators.queued(r),
                 // Adding zero turns a negative zero into a positive one.
                 stable_concurrency: stable + 0.0,
@@ -105,7 +110,17 @@ impl<S: TimeseriesSink> Sim<'_, S> {
             summary.cluster_rows = rows;
         }
         if let Some(ev) = &self.eventing {
-            summary.eventing = Some(ev.summary(&self.sc.service, summary.requests.arrived));
+            // A single-Service run has no per-Service books: its totals are the Service's.
+            let loads: Vec<(String, u64)> = if summary.services.is_empty() {
+                vec![(self.sc.service.clone(), summary.requests.arrived)]
+            } else {
+                summary
+                    .services
+                    .iter()
+                    .map(|s| (s.name.clone(), s.requests.arrived))
+                    .collect()
+            };
+            summary.eventing = Some(ev.summary(&loads));
         }
         summary
     }

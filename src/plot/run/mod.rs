@@ -3,6 +3,7 @@
 mod cluster;
 mod decisions;
 mod draw;
+mod eventing;
 mod latency;
 mod pods;
 mod requests;
@@ -136,6 +137,18 @@ pub fn run_charts(data: &RunData) -> Result<Vec<Chart>, PlotError> {
         ),
         svg: traffic_svg(&p)?,
     });
+    if let (Some(ev), true) = (&data.summary.eventing, eventing::has_columns(data)) {
+        let attempts: u64 = ev.triggers.iter().map(|t| t.attempts).sum();
+        let matched: u64 = ev.triggers.iter().map(|t| t.matched).sum();
+        charts.push(Chart {
+            file_name: "eventing.svg".into(),
+            title: "Event deliveries".into(),
+            description: format!(
+                "Per second over every Trigger: delivery attempts reaching the subscriber Services (first tries plus retries), first tries alone, deliveries answered 2xx and events dead-lettered. The gap between the top two lines is the load retries add: {attempts} attempts for {matched} matched events in this run.{per}"
+            ),
+            svg: eventing::eventing_svg(data)?,
+        });
+    }
     if !data.summary.services.is_empty() {
         charts.push(Chart {
             file_name: "services.svg".into(),
