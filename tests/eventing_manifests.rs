@@ -370,6 +370,29 @@ fn a_broker_in_both_places_or_applied_on_the_timeline_is_refused() {
     );
 }
 
+/// With several Services the timeline refuses Eventing documents as the
+/// single-Service timeline does.
+#[test]
+fn eventing_applied_on_a_several_services_timeline_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let timeline = "name = \"ev\"\nduration = \"3m\"\n\
+        [[service]]\nname = \"a\"\n[[service.revision]]\nname = \"a-1\"\n\
+        service-time = { distribution = \"constant\", value = \"10ms\" }\n\
+        [[service.workload]]\narrival = { process = \"poisson\", rate = 1.0 }\n\
+        [[service]]\nname = \"billing\"\n[[service.revision]]\nname = \"billing-00001\"\n\
+        service-time = { distribution = \"constant\", value = \"10ms\" }\n\
+        [[timeline]]\nat = \"1m\"\napply = \"eventing.yaml\"\n";
+    let sc = write(dir.path(), "several", timeline, Some(YAML_OBJECTS));
+    let p = problems(&sc);
+    assert_eq!(p.len(), 4, "one per Eventing document: {p:?}");
+    assert!(
+        p.iter().all(|x| x
+            .rule
+            .contains("applying them on the timeline is not modelled")),
+        "{p:?}"
+    );
+}
+
 /// Every line of the bundled fan-out manifest deleted, or its value
 /// replaced by something odd: loading gives a scenario or located
 /// problems, never a panic.
