@@ -258,7 +258,6 @@ pub async fn execute<E: Exchange>(
             live: live.clone(),
             next: next.clone(),
             abandoned: abandoned.clone(),
-            cancel: cancel.clone(),
             trace: trace.clone(),
         };
         tasks.push(match plan.runtimes.len() {
@@ -267,8 +266,34 @@ pub async fn execute<E: Exchange>(
         });
     }
     drop(trace);
-    for t in tasks {
-        t.await.expect("a connection loop panicked");
+    // An interrupt aborts the loops where they wait: they do not poll the
+    // cancellation themselves, which would cost a waiter registration on
+    // every wake-up of every request.
+    let mut cancelled = cancel.clone();
+    let finished = async {
+        for t in &mut tasks {
+            joined(t.await);
+        }
+    };
+    let interrupt = async {
+        // Without a sender no interrupt can come: wait for the loops.
+        let gone = cancelled.wait_for(|c| *c).await.is_err();
+        if gone {
+            std::future::pending::<()>().await;
+        }
+    };
+    let interrupted = tokio::select! {
+        biased;
+        _ = finished => false,
+        _ = interrupt => true,
+    };
+    if interrupted {
+        for t in &tasks {
+            t.abort();
+        }
+        for t in tasks {
+            joined(t.await);
+        }
     }
     let elapsed = live.start.elapsed();
     match pacer {
@@ -284,6 +309,31 @@ pub async fn execute<E: Exchange>(
     }
 }
 
+/// A connection loop's end: done, or aborted at an interrupt; a panic in a
+/// loop is passed on.
+fn joined(r: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = r {
+        if e.is_panic() {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
+}
+
+/// Counts the request in flight as abandoned if the loop is dropped (aborted
+/// at an interrupt) before the request completes.
+struct InFlight<'a> {
+    abandoned: &'a AtomicU64,
+    done: bool,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.abandoned.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 enum Pacer {
     Thread(std::thread::JoinHandle<()>),
     Task(tokio::task::JoinHandle<()>),
@@ -296,7 +346,6 @@ struct Worker {
     live: Arc<Live>,
     next: Arc<AtomicU64>,
     abandoned: Arc<AtomicU64>,
-    cancel: watch::Receiver<bool>,
     trace: Option<std::sync::mpsc::Sender<TraceRow>>,
 }
 
@@ -304,17 +353,12 @@ impl Worker {
     async fn run<E: Exchange>(self, mut ex: E) {
         let start = self.live.start;
         let deadline = self.plan.duration.map(|d| start + d);
-        // One cancellation future and one timer per loop, polled again and
-        // again: cheaper than registering a new waiter and a new timer entry
-        // for each request. Request deadlines only grow, so the timer is
-        // re-armed lazily: when it fires before the current request's
-        // deadline it is moved to that deadline, about once per timeout
-        // instead of once per request.
-        let mut cancel = self.cancel.clone();
-        let cancelled = async move {
-            let _ = cancel.wait_for(|c| *c).await;
-        };
-        tokio::pin!(cancelled);
+        // One timer per loop, polled again and again: cheaper than a new
+        // timer entry for each request. Request deadlines only grow, so the
+        // timer is re-armed lazily: when it fires before the current
+        // request's deadline it is moved to that deadline, about once per
+        // timeout instead of once per request. An interrupt aborts the loop
+        // (see `execute`), so nothing here waits for it.
         let timer = tokio::time::sleep(self.plan.timeout);
         tokio::pin!(timer);
         let mut backoff: Option<Backoff> = None;
@@ -325,27 +369,20 @@ impl Worker {
             _ => None,
         };
         loop {
-            if *self.cancel.borrow() {
-                return;
-            }
             // Closed loop: wait out a backoff before the next attempt (but
             // not past the end of the run).
             if let (None, Some(b)) = (&self.gate, &backoff) {
                 let until = deadline.map_or(b.until, |d| b.until.min(d));
                 if until > Instant::now() {
-                    tokio::select! {
-                        biased;
-                        _ = &mut cancelled => return,
-                        _ = tokio::time::sleep_until(until) => {}
-                    }
+                    tokio::time::sleep_until(until).await;
                 }
             }
             if let Some(gate) = &self.gate {
-                tokio::select! {
-                    biased;
-                    _ = &mut cancelled => return,
-                    p = gate.permits.acquire() => p.expect("the gate is never closed").forget(),
-                }
+                gate.permits
+                    .acquire()
+                    .await
+                    .expect("the gate is never closed")
+                    .forget();
             }
             let i = self.next.fetch_add(1, Ordering::SeqCst);
             let due = match &self.gate {
@@ -379,15 +416,15 @@ impl Worker {
             let outcome = match skipped.clone() {
                 Some(e) => Outcome::Error(e),
                 None => {
+                    let mut in_flight = InFlight {
+                        abandoned: &self.abandoned,
+                        done: false,
+                    };
                     let exchange = ex.exchange();
                     tokio::pin!(exchange);
-                    loop {
+                    let outcome = loop {
                         tokio::select! {
                             biased;
-                            _ = &mut cancelled => {
-                                self.abandoned.fetch_add(1, Ordering::Relaxed);
-                                return;
-                            }
                             r = &mut exchange => break r,
                             _ = &mut timer => {
                                 if Instant::now() >= deadline_of_request {
@@ -396,7 +433,9 @@ impl Worker {
                                 timer.as_mut().reset(deadline_of_request);
                             }
                         }
-                    }
+                    };
+                    in_flight.done = true;
+                    outcome
                 }
             };
             match &outcome {
@@ -441,11 +480,7 @@ impl Worker {
             if let Some((t, rng)) = &mut think {
                 let until = Instant::now() + t.draw(rng);
                 let until = deadline.map_or(until, |d| until.min(d));
-                tokio::select! {
-                    biased;
-                    _ = &mut cancelled => return,
-                    _ = tokio::time::sleep_until(until) => {}
-                }
+                tokio::time::sleep_until(until).await;
             }
         }
     }
