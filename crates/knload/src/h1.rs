@@ -140,7 +140,10 @@ fn line(buf: &[u8], at: usize) -> Option<(&[u8], usize)> {
 fn trim_ows(v: &[u8]) -> &[u8] {
     let start = v.iter().position(|&b| b != b' ' && b != b'\t');
     let Some(start) = start else { return &[] };
-    let end = v.iter().rposition(|&b| b != b' ' && b != b'\t').unwrap_or(start);
+    let end = v
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(start);
     &v[start..=end]
 }
 
@@ -161,7 +164,9 @@ fn scan_head(buf: &[u8], classifier: Option<&Classifier>) -> Result<Option<Scann
         let seen = &buf[at..];
         let n = seen.len().min(PREFIX.len());
         if n > 0 && seen[0] != b'\r' && seen[0] != b'\n' && seen[..n] != PREFIX[..n] {
-            return Err(protocol("invalid HTTP response: invalid HTTP version".into()));
+            return Err(protocol(
+                "invalid HTTP response: invalid HTTP version".into(),
+            ));
         }
         let Some((l, next)) = line(buf, at) else {
             return Ok(None);
@@ -174,7 +179,11 @@ fn scan_head(buf: &[u8], classifier: Option<&Classifier>) -> Result<Option<Scann
     let minor = match status_line.get(PREFIX.len()) {
         Some(b'0') => 0,
         Some(b'1') => 1,
-        _ => return Err(protocol("invalid HTTP response: invalid HTTP version".into())),
+        _ => {
+            return Err(protocol(
+                "invalid HTTP response: invalid HTTP version".into(),
+            ))
+        }
     };
     let status = match &status_line[PREFIX.len() + 1..] {
         [b' ', a, b, c, rest @ ..]
@@ -210,7 +219,9 @@ fn scan_head(buf: &[u8], classifier: Option<&Classifier>) -> Result<Option<Scann
         }
         let name_len = l.iter().take_while(|&&b| TOKEN[usize::from(b)]).count();
         if name_len == 0 || l.get(name_len) != Some(&b':') {
-            return Err(protocol("invalid HTTP response: invalid header name".into()));
+            return Err(protocol(
+                "invalid HTTP response: invalid header name".into(),
+            ));
         }
         let name = &l[..name_len];
         let value = || trim_ows(&l[name_len + 1..]);
@@ -715,28 +726,45 @@ mod tests {
 
     #[test]
     fn the_head_scanner_reads_framing_and_rejects_what_is_not_a_head() {
-        let input = b"\r\nHTTP/1.1 200 OK\nServer: x\r\nCONTENT-LENGTH:\t13 \r\nX-Rev: a b\n\r\nbody";
+        let input =
+            b"\r\nHTTP/1.1 200 OK\nServer: x\r\nCONTENT-LENGTH:\t13 \r\nX-Rev: a b\n\r\nbody";
         let h = scanned(input).unwrap().unwrap();
-        assert_eq!((h.status, h.length, h.chunked, h.keep_alive), (200, Some(13), false, true));
+        assert_eq!(
+            (h.status, h.length, h.chunked, h.keep_alive),
+            (200, Some(13), false, true)
+        );
         assert_eq!(h.len, input.len() - 4, "the head ends after its empty line");
-        let h = scanned(b"HTTP/1.0 404\r\nTransfer-Encoding: gzip, Chunked\r\nConnection: Keep-Alive\r\n\r\n")
-            .unwrap()
-            .unwrap();
+        let h = scanned(
+            b"HTTP/1.0 404\r\nTransfer-Encoding: gzip, Chunked\r\nConnection: Keep-Alive\r\n\r\n",
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!((h.status, h.chunked, h.keep_alive), (404, true, true));
         let h = scanned(b"HTTP/1.1 200 OK\r\nconnection: upgrade, close\r\n\r\n")
             .unwrap()
             .unwrap();
         assert!(!h.keep_alive);
         // Incomplete heads wait for more bytes.
-        for partial in [&b"HTTP/1.1 200 OK\r\nContent-Length: 1"[..], b"HTTP/1.1 2", b"HT", b"\r"] {
+        for partial in [
+            &b"HTTP/1.1 200 OK\r\nContent-Length: 1"[..],
+            b"HTTP/1.1 2",
+            b"HT",
+            b"\r",
+        ] {
             assert!(scanned(partial).unwrap().is_none(), "{partial:?}");
         }
         let c = Classifier::parse("header:X-Rev").unwrap();
-        let h = scan_head(b"HTTP/1.1 200 OK\r\nx-rev: blue \r\nX-REV: green\r\n\r\n", Some(&c))
-            .unwrap()
-            .unwrap();
+        let h = scan_head(
+            b"HTTP/1.1 200 OK\r\nx-rev: blue \r\nX-REV: green\r\n\r\n",
+            Some(&c),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(h.class.as_deref(), Some("blue"), "the first value, trimmed");
-        let too_many = format!("HTTP/1.1 200 OK\r\n{}\r\n", "a: b\r\n".repeat(MAX_HEADERS + 1));
+        let too_many = format!(
+            "HTTP/1.1 200 OK\r\n{}\r\n",
+            "a: b\r\n".repeat(MAX_HEADERS + 1)
+        );
         for bad in [
             &b"HTTX/1.1 200 OK\r\n\r\n"[..],
             b"HTTX",
@@ -752,7 +780,13 @@ mod tests {
             too_many.as_bytes(),
         ] {
             assert!(
-                matches!(scanned(bad), Err(Failed { error: RequestError::Protocol { .. }, .. })),
+                matches!(
+                    scanned(bad),
+                    Err(Failed {
+                        error: RequestError::Protocol { .. },
+                        ..
+                    })
+                ),
                 "{:?}",
                 String::from_utf8_lossy(bad)
             );

@@ -245,7 +245,11 @@ async fn open_loop_shows_a_one_second_stall_in_the_latencies() {
     assert_eq!(r.errors, 0);
     // A third of the requests fall in the stall, uniformly delayed 0..1 s:
     // p50 stays small, p90 is about 0.7 s, the max about 1 s.
-    assert!(r.latency.p50_ms < 100.0 + slack_ms, "{:?} {slack_ms}", r.latency);
+    assert!(
+        r.latency.p50_ms < 100.0 + slack_ms,
+        "{:?} {slack_ms}",
+        r.latency
+    );
     assert!(r.latency.p90_ms > 500.0, "{:?}", r.latency);
     assert!(
         r.latency.max_ms > 900.0 && r.latency.max_ms < 1500.0 + slack_ms,

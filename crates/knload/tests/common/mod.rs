@@ -63,6 +63,10 @@ impl Noise {
     /// Stops measuring; the largest wake-up delay seen, in milliseconds.
     pub fn worst_ms(self) -> f64 {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        self.probe.join().expect("the probe does not panic").as_secs_f64() * 1e3
+        self.probe
+            .join()
+            .expect("the probe does not panic")
+            .as_secs_f64()
+            * 1e3
     }
 }
