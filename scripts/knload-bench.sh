@@ -184,7 +184,7 @@ echo "$mem_line"
   echo "|---|---|---|---|"
   printf '%s\n' "${ratios[@]}"
   echo
-  echo "User-space instructions per request (callgrind; the difference between a short and a long run of each tool, so start-up cancels out; independent of the machine's load): wrk \`-d2s\` and \`-d6s\`, knload \`-n 20000\` and \`-n 60000\`."
+  echo "User-space instructions per request (callgrind; the difference between a short and a long run of each tool, so start-up cancels out; steadier than CPU time on a shared machine, though how many responses one wake-up finds still moves it by up to a quarter): wrk \`-d2s\` and \`-d6s\`, knload \`-n 20000\` and \`-n 60000\`."
   echo
   echo "| wrk instructions/request | knload instructions/request | knload/wrk |"
   echo "|---|---|---|"
