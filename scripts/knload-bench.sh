@@ -2,12 +2,14 @@
 # Benchmarks knload against wrk on a local nginx (one worker, a small static
 # file), alternating A/B/A/B so drift hits both tools alike, first on the
 # machine as it is, then beside one CPU-bound busy loop per core; then checks
-# the open loop's pacing and a long run's memory. Writes
+# user-space instructions per request (callgrind), the open loop's pacing and
+# a long run's memory. Writes
 # results/knload/bench.md.
 #
 #   scripts/knload-bench.sh [SECONDS] [CONNECTIONS] [ROUNDS] [OUTPUT]
 #
-# Needs: nginx, wrk, /usr/bin/time (apt-get install nginx wrk time), and a
+# Needs: nginx, wrk, /usr/bin/time (apt-get install nginx wrk time), valgrind
+# for the instruction counts (skipped without it), and a
 # release build (cargo build --release -p knload), looked for under
 # $CARGO_TARGET_DIR when that is set, else under target/.
 set -euo pipefail
@@ -123,6 +125,24 @@ PY
 )
 echo "$summary"
 
+# User-space instructions per request under callgrind: unlike CPU time they
+# do not depend on what else the machine runs. Each tool runs twice, short and
+# long, and the difference is divided by the difference in requests, so
+# start-up and shutdown cancel out. Skipped without valgrind.
+instr_line="| (valgrind not installed) | | |"
+if command -v valgrind >/dev/null; then
+  refs() { awk '/I *refs:/ {gsub(",", "", $NF); print $NF}' "$work/cg.txt"; }
+  cg() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" >"$work/out.txt" 2>"$work/cg.txt"; }
+  cg wrk -t1 -c"$conns" -d2s "$url"; w1=$(refs); wn1=$(awk '/requests in/ {print $1}' "$work/out.txt")
+  cg wrk -t1 -c"$conns" -d6s "$url"; w2=$(refs); wn2=$(awk '/requests in/ {print $1}' "$work/out.txt")
+  cg "$knload" -c"$conns" -n 20000 --no-progress "$url"; k1=$(refs)
+  cg "$knload" -c"$conns" -n 60000 --no-progress "$url"; k2=$(refs)
+  instr_line=$(python3 -c "
+w = ($w2 - $w1) / ($wn2 - $wn1); k = ($k2 - $k1) / 40000
+print('| %.0f | %.0f | %.3f |' % (w, k, k / w))")
+fi
+echo "$instr_line"
+
 # Open loop at 20k/s against closed loop on one connection (unloaded latency).
 "$knload" -c "$conns" -q 20000 -z"${secs}s" --no-progress --json "$work/open.json" "$url" >/dev/null
 "$knload" -c 1 -z"${secs}s" --no-progress --json "$work/closed1.json" "$url" >/dev/null
@@ -163,6 +183,12 @@ echo "$mem_line"
   echo "| case | round | knload/wrk throughput | knload/wrk CPU per request |"
   echo "|---|---|---|---|"
   printf '%s\n' "${ratios[@]}"
+  echo
+  echo "User-space instructions per request (callgrind; the difference between a short and a long run of each tool, so start-up cancels out; steadier than CPU time on a shared machine, though how many responses one wake-up finds still moves it by up to a quarter): wrk \`-d2s\` and \`-d6s\`, knload \`-n 20000\` and \`-n 60000\`."
+  echo
+  echo "| wrk instructions/request | knload instructions/request | knload/wrk |"
+  echo "|---|---|---|"
+  echo "$instr_line"
   echo
   echo "Open loop: \`knload -c$conns -q 20000 -z${secs}s\` against closed loop on one connection \`knload -c1 -z${secs}s\` (unloaded latency at a similar rate)."
   echo

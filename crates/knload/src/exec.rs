@@ -56,10 +56,13 @@ pub struct Plan {
     pub classified: bool,
     /// How the open loop waits for due times.
     pub pacing: Pacing,
-    /// Runtimes to spread the connection loops over, round robin; empty for
-    /// the current one. A single-threaded runtime per core keeps each
+    /// Runtimes to spread the connections over, round robin; empty for the
+    /// current one. A single-threaded runtime per core keeps each
     /// connection's wake-ups on one thread, as wrk's event loops do.
     pub runtimes: Vec<tokio::runtime::Handle>,
+    /// Loops per connection (HTTP/2 streams, else 1): consecutive loops of
+    /// one connection run on the same runtime, where it is driven.
+    pub streams: usize,
 }
 
 /// How the open-loop pacer waits for the next due time.
@@ -93,8 +96,11 @@ pub struct TraceRow {
 pub struct Live {
     /// Start of the run.
     pub start: Instant,
-    /// One slot per connection; the connection locks only its own, so the
-    /// lock is uncontended except when the progress line reads it.
+    /// One slot per runtime the loops run on: the loops of one thread take
+    /// turns, so the lock is uncontended except when the progress line
+    /// reads it. One histogram per thread rather than per connection keeps
+    /// the counters that every response touches in the cache (50
+    /// connections' histograms are about 2 MB).
     pub parts: Vec<Mutex<Stats>>,
 }
 
@@ -226,7 +232,7 @@ pub async fn execute<E: Exchange>(
     let connections = exchanges.len();
     let live = Arc::new(Live {
         start: Instant::now(),
-        parts: (0..connections)
+        parts: (0..plan.runtimes.len().max(1))
             .map(|_| Mutex::new(Stats::default()))
             .collect(),
     });
@@ -251,24 +257,54 @@ pub async fn execute<E: Exchange>(
     let abandoned = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::with_capacity(connections);
     for (slot, ex) in exchanges.into_iter().enumerate() {
+        let part = match plan.runtimes.len() {
+            0 => 0,
+            n => (slot / plan.streams.max(1)) % n,
+        };
         let w = Worker {
             slot,
+            part,
             plan: plan.clone(),
             gate: gate.clone(),
             live: live.clone(),
             next: next.clone(),
             abandoned: abandoned.clone(),
-            cancel: cancel.clone(),
             trace: trace.clone(),
         };
-        tasks.push(match plan.runtimes.len() {
-            0 => tokio::spawn(w.run(ex)),
-            n => plan.runtimes[slot % n].spawn(w.run(ex)),
+        tasks.push(match plan.runtimes.get(part) {
+            None => tokio::spawn(w.run(ex)),
+            Some(rt) => rt.spawn(w.run(ex)),
         });
     }
     drop(trace);
-    for t in tasks {
-        t.await.expect("a connection loop panicked");
+    // An interrupt aborts the loops where they wait: they do not poll the
+    // cancellation themselves, which would cost a waiter registration on
+    // every wake-up of every request.
+    let mut cancelled = cancel.clone();
+    let finished = async {
+        for t in &mut tasks {
+            joined(t.await);
+        }
+    };
+    let interrupt = async {
+        // Without a sender no interrupt can come: wait for the loops.
+        let gone = cancelled.wait_for(|c| *c).await.is_err();
+        if gone {
+            std::future::pending::<()>().await;
+        }
+    };
+    let interrupted = tokio::select! {
+        biased;
+        _ = finished => false,
+        _ = interrupt => true,
+    };
+    if interrupted {
+        for t in &tasks {
+            t.abort();
+        }
+        for t in tasks {
+            joined(t.await);
+        }
     }
     let elapsed = live.start.elapsed();
     match pacer {
@@ -284,6 +320,31 @@ pub async fn execute<E: Exchange>(
     }
 }
 
+/// A connection loop's end: done, or aborted at an interrupt; a panic in a
+/// loop is passed on.
+fn joined(r: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = r {
+        if e.is_panic() {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
+}
+
+/// Counts the request in flight as abandoned if the loop is dropped (aborted
+/// at an interrupt) before the request completes.
+struct InFlight<'a> {
+    abandoned: &'a AtomicU64,
+    done: bool,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.abandoned.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 enum Pacer {
     Thread(std::thread::JoinHandle<()>),
     Task(tokio::task::JoinHandle<()>),
@@ -291,12 +352,13 @@ enum Pacer {
 
 struct Worker {
     slot: usize,
+    /// Index of the runtime it runs on, and of its stats in `Live::parts`.
+    part: usize,
     plan: Arc<Plan>,
     gate: Option<Arc<Gate>>,
     live: Arc<Live>,
     next: Arc<AtomicU64>,
     abandoned: Arc<AtomicU64>,
-    cancel: watch::Receiver<bool>,
     trace: Option<std::sync::mpsc::Sender<TraceRow>>,
 }
 
@@ -304,17 +366,12 @@ impl Worker {
     async fn run<E: Exchange>(self, mut ex: E) {
         let start = self.live.start;
         let deadline = self.plan.duration.map(|d| start + d);
-        // One cancellation future and one timer per loop, polled again and
-        // again: cheaper than registering a new waiter and a new timer entry
-        // for each request. Request deadlines only grow, so the timer is
-        // re-armed lazily: when it fires before the current request's
-        // deadline it is moved to that deadline, about once per timeout
-        // instead of once per request.
-        let mut cancel = self.cancel.clone();
-        let cancelled = async move {
-            let _ = cancel.wait_for(|c| *c).await;
-        };
-        tokio::pin!(cancelled);
+        // One timer per loop, polled again and again: cheaper than a new
+        // timer entry for each request. Request deadlines only grow, so the
+        // timer is re-armed lazily: when it fires before the current
+        // request's deadline it is moved to that deadline, about once per
+        // timeout instead of once per request. An interrupt aborts the loop
+        // (see `execute`), so nothing here waits for it.
         let timer = tokio::time::sleep(self.plan.timeout);
         tokio::pin!(timer);
         let mut backoff: Option<Backoff> = None;
@@ -325,27 +382,20 @@ impl Worker {
             _ => None,
         };
         loop {
-            if *self.cancel.borrow() {
-                return;
-            }
             // Closed loop: wait out a backoff before the next attempt (but
             // not past the end of the run).
             if let (None, Some(b)) = (&self.gate, &backoff) {
                 let until = deadline.map_or(b.until, |d| b.until.min(d));
                 if until > Instant::now() {
-                    tokio::select! {
-                        biased;
-                        _ = &mut cancelled => return,
-                        _ = tokio::time::sleep_until(until) => {}
-                    }
+                    tokio::time::sleep_until(until).await;
                 }
             }
             if let Some(gate) = &self.gate {
-                tokio::select! {
-                    biased;
-                    _ = &mut cancelled => return,
-                    p = gate.permits.acquire() => p.expect("the gate is never closed").forget(),
-                }
+                gate.permits
+                    .acquire()
+                    .await
+                    .expect("the gate is never closed")
+                    .forget();
             }
             let i = self.next.fetch_add(1, Ordering::SeqCst);
             let due = match &self.gate {
@@ -379,15 +429,15 @@ impl Worker {
             let outcome = match skipped.clone() {
                 Some(e) => Outcome::Error(e),
                 None => {
+                    let mut in_flight = InFlight {
+                        abandoned: &self.abandoned,
+                        done: false,
+                    };
                     let exchange = ex.exchange();
                     tokio::pin!(exchange);
-                    loop {
+                    let outcome = loop {
                         tokio::select! {
                             biased;
-                            _ = &mut cancelled => {
-                                self.abandoned.fetch_add(1, Ordering::Relaxed);
-                                return;
-                            }
                             r = &mut exchange => break r,
                             _ = &mut timer => {
                                 if Instant::now() >= deadline_of_request {
@@ -396,7 +446,9 @@ impl Worker {
                                 timer.as_mut().reset(deadline_of_request);
                             }
                         }
-                    }
+                    };
+                    in_flight.done = true;
+                    outcome
                 }
             };
             match &outcome {
@@ -416,7 +468,7 @@ impl Worker {
             let intended = due.unwrap_or(sent);
             let latency = Instant::now().saturating_duration_since(intended);
             {
-                let mut s = self.live.parts[self.slot]
+                let mut s = self.live.parts[self.part]
                     .lock()
                     .expect("stats lock is never poisoned");
                 s.record(latency, &outcome, self.plan.classified);
@@ -441,11 +493,7 @@ impl Worker {
             if let Some((t, rng)) = &mut think {
                 let until = Instant::now() + t.draw(rng);
                 let until = deadline.map_or(until, |d| until.min(d));
-                tokio::select! {
-                    biased;
-                    _ = &mut cancelled => return,
-                    _ = tokio::time::sleep_until(until) => {}
-                }
+                tokio::time::sleep_until(until).await;
             }
         }
     }
@@ -506,6 +554,7 @@ mod tests {
             classified: false,
             pacing: Pacing::Task,
             runtimes: Vec::new(),
+            streams: 1,
         }
     }
 

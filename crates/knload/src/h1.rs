@@ -9,7 +9,7 @@
 use super::error::RequestError;
 use super::split::Classifier;
 use super::stats::Outcome;
-use hyper::header::{HeaderName, HeaderValue, CONTENT_LENGTH, TRANSFER_ENCODING};
+use hyper::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use hyper::{HeaderMap, Method, Uri};
 use std::io;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -89,6 +89,192 @@ enum Framing {
     UntilClose,
 }
 
+/// A response head, as the connection needs it.
+#[derive(Debug)]
+struct Head {
+    status: u16,
+    framing: Framing,
+    keep_alive: bool,
+    class: Option<String>,
+}
+
+/// What [`scan_head`] found in a complete head.
+#[derive(Debug)]
+struct Scanned {
+    /// Bytes of the head, its empty line included.
+    len: usize,
+    status: u16,
+    length: Option<u64>,
+    chunked: bool,
+    keep_alive: bool,
+    class: Option<String>,
+}
+
+/// Bytes allowed in a header name (RFC 9110 `tchar`).
+const TOKEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let extra = b"!#$%&'*+-.^_`|~";
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric();
+        i += 1;
+    }
+    let mut j = 0;
+    while j < extra.len() {
+        t[extra[j] as usize] = true;
+        j += 1;
+    }
+    t
+};
+
+/// The line starting at `at` without its line end (LF, or CR LF), and where
+/// the next one starts; `None` when its end has not arrived yet.
+fn line(buf: &[u8], at: usize) -> Option<(&[u8], usize)> {
+    let rest = &buf[at..];
+    let lf = memchr::memchr(b'\n', rest)?;
+    let l = &rest[..lf];
+    Some((l.strip_suffix(b"\r").unwrap_or(l), at + lf + 1))
+}
+
+fn trim_ows(v: &[u8]) -> &[u8] {
+    let start = v.iter().position(|&b| b != b' ' && b != b'\t');
+    let Some(start) = start else { return &[] };
+    let end = v
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(start);
+    &v[start..=end]
+}
+
+/// Scans a response head: the status line, then header lines up to an
+/// empty one. Only the headers that frame the body or end the connection
+/// (and the classifier's) are interpreted; the others are checked for a
+/// well-formed name and skipped, their values unread. One pass over the
+/// head, with the line ends found by `memchr`, instead of a general
+/// parser's per-byte validation and header table: this runs once per
+/// request and is most of the client's own work per request.
+fn scan_head(buf: &[u8], classifier: Option<&Classifier>) -> Result<Option<Scanned>, Failed> {
+    const PREFIX: &[u8] = b"HTTP/1.";
+    let mut at = 0;
+    // Empty lines before the status line are tolerated, as by httparse.
+    let status_line = loop {
+        // A first line that cannot become a status line fails before it
+        // is complete, not when the head is too large.
+        let seen = &buf[at..];
+        let n = seen.len().min(PREFIX.len());
+        if n > 0 && seen[0] != b'\r' && seen[0] != b'\n' && seen[..n] != PREFIX[..n] {
+            return Err(protocol(
+                "invalid HTTP response: invalid HTTP version".into(),
+            ));
+        }
+        let Some((l, next)) = line(buf, at) else {
+            return Ok(None);
+        };
+        at = next;
+        if !l.is_empty() {
+            break l;
+        }
+    };
+    let minor = match status_line.get(PREFIX.len()) {
+        Some(b'0') => 0,
+        Some(b'1') => 1,
+        _ => {
+            return Err(protocol(
+                "invalid HTTP response: invalid HTTP version".into(),
+            ))
+        }
+    };
+    let status = match &status_line[PREFIX.len() + 1..] {
+        [b' ', a, b, c, rest @ ..]
+            if a.is_ascii_digit()
+                && b.is_ascii_digit()
+                && c.is_ascii_digit()
+                && (rest.is_empty() || rest[0] == b' ') =>
+        {
+            u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')
+        }
+        _ => return Err(protocol("invalid HTTP response: invalid status".into())),
+    };
+    let mut keep_alive = minor == 1;
+    let mut length = None;
+    let mut chunked = false;
+    let mut class = None;
+    let class_header = match classifier {
+        Some(Classifier::Header(name)) => Some(name.as_str()),
+        _ => None,
+    };
+    let mut headers = 0;
+    loop {
+        let Some((l, next)) = line(buf, at) else {
+            return Ok(None);
+        };
+        at = next;
+        if l.is_empty() {
+            break;
+        }
+        headers += 1;
+        if headers > MAX_HEADERS {
+            return Err(protocol("invalid HTTP response: too many headers".into()));
+        }
+        let name_len = l.iter().take_while(|&&b| TOKEN[usize::from(b)]).count();
+        if name_len == 0 || l.get(name_len) != Some(&b':') {
+            return Err(protocol(
+                "invalid HTTP response: invalid header name".into(),
+            ));
+        }
+        let name = &l[..name_len];
+        let value = || trim_ows(&l[name_len + 1..]);
+        // The length decides whether a name can match at all, so most
+        // headers cost one comparison of two integers.
+        match name.len() {
+            14 if name.eq_ignore_ascii_case(b"content-length") => {
+                let v = value();
+                let n = std::str::from_utf8(v)
+                    .ok()
+                    .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|s| s.parse::<u64>().ok())
+                    .ok_or_else(|| protocol("invalid content-length".into()))?;
+                if length.is_some_and(|l| l != n) {
+                    return Err(protocol("conflicting content-length".into()));
+                }
+                length = Some(n);
+            }
+            17 if name.eq_ignore_ascii_case(b"transfer-encoding") => {
+                // Only the last coding says whether the body is chunked.
+                chunked = value()
+                    .rsplit(|&b| b == b',')
+                    .next()
+                    .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+            }
+            10 if name.eq_ignore_ascii_case(b"connection") => {
+                for token in value().split(|&b| b == b',') {
+                    let t = token.trim_ascii();
+                    if t.eq_ignore_ascii_case(b"close") {
+                        keep_alive = false;
+                    } else if t.eq_ignore_ascii_case(b"keep-alive") {
+                        keep_alive = keep_alive || minor == 0;
+                    }
+                }
+            }
+            _ => {}
+        }
+        if let Some(want) = class_header {
+            if class.is_none() && want.as_bytes().eq_ignore_ascii_case(name) {
+                class = Some(String::from_utf8_lossy(value()).trim().to_string());
+            }
+        }
+    }
+    Ok(Some(Scanned {
+        len: at,
+        status,
+        length,
+        chunked,
+        keep_alive,
+        class,
+    }))
+}
+
 /// One keep-alive HTTP/1.1 connection.
 #[derive(Debug)]
 pub struct H1<I> {
@@ -138,7 +324,12 @@ impl<I: AsyncRead + AsyncWrite + Unpin> H1<I> {
         }
         let mut read_any = false;
         // Interim (1xx) responses come before the final one and are skipped.
-        let (status, framing, keep_alive, class) = loop {
+        let Head {
+            status,
+            framing,
+            keep_alive,
+            class,
+        } = loop {
             let head = loop {
                 match self.parse_head(wire.head, classifier) {
                     Ok(Some(h)) => break h,
@@ -157,7 +348,7 @@ impl<I: AsyncRead + AsyncWrite + Unpin> H1<I> {
                     Err(e) => return Err(io_failed(e, !read_any)),
                 }
             };
-            if !(100..200).contains(&head.0) || head.0 == 101 {
+            if !(100..200).contains(&head.status) || head.status == 101 {
                 break head;
             }
         };
@@ -192,85 +383,38 @@ impl<I: AsyncRead + AsyncWrite + Unpin> H1<I> {
 
     /// Parses a complete response head from the buffer and consumes it;
     /// `None` when more bytes are needed.
-    #[allow(clippy::type_complexity)]
     fn parse_head(
         &mut self,
         head_request: bool,
         classifier: Option<&Classifier>,
-    ) -> Result<Option<(u16, Framing, bool, Option<String>)>, Failed> {
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut resp = httparse::Response::new(&mut headers);
-        let n = match resp.parse(&self.buf[self.pos..self.end]) {
-            Ok(httparse::Status::Complete(n)) => n,
-            Ok(httparse::Status::Partial) if self.end - self.pos >= MAX_HEAD => {
-                return Err(protocol("response head too large".into()))
+    ) -> Result<Option<Head>, Failed> {
+        let buf = &self.buf[self.pos..self.end];
+        let Some(head) = scan_head(buf, classifier)? else {
+            if buf.len() >= MAX_HEAD {
+                return Err(protocol("response head too large".into()));
             }
-            Ok(httparse::Status::Partial) => return Ok(None),
-            Err(e) => return Err(protocol(format!("invalid HTTP response: {e}"))),
+            return Ok(None);
         };
-        let status = resp.code.unwrap_or(0);
-        let mut keep_alive = resp.version == Some(1);
-        let mut length = None;
-        let mut chunked = false;
-        for h in resp.headers.iter() {
-            if h.name.eq_ignore_ascii_case("content-length") {
-                let v = std::str::from_utf8(h.value)
-                    .ok()
-                    .and_then(|s| s.trim().parse::<u64>().ok())
-                    .ok_or_else(|| protocol("invalid content-length".into()))?;
-                if length.is_some_and(|l| l != v) {
-                    return Err(protocol("conflicting content-length".into()));
-                }
-                length = Some(v);
-            } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-                // Only the last coding says whether the body is chunked.
-                chunked = h
-                    .value
-                    .rsplit(|&b| b == b',')
-                    .next()
-                    .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
-            } else if h.name.eq_ignore_ascii_case("connection") {
-                for token in h.value.split(|&b| b == b',') {
-                    let t = token.trim_ascii();
-                    if t.eq_ignore_ascii_case(b"close") {
-                        keep_alive = false;
-                    } else if t.eq_ignore_ascii_case(b"keep-alive") {
-                        keep_alive = keep_alive || resp.version == Some(0);
-                    }
-                }
-            }
-        }
-        let class = match classifier {
-            Some(c @ Classifier::Header(name)) => {
-                let mut map = HeaderMap::new();
-                for h in resp
-                    .headers
-                    .iter()
-                    .filter(|h| name.as_str().eq_ignore_ascii_case(h.name))
-                {
-                    if let (Ok(n), Ok(v)) = (
-                        HeaderName::from_bytes(h.name.as_bytes()),
-                        HeaderValue::from_bytes(h.value),
-                    ) {
-                        map.append(n, v);
-                    }
-                }
-                c.classify(&map, &[])
-            }
-            _ => None,
+        let framing = if head_request
+            || head.status == 204
+            || head.status == 304
+            || (100..200).contains(&head.status)
+        {
+            Framing::Empty
+        } else if head.chunked {
+            Framing::Chunked
+        } else if let Some(n) = head.length {
+            Framing::Length(n)
+        } else {
+            Framing::UntilClose
         };
-        let framing =
-            if head_request || status == 204 || status == 304 || (100..200).contains(&status) {
-                Framing::Empty
-            } else if chunked {
-                Framing::Chunked
-            } else if let Some(n) = length {
-                Framing::Length(n)
-            } else {
-                Framing::UntilClose
-            };
-        self.pos += n;
-        Ok(Some((status, framing, keep_alive, class)))
+        self.pos += head.len;
+        Ok(Some(Head {
+            status: head.status,
+            framing,
+            keep_alive: head.keep_alive,
+            class: head.class,
+        }))
     }
 
     /// Reads more into the buffer, first moving what is left to its front
@@ -412,6 +556,7 @@ fn protocol(detail: String) -> Failed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hyper::header::HeaderValue;
     use tokio::io::{duplex, DuplexStream};
 
     fn get() -> Wire {
@@ -573,6 +718,79 @@ mod tests {
         )
         .await;
         assert!(r.unwrap().reusable);
+    }
+
+    fn scanned(head: &[u8]) -> Result<Option<Scanned>, Failed> {
+        scan_head(head, None)
+    }
+
+    #[test]
+    fn the_head_scanner_reads_framing_and_rejects_what_is_not_a_head() {
+        let input =
+            b"\r\nHTTP/1.1 200 OK\nServer: x\r\nCONTENT-LENGTH:\t13 \r\nX-Rev: a b\n\r\nbody";
+        let h = scanned(input).unwrap().unwrap();
+        assert_eq!(
+            (h.status, h.length, h.chunked, h.keep_alive),
+            (200, Some(13), false, true)
+        );
+        assert_eq!(h.len, input.len() - 4, "the head ends after its empty line");
+        let h = scanned(
+            b"HTTP/1.0 404\r\nTransfer-Encoding: gzip, Chunked\r\nConnection: Keep-Alive\r\n\r\n",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!((h.status, h.chunked, h.keep_alive), (404, true, true));
+        let h = scanned(b"HTTP/1.1 200 OK\r\nconnection: upgrade, close\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert!(!h.keep_alive);
+        // Incomplete heads wait for more bytes.
+        for partial in [
+            &b"HTTP/1.1 200 OK\r\nContent-Length: 1"[..],
+            b"HTTP/1.1 2",
+            b"HT",
+            b"\r",
+        ] {
+            assert!(scanned(partial).unwrap().is_none(), "{partial:?}");
+        }
+        let c = Classifier::parse("header:X-Rev").unwrap();
+        let h = scan_head(
+            b"HTTP/1.1 200 OK\r\nx-rev: blue \r\nX-REV: green\r\n\r\n",
+            Some(&c),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(h.class.as_deref(), Some("blue"), "the first value, trimmed");
+        let too_many = format!(
+            "HTTP/1.1 200 OK\r\n{}\r\n",
+            "a: b\r\n".repeat(MAX_HEADERS + 1)
+        );
+        for bad in [
+            &b"HTTX/1.1 200 OK\r\n\r\n"[..],
+            b"HTTX",
+            b"HTTP/2.0 200 OK\r\n\r\n",
+            b"HTTP/1.1 20 OK\r\n\r\n",
+            b"HTTP/1.1 2000\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nname : v\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\na: b\r\n folded\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\n: v\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\ncontent-length: 1x\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n",
+            too_many.as_bytes(),
+        ] {
+            assert!(
+                matches!(
+                    scanned(bad),
+                    Err(Failed {
+                        error: RequestError::Protocol { .. },
+                        ..
+                    })
+                ),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 
     #[tokio::test]

@@ -466,11 +466,11 @@ impl Exchange for HttpExchange {
         }
         // One retry: a keep-alive connection closed by the server while idle
         // is not the request's fault.
-        let target = self.target.clone();
+        let target = &*self.target;
         for _ in 0..2 {
             let (mut conn, reused) = match self.conn.take() {
                 Some(c) => (c, true),
-                None => match open(&target, self.timeout).await {
+                None => match open(target, self.timeout).await {
                     Ok(c) => (c, false),
                     Err(e) => return Outcome::Error(e),
                 },
@@ -498,7 +498,7 @@ impl Exchange for HttpExchange {
             };
             let mut driver_ended = false;
             let attempt = {
-                let fut = send(sender, &target);
+                let fut = send(sender, target);
                 tokio::pin!(fut);
                 tokio::select! {
                     biased;

@@ -258,9 +258,8 @@ pub async fn run_load(
         timeout: cfg.timeout,
         classified: cfg.classifier.is_some(),
         pacing: Pacing::Thread,
-        runtimes: (0..cfg.connections * streams)
-            .map(|slot| handles[(slot / streams) % handles.len()].clone())
-            .collect(),
+        runtimes: handles,
+        streams,
     };
     let exchanges: Vec<HttpExchange> = (0..cfg.connections)
         .flat_map(|_| HttpExchange::streams(target.clone(), cfg.timeout, streams))

@@ -5,7 +5,7 @@
 //! still timed from their intended send times. Every run is bounded.
 
 mod common;
-use common::{config, knload_cmd, run};
+use common::{config, knload_cmd, run, Noise};
 use knload::{RunResult, ServeConfig, Server, ServiceTime};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -321,9 +321,12 @@ async fn h2_streams_put_n_requests_in_flight_on_one_connection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_loop_on_streams_keeps_its_schedule_and_counts_the_wait_when_streams_run_out() {
     // 200 req/s at 20 ms each needs about 4 requests in flight: 8 streams
-    // keep the schedule (most requests leave within 1 ms of their due
-    // time, even on a busy machine), and latency is about the service time.
+    // keep the schedule (requests leave within a millisecond or so of their
+    // due time, plus whatever the machine's scheduler adds), and latency is
+    // about the service time. Were the streams one at a time, the sender
+    // would fall 3 s behind (mean lag 1.5 s).
     let server = serve(false, Duration::from_millis(20), &[]).await;
+    let noise = Noise::start();
     let r = run(&[
         "-q",
         "200",
@@ -336,12 +339,15 @@ async fn open_loop_on_streams_keeps_its_schedule_and_counts_the_wait_when_stream
         &server.url(),
     ])
     .await;
+    // A due time and a send lie a wake-up or two apart, a response a few.
+    let slack_ms = 4.0 * noise.worst_ms();
     assert_eq!(r.responses, 200, "{:?}", r.error_examples);
     let lag = r.schedule_lag.as_ref().unwrap();
-    assert!(lag.late < 100, "{lag:?}");
+    assert!(lag.mean_lag_ms < 2.0 + slack_ms, "{lag:?} {slack_ms}");
+    assert!(lag.max_lag_ms < 20.0 + slack_ms, "{lag:?} {slack_ms}");
     assert!(
-        r.latency.p50_ms >= 20.0 && r.latency.p50_ms < 100.0,
-        "{:?}",
+        r.latency.p50_ms >= 20.0 && r.latency.p50_ms < 100.0 + slack_ms,
+        "{:?} {slack_ms}",
         r.latency
     );
     assert!(server.peak_in_flight_per_connection() >= 3);

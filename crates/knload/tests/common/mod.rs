@@ -30,3 +30,43 @@ pub async fn run(args: &[&str]) -> RunResult {
         .await
         .expect("run succeeds")
 }
+
+/// How late a sleeping thread wakes up on this machine while a timed test
+/// runs. On a loaded machine every wake-up of the run (the pacer's, a
+/// connection loop's, the test server's) waits about as long for a core, so
+/// timing bounds are widened by a multiple of this measured delay instead of
+/// being loosened for every machine alike.
+pub struct Noise {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    probe: std::thread::JoinHandle<Duration>,
+}
+
+impl Noise {
+    /// Starts measuring: a thread sleeps 1 ms again and again and keeps the
+    /// largest overshoot.
+    pub fn start() -> Self {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let s = stop.clone();
+        let probe = std::thread::spawn(move || {
+            let step = Duration::from_millis(1);
+            let mut worst = Duration::ZERO;
+            while !s.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = std::time::Instant::now();
+                std::thread::sleep(step);
+                worst = worst.max(t.elapsed().saturating_sub(step));
+            }
+            worst
+        });
+        Noise { stop, probe }
+    }
+
+    /// Stops measuring; the largest wake-up delay seen, in milliseconds.
+    pub fn worst_ms(self) -> f64 {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.probe
+            .join()
+            .expect("the probe does not panic")
+            .as_secs_f64()
+            * 1e3
+    }
+}
