@@ -18,7 +18,9 @@ fn run(text: &str, set: &[&str]) -> (Summary, Vec<TimeseriesRow>) {
 }
 
 fn cluster(s: &Summary) -> &ClusterSummary {
-    s.cluster.as_ref().expect("node pools give a cluster object")
+    s.cluster
+        .as_ref()
+        .expect("node pools give a cluster object")
 }
 
 /// The row closing second `t`.
@@ -81,7 +83,11 @@ fn a_node_whose_pods_fit_elsewhere_is_drained_after_the_unneeded_time_and_not_be
     // node's 30 s deletion time runs.
     let (s, rows) = run(&idle(2, "500m", "min = 1\nmax = 3\ninitial = 2", ""), &[]);
     let c = cluster(&s);
-    assert_eq!(at(&s, 619).nodes_deleting, 0, "not before the unneeded time");
+    assert_eq!(
+        at(&s, 619).nodes_deleting,
+        0,
+        "not before the unneeded time"
+    );
     assert_eq!(at(&s, 619).nodes_ready, 2);
     assert_eq!(at(&s, 621).nodes_deleting, 1);
     assert_eq!(at(&s, 621).nodes_ready, 1, "tainted: no longer takes pods");
@@ -95,7 +101,11 @@ fn a_node_whose_pods_fit_elsewhere_is_drained_after_the_unneeded_time_and_not_be
     assert_eq!(s.cold_starts, 3);
     let end = at(&s, 1200);
     assert_eq!(end.nodes_ready, 1);
-    assert_eq!(end.cpu_requested_milli, 2 * 525, "both pods on the one node");
+    assert_eq!(
+        end.cpu_requested_milli,
+        2 * 525,
+        "both pods on the one node"
+    );
     assert_eq!(rows.last().unwrap().ready_pods, 2);
     // The evicted pod's replacement was bound at 625 s and took its start-up
     // time: ready pods dipped to one in between.
@@ -154,8 +164,8 @@ fn a_drain_waits_for_the_delay_after_a_scale_up() {
     // Six 700m pods at the start on two nodes that hold two each: the loop
     // at 10 s adds a node. Idle, the revision then scales down to its two
     // min-scale pods, on two of the three nodes. With a 2-minute unneeded
-    // time a node could be drained within minutes, but
-    // scale-down-delay-after-add holds it until 10 s + 10 m.
+    // time the empty node and one drained node could go within minutes,
+    // but scale-down-delay-after-add holds both until 10 s + 10 m.
     let text = scenario(
         2,
         "700m",
@@ -172,12 +182,14 @@ fn a_drain_waits_for_the_delay_after_a_scale_up() {
     let c = cluster(&s);
     assert_eq!(c.scale_ups, 1);
     assert_eq!(at(&s, 609).nodes_deleting, 0);
-    assert_eq!(at(&s, 611).nodes_deleting, 1, "one drain at a time");
-    assert_eq!(c.nodes_drained, 2, "the two pods end on one node");
-    assert_eq!(at(&s, 1200).nodes_ready, 1);
+    assert_eq!(at(&s, 611).nodes_deleting, 2, "the empty node and a drain");
+    assert_eq!(c.nodes_drained, 1);
+    assert_eq!(c.nodes_removed, 2);
+    assert_eq!(at(&s, 1200).nodes_ready, 1, "the two pods end on one node");
     let (s, _) = run(&text, &["cluster.autoscaler.scale-down-delay-after-add=0s"]);
     assert!(first_deletion(&s) < 400.0, "{}", first_deletion(&s));
-    assert_eq!(cluster(&s).nodes_drained, 2);
+    assert_eq!(cluster(&s).nodes_drained, 1);
+    assert_eq!(cluster(&s).nodes_removed, 2);
 }
 
 #[test]

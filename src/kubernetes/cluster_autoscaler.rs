@@ -217,6 +217,11 @@ impl Unneeded {
         self.since.get(&n).is_some_and(|&t| t + after < now)
     }
 
+    /// Whether node `n` was unneeded in the last loop.
+    pub fn contains(&self, n: u32) -> bool {
+        self.since.contains_key(&n)
+    }
+
     /// Forgets a node (deleted).
     pub fn forget(&mut self, n: u32) {
         self.since.remove(&n);

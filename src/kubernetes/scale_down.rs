@@ -59,7 +59,10 @@ pub fn place_all(
 /// is removable, its pods move in the snapshot and it stops being a
 /// destination; any other is unremovable. Returns both lists, in candidate
 /// order.
-pub fn find_removable(nodes: &mut [SnapshotNode], candidates: &[usize]) -> (Vec<usize>, Vec<usize>) {
+pub fn find_removable(
+    nodes: &mut [SnapshotNode],
+    candidates: &[usize],
+) -> (Vec<usize>, Vec<usize>) {
     let (mut removable, mut unremovable) = (Vec::new(), Vec::new());
     for &c in candidates {
         let pods = std::mem::take(&mut nodes[c].pods);

@@ -221,7 +221,12 @@ impl Nodes {
     /// The autoscaler evicts the pods of node `n` now (its taint has had
     /// time to reach the schedulers); it waits for them at most
     /// `max-graceful-termination-sec`. Returns whether `n` is draining.
-    pub(crate) fn start_eviction(&mut self, n: u32, now: SimTime, q: &mut EventQueue<Event>) -> bool {
+    pub(crate) fn start_eviction(
+        &mut self,
+        n: u32,
+        now: SimTime,
+        q: &mut EventQueue<Event>,
+    ) -> bool {
         let node = &mut self.nodes[n as usize];
         if node.phase != Phase::Draining || node.evicted {
             return false;
@@ -321,10 +326,7 @@ impl Nodes {
         let Some(removable) = self.plan_scale_down(bound, now) else {
             return;
         };
-        if !s.scale_down_enabled
-            || scaled_up
-            || young
-            || scale_down_in_cooldown(&s, now, self.last)
+        if !s.scale_down_enabled || scaled_up || young || scale_down_in_cooldown(&s, now, self.last)
         {
             return;
         }
@@ -415,6 +417,15 @@ impl Nodes {
                 candidates.push(i);
             }
         }
+        // The candidate sorting processors of upstream's default build: empty
+        // nodes first, then the nodes unneeded in the previous loop, each
+        // group in node order.
+        candidates.sort_by_key(|&i| {
+            (
+                self.nodes[i].used.pods != 0,
+                !self.unneeded.contains(i as u32),
+            )
+        });
         let (removable, unremovable) = find_removable(&mut snap, &candidates);
         let until = now + s.unremovable_node_recheck_timeout;
         for n in unremovable {
