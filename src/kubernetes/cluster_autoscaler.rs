@@ -399,7 +399,8 @@ mod tests {
             max_drain_parallelism: 5,
             ..Settings::default()
         };
-        let rows: [((usize, usize, usize, usize), (usize, usize)); 27] = [
+        type Row = ((usize, usize, usize, usize), (usize, usize));
+        let rows: [Row; 27] = [
             ((0, 0, 0, 0), (0, 0)),    // no nodes
             ((10, 0, 0, 0), (10, 0)),  // empty nodes within max limit
             ((11, 0, 0, 0), (10, 0)),  // empty nodes exceeding max limit
