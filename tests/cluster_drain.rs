@@ -239,3 +239,66 @@ fn drained_runs_are_reproducible() {
     assert_eq!(a, b);
     assert_eq!(ra, rb);
 }
+
+#[test]
+fn a_node_found_unremovable_is_not_looked_at_again_for_the_recheck_timeout() {
+    // Two Services of one 1100m pod each, one per node (56 %, under a 0.7
+    // threshold): neither pod fits beside the other, so both nodes are
+    // unremovable from the loop at 10 s. The second Service then scales to
+    // zero, so its node empties within two minutes; it becomes unneeded
+    // only when the 5-minute recheck is over (310 s), and goes 10 minutes
+    // after that. With no recheck timeout it goes 10 minutes after
+    // emptying.
+    let text = r#"
+name = "t"
+duration = "20m"
+[[cluster.node-pool]]
+name = "p"
+cpu = "2"
+memory = "8Gi"
+min = 1
+max = 2
+initial = 2
+deletion-time = { distribution = "constant", value = "30s" }
+[cluster.autoscaler]
+scale-down-utilization-threshold = 0.7
+[[service]]
+name = "kept"
+[[service.revision]]
+name = "kept-1"
+service-time = { distribution = "constant", value = "10ms" }
+resources = { requests = { cpu = "1100m" } }
+annotations = { "autoscaling.knative.dev/min-scale" = "1" }
+[[service.workload]]
+name = "w-kept"
+arrival = { process = "poisson", rate = 0.0001 }
+[[service]]
+name = "idle"
+[[service.revision]]
+name = "idle-1"
+service-time = { distribution = "constant", value = "10ms" }
+resources = { requests = { cpu = "1100m" } }
+[[service.workload]]
+name = "w-idle"
+arrival = { process = "poisson", rate = 0.0001 }
+"#;
+    let (s, _) = run(text, &[]);
+    let empty_at = s
+        .cluster_rows
+        .iter()
+        .find(|r| r.cpu_requested_milli == 1125)
+        .map(|r| r.time)
+        .unwrap();
+    assert!(empty_at < 200.0, "{empty_at}");
+    assert_eq!(first_deletion(&s), 920.0, "310 s + 600 s, the next loop");
+    assert_eq!(cluster(&s).nodes_drained, 0);
+    let (s, _) = run(
+        text,
+        &["cluster.autoscaler.unremovable-node-recheck-timeout=0s"],
+    );
+    let first = first_deletion(&s);
+    assert!(
+        first > empty_at + 600.0 && first <= empty_at + 620.0,
+        "{first}"
+    );
+}
