@@ -164,8 +164,9 @@ fn max_per_pool_and_in_total_hold() {
 
 #[test]
 fn most_allocated_packs_so_a_node_empties_and_least_allocated_spreads() {
-    // Two 500m pods on two 2-CPU nodes: packed, one node is empty and goes;
-    // spread, each node keeps a pod and both stay.
+    // Two 500m pods on two 2-CPU nodes: packed, one node is empty and goes
+    // without a drain; spread, each node keeps a pod, so one node goes only
+    // by draining: its pod is evicted and cold-starts on the other.
     let pool = "min = 1\nmax = 2\ninitial = 2";
     let most = scenario(
         2,
@@ -177,9 +178,14 @@ fn most_allocated_packs_so_a_node_empties_and_least_allocated_spreads() {
     let (s, _) = run(&most, &[]);
     assert_eq!(cluster(&s).nodes_removed, 1);
     assert_eq!(at(&s, 1200).cpu_requested_milli, 2 * 525);
+    assert_eq!(cluster(&s).nodes_drained, 0);
+    assert_eq!(cluster(&s).eviction_cold_starts, 0);
     let (s, _) = run(&least, &[]);
-    assert_eq!(cluster(&s).nodes_removed, 0);
-    assert_eq!(at(&s, 1200).nodes_ready, 2);
+    assert_eq!(cluster(&s).nodes_removed, 1);
+    assert_eq!(cluster(&s).nodes_drained, 1);
+    assert_eq!(cluster(&s).eviction_cold_starts, 1);
+    assert_eq!(at(&s, 600).nodes_ready, 2, "spread until the drain");
+    assert_eq!(at(&s, 1200).nodes_ready, 1);
 }
 
 #[test]

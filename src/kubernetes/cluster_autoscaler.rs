@@ -64,8 +64,20 @@ pub struct Settings {
     pub scale_down_delay_after_add: SimDuration,
     /// `--scale-down-delay-after-delete`.
     pub scale_down_delay_after_delete: SimDuration,
+    /// `--scale-down-delay-after-failure`.
+    pub scale_down_delay_after_failure: SimDuration,
     /// `--max-scale-down-parallelism`: most nodes deleted at once.
     pub max_scale_down_parallelism: u32,
+    /// `--max-drain-parallelism`: most non-empty nodes drained at once.
+    pub max_drain_parallelism: u32,
+    /// `--node-delete-delay-after-taint`: from the taint to the evictions.
+    pub node_delete_delay_after_taint: SimDuration,
+    /// `--max-graceful-termination-sec`: the longest the autoscaler waits
+    /// for evicted pods to terminate before it deletes the node.
+    pub max_graceful_termination: SimDuration,
+    /// `--unremovable-node-recheck-timeout`: a node whose pods could not
+    /// move is not looked at again for this long.
+    pub unremovable_node_recheck_timeout: SimDuration,
     /// `--new-pod-scale-up-delay`: pods younger than this do not trigger a
     /// scale-up.
     pub new_pod_scale_up_delay: SimDuration,
@@ -86,7 +98,12 @@ impl Default for Settings {
             scale_down_unneeded_time: SimDuration::from_secs(600),
             scale_down_delay_after_add: SimDuration::from_secs(600),
             scale_down_delay_after_delete: SimDuration::ZERO,
+            scale_down_delay_after_failure: SimDuration::from_secs(180),
             max_scale_down_parallelism: 10,
+            max_drain_parallelism: 1,
+            node_delete_delay_after_taint: SimDuration::from_secs(5),
+            max_graceful_termination: SimDuration::from_secs(600),
+            unremovable_node_recheck_timeout: SimDuration::from_secs(300),
             new_pod_scale_up_delay: SimDuration::ZERO,
         }
     }
@@ -200,22 +217,59 @@ impl Unneeded {
         self.since.get(&n).is_some_and(|&t| t + after < now)
     }
 
+    /// Whether node `n` was unneeded in the last loop.
+    pub fn contains(&self, n: u32) -> bool {
+        self.since.contains_key(&n)
+    }
+
     /// Forgets a node (deleted).
     pub fn forget(&mut self, n: u32) {
         self.since.remove(&n);
     }
 }
 
-/// `isScaleDownInCooldown` for the delays the simulator models: the
-/// cooldown holds while a delay is not yet over (strictly).
-pub fn scale_down_in_cooldown(
+/// When the autoscaler last scaled up, deleted a node and failed to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LastActions {
+    /// Last successful scale-up.
+    pub scale_up: Option<SimTime>,
+    /// Last node deletion started.
+    pub delete: Option<SimTime>,
+    /// Last failed scale-down.
+    pub failure: Option<SimTime>,
+}
+
+/// `isScaleDownInCooldown` (global delays): the cooldown holds while a
+/// delay is not yet over (strictly).
+pub fn scale_down_in_cooldown(s: &Settings, now: SimTime, last: LastActions) -> bool {
+    last.scale_up
+        .is_some_and(|t| t + s.scale_down_delay_after_add > now)
+        || last
+            .delete
+            .is_some_and(|t| t + s.scale_down_delay_after_delete > now)
+        || last
+            .failure
+            .is_some_and(|t| t + s.scale_down_delay_after_failure > now)
+}
+
+/// `ScaleDownBudgetProcessor.CropNodes` for node groups without atomic
+/// scale-down: of `empty` and `drain` removable nodes, how many of each
+/// start now, given the deletions already under way. Empty nodes come
+/// first, up to `max-scale-down-parallelism` in total; non-empty ones take
+/// what is left, at most `max-drain-parallelism` draining at once.
+pub fn crop(
     s: &Settings,
-    now: SimTime,
-    last_scale_up: Option<SimTime>,
-    last_delete: Option<SimTime>,
-) -> bool {
-    last_scale_up.is_some_and(|t| t + s.scale_down_delay_after_add > now)
-        || last_delete.is_some_and(|t| t + s.scale_down_delay_after_delete > now)
+    empty: usize,
+    drain: usize,
+    empty_in_progress: usize,
+    drain_in_progress: usize,
+) -> (usize, usize) {
+    let parallelism = (s.max_scale_down_parallelism as usize)
+        .saturating_sub(empty_in_progress + drain_in_progress);
+    let drain_budget = (s.max_drain_parallelism as usize).saturating_sub(drain_in_progress);
+    let e = empty.min(parallelism);
+    let d = drain.min(drain_budget.min(parallelism - e));
+    (e, d)
 }
 
 #[cfg(test)]
@@ -303,24 +357,84 @@ mod tests {
     #[test]
     fn cooldown_after_a_scale_up_ends_exactly_at_the_delay() {
         let s = Settings::default();
-        let up = Some(SimTime::from_secs(100));
-        assert!(scale_down_in_cooldown(
-            &s,
-            SimTime::from_secs(699),
-            up,
-            None
-        ));
-        assert!(!scale_down_in_cooldown(
-            &s,
-            SimTime::from_secs(700),
-            up,
-            None
-        ));
-        assert!(!scale_down_in_cooldown(
-            &s,
-            SimTime::from_secs(0),
-            None,
-            None
-        ));
+        let up = LastActions {
+            scale_up: Some(SimTime::from_secs(100)),
+            ..LastActions::default()
+        };
+        assert!(scale_down_in_cooldown(&s, SimTime::from_secs(699), up));
+        assert!(!scale_down_in_cooldown(&s, SimTime::from_secs(700), up));
+        let none = LastActions::default();
+        assert!(!scale_down_in_cooldown(&s, SimTime::from_secs(0), none));
+    }
+
+    #[test]
+    fn cooldown_after_a_failure_lasts_three_minutes_and_after_delete_none() {
+        let s = Settings::default();
+        let fail = LastActions {
+            failure: Some(SimTime::from_secs(100)),
+            ..LastActions::default()
+        };
+        assert!(scale_down_in_cooldown(&s, SimTime::from_secs(279), fail));
+        assert!(!scale_down_in_cooldown(&s, SimTime::from_secs(280), fail));
+        let del = LastActions {
+            delete: Some(SimTime::from_secs(100)),
+            ..LastActions::default()
+        };
+        assert!(!scale_down_in_cooldown(&s, SimTime::from_secs(100), del));
+        let s = Settings {
+            scale_down_delay_after_delete: SimDuration::from_secs(60),
+            ..Settings::default()
+        };
+        assert!(scale_down_in_cooldown(&s, SimTime::from_secs(159), del));
+    }
+
+    /// Every row of `budgets_test.go` (`TestCropNodesToBudgets`) without an
+    /// atomic node group: (empty, drain, empty and drain deletions in
+    /// progress) -> (empty, drain) started, with parallelism 10 and drain
+    /// parallelism 5 as there.
+    #[test]
+    fn budgets_crop_as_upstream() {
+        let s = Settings {
+            max_scale_down_parallelism: 10,
+            max_drain_parallelism: 5,
+            ..Settings::default()
+        };
+        type Row = ((usize, usize, usize, usize), (usize, usize));
+        let rows: [Row; 27] = [
+            ((0, 0, 0, 0), (0, 0)),    // no nodes
+            ((10, 0, 0, 0), (10, 0)),  // empty nodes within max limit
+            ((11, 0, 0, 0), (10, 0)),  // empty nodes exceeding max limit
+            ((8, 0, 1, 1), (8, 0)),    // empty, deletions in progress, within budget
+            ((10, 0, 1, 1), (8, 0)),   // ... exceeding budget
+            ((10, 0, 5, 5), (0, 0)),   // ... 0 budget left
+            ((10, 0, 50, 50), (0, 0)), // ... budget exceeded
+            ((0, 5, 0, 0), (0, 5)),    // drain nodes within max limit
+            ((0, 10, 0, 0), (0, 5)),   // multiple drain node groups
+            ((0, 6, 0, 0), (0, 5)),    // drain nodes exceeding max limit
+            ((0, 3, 1, 2), (0, 3)),    // drain, deletions in progress, within budget
+            ((0, 5, 1, 2), (0, 3)),    // ... exceeding drain budget
+            ((0, 5, 1, 5), (0, 0)),    // ... 0 drain budget left
+            ((0, 5, 1, 50), (0, 0)),   // ... drain budget exceeded
+            ((0, 4, 7, 1), (0, 2)),    // ... exceeding overall budget
+            ((0, 4, 10, 0), (0, 0)),   // ... 0 overall budget left
+            ((0, 4, 50, 0), (0, 0)),   // ... overall budget exceeded
+            ((5, 5, 0, 0), (5, 5)),    // empty&drain within max limits
+            ((8, 8, 0, 0), (8, 2)),    // empty&drain exceeding overall limit
+            ((2, 8, 0, 0), (2, 5)),    // empty&drain exceeding drain limit
+            ((5, 5, 10, 0), (0, 0)),   // ... 0 overall budget left
+            ((5, 5, 50, 0), (0, 0)),   // ... overall budget exceeded
+            ((5, 5, 0, 5), (5, 0)),    // ... 0 drain budget left
+            ((5, 5, 0, 9), (1, 0)),    // ... drain budget exceeded (sanity check)
+            ((5, 2, 5, 3), (2, 0)),    // ... only empty nodes fit
+            ((1, 2, 5, 3), (1, 1)),    // ... both empty&drain nodes fit
+            ((4, 5, 1, 3), (4, 2)),    // ... drain budget exceeded
+        ];
+        for ((e, d, ep, dp), want) in rows {
+            assert_eq!(crop(&s, e, d, ep, dp), want, "{e} {d} {ep} {dp}");
+        }
+        // Defaults: one drain at a time.
+        let d = Settings::default();
+        assert_eq!(crop(&d, 3, 4, 0, 0), (3, 1));
+        assert_eq!(crop(&d, 0, 4, 0, 1), (0, 0));
     }
 }

@@ -5,4 +5,5 @@
 pub mod cluster_autoscaler;
 pub mod quantity;
 pub mod resources;
+pub mod scale_down;
 pub mod scheduler;

@@ -44,6 +44,13 @@ pub struct ClusterSummary {
     pub nodes_added: u64,
     /// Nodes it removed.
     pub nodes_removed: u64,
+    /// Nodes it removed with pods on them (drained: tainted, pods evicted,
+    /// then deleted); counted when the drain starts.
+    pub nodes_drained: u64,
+    /// Pods evicted from drained nodes.
+    pub pods_evicted: u64,
+    /// Cold starts of the pods created to replace evicted ones.
+    pub eviction_cold_starts: u64,
     /// Mean CPU requested by pods on Ready nodes, millicores.
     pub mean_cpu_requested_milli: f64,
     /// Mean allocatable CPU of Ready nodes, millicores.

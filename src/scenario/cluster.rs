@@ -9,6 +9,7 @@ use crate::kubernetes::cluster_autoscaler::{Expander, Settings};
 use crate::kubernetes::quantity::parse_quantity;
 use crate::kubernetes::resources::PodRequest;
 use crate::kubernetes::scheduler::{NodeShape, ScoringStrategy, DEFAULT_MAX_PODS};
+use crate::sim::SimDuration;
 use crate::workload::{Dist, DistSpec, DurationValue};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -71,8 +72,18 @@ pub struct RawClusterAutoscaler {
     pub scale_down_delay_after_add: Option<DurationValue>,
     /// `--scale-down-delay-after-delete`.
     pub scale_down_delay_after_delete: Option<DurationValue>,
+    /// `--scale-down-delay-after-failure`.
+    pub scale_down_delay_after_failure: Option<DurationValue>,
     /// `--max-scale-down-parallelism`.
     pub max_scale_down_parallelism: Option<u32>,
+    /// `--max-drain-parallelism`.
+    pub max_drain_parallelism: Option<u32>,
+    /// `--node-delete-delay-after-taint`.
+    pub node_delete_delay_after_taint: Option<DurationValue>,
+    /// `--max-graceful-termination-sec`, whole seconds.
+    pub max_graceful_termination_sec: Option<u64>,
+    /// `--unremovable-node-recheck-timeout`.
+    pub unremovable_node_recheck_timeout: Option<DurationValue>,
     /// `--new-pod-scale-up-delay`.
     pub new_pod_scale_up_delay: Option<DurationValue>,
 }
@@ -297,6 +308,13 @@ fn build_autoscaler(p: &mut Problems, r: RawClusterAutoscaler) -> Settings {
             "must be at least 1",
         );
     }
+    let drain_parallelism = r.max_drain_parallelism.unwrap_or(d.max_drain_parallelism);
+    if drain_parallelism == 0 {
+        p.push(
+            "cluster.autoscaler.max-drain-parallelism",
+            "must be at least 1",
+        );
+    }
     Settings {
         scan_interval: if scan_interval.as_nanos() == 0 {
             d.scan_interval
@@ -325,7 +343,29 @@ fn build_autoscaler(p: &mut Problems, r: RawClusterAutoscaler) -> Settings {
             &r.scale_down_delay_after_delete,
             d.scale_down_delay_after_delete,
         ),
+        scale_down_delay_after_failure: dur(
+            p,
+            "scale-down-delay-after-failure",
+            &r.scale_down_delay_after_failure,
+            d.scale_down_delay_after_failure,
+        ),
         max_scale_down_parallelism: parallelism.max(1),
+        max_drain_parallelism: drain_parallelism.max(1),
+        node_delete_delay_after_taint: dur(
+            p,
+            "node-delete-delay-after-taint",
+            &r.node_delete_delay_after_taint,
+            d.node_delete_delay_after_taint,
+        ),
+        max_graceful_termination: r
+            .max_graceful_termination_sec
+            .map_or(d.max_graceful_termination, SimDuration::from_secs),
+        unremovable_node_recheck_timeout: dur(
+            p,
+            "unremovable-node-recheck-timeout",
+            &r.unremovable_node_recheck_timeout,
+            d.unremovable_node_recheck_timeout,
+        ),
         new_pod_scale_up_delay: dur(
             p,
             "new-pod-scale-up-delay",

@@ -75,8 +75,13 @@ const RUN_EXAMPLES: &str = "Examples:
   knsim run scenarios/canary-90-10.toml --plot --quiet --warmup 1m --decisions --requests-csv /tmp/canary/requests.csv --requests-sample 0.1 --out /tmp/canary
 
   knsim run scenarios/cluster-small.toml --set cluster.node-pool.0.cpu=4 --plot --quiet --out /tmp/cluster
+  knsim run scenarios/cluster-small.toml --set cluster.autoscaler.max-drain-parallelism=2 --set cluster.autoscaler.node-delete-delay-after-taint=10s --quiet --out /tmp/cluster-drain
 With [[cluster.node-pool]] tables (node pools, the scheduler, the Cluster Autoscaler; see
-docs/model.md) a run also writes cluster.csv and report.html gets a cluster page.";
+docs/model.md) a run also writes cluster.csv and report.html gets a cluster page. The
+autoscaler drains under-utilized nodes whose pods fit elsewhere ([cluster.autoscaler]
+max-drain-parallelism, node-delete-delay-after-taint, max-graceful-termination-sec,
+scale-down-delay-after-failure, unremovable-node-recheck-timeout); the summary's cluster
+object counts nodes_drained, pods_evicted and eviction_cold_starts.";
 const VALIDATE_EXAMPLES: &str = "Examples:
   knsim validate scenarios/canary-90-10.toml
   knsim validate scenarios/burst-panic.toml --set autoscaler.panic-threshold-percentage=150 --set duration=5m";

@@ -172,6 +172,16 @@ pub(crate) enum Event {
         /// The node.
         node: u32,
     },
+    /// The autoscaler evicts the pods of a node it is draining.
+    NodeEvict {
+        /// The node.
+        node: u32,
+    },
+    /// `max-graceful-termination-sec` after a drained node's evictions.
+    NodeDrainDeadline {
+        /// The node.
+        node: u32,
+    },
     /// An event source sends its next event to the Broker.
     SourceEmits {
         /// The source, in `[eventing]` order.

@@ -24,6 +24,7 @@
 mod accounting;
 mod activator;
 mod autoscaler;
+mod cluster_flow;
 pub(crate) mod event;
 mod eventing;
 mod eventing_flow;
@@ -262,9 +263,11 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 }
                 Event::Timeline { step } => self.on_timeline(step as usize),
                 Event::RouteReconcile { svc } => self.route_reconcile(svc as usize),
-                Event::ClusterScan | Event::NodeReady { .. } | Event::NodeGone { .. } => {
-                    self.on_node_event(ev)
-                }
+                Event::ClusterScan
+                | Event::NodeReady { .. }
+                | Event::NodeGone { .. }
+                | Event::NodeEvict { .. }
+                | Event::NodeDrainDeadline { .. } => self.on_node_event(ev),
                 Event::SourceEmits { src } => self.on_event_emit(src),
                 Event::DeliveryAttempt { delivery } => self.on_event_attempt(delivery),
                 Event::DeliveryTimeout { delivery, attempt } => {
@@ -524,23 +527,6 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 t_cs + QUEUE_PROXY_REPORTING_PERIOD,
                 Event::QpReport { rev: r, pod },
             );
-        }
-    }
-
-    /// The Cluster Autoscaler's loop, or a node arriving or leaving.
-    fn on_node_event(&mut self, ev: Event) {
-        let now = self.now;
-        let pending = self.pods.pending();
-        let Some(nodes) = self.pods.nodes_mut() else {
-            return;
-        };
-        match ev {
-            Event::ClusterScan => nodes.scan(&pending, now, &mut self.q),
-            Event::NodeReady { node } if nodes.node_ready(node) => {
-                self.pods.retry_pending(now, &mut self.q);
-            }
-            Event::NodeGone { node } => nodes.node_gone(node, now),
-            _ => {}
         }
     }
 

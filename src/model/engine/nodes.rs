@@ -3,10 +3,12 @@
 //! has node pools; [`super::pods`] asks it where a pod goes and tells it
 //! when a pod leaves.
 //!
-//! The decisions are the pure functions of [`crate::kubernetes::scheduler`]
-//! and [`crate::kubernetes::cluster_autoscaler`]; this file keeps the state
-//! they decide over: each node's phase and what is bound to it, the
-//! autoscaler's timers, and the totals the outputs report.
+//! The decisions are the pure functions of [`crate::kubernetes::scheduler`],
+//! [`crate::kubernetes::cluster_autoscaler`] and
+//! [`crate::kubernetes::scale_down`]; this file keeps the state they decide
+//! over: each node's phase and what is bound to it, the autoscaler's
+//! timers, and the totals the outputs report. Evicting the pods of a node
+//! being drained crosses components, so [`super::cluster_flow`] does it.
 //!
 //! Random draws: scheduler ties from [`Stream::Placement`]; node
 //! provisioning and deletion times from [`Stream::Nodes`] per pool, in the
@@ -15,15 +17,17 @@
 
 use super::event::Event;
 use crate::kubernetes::cluster_autoscaler::{
-    estimate, scale_down_in_cooldown, utilization, waste, Expander, Unneeded,
+    crop, estimate, scale_down_in_cooldown, utilization, waste, Expander, LastActions, Unneeded,
     UNSCHEDULABLE_POD_TIME_BUFFER,
 };
 use crate::kubernetes::resources::PodRequest;
+use crate::kubernetes::scale_down::{find_removable, place_all, SnapshotNode};
 use crate::kubernetes::scheduler::{fits, schedule, Candidate, NodeUsage};
 use crate::model::cluster::{ClusterPoolSummary, ClusterRow, ClusterSummary};
 use crate::scenario::cluster::NodesSpec;
 use crate::sim::{EventQueue, RngStreams, SimDuration, SimRng, SimTime, Stream};
 use rand::Rng;
+use std::collections::BTreeMap;
 
 /// Where a node is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,7 +36,11 @@ enum Phase {
     Provisioning,
     /// Takes pods.
     Ready,
-    /// Chosen for removal: tainted, takes no pods, still billed.
+    /// Chosen for removal with pods on it: tainted, takes no pods, its pods
+    /// are evicted; still billed.
+    Draining,
+    /// Being deleted (empty, or its drain is over): takes no pods, still
+    /// billed until its deletion time has passed.
     Deleting,
     /// Gone.
     Gone,
@@ -44,7 +52,28 @@ struct Node {
     used: NodeUsage,
     /// When the autoscaler (or the scenario) asked for it: billing starts.
     since: SimTime,
+    /// Its removal started with pods to move (counted as a drain until it
+    /// is gone).
+    drain: bool,
+    /// Its pods have been evicted.
+    evicted: bool,
 }
+
+impl Node {
+    fn new(pool: usize, phase: Phase, since: SimTime) -> Node {
+        Node {
+            pool,
+            phase,
+            used: NodeUsage::default(),
+            since,
+            drain: false,
+            evicted: false,
+        }
+    }
+}
+
+/// Pods bound to each node, by node id: actual and non-zero request.
+pub(crate) type BoundPods = Vec<Vec<(PodRequest, PodRequest)>>;
 
 /// A pod waiting for a node, as the autoscaler sees it.
 #[derive(Clone, Copy, Debug)]
@@ -73,8 +102,9 @@ pub(crate) struct Nodes {
     pool_rngs: Vec<SimRng>,
     expander_rng: SimRng,
     unneeded: Unneeded,
-    last_scale_up: Option<SimTime>,
-    last_delete: Option<SimTime>,
+    /// Nodes whose pods could not move, until when they are not looked at.
+    unremovable: BTreeMap<u32, SimTime>,
+    last: LastActions,
     books: Vec<PoolBooks>,
     peak_nodes: u32,
     seconds: u64,
@@ -84,6 +114,9 @@ pub(crate) struct Nodes {
     scale_ups: u64,
     nodes_added: u64,
     nodes_removed: u64,
+    nodes_drained: u64,
+    pods_evicted: u64,
+    eviction_cold_starts: u64,
     sum_cpu_req: f64,
     sum_cpu_alloc: f64,
     sum_mem_req: f64,
@@ -99,12 +132,7 @@ impl Nodes {
         let mut nodes = Vec::new();
         for (i, p) in spec.pools.iter().enumerate() {
             for _ in 0..p.initial {
-                nodes.push(Node {
-                    pool: i,
-                    phase: Phase::Ready,
-                    used: NodeUsage::default(),
-                    since: SimTime::ZERO,
-                });
+                nodes.push(Node::new(i, Phase::Ready, SimTime::ZERO));
             }
         }
         q.schedule(
@@ -120,8 +148,8 @@ impl Nodes {
                 .collect(),
             expander_rng: streams.get(Stream::Nodes, n_pools as u64),
             unneeded: Unneeded::default(),
-            last_scale_up: None,
-            last_delete: None,
+            unremovable: BTreeMap::new(),
+            last: LastActions::default(),
             books: vec![PoolBooks::default(); n_pools],
             peak_nodes: 0,
             seconds: 0,
@@ -131,6 +159,9 @@ impl Nodes {
             scale_ups: 0,
             nodes_added: 0,
             nodes_removed: 0,
+            nodes_drained: 0,
+            pods_evicted: 0,
+            eviction_cold_starts: 0,
             sum_cpu_req: 0.0,
             sum_cpu_alloc: 0.0,
             sum_mem_req: 0.0,
@@ -168,9 +199,84 @@ impl Nodes {
         self.waited_for_node += 1;
     }
 
-    /// A pod left node `n`.
-    pub(crate) fn release(&mut self, n: u32, req: PodRequest, nz: PodRequest) {
+    /// A pod left node `n`; the last pod leaving a drained node lets its
+    /// deletion start.
+    pub(crate) fn release(
+        &mut self,
+        n: u32,
+        req: PodRequest,
+        nz: PodRequest,
+        now: SimTime,
+        q: &mut EventQueue<Event>,
+    ) {
         self.nodes[n as usize].used.remove(req, nz);
+        self.maybe_drained(n, now, q);
+    }
+
+    /// Number of nodes ever known (the next node id).
+    pub(crate) fn count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The autoscaler evicts the pods of node `n` now (its taint has had
+    /// time to reach the schedulers); it waits for them at most
+    /// `max-graceful-termination-sec`. Returns whether `n` is draining.
+    pub(crate) fn start_eviction(
+        &mut self,
+        n: u32,
+        now: SimTime,
+        q: &mut EventQueue<Event>,
+    ) -> bool {
+        let node = &mut self.nodes[n as usize];
+        if node.phase != Phase::Draining || node.evicted {
+            return false;
+        }
+        node.evicted = true;
+        q.schedule(
+            now + self.spec.autoscaler.max_graceful_termination,
+            Event::NodeDrainDeadline { node: n },
+        );
+        true
+    }
+
+    /// `pods` pods were evicted.
+    pub(crate) fn evicted(&mut self, pods: u64) {
+        self.pods_evicted += pods;
+    }
+
+    /// A replacement of an evicted pod started.
+    pub(crate) fn eviction_cold_start(&mut self) {
+        self.eviction_cold_starts += 1;
+    }
+
+    /// Starts deleting drained node `n` once its evicted pods are gone.
+    pub(crate) fn maybe_drained(&mut self, n: u32, now: SimTime, q: &mut EventQueue<Event>) {
+        let node = &self.nodes[n as usize];
+        if node.phase == Phase::Draining && node.evicted && node.used.pods == 0 {
+            self.begin_delete(n, now, q);
+        }
+    }
+
+    /// `max-graceful-termination-sec` after the evictions of node `n`: the
+    /// autoscaler deletes it whatever is left on it.
+    pub(crate) fn drain_deadline(&mut self, n: u32, now: SimTime, q: &mut EventQueue<Event>) {
+        if self.nodes[n as usize].phase == Phase::Draining {
+            self.begin_delete(n, now, q);
+        }
+    }
+
+    /// The cloud provider deletes node `n`: gone after the pool's deletion
+    /// time.
+    fn begin_delete(&mut self, n: u32, now: SimTime, q: &mut EventQueue<Event>) {
+        let pool = self.nodes[n as usize].pool;
+        self.nodes[n as usize].phase = Phase::Deleting;
+        let secs = self.spec.pools[pool]
+            .deletion
+            .sample(&mut self.pool_rngs[pool]);
+        q.schedule(
+            now + SimDuration::from_secs_f64(secs),
+            Event::NodeGone { node: n },
+        );
     }
 
     /// Node `n` finished provisioning; returns whether it takes pods now.
@@ -201,67 +307,133 @@ impl Nodes {
     /// The pool's target size: nodes asked for and not being deleted.
     fn target(&self, pool: usize) -> u32 {
         self.alive(pool)
-            .filter(|n| n.phase != Phase::Deleting)
+            .filter(|n| !matches!(n.phase, Phase::Deleting | Phase::Draining))
             .count() as u32
     }
 
-    /// One autoscaler loop over the pods now pending, oldest first.
-    pub(crate) fn scan(&mut self, pending: &[PendingPod], now: SimTime, q: &mut EventQueue<Event>) {
+    /// One autoscaler loop over the pods now pending, oldest first, and
+    /// the pods bound to each node.
+    pub(crate) fn scan(
+        &mut self,
+        pending: &[PendingPod],
+        bound: BoundPods,
+        now: SimTime,
+        q: &mut EventQueue<Event>,
+    ) {
         let s = self.spec.autoscaler.clone();
         q.schedule(now + s.scan_interval, Event::ClusterScan);
         let (scaled_up, young) = self.scale_up(pending, now, q);
-        // Bookkeeping runs every loop; a node is unneeded while under the
-        // threshold (the move-elsewhere check is left to actuation, which
-        // only removes empty nodes).
-        let unneeded: Vec<u32> = (0..self.nodes.len())
-            .filter(|&i| {
-                let n = &self.nodes[i];
-                let pool = &self.spec.pools[n.pool];
-                n.phase == Phase::Ready
-                    && pool.min < pool.max
-                    && utilization(n.used.requested, pool.shape.allocatable)
-                        < s.scale_down_utilization_threshold
-            })
-            .map(|i| i as u32)
-            .collect();
-        self.unneeded.update(&unneeded, now);
-        if !s.scale_down_enabled
-            || scaled_up
-            || young
-            || scale_down_in_cooldown(&s, now, self.last_scale_up, self.last_delete)
+        let Some(removable) = self.plan_scale_down(bound, now) else {
+            return;
+        };
+        if !s.scale_down_enabled || scaled_up || young || scale_down_in_cooldown(&s, now, self.last)
         {
             return;
         }
-        let deleting = self
-            .nodes
-            .iter()
-            .filter(|n| n.phase == Phase::Deleting)
-            .count() as u32;
-        let mut budget = s.max_scale_down_parallelism.saturating_sub(deleting);
-        for n in unneeded {
-            if budget == 0 {
-                break;
-            }
+        // `RemovableAt`: unneeded long enough, and the pool stays at or
+        // above its minimum counting the removals accepted so far.
+        let mut accepted = vec![0u32; self.spec.pools.len()];
+        let (mut empty, mut drain) = (Vec::new(), Vec::new());
+        for n in removable {
             let node = &self.nodes[n as usize];
             let pool = node.pool;
-            if node.used.pods > 0
-                || !self.unneeded.removable(n, now, s.scale_down_unneeded_time)
-                || self.target(pool) <= self.spec.pools[pool].min
+            if !self.unneeded.removable(n, now, s.scale_down_unneeded_time)
+                || self.target(pool) - accepted[pool] <= self.spec.pools[pool].min
             {
                 continue;
             }
-            budget -= 1;
-            self.nodes[n as usize].phase = Phase::Deleting;
+            accepted[pool] += 1;
+            if node.used.pods == 0 {
+                empty.push(n);
+            } else {
+                drain.push(n);
+            }
+        }
+        let (mut empty_busy, mut drain_busy) = (0, 0);
+        for n in &self.nodes {
+            match n.phase {
+                Phase::Draining => drain_busy += 1,
+                Phase::Deleting if n.drain => drain_busy += 1,
+                Phase::Deleting => empty_busy += 1,
+                _ => {}
+            }
+        }
+        let (e, d) = crop(&s, empty.len(), drain.len(), empty_busy, drain_busy);
+        for &n in &empty[..e] {
             self.unneeded.forget(n);
-            self.last_delete = Some(now);
-            let secs = self.spec.pools[pool]
-                .deletion
-                .sample(&mut self.pool_rngs[pool]);
+            self.last.delete = Some(now);
+            self.begin_delete(n, now, q);
+        }
+        for &n in &drain[..d] {
+            self.unneeded.forget(n);
+            self.last.delete = Some(now);
+            self.nodes_drained += 1;
+            let node = &mut self.nodes[n as usize];
+            node.phase = Phase::Draining;
+            node.drain = true;
             q.schedule(
-                now + SimDuration::from_secs_f64(secs),
-                Event::NodeGone { node: n },
+                now + s.node_delete_delay_after_taint,
+                Event::NodeEvict { node: n },
             );
         }
+    }
+
+    /// The planner's bookkeeping, every loop: which under-utilized nodes
+    /// could go with their pods placed on the others, in node order, with
+    /// their unneeded timers updated. `None` when the pods of the nodes
+    /// being drained find no place (upstream then forgets every timer and
+    /// removes nothing this loop).
+    fn plan_scale_down(&mut self, mut bound: BoundPods, now: SimTime) -> Option<Vec<u32>> {
+        let s = &self.spec.autoscaler;
+        self.unremovable.retain(|_, until| *until > now);
+        let mut snap: Vec<SnapshotNode> = self
+            .nodes
+            .iter()
+            .map(|n| SnapshotNode {
+                shape: self.spec.pools[n.pool].shape,
+                used: n.used,
+                pods: Vec::new(),
+                destination: n.phase == Phase::Ready,
+            })
+            .collect();
+        // Pods of nodes being drained are placed first: they (or their
+        // replacements) need room too.
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.phase == Phase::Draining && !place_all(&mut snap, &bound[i], None) {
+                self.unneeded.update(&[], now);
+                return None;
+            }
+        }
+        let mut candidates = Vec::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            let pool = &self.spec.pools[n.pool];
+            if n.phase == Phase::Ready
+                && pool.min < pool.max
+                && !self.unremovable.contains_key(&(i as u32))
+                && utilization(snap[i].used.requested, pool.shape.allocatable)
+                    < s.scale_down_utilization_threshold
+            {
+                snap[i].pods = std::mem::take(&mut bound[i]);
+                candidates.push(i);
+            }
+        }
+        // The candidate sorting processors of upstream's default build: empty
+        // nodes first, then the nodes unneeded in the previous loop, each
+        // group in node order.
+        candidates.sort_by_key(|&i| {
+            (
+                self.nodes[i].used.pods != 0,
+                !self.unneeded.contains(i as u32),
+            )
+        });
+        let (removable, unremovable) = find_removable(&mut snap, &candidates);
+        let until = now + s.unremovable_node_recheck_timeout;
+        for n in unremovable {
+            self.unremovable.insert(n as u32, until);
+        }
+        let removable: Vec<u32> = removable.into_iter().map(|n| n as u32).collect();
+        self.unneeded.update(&removable, now);
+        Some(removable)
     }
 
     /// The scale-up half of a loop; returns whether nodes were asked for
@@ -349,12 +521,7 @@ impl Nodes {
                 .provisioning
                 .sample(&mut self.pool_rngs[pool]);
             let id = self.nodes.len() as u32;
-            self.nodes.push(Node {
-                pool,
-                phase: Phase::Provisioning,
-                used: NodeUsage::default(),
-                since: now,
-            });
+            self.nodes.push(Node::new(pool, Phase::Provisioning, now));
             q.schedule(
                 now + SimDuration::from_secs_f64(secs),
                 Event::NodeReady { node: id },
@@ -362,7 +529,7 @@ impl Nodes {
         }
         self.nodes_added += count as u64;
         self.scale_ups += 1;
-        self.last_scale_up = Some(now);
+        self.last.scale_up = Some(now);
         (true, false)
     }
 
@@ -385,7 +552,7 @@ impl Nodes {
                         row.memory_requested_bytes += n.used.requested.memory_bytes;
                     }
                     Phase::Provisioning => prov += 1,
-                    Phase::Deleting => row.nodes_deleting += 1,
+                    Phase::Draining | Phase::Deleting => row.nodes_deleting += 1,
                     Phase::Gone => {}
                 }
             }
@@ -446,6 +613,9 @@ impl Nodes {
             scale_ups: self.scale_ups,
             nodes_added: self.nodes_added,
             nodes_removed: self.nodes_removed,
+            nodes_drained: self.nodes_drained,
+            pods_evicted: self.pods_evicted,
+            eviction_cold_starts: self.eviction_cold_starts,
             mean_cpu_requested_milli: self.sum_cpu_req / secs,
             mean_cpu_allocatable_milli: self.sum_cpu_alloc / secs,
             mean_memory_requested_bytes: self.sum_mem_req / secs,

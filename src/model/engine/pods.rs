@@ -17,7 +17,7 @@
 //! the order pods are scheduled.
 
 use super::event::{Event, PodId, RevId};
-use super::nodes::{Nodes, PendingPod};
+use super::nodes::{BoundPods, Nodes, PendingPod};
 use crate::knative::dataplane::{ACTIVATOR_PROBE_PERIOD, QUEUE_PROXY_DRAIN};
 use crate::kubernetes::resources::PodRequest;
 use crate::scenario::StartupModel;
@@ -54,6 +54,8 @@ struct Pod {
     started: Option<SimTime>,
     /// Last change of its Ready condition.
     ready_since: SimTime,
+    /// Created to replace a pod evicted from a drained node.
+    replacement: bool,
 }
 
 /// A pod not bound to a node.
@@ -183,6 +185,47 @@ impl Pods {
         self.nodes.as_deref_mut()
     }
 
+    /// The pods bound to each of `n` nodes (starting, running or
+    /// terminating), by node id.
+    pub(crate) fn bound(&self, n: usize) -> BoundPods {
+        let mut out = vec![Vec::new(); n];
+        for d in &self.deps {
+            for &i in &d.alive {
+                let p = &d.pods[i.idx()];
+                if p.node != NO_NODE && matches!(p.phase, Phase::Starting | Phase::Terminating) {
+                    out[p.node as usize].push(d.request);
+                }
+            }
+        }
+        out
+    }
+
+    /// The pods on node `n` an eviction would delete (not yet terminating),
+    /// in revision then pod order.
+    pub(crate) fn evictable(&self, n: u32) -> Vec<(RevId, PodId)> {
+        let mut out = Vec::new();
+        for (r, d) in self.deps.iter().enumerate() {
+            for &i in &d.alive {
+                let p = &d.pods[i.idx()];
+                if p.node == n && p.phase == Phase::Starting {
+                    out.push((RevId(r as u16), i));
+                }
+            }
+        }
+        out
+    }
+
+    /// The ReplicaSet of `r` replaces evicted pods: creates pods up to the
+    /// replica count, marked as replacements.
+    pub(crate) fn replace_evicted(&mut self, r: RevId, now: SimTime, q: &mut EventQueue<Event>) {
+        let first = self.deps[r.idx()].pods.len();
+        let want = self.deps[r.idx()].replicas;
+        self.set_replicas(r, want, now, q);
+        for p in &mut self.deps[r.idx()].pods[first..] {
+            p.replacement = true;
+        }
+    }
+
     /// Pods waiting for a node, oldest first.
     pub(crate) fn pending(&self) -> Vec<PendingPod> {
         self.unschedulable
@@ -302,6 +345,7 @@ impl Pods {
                 node: NO_NODE,
                 started: None,
                 ready_since: now,
+                replacement: false,
             });
             d.live += 1;
             self.try_schedule(r, id, now, q);
@@ -447,7 +491,7 @@ impl Pods {
         self.running -= 1;
         if let Some(nodes) = self.nodes.as_deref_mut() {
             let (req, nz) = d.request;
-            nodes.release(pod.node, req, nz);
+            nodes.release(pod.node, req, nz, now, q);
             self.retry_pending(now, q);
             return;
         }
@@ -474,6 +518,12 @@ impl Pods {
             return None;
         }
         d.cold_starts += 1;
+        if d.pods[id.idx()].replacement {
+            if let Some(nodes) = self.nodes.as_deref_mut() {
+                nodes.eviction_cold_start();
+            }
+        }
+        let d = &mut self.deps[r.idx()];
         let s = &d.startup;
         let rng = &mut d.rng;
         let pull = SimDuration::from_secs_f64(s.image_pull.sample(rng));

@@ -121,8 +121,16 @@ pub fn run_charts(data: &RunData) -> Result<Vec<Chart>, PlotError> {
                 file_name: "cluster.svg".into(),
                 title: "Cluster".into(),
                 description: format!(
-                    "Top: nodes Ready, being provisioned and being deleted, and pods waiting for a node, at the end of each second. Bottom: CPU and memory requested by pods as a share of what Ready nodes can allocate. Peak {} nodes, mean {:.2}; {:.2} node-hours costing {:.2}; {} pods found no node when created, {} started after waiting for one.",
-                    c.peak_nodes, c.mean_nodes, c.node_hours, c.cost, c.unschedulable_events, c.cold_starts_waited_for_node
+                    "Top: nodes Ready, being provisioned and being deleted, and pods waiting for a node, at the end of each second. Bottom: CPU and memory requested by pods as a share of what Ready nodes can allocate. Peak {} nodes, mean {:.2}; {:.2} node-hours costing {:.2}; {} pods found no node when created, {} started after waiting for one.{}",
+                    c.peak_nodes, c.mean_nodes, c.node_hours, c.cost, c.unschedulable_events, c.cold_starts_waited_for_node,
+                    if c.nodes_drained > 0 {
+                        format!(
+                            " Drained nodes: {}; evicted pods: {}; cold starts of their replacements: {}.",
+                            c.nodes_drained, c.pods_evicted, c.eviction_cold_starts
+                        )
+                    } else {
+                        String::new()
+                    }
                 ),
                 svg: cluster::cluster_svg(&data.summary.cluster_rows, data.summary.simulated_seconds)?,
             });
