@@ -110,92 +110,22 @@ struct Scanned {
     class: Option<String>,
 }
 
-/// Bytes allowed in a header name (RFC 9110 `tchar`).
-const TOKEN: [bool; 256] = {
-    let mut t = [false; 256];
-    let extra = b"!#$%&'*+-.^_`|~";
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        t[i] = b.is_ascii_alphanumeric();
-        i += 1;
-    }
-    let mut j = 0;
-    while j < extra.len() {
-        t[extra[j] as usize] = true;
-        j += 1;
-    }
-    t
-};
-
-/// The line starting at `at` without its line end (LF, or CR LF), and where
-/// the next one starts; `None` when its end has not arrived yet.
-fn line(buf: &[u8], at: usize) -> Option<(&[u8], usize)> {
-    let rest = &buf[at..];
-    let lf = memchr::memchr(b'\n', rest)?;
-    let l = &rest[..lf];
-    Some((l.strip_suffix(b"\r").unwrap_or(l), at + lf + 1))
-}
-
-fn trim_ows(v: &[u8]) -> &[u8] {
-    let start = v.iter().position(|&b| b != b' ' && b != b'\t');
-    let Some(start) = start else { return &[] };
-    let end = v
-        .iter()
-        .rposition(|&b| b != b' ' && b != b'\t')
-        .unwrap_or(start);
-    &v[start..=end]
-}
-
-/// Scans a response head: the status line, then header lines up to an
-/// empty one. Only the headers that frame the body or end the connection
-/// (and the classifier's) are interpreted; the others are checked for a
-/// well-formed name and skipped, their values unread. One pass over the
-/// head, with the line ends found by `memchr`, instead of a general
-/// parser's per-byte validation and header table: this runs once per
-/// request and is most of the client's own work per request.
+/// Parses a response head with `httparse` and reads the headers that frame
+/// the body or end the connection (and the classifier's). The header slots
+/// are left uninitialised: filling `MAX_HEADERS` empty slots on every
+/// response cost more than parsing a typical head.
 fn scan_head(buf: &[u8], classifier: Option<&Classifier>) -> Result<Option<Scanned>, Failed> {
-    const PREFIX: &[u8] = b"HTTP/1.";
-    let mut at = 0;
-    // Empty lines before the status line are tolerated, as by httparse.
-    let status_line = loop {
-        // A first line that cannot become a status line fails before it
-        // is complete, not when the head is too large.
-        let seen = &buf[at..];
-        let n = seen.len().min(PREFIX.len());
-        if n > 0 && seen[0] != b'\r' && seen[0] != b'\n' && seen[..n] != PREFIX[..n] {
-            return Err(protocol(
-                "invalid HTTP response: invalid HTTP version".into(),
-            ));
-        }
-        let Some((l, next)) = line(buf, at) else {
-            return Ok(None);
-        };
-        at = next;
-        if !l.is_empty() {
-            break l;
-        }
+    let mut slots =
+        [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut resp = httparse::Response::new(&mut []);
+    let parsed = httparse::ParserConfig::default()
+        .parse_response_with_uninit_headers(&mut resp, buf, &mut slots);
+    let len = match parsed {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(e) => return Err(protocol(format!("invalid HTTP response: {e}"))),
     };
-    let minor = match status_line.get(PREFIX.len()) {
-        Some(b'0') => 0,
-        Some(b'1') => 1,
-        _ => {
-            return Err(protocol(
-                "invalid HTTP response: invalid HTTP version".into(),
-            ))
-        }
-    };
-    let status = match &status_line[PREFIX.len() + 1..] {
-        [b' ', a, b, c, rest @ ..]
-            if a.is_ascii_digit()
-                && b.is_ascii_digit()
-                && c.is_ascii_digit()
-                && (rest.is_empty() || rest[0] == b' ') =>
-        {
-            u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')
-        }
-        _ => return Err(protocol("invalid HTTP response: invalid status".into())),
-    };
+    let minor = resp.version.unwrap_or(1);
     let mut keep_alive = minor == 1;
     let mut length = None;
     let mut chunked = false;
@@ -204,33 +134,11 @@ fn scan_head(buf: &[u8], classifier: Option<&Classifier>) -> Result<Option<Scann
         Some(Classifier::Header(name)) => Some(name.as_str()),
         _ => None,
     };
-    let mut headers = 0;
-    loop {
-        let Some((l, next)) = line(buf, at) else {
-            return Ok(None);
-        };
-        at = next;
-        if l.is_empty() {
-            break;
-        }
-        headers += 1;
-        if headers > MAX_HEADERS {
-            return Err(protocol("invalid HTTP response: too many headers".into()));
-        }
-        let name_len = l.iter().take_while(|&&b| TOKEN[usize::from(b)]).count();
-        if name_len == 0 || l.get(name_len) != Some(&b':') {
-            return Err(protocol(
-                "invalid HTTP response: invalid header name".into(),
-            ));
-        }
-        let name = &l[..name_len];
-        let value = || trim_ows(&l[name_len + 1..]);
-        // The length decides whether a name can match at all, so most
-        // headers cost one comparison of two integers.
+    for h in resp.headers.iter() {
+        let name = h.name.as_bytes();
         match name.len() {
             14 if name.eq_ignore_ascii_case(b"content-length") => {
-                let v = value();
-                let n = std::str::from_utf8(v)
+                let n = std::str::from_utf8(h.value.trim_ascii())
                     .ok()
                     .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
                     .and_then(|s| s.parse::<u64>().ok())
@@ -242,13 +150,14 @@ fn scan_head(buf: &[u8], classifier: Option<&Classifier>) -> Result<Option<Scann
             }
             17 if name.eq_ignore_ascii_case(b"transfer-encoding") => {
                 // Only the last coding says whether the body is chunked.
-                chunked = value()
+                chunked = h
+                    .value
                     .rsplit(|&b| b == b',')
                     .next()
                     .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
             }
             10 if name.eq_ignore_ascii_case(b"connection") => {
-                for token in value().split(|&b| b == b',') {
+                for token in h.value.split(|&b| b == b',') {
                     let t = token.trim_ascii();
                     if t.eq_ignore_ascii_case(b"close") {
                         keep_alive = false;
@@ -261,13 +170,13 @@ fn scan_head(buf: &[u8], classifier: Option<&Classifier>) -> Result<Option<Scann
         }
         if let Some(want) = class_header {
             if class.is_none() && want.as_bytes().eq_ignore_ascii_case(name) {
-                class = Some(String::from_utf8_lossy(value()).trim().to_string());
+                class = Some(String::from_utf8_lossy(h.value).trim().to_string());
             }
         }
     }
     Ok(Some(Scanned {
-        len: at,
-        status,
+        len,
+        status: resp.code.unwrap_or(0),
         length,
         chunked,
         keep_alive,
@@ -725,7 +634,7 @@ mod tests {
     }
 
     #[test]
-    fn the_head_scanner_reads_framing_and_rejects_what_is_not_a_head() {
+    fn the_head_parser_reads_framing_and_rejects_what_is_not_a_head() {
         let input =
             b"\r\nHTTP/1.1 200 OK\nServer: x\r\nCONTENT-LENGTH:\t13 \r\nX-Rev: a b\n\r\nbody";
         let h = scanned(input).unwrap().unwrap();
