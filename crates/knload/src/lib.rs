@@ -474,12 +474,27 @@ pub fn merge_files(
     Ok((RunResult::merge(&parts)?, warnings))
 }
 
+/// Writes `text` to standard output. A reader that went away (`knload … |
+/// head`) closed the pipe: that ends the printing, not the command, so the
+/// JSON file and the exit code still follow. Other write failures are
+/// errors.
+pub fn print_stdout(text: &str) -> Result<(), KnloadError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.map_err(|e| KnloadError::Io {
+            path: "standard output".into(),
+            source: e,
+        }),
+    }
+}
+
 /// Writes a result as pretty JSON to a file, or to stdout for "-".
 pub fn write_json(r: &RunResult, path: &std::path::Path) -> Result<(), KnloadError> {
     let text = serde_json::to_string_pretty(r).expect("a result always serializes") + "\n";
     if path.as_os_str() == "-" {
-        print!("{text}");
-        return Ok(());
+        return print_stdout(&text);
     }
     std::fs::write(path, text).map_err(|e| KnloadError::Io {
         path: path.display().to_string(),

@@ -63,7 +63,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 knload::write_json(&merged, p)?;
             }
             if m.json.as_deref() != Some(std::path::Path::new("-")) {
-                print!("{}", merged.render());
+                knload::print_stdout(&merged.render())?;
             }
             Ok(outcome_code(&merged, false))
         }
@@ -78,10 +78,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             path: path.display().to_string(),
                             source: e,
                         })?;
-                        println!("listening on {url} (certificate in {})", path.display());
+                        knload::print_stdout(&format!(
+                            "listening on {url} (certificate in {})\n",
+                            path.display()
+                        ))?;
                     }
-                    (Some(pem), None) => println!("listening on {url}\n{}", pem.trim_end()),
-                    (None, _) => println!("listening on {url}"),
+                    (Some(pem), None) => {
+                        knload::print_stdout(&format!("listening on {url}\n{}\n", pem.trim_end()))?
+                    }
+                    (None, _) => knload::print_stdout(&format!("listening on {url}\n"))?,
                 }
                 tokio::signal::ctrl_c()
                     .await
@@ -136,7 +141,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // many instances); `knload merge` renders it later. The report
             // comes first so that a failing JSON write does not hide it.
             if json.as_deref() != Some(std::path::Path::new("-")) {
-                print!("{}", result.render());
+                knload::print_stdout(&result.render())?;
             }
             if let Some(p) = &json {
                 knload::write_json(&result, p)?;
