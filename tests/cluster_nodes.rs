@@ -276,8 +276,67 @@ fn the_report_has_a_cluster_page_read_back_from_the_run_directory() {
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     assert!(html.contains("<h2 id=\"cluster\">Cluster</h2>"));
     let svg = std::fs::read_to_string(dir.path().join("cluster.svg")).unwrap();
-    assert!(svg.contains("pods waiting for a node"));
+    for panel in [
+        "Nodes",
+        "Pods waiting for a node",
+        "Requested / allocatable on Ready nodes",
+        "Node cost so far",
+    ] {
+        assert!(svg.contains(&format!("\n{panel}\n")), "{panel}");
+    }
+    assert!(svg.contains("node-hours × price per hour"));
     assert!(html.contains(&format!("Peak {} nodes", c.peak_nodes)));
+
+    // A cell that is not a number is named, not read as 0.
+    let path = dir.path().join("cluster.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut cells: Vec<String> = lines[3].split(',').map(str::to_string).collect();
+    cells[4] = "many".into();
+    lines[3] = cells.join(",");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let err = knsim::plot::write_run_plots(dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("row 3") && err.contains("pending_pods") && err.contains("many"),
+        "{err}"
+    );
+}
+
+/// The last `cost` of `cluster.csv` is the summary's cost, and it never
+/// falls.
+#[test]
+fn the_cost_column_adds_up_to_the_summary() {
+    let text = scenario(
+        0,
+        "1500m",
+        "min = 1\nmax = 4\ninitial = 2\nprice-per-hour = 0.5",
+        "",
+    )
+    .replace(
+        r#""autoscaling.knative.dev/initial-scale" = "1""#,
+        r#""autoscaling.knative.dev/initial-scale" = "3""#,
+    );
+    let (s, _) = run(&text, &[]);
+    let c = cluster(&s);
+    assert!(
+        c.cost > 0.0 && c.nodes_added > 0 && c.nodes_removed > 0,
+        "{c:?}"
+    );
+    let last = s.cluster_rows.last().unwrap();
+    assert!(
+        (last.cost - c.cost).abs() < 1e-9,
+        "{} vs {}",
+        last.cost,
+        c.cost
+    );
+    assert!(s.cluster_rows.windows(2).all(|w| w[1].cost >= w[0].cost));
+    // Two nodes until the first scan asks for a third at 10 s, at 0.5 an
+    // hour; a node asked for costs from then on, provisioning included.
+    assert!((at(&s, 9).cost - 2.0 * 9.0 / 3600.0 * 0.5).abs() < 1e-12);
+    let third = 2.0 * 20.0 + (20.0 - 10.0);
+    assert!((at(&s, 20).cost - third / 3600.0 * 0.5).abs() < 1e-12);
 }
 
 #[test]

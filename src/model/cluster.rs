@@ -88,16 +88,19 @@ pub struct ClusterRow {
     pub memory_requested_bytes: i64,
     /// Allocatable memory of Ready nodes, bytes.
     pub memory_allocatable_bytes: i64,
+    /// Cost of all nodes so far (every pool's node-hours to the end of this
+    /// second times its price), so that the last row is the summary's cost.
+    pub cost: f64,
     /// Per pool: (ready, provisioning).
     pub pools: Vec<(u32, u32)>,
 }
 
-/// `cluster.csv`: one row per simulated second; the per-pool columns are
-/// `ready.<pool>` and `provisioning.<pool>`.
+/// `cluster.csv`: one row per simulated second; `cost` is cumulative, and the
+/// per-pool columns are `ready.<pool>` and `provisioning.<pool>`.
 pub fn cluster_csv(pools: &[String], rows: &[ClusterRow]) -> String {
     let mut s = String::from(
         "time,nodes_ready,nodes_provisioning,nodes_deleting,pending_pods,\
-         cpu_requested_milli,cpu_allocatable_milli,memory_requested_bytes,memory_allocatable_bytes",
+         cpu_requested_milli,cpu_allocatable_milli,memory_requested_bytes,memory_allocatable_bytes,cost",
     );
     for p in pools {
         let _ = write!(s, ",ready.{p},provisioning.{p}");
@@ -106,7 +109,7 @@ pub fn cluster_csv(pools: &[String], rows: &[ClusterRow]) -> String {
     for r in rows {
         let _ = write!(
             s,
-            "{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{}",
             r.time,
             r.nodes_ready,
             r.nodes_provisioning,
@@ -115,7 +118,8 @@ pub fn cluster_csv(pools: &[String], rows: &[ClusterRow]) -> String {
             r.cpu_requested_milli,
             r.cpu_allocatable_milli,
             r.memory_requested_bytes,
-            r.memory_allocatable_bytes
+            r.memory_allocatable_bytes,
+            r.cost
         );
         for (ready, prov) in &r.pools {
             let _ = write!(s, ",{ready},{prov}");
@@ -135,12 +139,13 @@ mod tests {
             time: 1.0,
             nodes_ready: 3,
             pending_pods: 2,
+            cost: 0.25,
             pools: vec![(2, 0), (1, 1)],
             ..ClusterRow::default()
         };
         let csv = cluster_csv(&["a".into(), "b".into()], &[row]);
         let lines: Vec<&str> = csv.lines().collect();
-        assert!(lines[0].ends_with(",ready.a,provisioning.a,ready.b,provisioning.b"));
-        assert_eq!(lines[1], "1,3,0,0,2,0,0,0,0,2,0,1,1");
+        assert!(lines[0].ends_with(",cost,ready.a,provisioning.a,ready.b,provisioning.b"));
+        assert_eq!(lines[1], "1,3,0,0,2,0,0,0,0,0.25,2,0,1,1");
     }
 }

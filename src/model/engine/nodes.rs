@@ -543,8 +543,10 @@ impl Nodes {
         let mut total = 0;
         for (i, pool) in self.spec.pools.iter().enumerate() {
             let (mut ready, mut prov, mut alive) = (0u32, 0u32, 0u32);
+            let mut open_seconds = 0.0;
             for n in self.alive(i) {
                 alive += 1;
+                open_seconds += (now - n.since).as_secs_f64();
                 match n.phase {
                     Phase::Ready => {
                         ready += 1;
@@ -561,6 +563,7 @@ impl Nodes {
             row.nodes_ready += ready;
             row.nodes_provisioning += prov;
             row.pools.push((ready, prov));
+            row.cost += (self.books[i].node_seconds + open_seconds) / 3600.0 * pool.price_per_hour;
             let b = &mut self.books[i];
             b.peak = b.peak.max(alive);
             b.node_second_sum += alive as f64;

@@ -13,6 +13,7 @@ const DELETING_COLOR: RGBColor = RGBColor(150, 150, 150);
 const PENDING_COLOR: RGBColor = RGBColor(200, 0, 0);
 const CPU_COLOR: RGBColor = RGBColor(0, 158, 115);
 const MEMORY_COLOR: RGBColor = RGBColor(204, 121, 167);
+const COST_COLOR: RGBColor = RGBColor(86, 180, 233);
 
 /// Keeps at most `max_points` rows, taking the maximum of each bucket's
 /// counts so short spikes of pending pods stay visible.
@@ -36,62 +37,51 @@ fn ratio(a: i64, b: i64) -> Option<f64> {
     (b > 0).then(|| 100.0 * a as f64 / b as f64)
 }
 
+/// Four panels over one time axis: nodes by phase, pods waiting for a node
+/// (on their own axis: hundreds of pending pods would flatten a handful of
+/// nodes), how much of the Ready nodes pods request, and the cost so far.
 pub(super) fn cluster_svg(rows: &[ClusterRow], duration: f64) -> Result<String, PlotError> {
     const NAME: &str = "cluster.svg";
     let rows = thin(rows, super::MAX_POINTS);
     let t: Vec<f64> = rows.iter().map(|r| r.time).collect();
+    let x = 0.0..duration.max(1.0);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, 2 * PANEL_HEIGHT)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, 4 * PANEL_HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_err(NAME))?;
-        let p = panels(&root, 2);
-        let (top, top_leg) = &p[0];
+        let p = panels(&root, 4);
+
+        let (area, leg) = &p[0];
         let ymax = rows
             .iter()
-            .map(|r| {
-                (r.nodes_ready + r.nodes_provisioning + r.nodes_deleting).max(r.pending_pods) as f64
-            })
+            .map(|r| (r.nodes_ready + r.nodes_provisioning + r.nodes_deleting) as f64)
             .fold(0.0, f64::max);
-        let ymax = (ymax * 1.08).ceil().max(2.0);
-        let mut ch = ChartBuilder::on(top)
+        let mut ch = ChartBuilder::on(area)
             .caption("Nodes", (FONT, 24))
             .margin(8)
             .x_label_area_size(40)
             .y_label_area_size(64)
-            .build_cartesian_2d(0.0..duration.max(1.0), 0.0..ymax)
+            .build_cartesian_2d(x.clone(), 0.0..(ymax * 1.08).ceil().max(2.0))
             .map_err(draw_err(NAME))?;
-        mesh_style(
-            &mut ch,
-            "time (s)",
-            "nodes / pods",
-            Some(&num_label),
-            None,
-            NAME,
-        )?;
-        let series: [(&str, RGBColor, u32, Vec<f64>); 4] = [
+        mesh_style(&mut ch, "time (s)", "nodes", Some(&num_label), None, NAME)?;
+        let series: [(&str, RGBColor, u32, Vec<f64>); 3] = [
             (
-                "Ready nodes",
+                "Ready",
                 NODES_COLOR,
                 3,
                 rows.iter().map(|r| r.nodes_ready as f64).collect(),
             ),
             (
-                "provisioning nodes",
+                "provisioning",
                 PROVISIONING_COLOR,
                 2,
                 rows.iter().map(|r| r.nodes_provisioning as f64).collect(),
             ),
             (
-                "nodes being deleted",
+                "being drained or deleted",
                 DELETING_COLOR,
                 2,
                 rows.iter().map(|r| r.nodes_deleting as f64).collect(),
-            ),
-            (
-                "pods waiting for a node",
-                PENDING_COLOR,
-                1,
-                rows.iter().map(|r| r.pending_pods as f64).collect(),
             ),
         ];
         let mut legend = Vec::new();
@@ -105,15 +95,44 @@ pub(super) fn cluster_svg(rows: &[ClusterRow], duration: f64) -> Result<String, 
             )?;
             legend.push(LegendEntry::new(*label, Swatch::Line(*color, *w)));
         }
-        draw_legend(top_leg, &legend, NAME)?;
+        draw_legend(leg, &legend, NAME)?;
 
-        let (bottom, bottom_leg) = &p[1];
-        let mut ch = ChartBuilder::on(bottom)
+        let (area, leg) = &p[1];
+        let ymax = rows
+            .iter()
+            .map(|r| r.pending_pods as f64)
+            .fold(0.0, f64::max);
+        let mut ch = ChartBuilder::on(area)
+            .caption("Pods waiting for a node", (FONT, 24))
+            .margin(8)
+            .x_label_area_size(40)
+            .y_label_area_size(64)
+            .build_cartesian_2d(x.clone(), 0.0..(ymax * 1.08).ceil().max(2.0))
+            .map_err(draw_err(NAME))?;
+        mesh_style(&mut ch, "time (s)", "pods", Some(&num_label), None, NAME)?;
+        draw_lines(
+            &mut ch,
+            &t,
+            rows.iter().map(|r| Some(r.pending_pods as f64)),
+            PENDING_COLOR.stroke_width(2),
+            NAME,
+        )?;
+        draw_legend(
+            leg,
+            &[LegendEntry::new(
+                "pods waiting for a node",
+                Swatch::Line(PENDING_COLOR, 2),
+            )],
+            NAME,
+        )?;
+
+        let (area, leg) = &p[2];
+        let mut ch = ChartBuilder::on(area)
             .caption("Requested / allocatable on Ready nodes", (FONT, 24))
             .margin(8)
             .x_label_area_size(40)
             .y_label_area_size(64)
-            .build_cartesian_2d(0.0..duration.max(1.0), 0.0..105.0)
+            .build_cartesian_2d(x.clone(), 0.0..105.0)
             .map_err(draw_err(NAME))?;
         mesh_style(
             &mut ch,
@@ -140,11 +159,39 @@ pub(super) fn cluster_svg(rows: &[ClusterRow], duration: f64) -> Result<String, 
             NAME,
         )?;
         draw_legend(
-            bottom_leg,
+            leg,
             &[
                 LegendEntry::new("CPU", Swatch::Line(CPU_COLOR, 2)),
                 LegendEntry::new("memory", Swatch::Line(MEMORY_COLOR, 2)),
             ],
+            NAME,
+        )?;
+
+        let (area, leg) = &p[3];
+        let ymax = rows.iter().map(|r| r.cost).fold(0.0, f64::max);
+        let mut ch = ChartBuilder::on(area)
+            .caption("Node cost so far", (FONT, 24))
+            .margin(8)
+            .x_label_area_size(40)
+            .y_label_area_size(64)
+            .build_cartesian_2d(x, 0.0..(ymax * 1.08).max(0.01))
+            .map_err(draw_err(NAME))?;
+        mesh_style(&mut ch, "time (s)", "cost", Some(&num_label), None, NAME)?;
+        draw_lines(
+            &mut ch,
+            &t,
+            rows.iter().map(|r| r.cost.is_finite().then_some(r.cost)),
+            COST_COLOR.stroke_width(2),
+            NAME,
+        )?;
+        let label = if rows.iter().any(|r| r.cost.is_finite()) {
+            "node-hours × price per hour"
+        } else {
+            "no cost column in this cluster.csv"
+        };
+        draw_legend(
+            leg,
+            &[LegendEntry::new(label, Swatch::Line(COST_COLOR, 2))],
             NAME,
         )?;
         root.present().map_err(draw_err(NAME))?;
@@ -160,20 +207,40 @@ pub(crate) fn read_cluster_csv(path: &std::path::Path) -> Result<Vec<ClusterRow>
         source,
     };
     let mut rdr = csv::Reader::from_path(path).map_err(csv_err)?;
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(csv_err)?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    // Files written before the cost column have none: their cost is NaN,
+    // and the chart says the column is missing rather than drawing zeros.
+    let has_cost = header.get(9).is_some_and(|h| h == "cost");
     let mut rows = Vec::new();
-    for rec in rdr.records() {
+    for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(csv_err)?;
-        let f = |i: usize| rec.get(i).unwrap_or("0").parse::<f64>().unwrap_or(0.0);
+        let f = |c: usize| -> Result<f64, PlotError> {
+            let value = rec.get(c).unwrap_or("");
+            value.parse::<f64>().map_err(|_| PlotError::NotANumber {
+                row: i + 1,
+                column: header
+                    .get(c)
+                    .cloned()
+                    .unwrap_or_else(|| format!("#{}", c + 1)),
+                value: value.to_string(),
+            })
+        };
         rows.push(ClusterRow {
-            time: f(0),
-            nodes_ready: f(1) as u32,
-            nodes_provisioning: f(2) as u32,
-            nodes_deleting: f(3) as u32,
-            pending_pods: f(4) as u32,
-            cpu_requested_milli: f(5) as i64,
-            cpu_allocatable_milli: f(6) as i64,
-            memory_requested_bytes: f(7) as i64,
-            memory_allocatable_bytes: f(8) as i64,
+            time: f(0)?,
+            nodes_ready: f(1)? as u32,
+            nodes_provisioning: f(2)? as u32,
+            nodes_deleting: f(3)? as u32,
+            pending_pods: f(4)? as u32,
+            cpu_requested_milli: f(5)? as i64,
+            cpu_allocatable_milli: f(6)? as i64,
+            memory_requested_bytes: f(7)? as i64,
+            memory_allocatable_bytes: f(8)? as i64,
+            cost: if has_cost { f(9)? } else { f64::NAN },
             pools: Vec::new(),
         });
     }
