@@ -44,7 +44,10 @@ fn cases() -> Vec<(&'static str, Vec<&'static str>)> {
         ("scenarios/validation/mm1k.toml", vec!["duration=5m"]),
         ("scenarios/validation/mmc.toml", vec!["duration=5m"]),
         ("scenarios/validation/hpa-steady.toml", vec!["duration=5m"]),
-        ("scenarios/validation/eventing-retry.toml", vec!["duration=5m"]),
+        (
+            "scenarios/validation/eventing-retry.toml",
+            vec!["duration=5m"],
+        ),
         (
             "scenarios/validation/scale-to-zero.toml",
             vec!["duration=2h"],

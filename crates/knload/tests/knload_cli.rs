@@ -297,3 +297,35 @@ fn merging_results_of_different_urls_warns_or_with_strict_refuses() {
     let merged: RunResult = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!((merged.spec.h2_streams, merged.spec.tls), (1, None));
 }
+
+/// `knload … --json FILE | head` closes standard output before the report
+/// is printed: the JSON file is still written, the exit code still tells
+/// the verdict, and nothing panics.
+#[test]
+fn a_closed_standard_output_still_writes_the_json_file() {
+    use std::process::Stdio;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt
+        .block_on(knload::Server::start(knload::ServeConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..knload::ServeConfig::default()
+        }))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("knload"))
+        .args(["-n", "20", "-c", "1", "--no-progress", "--json"])
+        .arg(&json)
+        .arg(server.url().to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let res = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(res.status.code(), Some(0), "{err}");
+    let r: RunResult = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(r.requests, 20);
+}
