@@ -316,7 +316,7 @@ fn a_closed_standard_output_still_writes_the_json_file() {
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("knload"))
         .args(["-n", "20", "-c", "1", "--no-progress", "--json"])
         .arg(&json)
-        .arg(server.url().to_string())
+        .arg(server.url())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
