@@ -279,8 +279,10 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
 
     fn schedule_next_arrival(&mut self, s: SourceId) {
         if let Some(t) = self.ingress.next_arrival(s, self.end) {
+            // Each source schedules its next arrival after its last one:
+            // the queue's arrival lane takes them in order.
             self.q
-                .schedule(t.max(self.now), Event::Arrival { source: s });
+                .schedule_arrival(t.max(self.now), Event::Arrival { source: s });
         }
     }
 
