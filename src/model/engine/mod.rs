@@ -474,7 +474,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             cold: req.cold,
             activator: req.activator.map(|a| a.0),
             source: req.source.0,
-            to_pod: req.to_pod(),
+            to_pod: req.handed_to_pod(),
         });
         self.reqs.free(id);
         if let Some(a) = req.activator {

@@ -111,7 +111,7 @@ impl Request {
 
     /// When it was handed to a pod's queue-proxy.
     #[inline]
-    pub(crate) fn to_pod(&self) -> Option<SimTime> {
+    pub(crate) fn handed_to_pod(&self) -> Option<SimTime> {
         (self.to_pod != NOT_YET).then_some(self.to_pod)
     }
 
@@ -221,13 +221,16 @@ mod tests {
         assert_eq!(std::mem::size_of::<Request>(), 64);
         assert_eq!(std::mem::align_of::<Request>(), 64);
         let mut r = req();
-        assert_eq!((r.pod(), r.started(), r.to_pod()), (None, None, None));
+        assert_eq!(
+            (r.pod(), r.started(), r.handed_to_pod()),
+            (None, None, None)
+        );
         r.set_pod(PodId(7));
         r.set_started(SimTime::from_secs(2));
         r.set_to_pod(SimTime::from_secs(1));
         assert_eq!(r.pod(), Some(PodId(7)));
         assert_eq!(r.started(), Some(SimTime::from_secs(2)));
-        assert_eq!(r.to_pod(), Some(SimTime::from_secs(1)));
+        assert_eq!(r.handed_to_pod(), Some(SimTime::from_secs(1)));
     }
 
     #[test]
