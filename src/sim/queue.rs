@@ -52,14 +52,16 @@ impl<E> Ord for Entry<E> {
 }
 
 /// Pending events above which the binary heap becomes a radix heap
-/// (callgrind: the binary heap takes fewer instructions per event at 10
-/// pods, about 100 pending events, and at 200 Services, about 2,700; the
-/// radix heap at 1,000 pods, about 6,000).
-const TO_RADIX: usize = 4_096;
+/// (callgrind, instructions per request: the binary heap is cheaper at 10
+/// pods and at 200 Services, and about even at 1,000 pods once arrivals
+/// have their own lane; the radix heap pays off on the tens of thousands
+/// of events of 10,000 pods, where a sift's scattered cache lines cost
+/// more than its instructions).
+const TO_RADIX: usize = 16_384;
 /// Pending events below which the radix heap becomes a binary heap again
 /// (well below [`TO_RADIX`], so that a queue near the bound does not
 /// switch back and forth).
-const TO_BINARY: usize = 1_024;
+const TO_BINARY: usize = 4_096;
 
 /// The heap beside the timer lane, in the form that is cheaper at its size.
 enum Heap<E> {
