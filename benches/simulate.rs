@@ -2,9 +2,10 @@
 //! throughput criterion reports as "elem/s"), and of the event queue.
 //!
 //! Run with `cargo bench --bench simulate`. Before criterion's groups it
-//! prints, for 10, 1,000 and 10,000 pinned pods in steady state, knsim's
-//! simulated requests per second of run time beside those of a bare M/M/c
-//! loop over the same servers, and their ratio (docs/performance.md).
+//! prints, for 10, 1,000 and 10,000 pinned pods and for 1, 50 and 200
+//! Services in steady state, knsim's simulated requests per second of run
+//! time beside those of a bare M/M/c loop over the same servers, and their
+//! ratio (docs/performance.md).
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use knsim::model::{simulate, NoTimeseries, TimeseriesRow, TimeseriesSink};
@@ -165,27 +166,40 @@ impl TimeseriesSink for SteadyClock {
     }
 }
 
-/// knsim against the bare loop at 10, 1,000 and 10,000 pinned pods, in
-/// steady state: the pinned pods cold-start at t = 0 and the backlog of
-/// that start-up drains within 10 simulated seconds, so knsim is timed
-/// from second 12 on and the bare loop from the same number of arrivals
-/// on (same arrival rate, same exponential 100 ms service, same number of
-/// slots, same measured arrivals). The two are timed alternately so a busy
+/// knsim against the bare loop at 10, 1,000 and 10,000 pinned pods, and
+/// with 1, 50 and 200 Services sharing 2,000 pinned pods, in steady state:
+/// the pinned pods cold-start at t = 0 and the backlog of that start-up
+/// drains within 10 simulated seconds, so knsim is timed from second 12 on
+/// and the bare loop from the same number of arrivals on (same arrival
+/// rate, same exponential 100 ms service, same number of slots in total,
+/// same measured arrivals). The two are timed alternately so a busy
 /// neighbour slows both alike; best of three.
 fn pinned_ratio(_c: &mut Criterion) {
     println!("pinned pods, steady state: simulated requests per second of run time (best of 3, alternating)");
     println!(
-        "{:>7} {:>10} {:>12} {:>12} {:>7}",
-        "pods", "requests", "knsim", "bare M/M/c", "ratio"
+        "{:>13} {:>10} {:>12} {:>12} {:>7}",
+        "case", "requests", "knsim", "bare M/M/c", "ratio"
     );
     const WARM: u64 = 12;
+    let mut cases: Vec<(String, Scenario, usize, f64)> = Vec::new();
     for (pods, measured_s) in [(10u32, 600u64), (1_000, 20), (10_000, 4)] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join(format!("scenarios/bench-pinned-{pods}.toml"));
-        let end = WARM + measured_s;
-        let o: Override = format!("duration={end}s").parse().unwrap();
+        let o: Override = format!("duration={}s", WARM + measured_s).parse().unwrap();
         let sc = load_scenario(&path, &[o]).expect("bench scenario is valid");
-        let rate = pods as f64 * 50.0;
+        cases.push((
+            format!("{pods} pods"),
+            sc,
+            pods as usize * 10,
+            pods as f64 * 50.0,
+        ));
+    }
+    for services in [1u32, 50, 200] {
+        let sc = services_scenario(services, 2_000, 2_000.0, &format!("{}s", WARM + 300));
+        cases.push((format!("{services} Services"), sc, 20_000, 2_000.0));
+    }
+    for (label, sc, servers, rate) in &cases {
+        let end = sc.duration.as_nanos() / 1_000_000_000;
         let warm_arrivals = (rate * WARM as f64) as u64;
         let (mut k, mut b, mut requests) = (f64::INFINITY, f64::INFINITY, 0);
         for _ in 0..3 {
@@ -196,20 +210,14 @@ fn pinned_ratio(_c: &mut Criterion) {
                 elapsed: 0.0,
                 arrivals: 0,
             };
-            std::hint::black_box(simulate(&sc, 1, &mut clock));
+            std::hint::black_box(simulate(sc, 1, &mut clock));
             k = k.min(clock.elapsed);
             requests = clock.arrivals;
-            b = b.min(bare_mmc(
-                pods as usize * 10,
-                rate,
-                0.1,
-                warm_arrivals,
-                requests,
-            ));
+            b = b.min(bare_mmc(*servers, *rate, 0.1, warm_arrivals, requests));
         }
         let (kr, br) = (requests as f64 / k, requests as f64 / b);
         println!(
-            "{pods:>7} {requests:>10} {:>10.2} M/s {:>8.2} M/s {:>7.2}",
+            "{label:>13} {requests:>10} {:>10.2} M/s {:>8.2} M/s {:>7.2}",
             kr / 1e6,
             br / 1e6,
             kr / br

@@ -282,8 +282,10 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
 
     fn schedule_next_arrival(&mut self, s: SourceId) {
         if let Some(t) = self.ingress.next_arrival(s, self.end) {
+            // Each source schedules its next arrival after its last one:
+            // the queue's arrival lane takes them in order.
             self.q
-                .schedule(t.max(self.now), Event::Arrival { source: s });
+                .schedule_arrival(t.max(self.now), Event::Arrival { source: s });
         }
     }
 
@@ -377,7 +379,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
 
     fn qp_receive(&mut self, id: ReqId, pod: PodId) {
         let req = self.reqs.get_mut(id);
-        req.to_pod = Some(self.now);
+        req.set_to_pod(self.now);
         let r = req.rev;
         match self.proxies[r.idx()].receive(pod, id, req, self.now) {
             Admission::Overflow => self.finish(id, RequestOutcome::Overflow),
@@ -410,7 +412,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             return;
         }
         let r = req.rev;
-        let pod = req.pod.expect("a served request has a pod");
+        let pod = req.pod().expect("a served request has a pod");
         let proxied = req.activator.is_some();
         self.resources.done(r.idx(), id, pod, self.now);
         // The freed slot goes to the next live waiter (FIFO).
@@ -448,7 +450,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 self.finish(id, RequestOutcome::Timeout);
             }
             ReqState::QpQueued => {
-                let pod = req.pod.expect("queued at a pod");
+                let pod = req.pod().expect("queued at a pod");
                 let proxied = req.activator.is_some();
                 self.proxies[r.idx()].abandon(pod, proxied, self.now);
                 self.finish(id, RequestOutcome::Timeout);
@@ -469,17 +471,17 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         self.sink.request(&RequestRecord {
             revision: r.idx(),
             arrival: req.arrival,
-            service_start: req.started,
+            service_start: req.started(),
             end: now,
             outcome,
             cold: req.cold,
             activator: req.activator.map(|a| a.0),
             source: req.source.0,
-            to_pod: req.to_pod,
+            to_pod: req.handed_to_pod(),
         });
         self.reqs.free(id);
         if let Some(a) = req.activator {
-            self.activators.release(a, r, req.pod, now);
+            self.activators.release(a, r, req.pod(), now);
             self.activator_dispatch(a, r);
         }
         if !self.event_request_done(req.source, id, req.gen, outcome) {

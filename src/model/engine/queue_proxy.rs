@@ -97,7 +97,7 @@ impl RevisionProxies {
     ) -> Admission {
         let cc = self.cc;
         let proxied = req.activator.is_some();
-        req.pod = Some(pod);
+        req.set_pod(pod);
         let p = &mut self.proxies[pod.idx()];
         p.stats.request_in(now, proxied);
         if cc > 0 && p.in_flight >= queue_proxy_breaker_capacity(cc) {
@@ -128,8 +128,8 @@ impl RevisionProxies {
         usage: impl FnOnce(PodId, f64, f64) -> Option<f64>,
     ) -> (SimTime, bool) {
         req.state = ReqState::Executing;
-        req.started = Some(now);
-        let pod = req.pod.expect("a started request has a pod");
+        req.set_started(now);
+        let pod = req.pod().expect("a started request has a pod");
         let service = if req.duration > 0 {
             let d = SimDuration(req.duration);
             let s = d.as_secs_f64();
