@@ -44,7 +44,6 @@ pub(super) fn cluster_svg(rows: &[ClusterRow], duration: f64) -> Result<String, 
     const NAME: &str = "cluster.svg";
     let rows = thin(rows, super::MAX_POINTS);
     let t: Vec<f64> = rows.iter().map(|r| r.time).collect();
-    let x = 0.0..duration.max(1.0);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, 4 * PANEL_HEIGHT)).into_drawing_area();
@@ -56,14 +55,14 @@ pub(super) fn cluster_svg(rows: &[ClusterRow], duration: f64) -> Result<String, 
             .iter()
             .map(|r| (r.nodes_ready + r.nodes_provisioning + r.nodes_deleting) as f64)
             .fold(0.0, f64::max);
-        let mut ch = ChartBuilder::on(area)
-            .caption("Nodes", (FONT, 24))
-            .margin(8)
-            .x_label_area_size(40)
-            .y_label_area_size(64)
-            .build_cartesian_2d(x.clone(), 0.0..(ymax * 1.08).ceil().max(2.0))
-            .map_err(draw_err(NAME))?;
-        mesh_style(&mut ch, "time (s)", "nodes", Some(&num_label), None, NAME)?;
+        let mut ch = time_panel(
+            area,
+            "Nodes",
+            duration,
+            0.0..(ymax * 1.08).ceil().max(2.0),
+            "nodes",
+            NAME,
+        )?;
         let series: [(&str, RGBColor, u32, Vec<f64>); 3] = [
             (
                 "Ready",
@@ -102,14 +101,14 @@ pub(super) fn cluster_svg(rows: &[ClusterRow], duration: f64) -> Result<String, 
             .iter()
             .map(|r| r.pending_pods as f64)
             .fold(0.0, f64::max);
-        let mut ch = ChartBuilder::on(area)
-            .caption("Pods waiting for a node", (FONT, 24))
-            .margin(8)
-            .x_label_area_size(40)
-            .y_label_area_size(64)
-            .build_cartesian_2d(x.clone(), 0.0..(ymax * 1.08).ceil().max(2.0))
-            .map_err(draw_err(NAME))?;
-        mesh_style(&mut ch, "time (s)", "pods", Some(&num_label), None, NAME)?;
+        let mut ch = time_panel(
+            area,
+            "Pods waiting for a node",
+            duration,
+            0.0..(ymax * 1.08).ceil().max(2.0),
+            "pods",
+            NAME,
+        )?;
         draw_lines(
             &mut ch,
             &t,
@@ -127,19 +126,12 @@ pub(super) fn cluster_svg(rows: &[ClusterRow], duration: f64) -> Result<String, 
         )?;
 
         let (area, leg) = &p[2];
-        let mut ch = ChartBuilder::on(area)
-            .caption("Requested / allocatable on Ready nodes", (FONT, 24))
-            .margin(8)
-            .x_label_area_size(40)
-            .y_label_area_size(64)
-            .build_cartesian_2d(x.clone(), 0.0..105.0)
-            .map_err(draw_err(NAME))?;
-        mesh_style(
-            &mut ch,
-            "time (s)",
+        let mut ch = time_panel(
+            area,
+            "Requested / allocatable on Ready nodes",
+            duration,
+            0.0..105.0,
             "% requested",
-            Some(&num_label),
-            None,
             NAME,
         )?;
         draw_lines(
@@ -169,14 +161,14 @@ pub(super) fn cluster_svg(rows: &[ClusterRow], duration: f64) -> Result<String, 
 
         let (area, leg) = &p[3];
         let ymax = rows.iter().map(|r| r.cost).fold(0.0, f64::max);
-        let mut ch = ChartBuilder::on(area)
-            .caption("Node cost so far", (FONT, 24))
-            .margin(8)
-            .x_label_area_size(40)
-            .y_label_area_size(64)
-            .build_cartesian_2d(x, 0.0..(ymax * 1.08).max(0.01))
-            .map_err(draw_err(NAME))?;
-        mesh_style(&mut ch, "time (s)", "cost", Some(&num_label), None, NAME)?;
+        let mut ch = time_panel(
+            area,
+            "Node cost so far",
+            duration,
+            0.0..(ymax * 1.08).max(0.01),
+            "cost",
+            NAME,
+        )?;
         draw_lines(
             &mut ch,
             &t,

@@ -20,6 +20,28 @@ pub(super) fn panels<'a>(root: &Area<'a>, n: usize) -> Vec<(Area<'a>, Area<'a>)>
         .collect()
 }
 
+/// A chart over simulated time on one panel: the house caption, margins and
+/// label areas, and the mesh with `y_desc` on numeric axes.
+pub(super) fn time_panel<'c, 'b>(
+    area: &Area<'b>,
+    caption: &str,
+    duration: f64,
+    y: std::ops::Range<f64>,
+    y_desc: &str,
+    name: &str,
+) -> Result<ChartContext<'c, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>, PlotError>
+{
+    let mut ch = ChartBuilder::on(area)
+        .caption(caption, (FONT, 24))
+        .margin(8)
+        .x_label_area_size(40)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0.0..duration.max(1.0), y)
+        .map_err(draw_err(name))?;
+    mesh_style(&mut ch, "time (s)", y_desc, Some(&num_label), None, name)?;
+    Ok(ch)
+}
+
 /// An axis label formatter.
 pub(super) type LabelFmt<'f, V> = &'f dyn Fn(&V) -> String;
 
