@@ -151,15 +151,7 @@ pub(super) fn build(
                         }
                         p.doc = saved;
                     }
-                    Manifest::Eventing(e) => {
-                        let saved = p.doc.replace(e.doc().clone());
-                        p.push(
-                            "kind",
-                            "Eventing objects are read from `manifests = [...]` before the start; \
-                             applying them on the timeline is not modelled",
-                        );
-                        p.doc = saved;
-                    }
+                    Manifest::Eventing(e) => actions::refuse_eventing(p, &e),
                     Manifest::Service(s) => {
                         let Some(k) = find(planes, &s.name) else {
                             let saved = p.doc.replace(s.doc.clone());

@@ -623,15 +623,7 @@ pub(super) fn build(
                     Manifest::Service(s) => {
                         actions::apply_service(p, plane, &s, raw, base_dir, &mut tags, &mut actions)
                     }
-                    Manifest::Eventing(e) => {
-                        let saved = p.doc.replace(e.doc().clone());
-                        p.push(
-                            "kind",
-                            "Eventing objects are read from `manifests = [...]` before the start; \
-                             applying them on the timeline is not modelled",
-                        );
-                        p.doc = saved;
-                    }
+                    Manifest::Eventing(e) => actions::refuse_eventing(p, &e),
                 }
             }
         }

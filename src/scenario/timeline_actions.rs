@@ -10,6 +10,7 @@ use super::spec::TimelineAction;
 use super::timeline::{default_traffic, Plane};
 use crate::knative::annotations::RevisionAnnotations;
 use crate::knative::route::validate_traffic;
+use crate::manifest::eventing::EventingManifest;
 use crate::manifest::ServiceManifest;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -191,4 +192,17 @@ pub(super) fn delete_service(
     }
     plane.deleted = true;
     actions.push(TimelineAction::DeleteService);
+}
+
+/// Eventing documents in a timeline `apply`: the Broker, Triggers and
+/// sources are built once, before the start, so a change during the run is
+/// refused at the document's `kind`.
+pub(super) fn refuse_eventing(p: &mut Problems, e: &EventingManifest) {
+    let saved = p.doc.replace(e.doc().clone());
+    p.push(
+        "kind",
+        "Eventing objects are read from `manifests = [...]` before the start; \
+         applying them on the timeline is not modelled",
+    );
+    p.doc = saved;
 }
