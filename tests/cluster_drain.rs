@@ -3,33 +3,9 @@
 //! pods that cold-start elsewhere) and the limits around it, end to end
 //! through `cluster.csv` rows and the summary's `cluster` object.
 
-use knsim::model::cluster::{ClusterRow, ClusterSummary};
-use knsim::model::{simulate, Summary, TimeseriesRow};
-use knsim::scenario::{load_scenario_str, Override};
-use std::path::Path;
-
-fn run(text: &str, set: &[&str]) -> (Summary, Vec<TimeseriesRow>) {
-    let set: Vec<Override> = set.iter().map(|s| s.parse().unwrap()).collect();
-    let sc = load_scenario_str(text, Path::new("t.toml"), "t", Path::new("."), &set)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut rows = Vec::new();
-    let s = simulate(&sc, 1, &mut rows);
-    (s, rows)
-}
-
-fn cluster(s: &Summary) -> &ClusterSummary {
-    s.cluster
-        .as_ref()
-        .expect("node pools give a cluster object")
-}
-
-/// The row closing second `t`.
-fn at(s: &Summary, t: u64) -> &ClusterRow {
-    s.cluster_rows
-        .iter()
-        .find(|r| r.time == t as f64)
-        .unwrap_or_else(|| panic!("no row at {t} s"))
-}
+mod cluster_common;
+use cluster_common::*;
+use knsim::model::Summary;
 
 /// The first second with a node being deleted or drained.
 fn first_deletion(s: &Summary) -> f64 {

@@ -2,36 +2,11 @@
 //! each test runs a small scenario and reads `cluster.csv` rows and the
 //! summary's `cluster` object.
 
-use knsim::model::cluster::{ClusterRow, ClusterSummary};
-use knsim::model::{simulate, Summary, TimeseriesRow};
-use knsim::scenario::{load_scenario_str, Override, Scenario, ScenarioError};
+mod cluster_common;
+use cluster_common::*;
+use knsim::model::simulate;
+use knsim::scenario::ScenarioError;
 use std::path::Path;
-
-fn load(text: &str, set: &[&str]) -> Result<Scenario, ScenarioError> {
-    let set: Vec<Override> = set.iter().map(|s| s.parse().unwrap()).collect();
-    load_scenario_str(text, Path::new("t.toml"), "t", Path::new("."), &set)
-}
-
-fn run(text: &str, set: &[&str]) -> (Summary, Vec<TimeseriesRow>) {
-    let sc = load(text, set).unwrap_or_else(|e| panic!("{e}"));
-    let mut rows = Vec::new();
-    let s = simulate(&sc, 1, &mut rows);
-    (s, rows)
-}
-
-fn cluster(s: &Summary) -> &ClusterSummary {
-    s.cluster
-        .as_ref()
-        .expect("node pools give a cluster object")
-}
-
-/// The row closing second `t`.
-fn at(s: &Summary, t: u64) -> &ClusterRow {
-    s.cluster_rows
-        .iter()
-        .find(|r| r.time == t as f64)
-        .unwrap_or_else(|| panic!("no row at {t} s"))
-}
 
 /// One revision held at `min-scale` pods of `cpu` each, no load, nodes of
 /// 2 CPU / 8 GiB; `pool` adds to the pool table.
