@@ -4,8 +4,11 @@
 //! Run with `cargo bench --bench simulate`. Before criterion's groups it
 //! prints, for 10, 1,000 and 10,000 pinned pods and for 1, 50 and 200
 //! Services in steady state, knsim's simulated requests per second of run
-//! time beside those of a bare M/M/c loop over the same servers, and their
-//! ratio (docs/performance.md).
+//! time beside those of two M/M/c loops over the same servers, and the
+//! ratios: `bare_mmc` keeps only departure times in its heap and the next
+//! arrival aside; `event_heap_mmc` puts both kinds of event in one
+//! `(time, sequence)` heap, as knsim and most simulators do
+//! (docs/performance.md, "The reference loops").
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use knsim::model::{simulate, NoTimeseries, TimeseriesRow, TimeseriesSink};
