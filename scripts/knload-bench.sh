@@ -142,14 +142,15 @@ PY
 )
 echo "$summary"
 
-# Syscalls per request, one short run of each tool on the machine as it is
-# (strace slows both, so only the counts mean something). Skipped without
+# Syscalls per request, one run of each tool on the machine as it is
+# (strace slows both, so only the counts mean something): the event loop's
+# calls per request, and all calls, start-up included. Skipped without
 # strace.
 sys_lines="| (strace not installed) | | | |"
 if command -v strace >/dev/null; then
-  strace -c -f -o "$work/st-wrk.txt" wrk -t1 -c"$conns" -d3s "$url" >"$work/out.txt"
+  strace -c -f -o "$work/st-wrk.txt" wrk -t1 -c"$conns" -d"${secs}s" "$url" >"$work/out.txt"
   sw=$(awk '/requests in/ {print $1}' "$work/out.txt")
-  strace -c -f -o "$work/st-knload.txt" "$knload" -c"$conns" -z3s --no-progress --json "$work/st.json" "$url" >/dev/null
+  strace -c -f -o "$work/st-knload.txt" "$knload" -c"$conns" -z"${secs}s" --no-progress --json "$work/st.json" "$url" >/dev/null
   sk=$(python3 -c "import json;print(json.load(open('$work/st.json'))['requests'])")
   sys_lines=$(python3 - "$work/st-wrk.txt" "$sw" "$work/st-knload.txt" "$sk" <<'PY'
 import sys
@@ -159,8 +160,9 @@ for path, reqs, tool in ((sys.argv[1], int(sys.argv[2]), "wrk"), (sys.argv[3], i
         f = line.split()
         if len(f) >= 5 and f[3].isdigit() and f[-1] != "total":
             calls[f[-1]] = int(f[3])
-    # Calls made at least once per 100 requests; the rest is start-up.
-    busy = sorted(((n, c) for n, c in calls.items() if c * 100 >= reqs), key=lambda x: -x[1])
+    loop = ("read", "write", "recvfrom", "sendto", "readv", "writev", "epoll_wait", "epoll_pwait",
+            "epoll_ctl", "poll", "futex", "sched_yield", "clock_gettime")
+    busy = sorted(((n, c) for n, c in calls.items() if n in loop), key=lambda x: -x[1])
     print("| %s | %d | %s | %.2f |" % (tool, reqs, ", ".join("%s %.3f" % (n, c / reqs) for n, c in busy),
                                       sum(calls.values()) / reqs))
 PY
@@ -227,7 +229,7 @@ echo "$mem_line"
   echo "|---|---|---|---|"
   printf '%s\n' "${ratios[@]}"
   echo
-  echo "Syscalls per request (\`strace -c -f\`, \`wrk -t1 -c$conns -d3s\` and \`knload -c$conns -z3s\` on the machine as it is; calls made at least once per 100 requests, and all calls including start-up)."
+  echo "Syscalls per request (\`strace -c -f\`, \`wrk -t1 -c$conns -d${secs}s\` and \`knload -c$conns -z${secs}s\` on the machine as it is; the event loop's calls, and all calls including start-up)."
   echo
   echo "| tool | requests | per request | all syscalls per request |"
   echo "|---|---|---|---|"
