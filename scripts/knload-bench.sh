@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Benchmarks knload against wrk on a local nginx (one worker, a small static
-# file), alternating A/B/A/B so drift hits both tools alike, first on the
-# machine as it is, then beside one CPU-bound busy loop per core; then checks
-# user-space instructions per request (callgrind), the open loop's pacing and
-# a long run's memory. Writes
-# results/knload/bench.md.
+# file), alternating A/B/A/B so drift hits both tools alike, in three cases:
+# quiet (the machine as it is), busy (beside one CPU-bound neighbour process,
+# the case issue 16 sets the goal for) and busy-2 (one busy loop per core,
+# heavier). Each run also records nginx's CPU (in cores) and the client's
+# voluntary context switches: on a shared machine the throughput follows
+# how much CPU the scheduler gives nginx, and that is what moves between
+# runs. Then it counts syscalls per request (strace), user-space instructions
+# per request (callgrind), the open loop's pacing and a long run's memory.
+# Writes results/knload/bench.md.
 #
 #   scripts/knload-bench.sh [SECONDS] [CONNECTIONS] [ROUNDS] [OUTPUT]
 #
 # Needs: nginx, wrk, /usr/bin/time (apt-get install nginx wrk time), valgrind
-# for the instruction counts (skipped without it), and a
+# for the instruction counts and strace for the syscalls (each skipped
+# without it), and a
 # release build (cargo build --release -p knload), looked for under
 # $CARGO_TARGET_DIR when that is set, else under target/.
 set -euo pipefail
@@ -56,15 +61,20 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 url="http://127.0.0.1:$port/"
+# nginx's one worker, whose CPU time each run reads from /proc.
+ngx_worker=$(pgrep -P "$nginx_pid" | head -1)
+tick=$(getconf CLK_TCK)
+ngx_ticks() { awk '{print $14 + $15}' "/proc/$ngx_worker/stat"; }
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# time -f: user+sys CPU seconds and peak RSS in KiB, on the last stderr line.
-measure() { /usr/bin/time -f "TIME %U %S %M" "$@" 2>"$work/time.txt" >"$work/out.txt"; tail -1 "$work/time.txt"; }
+# time -f: user+sys CPU seconds, peak RSS in KiB and voluntary context
+# switches, on the last stderr line.
+measure() { /usr/bin/time -f "TIME %U %S %M %w" "$@" 2>"$work/time.txt" >"$work/out.txt"; tail -1 "$work/time.txt"; }
 
-# A CPU-bound neighbour: one busy loop per core, as a batch job or another
-# tenant would be, so that both tools get only their share of the cores.
+# CPU-bound neighbours: busy loops, as a batch job or another tenant would
+# be, so that the tools and nginx get only their share of the cores.
 hogs=()
-start_hogs() { for _ in $(seq "$(nproc)"); do ( while :; do :; done ) & hogs+=($!); done; }
+start_hogs() { for _ in $(seq "$1"); do ( while :; do :; done ) & hogs+=($!); done; }
 stop_hogs() {
   if [ ${#hogs[@]} -gt 0 ]; then
     kill "${hogs[@]}" 2>/dev/null || true
@@ -79,9 +89,10 @@ ratios=()
 # pairs CASE: ROUNDS alternating wrk/knload pairs; one row per run, one
 # ratio per pair, and the pair's numbers in $work/pairs.txt for the medians.
 pairs() {
-  local case=$1 round tool t reqs p50 user sys rss row wrk_reqs wrk_cpu
+  local case=$1 round tool t reqs p50 user sys rss vcs row wrk_reqs wrk_cpu wrk_ngx ngx0 ngx
   for round in $(seq "$rounds"); do
     for tool in wrk knload; do
+      ngx0=$(ngx_ticks)
       if [ "$tool" = wrk ]; then
         t=$(measure wrk -t1 -c"$conns" -d"${secs}s" --latency "$url")
         reqs=$(awk '/requests in/ {print $1}' "$work/out.txt")
@@ -91,22 +102,27 @@ pairs() {
         reqs=$(python3 -c "import json;print(json.load(open('$work/k.json'))['requests'])")
         p50=$(python3 -c "import json;print('%.3fms' % json.load(open('$work/k.json'))['latency']['p50_ms'])")
       fi
-      read -r _ user sys rss <<<"$t"
+      ngx=$(python3 -c "print(($(ngx_ticks) - $ngx0) / $tick / $secs)")
+      read -r _ user sys rss vcs <<<"$t"
       row=$(python3 -c "
 r=$reqs; cpu=$user+$sys
-print('| %s | %d | %s | %d | %.0f | %.2f | %.1f | %s |' % ('$case', $round, '$tool', r, r/$secs, cpu*1e6/r, $rss/1024, '$p50'))")
+print('| %s | %d | %s | %d | %.0f | %.2f | %.2f | %.2f | %.1f | %s |' % ('$case', $round, '$tool', r, r/$secs, cpu*1e6/r, $ngx, $vcs/r, $rss/1024, '$p50'))")
       echo "$row"
       rows+=("$row")
-      if [ "$tool" = wrk ]; then wrk_reqs=$reqs; wrk_cpu="$user+$sys"; fi
+      if [ "$tool" = wrk ]; then wrk_reqs=$reqs; wrk_cpu="$user+$sys"; wrk_ngx=$ngx; fi
     done
     ratios+=("$(python3 -c "print('| %s | %d | %.3f | %.3f |' % ('$case', $round, $reqs/$wrk_reqs, (($user+$sys)/$reqs)/(($wrk_cpu)/$wrk_reqs)))")")
-    python3 -c "print('$case', $wrk_reqs/$secs, ($wrk_cpu)*1e6/$wrk_reqs, $reqs/$secs, ($user+$sys)*1e6/$reqs)" >>"$work/pairs.txt"
+    python3 -c "print('$case', $wrk_reqs/$secs, ($wrk_cpu)*1e6/$wrk_reqs, $reqs/$secs, ($user+$sys)*1e6/$reqs, $wrk_ngx, $ngx)" >>"$work/pairs.txt"
   done
 }
 pairs quiet
-start_hogs
+start_hogs 1
 load_busy=$(cut -d' ' -f1-3 /proc/loadavg)
 pairs busy
+stop_hogs
+start_hogs "$(nproc)"
+load_busy2=$(cut -d' ' -f1-3 /proc/loadavg)
+pairs busy-2
 stop_hogs
 summary=$(python3 - "$work/pairs.txt" <<'PY'
 import statistics as st, sys
@@ -116,14 +132,43 @@ for line in open(sys.argv[1]):
     by.setdefault(c, []).append([float(x) for x in v])
 for c, ps in by.items():
     m = lambda xs: st.median(xs)
-    print("| %s | %d | %.0f | %.0f | %.3f (%.3f–%.3f) | %.2f | %.2f | %.3f (%.3f–%.3f) |" % (
+    print("| %s | %d | %.0f | %.0f | %.3f (%.3f–%.3f) | %.2f | %.2f | %.3f (%.3f–%.3f) | %.2f / %.2f |" % (
         c, len(ps), m([p[0] for p in ps]), m([p[2] for p in ps]),
         m([p[2] / p[0] for p in ps]), min(p[2] / p[0] for p in ps), max(p[2] / p[0] for p in ps),
         m([p[1] for p in ps]), m([p[3] for p in ps]),
-        m([p[3] / p[1] for p in ps]), min(p[3] / p[1] for p in ps), max(p[3] / p[1] for p in ps)))
+        m([p[3] / p[1] for p in ps]), min(p[3] / p[1] for p in ps), max(p[3] / p[1] for p in ps),
+        m([p[4] for p in ps]), m([p[5] for p in ps])))
 PY
 )
 echo "$summary"
+
+# Syscalls per request, one run of each tool on the machine as it is
+# (strace slows both, so only the counts mean something): the event loop's
+# calls per request, and all calls, start-up included. Skipped without
+# strace.
+sys_lines="| (strace not installed) | | | |"
+if command -v strace >/dev/null; then
+  strace -c -f -o "$work/st-wrk.txt" wrk -t1 -c"$conns" -d"${secs}s" "$url" >"$work/out.txt"
+  sw=$(awk '/requests in/ {print $1}' "$work/out.txt")
+  strace -c -f -o "$work/st-knload.txt" "$knload" -c"$conns" -z"${secs}s" --no-progress --json "$work/st.json" "$url" >/dev/null
+  sk=$(python3 -c "import json;print(json.load(open('$work/st.json'))['requests'])")
+  sys_lines=$(python3 - "$work/st-wrk.txt" "$sw" "$work/st-knload.txt" "$sk" <<'PY'
+import sys
+for path, reqs, tool in ((sys.argv[1], int(sys.argv[2]), "wrk"), (sys.argv[3], int(sys.argv[4]), "knload")):
+    calls = {}
+    for line in open(path):
+        f = line.split()
+        if len(f) >= 5 and f[3].isdigit() and f[-1] != "total":
+            calls[f[-1]] = int(f[3])
+    loop = ("read", "write", "recvfrom", "sendto", "readv", "writev", "epoll_wait", "epoll_pwait",
+            "epoll_ctl", "poll", "futex", "sched_yield", "clock_gettime")
+    busy = sorted(((n, c) for n, c in calls.items() if n in loop), key=lambda x: -x[1])
+    print("| %s | %d | %s | %.2f |" % (tool, reqs, ", ".join("%s %.3f" % (n, c / reqs) for n, c in busy),
+                                      sum(calls.values()) / reqs))
+PY
+)
+fi
+echo "$sys_lines"
 
 # User-space instructions per request under callgrind: unlike CPU time they
 # do not depend on what else the machine runs. Each tool runs twice, short and
@@ -159,7 +204,7 @@ echo "$open_line"
 
 # Peak memory of a 60 s closed-loop run.
 t=$(measure "$knload" -c"$conns" -z60s --no-progress "$url")
-read -r _ user sys rss <<<"$t"
+read -r _ user sys rss _ <<<"$t"
 mem_line="| 60 s closed loop, $conns connections | peak RSS $(python3 -c "print('%.1f' % ($rss/1024))") MiB | CPU $(python3 -c "print('%.1f' % ($user+$sys))") s |"
 echo "$mem_line"
 
@@ -167,22 +212,28 @@ echo "$mem_line"
   echo "# knload vs wrk on nginx ($(date -u +%Y-%m-%d), $(nproc) cores, $(nginx -v 2>&1 | sed 's/.*\///'), wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'))"
   echo
   echo "Command: \`scripts/knload-bench.sh $secs $conns $rounds\` at commit $(git -C "$root" rev-parse --short HEAD) (nginx: 1 worker, 13-byte static file, 127.0.0.1)."
-  echo "Load average when the quiet case began: $load0; when the busy case began: $load_busy."
+  echo "Load average when the quiet case began: $load0; when the busy case began: $load_busy; when the busy-2 case began: $load_busy2."
   echo "wrk: \`wrk -t1 -c$conns -d${secs}s --latency URL\`; knload: \`knload -c$conns -z${secs}s --no-progress URL\` (one connection-loop thread against a loopback target on this machine)."
-  echo "Quiet: no neighbour started by the script (whatever else the machine runs shows in the load average). Busy: the same pairs while one CPU-bound busy loop per core runs beside them (started and stopped by the script)."
-  echo "CPU is user+sys of the client process per request; memory is peak RSS. Pairs alternate wrk, knload; ratios are per pair."
+  echo "Quiet: no neighbour started by the script (whatever else the machine runs shows in the load average). Busy: the same pairs beside one CPU-bound neighbour process (a shell busy loop started and stopped by the script), the case the goal is judged on. Busy-2: beside one busy loop per core."
+  echo "CPU is user+sys of the client process per request; nginx CPU is its worker's user+sys over the run, in cores; switches are the client's voluntary context switches per request; memory is peak RSS. Pairs alternate wrk, knload; ratios are per pair."
   echo
-  echo "| case | pairs | wrk req/s (median) | knload req/s (median) | knload/wrk throughput, median (min–max) | wrk CPU µs/req | knload CPU µs/req | knload/wrk CPU per request, median (min–max) |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| case | pairs | wrk req/s (median) | knload req/s (median) | knload/wrk throughput, median (min–max) | wrk CPU µs/req | knload CPU µs/req | knload/wrk CPU per request, median (min–max) | nginx CPU in cores, median (wrk / knload runs) |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   echo "$summary"
   echo
-  echo "| case | round | tool | requests | req/s | client CPU µs/req | peak RSS MiB | p50 |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| case | round | tool | requests | req/s | client CPU µs/req | nginx CPU (cores) | client switches/req | peak RSS MiB | p50 |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
   echo
   echo "| case | round | knload/wrk throughput | knload/wrk CPU per request |"
   echo "|---|---|---|---|"
   printf '%s\n' "${ratios[@]}"
+  echo
+  echo "Syscalls per request (\`strace -c -f\`, \`wrk -t1 -c$conns -d${secs}s\` and \`knload -c$conns -z${secs}s\` on the machine as it is; the event loop's calls, and all calls including start-up)."
+  echo
+  echo "| tool | requests | per request | all syscalls per request |"
+  echo "|---|---|---|---|"
+  echo "$sys_lines"
   echo
   echo "User-space instructions per request (callgrind; the difference between a short and a long run of each tool, so start-up cancels out; steadier than CPU time on a shared machine, though how many responses one wake-up finds still moves it by up to a quarter): wrk \`-d2s\` and \`-d6s\`, knload \`-n 20000\` and \`-n 60000\`."
   echo
