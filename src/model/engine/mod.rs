@@ -354,6 +354,13 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             // The immediate "first request" stat that makes scale-from-zero fast.
             self.push_activator_stat(r, &Activators::first_request_stat());
         }
+        if let Some(pod) = self.activators.pass_through(a, self.reqs.get_mut(id)) {
+            // An empty throttler queue with capacity: the request is the
+            // one a dispatch would release at once, so it skips the queue.
+            self.qp_receive(id, pod);
+            self.activator_dispatch_more(a, r);
+            return;
+        }
         self.activators.enqueue(a, id, self.reqs.get_mut(id));
         self.activator_dispatch(a, r);
         // Only a request left waiting needs a timer: one that went straight
@@ -371,6 +378,12 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         if !self.activators.begin_dispatch(a, r) {
             return;
         }
+        self.activator_dispatch_more(a, r);
+    }
+
+    /// The rest of a release under way: requests queued meanwhile (by a
+    /// handler it re-entered) go while the throttler has capacity.
+    fn activator_dispatch_more(&mut self, a: ActId, r: RevId) {
         while let Some((id, pod)) = self.activators.next_dispatch(a, r, &self.reqs) {
             self.qp_receive(id, pod);
         }
