@@ -159,11 +159,25 @@ pub fn parse_go_duration(input: &str) -> Result<SimDuration, String> {
     Ok(SimDuration(total.round() as u64))
 }
 
+/// 2^52: below it every `f64` has a fraction bit or is an integer that
+/// `i64` holds exactly.
+const EXACT_INTEGERS: f64 = 4_503_599_627_370_496.0;
+
+#[inline]
 fn secs_to_nanos(s: f64) -> u64 {
     if !s.is_finite() || s <= 0.0 {
         return 0;
     }
-    let n = (s * NANOS_PER_SEC as f64).round();
+    let x = s * NANOS_PER_SEC as f64;
+    if x < EXACT_INTEGERS {
+        // `f64::round` is a library call on the baseline x86-64 target, and
+        // every service time and arrival goes through here. Below 2^52 the
+        // truncation and the fraction `x - t` are exact, so rounding half
+        // away from zero is one comparison: the same answer as `round`.
+        let t = x as i64;
+        return t as u64 + u64::from(x - t as f64 >= 0.5);
+    }
+    let n = x.round();
     if n >= u64::MAX as f64 {
         u64::MAX
     } else {
@@ -228,6 +242,55 @@ impl fmt::Display for SimDuration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nanoseconds_round_as_f64_round_does() {
+        let reference = |s: f64| -> u64 {
+            if !s.is_finite() || s <= 0.0 {
+                return 0;
+            }
+            let n = (s * NANOS_PER_SEC as f64).round();
+            if n >= u64::MAX as f64 {
+                u64::MAX
+            } else {
+                n as u64
+            }
+        };
+        let mut cases = vec![
+            0.0,
+            -1.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            0.5e-9,
+            1.5e-9,
+            2.5e-9,
+            0.499_999_999_999_999_94e-9,
+            0.1,
+            0.3,
+            4_503_599.627_370_495,
+            4_503_599.627_370_496,
+            4_503_599.627_370_497,
+            1e20,
+        ];
+        // Exact halves of a nanosecond, small and near 2^52.
+        for k in [0u64, 1, 2, 999, 1 << 30, (1 << 51) + 3, (1 << 52) - 1] {
+            cases.push((k as f64 + 0.5) / NANOS_PER_SEC as f64);
+        }
+        // Random bit patterns from 2^-40 s to 2^23 s, across 2^52 ns.
+        let mut z = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..1_000_000 {
+            z ^= z << 13;
+            z ^= z >> 7;
+            z ^= z << 17;
+            let exp = 1023 - 40 + (z % 64);
+            cases.push(f64::from_bits((z >> 12) | (exp << 52)));
+        }
+        for s in cases {
+            assert_eq!(secs_to_nanos(s), reference(s), "{s:e} s");
+        }
+    }
 
     #[test]
     fn truncation_and_whole_seconds() {

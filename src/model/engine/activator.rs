@@ -150,8 +150,11 @@ struct Path {
 
 /// Every activator replica.
 pub(crate) struct Activators {
-    /// `views[a][r]`.
-    views: Vec<Vec<View>>,
+    /// The view of activator `a` on revision `r` at `r * n_acts + a`: one
+    /// flat table, so a request's several visits each cost one index, not
+    /// two dependent loads.
+    views: Vec<View>,
+    n_acts: usize,
     paths: Vec<Path>,
 }
 
@@ -166,21 +169,28 @@ impl Activators {
     /// `n` activator replicas serving no revision yet.
     pub(crate) fn new(n: usize) -> Self {
         Activators {
-            views: (0..n).map(|_| Vec::new()).collect(),
+            views: Vec::new(),
+            n_acts: n,
             paths: Vec::new(),
         }
     }
 
     /// Activator replicas in the cluster.
     pub(crate) fn count(&self) -> usize {
-        self.views.len()
+        self.n_acts
+    }
+
+    /// Where the view of `a` on `r` is in `views`.
+    #[inline]
+    fn vi(&self, a: ActId, r: RevId) -> usize {
+        r.idx() * self.n_acts + a.idx()
     }
 
     /// Adds the next revision, named `name`, with concurrency limit `cc`;
     /// load balancing draws from `rng`. Its subset is empty until
     /// [`Activators::set_subset_size`].
     pub(crate) fn add_revision(&mut self, name: &str, cc: u32, rng: SimRng) {
-        let n = self.views.len();
+        let n = self.n_acts;
         self.paths.push(Path {
             cc,
             routable: Vec::new(),
@@ -192,15 +202,13 @@ impl Activators {
             queued: 0,
             rng,
         });
-        for v in &mut self.views {
-            v.push(View::default());
-        }
+        self.views.extend((0..n).map(|_| View::default()));
     }
 
     /// Puts `k` activators (at least one, at most all) in the revision's
     /// path, consecutive from its offset.
     pub(crate) fn set_subset_size(&mut self, r: RevId, k: u32) {
-        let total = self.views.len();
+        let total = self.n_acts;
         let p = &mut self.paths[r.idx()];
         let k = (k as usize).clamp(1, total);
         p.subset.clear();
@@ -230,7 +238,8 @@ impl Activators {
     /// sends the autoscaler an immediate stat.
     #[inline]
     pub(crate) fn count_in(&mut self, a: ActId, r: RevId, now: SimTime) -> bool {
-        let v = &mut self.views[a.idx()][r.idx()];
+        let i = self.vi(a, r);
+        let v = &mut self.views[i];
         let first = v.reporter.is_none();
         let rep = v.reporter.get_or_insert_with(|| Reporter {
             stats: RequestStats::new(now),
@@ -255,11 +264,12 @@ impl Activators {
     #[inline]
     pub(crate) fn enqueue(&mut self, a: ActId, id: ReqId, req: &mut Request) {
         let r = req.rev;
+        let i = self.vi(a, r);
         let p = &mut self.paths[r.idx()];
         if p.routable.is_empty() {
             req.cold = true;
         }
-        let v = &mut self.views[a.idx()][r.idx()];
+        let v = &mut self.views[i];
         v.queue.push_back((id, req.gen));
         v.queued += 1;
         p.queued += 1;
@@ -271,11 +281,12 @@ impl Activators {
     /// fails at once re-enters through [`Activators::release`]).
     #[inline]
     pub(crate) fn begin_dispatch(&mut self, a: ActId, r: RevId) -> bool {
-        let v = &self.views[a.idx()][r.idx()];
+        let i = self.vi(a, r);
+        let v = &self.views[i];
         if v.queued == 0 || self.paths[r.idx()].routable.is_empty() || v.dispatching {
             return false;
         }
-        self.views[a.idx()][r.idx()].dispatching = true;
+        self.views[i].dispatching = true;
         if self.paths[r.idx()].cc > 0 {
             self.refresh_assignment(a, r);
         }
@@ -291,11 +302,13 @@ impl Activators {
         r: RevId,
         reqs: &Requests,
     ) -> Option<(ReqId, PodId)> {
-        if self.views[a.idx()][r.idx()].queued == 0 {
+        let i = self.vi(a, r);
+        if self.views[i].queued == 0 {
             return None;
         }
         let pod = self.choose_pod(a, r)?;
-        let v = &mut self.views[a.idx()][r.idx()];
+        let i = self.vi(a, r);
+        let v = &mut self.views[i];
         let id = loop {
             let (id, gen) = v.queue.pop_front().expect("queued > 0");
             if reqs.is(id, gen, ReqState::ActivatorQueued) {
@@ -304,19 +317,57 @@ impl Activators {
         };
         v.queued -= 1;
         self.paths[r.idx()].queued -= 1;
+        self.reserve(a, r, pod);
+        Some((id, pod))
+    }
+
+    /// A request that need not wait goes straight to a pod: with nothing of
+    /// its revision queued at `a`, no release under way and a pod with
+    /// capacity, it is the request a release right after
+    /// [`Activators::enqueue`] would take, to the pod (and with the draws)
+    /// that release would choose. The release stays open, as it would be
+    /// while the request is handed on; [`Activators::next_dispatch`] and
+    /// [`Activators::end_dispatch`] close it. `None` changes nothing.
+    #[inline]
+    pub(crate) fn pass_through(&mut self, a: ActId, req: &mut Request) -> Option<PodId> {
+        let r = req.rev;
+        let i = self.vi(a, r);
+        let v = &self.views[i];
+        if v.queued != 0 || v.dispatching || self.paths[r.idx()].routable.is_empty() {
+            return None;
+        }
+        if self.paths[r.idx()].cc > 0 {
+            self.refresh_assignment(a, r);
+        }
+        let pod = self.choose_pod(a, r)?;
+        let i = self.vi(a, r);
+        let v = &mut self.views[i];
+        v.dispatching = true;
+        // Nothing live is queued: what the queue holds is stale.
+        v.queue.clear();
+        self.reserve(a, r, pod);
+        req.state = ReqState::ActivatorQueued;
+        Some(pod)
+    }
+
+    /// A request released from `a` takes one of `pod`'s slots.
+    #[inline(always)]
+    fn reserve(&mut self, a: ActId, r: RevId, pod: PodId) {
+        let i = self.vi(a, r);
+        let v = &mut self.views[i];
         if v.in_flight_per_pod.len() <= pod.idx() {
             v.in_flight_per_pod.resize(pod.idx() + 1, 0);
         }
         v.in_flight_per_pod[pod.idx()] += 1;
         let cc = self.paths[r.idx()].cc;
         v.free.update(pod, v.in_flight_per_pod[pod.idx()], cc);
-        Some((id, pod))
     }
 
     /// Ends a release started by [`Activators::begin_dispatch`].
     #[inline]
     pub(crate) fn end_dispatch(&mut self, a: ActId, r: RevId, reqs: &Requests) {
-        let v = &mut self.views[a.idx()][r.idx()];
+        let i = self.vi(a, r);
+        let v = &mut self.views[i];
         v.dispatching = false;
         // Drop timed-out entries at the head so the queue does not hold them.
         while let Some(&(id, gen)) = v.queue.front() {
@@ -330,7 +381,8 @@ impl Activators {
     fn refresh_assignment(&mut self, a: ActId, r: RevId) {
         let p = &self.paths[r.idx()];
         let key = (p.routable_version, p.subset_version);
-        let v = &mut self.views[a.idx()][r.idx()];
+        let i = self.vi(a, r);
+        let v = &mut self.views[i];
         if v.assigned_key == key && !v.assigned.is_empty() {
             return;
         }
@@ -365,10 +417,11 @@ impl Activators {
     }
 
     /// The load-balancing policy, chosen by containerConcurrency.
-    #[inline]
+    #[inline(always)]
     fn choose_pod(&mut self, a: ActId, r: RevId) -> Option<PodId> {
+        let i = self.vi(a, r);
         let p = &mut self.paths[r.idx()];
-        let v = &mut self.views[a.idx()][r.idx()];
+        let v = &mut self.views[i];
         let load = |v: &View, pod: PodId| v.in_flight_per_pod.get(pod.idx()).copied().unwrap_or(0);
         match p.cc {
             0 => {
@@ -409,7 +462,8 @@ impl Activators {
     /// A request queued at `a` timed out before it was released.
     #[inline]
     pub(crate) fn abandon(&mut self, a: ActId, r: RevId) {
-        self.views[a.idx()][r.idx()].queued -= 1;
+        let i = self.vi(a, r);
+        self.views[i].queued -= 1;
         self.paths[r.idx()].queued -= 1;
     }
 
@@ -417,7 +471,8 @@ impl Activators {
     /// and its pod's reservation is returned.
     #[inline]
     pub(crate) fn release(&mut self, a: ActId, r: RevId, pod: Option<PodId>, now: SimTime) {
-        let v = &mut self.views[a.idx()][r.idx()];
+        let i = self.vi(a, r);
+        let v = &mut self.views[i];
         if let Some(rep) = v.reporter.as_mut() {
             rep.stats.request_out(now, false);
         }
@@ -431,7 +486,8 @@ impl Activators {
     /// Activator `a` closes its reporting period for `r`: the stat it sends,
     /// if it is tracking the revision (it stops once idle).
     pub(crate) fn report(&mut self, a: ActId, r: RevId, now: SimTime) -> Option<Stat> {
-        let v = &mut self.views[a.idx()][r.idx()];
+        let i = self.vi(a, r);
+        let v = &mut self.views[i];
         let rep = v.reporter.as_mut()?;
         let s = rep.stats.report(now);
         let adj = if rep.first_adjust { 1.0 } else { 0.0 };
@@ -580,6 +636,82 @@ mod tests {
         a.report(ActId(0), R, SimTime::from_secs(2));
         // Idle for a whole period: the activator stops tracking the revision.
         assert!(a.report(ActId(0), R, SimTime::from_secs(3)).is_none());
+    }
+
+    /// The released requests are no longer waiting.
+    fn drop_waiting(waiting: &mut Vec<(ActId, ReqId)>, out: &[(ReqId, PodId)]) {
+        waiting.retain(|(_, w)| out.iter().all(|(id, _)| id != w));
+    }
+
+    #[test]
+    fn passing_through_takes_the_pod_a_release_would() {
+        // Two activators over seven pods; arrivals, releases and timeouts in
+        // random order. One side always queues and releases, the other
+        // passes through whenever it can: same requests to the same pods.
+        for cc in [0, 1, 2, 10] {
+            let mut plain = activators(2, cc, 7);
+            let mut fast = activators(2, cc, 7);
+            let (mut rp, mut rf) = (Requests::default(), Requests::default());
+            let mut rng = RngStreams::new(9).get(Stream::LoadBalancing, 1);
+            let mut running: Vec<(ActId, PodId)> = Vec::new();
+            let mut waiting: Vec<(ActId, ReqId)> = Vec::new();
+            let mut passed = 0;
+            for step in 0..20_000 {
+                let act = ActId(rng.random_range(0..2));
+                let op = rng.random_range(0..10);
+                let (act, out) = if op < 5 || running.is_empty() {
+                    let deadline = SimTime::from_secs(60);
+                    let new = Request::new(R, SourceId(0), SimTime::ZERO, deadline, 0);
+                    let (ip, i_f) = (rp.alloc(new), rf.alloc(new));
+                    assert_eq!(ip, i_f);
+                    plain.enqueue(act, ip, rp.get_mut(ip));
+                    let out = dispatch(&mut plain, act, &rp);
+                    let got = match fast.pass_through(act, rf.get_mut(i_f)) {
+                        Some(pod) => {
+                            passed += 1;
+                            let mut v = vec![(i_f, pod)];
+                            while let Some(x) = fast.next_dispatch(act, R, &rf) {
+                                v.push(x);
+                            }
+                            fast.end_dispatch(act, R, &rf);
+                            v
+                        }
+                        None => {
+                            fast.enqueue(act, i_f, rf.get_mut(i_f));
+                            dispatch(&mut fast, act, &rf)
+                        }
+                    };
+                    assert_eq!(out, got, "cc {cc}, step {step}");
+                    waiting.push((act, ip));
+                    (act, out)
+                } else if op < 9 {
+                    let (act, pod) = running.swap_remove(rng.random_range(0..running.len()));
+                    plain.release(act, R, Some(pod), SimTime::ZERO);
+                    fast.release(act, R, Some(pod), SimTime::ZERO);
+                    let out = dispatch(&mut plain, act, &rp);
+                    assert_eq!(out, dispatch(&mut fast, act, &rf), "cc {cc}, step {step}");
+                    (act, out)
+                } else {
+                    // The oldest waiter times out; its slot is reused later.
+                    if let Some(&(act, id)) = waiting.first() {
+                        waiting.remove(0);
+                        plain.abandon(act, R);
+                        fast.abandon(act, R);
+                        rp.free(id);
+                        rf.free(id);
+                    }
+                    (act, Vec::new())
+                };
+                drop_waiting(&mut waiting, &out);
+                for &(id, pod) in &out {
+                    running.push((act, pod));
+                    rp.get_mut(id).state = ReqState::Executing;
+                    rf.get_mut(id).state = ReqState::Executing;
+                }
+                assert_eq!(plain.queued(R), fast.queued(R));
+            }
+            assert!(passed > 100, "cc {cc}: only {passed} passed through");
+        }
     }
 
     use std::collections::BTreeSet;

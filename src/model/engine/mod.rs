@@ -354,6 +354,13 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             // The immediate "first request" stat that makes scale-from-zero fast.
             self.push_activator_stat(r, &Activators::first_request_stat());
         }
+        if let Some(pod) = self.activators.pass_through(a, self.reqs.get_mut(id)) {
+            // An empty throttler queue with capacity: the request is the
+            // one a dispatch would release at once, so it skips the queue.
+            self.qp_receive(id, pod);
+            self.activator_dispatch_more(a, r);
+            return;
+        }
         self.activators.enqueue(a, id, self.reqs.get_mut(id));
         self.activator_dispatch(a, r);
         // Only a request left waiting needs a timer: one that went straight
@@ -371,6 +378,12 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         if !self.activators.begin_dispatch(a, r) {
             return;
         }
+        self.activator_dispatch_more(a, r);
+    }
+
+    /// The rest of a release under way: requests queued meanwhile (by a
+    /// handler it re-entered) go while the throttler has capacity.
+    fn activator_dispatch_more(&mut self, a: ActId, r: RevId) {
         while let Some((id, pod)) = self.activators.next_dispatch(a, r, &self.reqs) {
             self.qp_receive(id, pod);
         }
@@ -392,8 +405,14 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         let req = self.reqs.get_mut(id);
         let (r, now) = (req.rev.idx(), self.now);
         let res = &mut self.resources;
+        // Most revisions have no resource model: no call for them.
+        let tracked = res.active(r);
         let (at, timed_out) = self.proxies[r].start(req, now, |pod, base, wall| {
-            res.start(r, id, pod, now, base, wall)
+            if tracked {
+                res.start(r, id, pod, now, base, wall)
+            } else {
+                None
+            }
         });
         let gen = req.gen;
         self.q.schedule(
@@ -414,7 +433,9 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         let r = req.rev;
         let pod = req.pod().expect("a served request has a pod");
         let proxied = req.activator.is_some();
-        self.resources.done(r.idx(), id, pod, self.now);
+        if self.resources.active(r.idx()) {
+            self.resources.done(r.idx(), id, pod, self.now);
+        }
         // The freed slot goes to the next live waiter (FIFO).
         if let Some(next) = self.proxies[r.idx()].done(pod, proxied, self.now, &self.reqs) {
             self.start_service(next);
@@ -433,7 +454,8 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                 None => RequestOutcome::Ok,
             }
         };
-        self.finish(id, outcome);
+        // Starting the next waiter changed another slot, not this one.
+        self.finish_req(id, req, outcome);
         self.maybe_pod_gone(r, pod);
     }
 
@@ -447,13 +469,13 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             ReqState::ActivatorQueued => {
                 let a = req.activator.expect("queued at an activator");
                 self.activators.abandon(a, r);
-                self.finish(id, RequestOutcome::Timeout);
+                self.finish_req(id, req, RequestOutcome::Timeout);
             }
             ReqState::QpQueued => {
                 let pod = req.pod().expect("queued at a pod");
                 let proxied = req.activator.is_some();
                 self.proxies[r.idx()].abandon(pod, proxied, self.now);
-                self.finish(id, RequestOutcome::Timeout);
+                self.finish_req(id, req, RequestOutcome::Timeout);
                 self.maybe_pod_gone(r, pod);
             }
             // Executing requests end at their deadline through ServiceDone.
@@ -464,8 +486,14 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
     /// Records the outcome, releases activator reservations and frees the
     /// request (re-arming a closed-loop client).
     fn finish(&mut self, id: ReqId, outcome: RequestOutcome) {
-        let now = self.now;
         let req = *self.reqs.get(id);
+        self.finish_req(id, req, outcome);
+    }
+
+    /// [`Sim::finish`] for a caller that already holds a copy of the
+    /// request, unchanged since it was taken.
+    fn finish_req(&mut self, id: ReqId, req: Request, outcome: RequestOutcome) {
+        let now = self.now;
         let r = req.rev;
         self.books.finished(r, outcome, req.arrival, now, req.cold);
         self.sink.request(&RequestRecord {
@@ -514,9 +542,12 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
 
     fn maybe_pod_gone(&mut self, r: RevId, pod: PodId) {
         let in_flight = self.proxies[r.idx()].in_flight(pod);
-        if self
-            .pods
-            .maybe_gone(r, pod, in_flight, self.now, &mut self.q)
+        // Only an empty pod can go: asking that first spares every request
+        // a read of the pod's record, a cache miss with thousands of pods.
+        if in_flight == 0
+            && self
+                .pods
+                .maybe_gone(r, pod, in_flight, self.now, &mut self.q)
         {
             self.proxies[r.idx()].pod_gone(pod);
         }

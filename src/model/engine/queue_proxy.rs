@@ -22,16 +22,19 @@ use crate::sim::{SimDuration, SimRng, SimTime};
 use crate::workload::{Dist, Slowdown};
 use std::collections::VecDeque;
 
-/// One pod's queue-proxy.
+/// One pod's queue-proxy: what every request touches, in one 64-byte
+/// line. A request reaches its pod again 100 ms after it started, when a
+/// large cluster has pushed the line out of the cache; the wait queue and
+/// the last report live apart, as most requests never wait and only the
+/// scraper reads the report.
+#[repr(align(64))]
 struct Proxy {
     /// Requests the application is serving.
     executing: u32,
-    /// Requests admitted by the breaker (executing or queued).
+    /// Requests admitted by the breaker (executing or queued); its excess
+    /// over `executing` is the number of live waiters in the pod's queue.
     in_flight: u32,
-    /// Waiters for an execution slot, with their slot generations.
-    queue: VecDeque<(ReqId, u32)>,
     stats: RequestStats,
-    last_report: Stat,
 }
 
 /// What the breaker did with a request.
@@ -49,6 +52,11 @@ pub(crate) enum Admission {
 /// revision's application.
 pub(crate) struct RevisionProxies {
     proxies: Vec<Proxy>,
+    /// Waiters for an execution slot by pod, with their slot generations;
+    /// entries of waiters that timed out stay until they reach the front.
+    queues: Vec<VecDeque<(ReqId, u32)>>,
+    /// Each pod's last closed reporting period, as the scraper reads it.
+    last_reports: Vec<Stat>,
     cc: u32,
     service: Dist,
     slowdown: Slowdown,
@@ -61,6 +69,8 @@ impl RevisionProxies {
     pub(crate) fn new(cc: u32, service: Dist, slowdown: Slowdown, rng: SimRng) -> Self {
         RevisionProxies {
             proxies: Vec::new(),
+            queues: Vec::new(),
+            last_reports: Vec::new(),
             cc,
             service,
             slowdown,
@@ -74,10 +84,10 @@ impl RevisionProxies {
             self.proxies.push(Proxy {
                 executing: 0,
                 in_flight: 0,
-                queue: VecDeque::new(),
                 stats: RequestStats::new(now),
-                last_report: Stat::default(),
             });
+            self.queues.push(VecDeque::new());
+            self.last_reports.push(Stat::default());
         }
     }
 
@@ -105,12 +115,18 @@ impl RevisionProxies {
             p.stats.request_out(now, proxied);
             return Admission::Overflow;
         }
+        let live_waiters = p.in_flight > p.executing;
         p.in_flight += 1;
         if cc == 0 || p.executing < cc {
             p.executing += 1;
             Admission::Start
         } else {
-            p.queue.push_back((id, req.gen));
+            let queue = &mut self.queues[pod.idx()];
+            if !live_waiters {
+                // Only stale entries left, which `done` no longer drains.
+                queue.clear();
+            }
+            queue.push_back((id, req.gen));
             req.state = ReqState::QpQueued;
             Admission::Queued
         }
@@ -165,7 +181,13 @@ impl RevisionProxies {
         p.stats.request_out(now, proxied);
         p.executing -= 1;
         p.in_flight -= 1;
-        while let Some((id, gen)) = p.queue.pop_front() {
+        if p.in_flight == p.executing {
+            // No live waiter, so no need to touch the queue: what stale
+            // entries it holds are cleared when the next waiter comes.
+            return None;
+        }
+        let queue = &mut self.queues[pod.idx()];
+        while let Some((id, gen)) = queue.pop_front() {
             if reqs.is(id, gen, ReqState::QpQueued) {
                 p.executing += 1;
                 return Some(id);
@@ -191,18 +213,17 @@ impl RevisionProxies {
 
     /// Closes the pod's reporting period.
     pub(crate) fn report(&mut self, pod: PodId, now: SimTime) {
-        let p = &mut self.proxies[pod.idx()];
-        p.last_report = p.stats.report(now);
+        self.last_reports[pod.idx()] = self.proxies[pod.idx()].stats.report(now);
     }
 
     /// The pod's last report, as the scraper reads it.
     pub(crate) fn last_report(&self, pod: PodId) -> &Stat {
-        &self.proxies[pod.idx()].last_report
+        &self.last_reports[pod.idx()]
     }
 
     /// The pod is gone: drop what its queue still holds.
     pub(crate) fn pod_gone(&mut self, pod: PodId) {
-        self.proxies[pod.idx()].queue = VecDeque::new();
+        self.queues[pod.idx()] = VecDeque::new();
     }
 }
 
@@ -260,6 +281,52 @@ mod tests {
         reqs.free(ids[1]);
         assert_eq!(p.done(PodId(0), false, now, &reqs), Some(ids[2]));
         assert_eq!(p.in_flight(PodId(0)), 1);
+    }
+
+    #[test]
+    fn the_hot_part_of_a_proxy_is_one_cache_line() {
+        assert_eq!(std::mem::size_of::<Proxy>(), 64);
+        assert_eq!(std::mem::align_of::<Proxy>(), 64);
+    }
+
+    #[test]
+    fn stale_waiters_are_never_served_and_do_not_pile_up() {
+        let mut p = proxies(1);
+        let mut reqs = Requests::default();
+        let now = SimTime::ZERO;
+        let first = add(&mut reqs);
+        assert_eq!(
+            p.receive(PodId(0), first, reqs.get_mut(first), now),
+            Admission::Start
+        );
+        // Three waiters time out while the first request runs.
+        for _ in 0..3 {
+            let id = add(&mut reqs);
+            assert_eq!(
+                p.receive(PodId(0), id, reqs.get_mut(id), now),
+                Admission::Queued
+            );
+            p.abandon(PodId(0), false, now);
+            reqs.free(id);
+        }
+        assert_eq!(p.done(PodId(0), false, now, &reqs), None);
+        assert_eq!(p.in_flight(PodId(0)), 0);
+        // A new request runs, the next one waits behind it, and only that
+        // live waiter is handed the slot.
+        let runs = add(&mut reqs);
+        assert_eq!(
+            p.receive(PodId(0), runs, reqs.get_mut(runs), now),
+            Admission::Start
+        );
+        let waits = add(&mut reqs);
+        assert_eq!(
+            p.receive(PodId(0), waits, reqs.get_mut(waits), now),
+            Admission::Queued
+        );
+        assert_eq!(p.queues[0].len(), 1, "the stale entries were dropped");
+        assert_eq!(p.done(PodId(0), false, now, &reqs), Some(waits));
+        assert_eq!(p.done(PodId(0), false, now, &reqs), None);
+        assert_eq!(p.in_flight(PodId(0)), 0);
     }
 
     #[test]

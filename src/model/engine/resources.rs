@@ -124,7 +124,7 @@ impl Resources {
     }
 
     /// Whether revision `r` uses the model.
-    #[cfg(test)]
+    #[inline]
     pub(crate) fn active(&self, r: usize) -> bool {
         self.revs[r].is_some()
     }
