@@ -2,17 +2,12 @@
 //! events scheduled for the same nanosecond come out in the order they were
 //! scheduled (FIFO), which keeps runs reproducible.
 //!
-//! Keys are unique and never smaller than the last one taken out (nothing
-//! is scheduled into the past). A small queue is a binary heap; past
-//! [`TO_RADIX`] pending events it becomes a radix heap, and back below
-//! [`TO_BINARY`]: an event goes into the bucket of the highest bit in which
-//! its key differs from the last key taken, and a bucket is split only when
-//! every lower one is empty. A push is an append and each event moves a few
-//! times at most, always in sequential passes; a binary heap's sift touches
-//! one cache line per level, scattered over a heap that outgrows the cache
-//! at thousands of pods, but on a few hundred events it is several times
-//! cheaper than the radix heap's bucket splits. Both give the order of any
-//! exact min-queue, so switching between them changes nothing.
+//! Most events go to a 4-ary heap whose 16-byte keys sit apart from the
+//! events, aligned so that a node's four children share one cache line: a
+//! sift reads one line of keys per level, over half the levels of a binary
+//! heap, and moves one event per level. At the tens of thousands of pending
+//! events of a large cluster the heap outgrows the caches and those lines
+//! are what a pop waits for.
 //!
 //! Timers scheduled a fixed delay after the present (request deadlines) come
 //! in key order, so [`EventQueue::schedule_timer`] appends them to a FIFO
@@ -23,8 +18,7 @@
 //! goes to the heap; `pop` takes the smallest key of the three.
 
 use super::SimTime;
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 struct Entry<E> {
     /// `time << 64 | seq`: one integer comparison orders by time, then FIFO.
@@ -32,220 +26,147 @@ struct Entry<E> {
     event: E,
 }
 
-// Reversed, so that std's max-heap pops the smallest key. Keys are unique.
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    #[inline]
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.key.cmp(&self.key)
-    }
+/// Children per node of [`QuadHeap`]: four 16-byte keys fill one cache line.
+const ARITY: usize = 4;
+
+/// Four keys on one cache line: the children of one node.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct KeyLine([u128; ARITY]);
+
+/// Key slots before the root, so that the children of node `i`, at
+/// `4i + 1 ..= 4i + 4`, are the whole of line `i + 1`.
+const ROOT_SLOT: usize = ARITY - 1;
+
+/// A 4-ary min-heap with its keys and events in two parallel arrays: a sift
+/// compares keys only, a node's children on one cache line, and moves one
+/// event per level.
+struct QuadHeap<E> {
+    /// Key of node `i` at slot `i + ROOT_SLOT`.
+    lines: Vec<KeyLine>,
+    events: Vec<E>,
 }
 
-/// Pending events above which the binary heap becomes a radix heap
-/// (callgrind, instructions per request: the binary heap is cheaper at 10
-/// pods and at 200 Services, and about even at 1,000 pods once arrivals
-/// have their own lane; the radix heap pays off on the tens of thousands
-/// of events of 10,000 pods, where a sift's scattered cache lines cost
-/// more than its instructions).
-const TO_RADIX: usize = 16_384;
-/// Pending events below which the radix heap becomes a binary heap again
-/// (well below [`TO_RADIX`], so that a queue near the bound does not
-/// switch back and forth).
-const TO_BINARY: usize = 4_096;
+impl<E: Copy> QuadHeap<E> {
+    fn new() -> Self {
+        QuadHeap {
+            lines: Vec::new(),
+            events: Vec::new(),
+        }
+    }
 
-/// The heap beside the timer lane, in the form that is cheaper at its size.
-enum Heap<E> {
-    Binary(BinaryHeap<Entry<E>>),
-    Radix(RadixHeap<E>),
-}
-
-impl<E> Heap<E> {
     #[inline]
     fn len(&self) -> usize {
-        match self {
-            Heap::Binary(h) => h.len(),
-            Heap::Radix(h) => h.len,
+        self.events.len()
+    }
+
+    #[inline]
+    fn peek_key(&self) -> Option<u128> {
+        if self.events.is_empty() {
+            None
+        } else {
+            Some(self.lines[0].0[ROOT_SLOT])
         }
     }
 
-    /// Adds `e`; `last` is the key most recently popped from the whole
-    /// queue, below every pending key.
+    /// Node `i`'s key slot; valid to read and write for `i < len`, and for
+    /// `i` up to the end of the last line.
     #[inline]
-    fn push(&mut self, e: Entry<E>, last: u128) {
-        match self {
-            Heap::Binary(h) => {
-                h.push(e);
-                if h.len() > TO_RADIX {
-                    let mut r = RadixHeap::new();
-                    r.last = last;
-                    for e in std::mem::take(h).into_vec() {
-                        r.push(e);
+    fn keys(&mut self) -> *mut u128 {
+        // SAFETY: a heap with a node has at least one line, of ROOT_SLOT + 1
+        // slots.
+        unsafe { self.lines.as_mut_ptr().cast::<u128>().add(ROOT_SLOT) }
+    }
+
+    #[inline]
+    fn push(&mut self, key: u128, event: E) {
+        let i = self.events.len();
+        if (i + ROOT_SLOT) / ARITY == self.lines.len() {
+            self.lines.push(KeyLine([u128::MAX; ARITY]));
+        }
+        self.events.push(event);
+        self.sift_up(i, key, event);
+    }
+
+    /// Moves `key` and `event` up from node `i`, a hole, to their place.
+    #[inline]
+    fn sift_up(&mut self, mut i: usize, key: u128, event: E) {
+        let keys = self.keys();
+        let events = self.events.as_mut_ptr();
+        // SAFETY: `i < len` and parents are below their children.
+        unsafe {
+            while i > 0 {
+                let parent = (i - 1) / ARITY;
+                let pk = *keys.add(parent);
+                if pk < key {
+                    break;
+                }
+                *keys.add(i) = pk;
+                *events.add(i) = *events.add(parent);
+                i = parent;
+            }
+            *keys.add(i) = key;
+            *events.add(i) = event;
+        }
+    }
+
+    /// Removes the smallest key. As std's heap does, the hole at the root
+    /// goes down to a leaf along the smaller children and the last key goes
+    /// up from there: it belongs near the bottom, so that costs one
+    /// comparison per level where sifting it down would cost two.
+    #[inline]
+    fn pop(&mut self) -> Option<(u128, E)> {
+        let last = self.events.pop()?;
+        let n = self.events.len();
+        let keys = self.keys();
+        // SAFETY: slot n was the last node's; every other index below is
+        // below n (`first + 3 < n` for a full set of children, `j < n`
+        // otherwise, and `hole` is always a former child index). Slots at n
+        // and above are never read as nodes, so the last key stays there.
+        unsafe {
+            let last_key = *keys.add(n);
+            if n == 0 {
+                return Some((last_key, last));
+            }
+            let top_key = *keys;
+            let events = self.events.as_mut_ptr();
+            let top = *events;
+            let mut hole = 0;
+            loop {
+                let first = hole * ARITY + 1;
+                let c = if first + ARITY <= n {
+                    let k = keys.add(first);
+                    let a = first + usize::from(*k.add(1) < *k);
+                    let b = first + 2 + usize::from(*k.add(3) < *k.add(2));
+                    if *keys.add(b) < *keys.add(a) {
+                        b
+                    } else {
+                        a
                     }
-                    *self = Heap::Radix(r);
-                }
+                } else if first < n {
+                    let mut c = first;
+                    for j in first + 1..n {
+                        if *keys.add(j) < *keys.add(c) {
+                            c = j;
+                        }
+                    }
+                    c
+                } else {
+                    break;
+                };
+                *keys.add(hole) = *keys.add(c);
+                *events.add(hole) = *events.add(c);
+                hole = c;
             }
-            Heap::Radix(h) => h.push(e),
+            self.sift_up(hole, last_key, last);
+            Some((top_key, top))
         }
-    }
-
-    #[inline]
-    fn min_key(&mut self) -> Option<u128> {
-        match self {
-            Heap::Binary(h) => h.peek().map(|e| e.key),
-            Heap::Radix(h) => h.min_key(),
-        }
-    }
-
-    fn peek_key(&self) -> Option<u128> {
-        match self {
-            Heap::Binary(h) => h.peek().map(|e| e.key),
-            Heap::Radix(h) => h.peek_key(),
-        }
-    }
-
-    #[inline]
-    fn pop(&mut self) -> Option<Entry<E>> {
-        match self {
-            Heap::Binary(h) => h.pop(),
-            Heap::Radix(h) => {
-                let e = h.pop();
-                if h.len < TO_BINARY {
-                    let all: Vec<Entry<E>> =
-                        h.buckets.iter_mut().flat_map(|b| b.drain(..)).collect();
-                    *self = Heap::Binary(BinaryHeap::from(all));
-                }
-                e
-            }
-        }
-    }
-}
-
-/// Buckets: 0 holds the key equal to `last`, bucket `b > 0` the keys whose
-/// highest bit differing from `last` is bit `b - 1`.
-const BUCKETS: usize = 129;
-
-/// A min-queue of unique `u128` keys that are never below the last key
-/// popped.
-struct RadixHeap<E> {
-    last: u128,
-    buckets: Vec<Vec<Entry<E>>>,
-    /// Bit `b` set when bucket `b` is not empty.
-    nonempty: [u64; 3],
-    len: usize,
-    /// The smallest key of the first non-empty bucket, once searched for,
-    /// as (bucket, key); a peek followed by a pop searches once.
-    min_cache: Option<(usize, u128)>,
-}
-
-#[inline]
-fn bucket_of(key: u128, last: u128) -> usize {
-    (128 - (key ^ last).leading_zeros()) as usize
-}
-
-impl<E> RadixHeap<E> {
-    fn new() -> Self {
-        RadixHeap {
-            last: 0,
-            buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
-            nonempty: [0; 3],
-            len: 0,
-            min_cache: None,
-        }
-    }
-
-    #[inline]
-    fn put(&mut self, b: usize, e: Entry<E>) {
-        self.buckets[b].push(e);
-        self.nonempty[b / 64] |= 1 << (b % 64);
-    }
-
-    #[inline]
-    fn push(&mut self, e: Entry<E>) {
-        debug_assert!(e.key >= self.last, "radix heap key below the last popped");
-        let b = bucket_of(e.key, self.last);
-        match self.min_cache {
-            Some((cb, m)) if b == cb && e.key < m => self.min_cache = Some((cb, e.key)),
-            Some((cb, _)) if b < cb => self.min_cache = None,
-            _ => {}
-        }
-        self.put(b, e);
-        self.len += 1;
-    }
-
-    #[inline]
-    fn first_bucket(&self) -> Option<usize> {
-        self.nonempty
-            .iter()
-            .enumerate()
-            .find(|(_, w)| **w != 0)
-            .map(|(i, w)| i * 64 + w.trailing_zeros() as usize)
-    }
-
-    /// The smallest key, searching the first non-empty bucket at most once.
-    #[inline]
-    fn min_key(&mut self) -> Option<u128> {
-        let b = self.first_bucket()?;
-        if b == 0 {
-            return Some(self.last);
-        }
-        if let Some((cb, m)) = self.min_cache {
-            if cb == b {
-                return Some(m);
-            }
-        }
-        let m = self.buckets[b].iter().map(|e| e.key).min()?;
-        self.min_cache = Some((b, m));
-        Some(m)
-    }
-
-    /// The smallest key without touching the search cache.
-    fn peek_key(&self) -> Option<u128> {
-        match self.first_bucket()? {
-            0 => Some(self.last),
-            b => self.buckets[b].iter().map(|e| e.key).min(),
-        }
-    }
-
-    #[inline]
-    fn pop(&mut self) -> Option<Entry<E>> {
-        if self.buckets[0].is_empty() {
-            let m = self.min_key()?;
-            let b = self.first_bucket()?;
-            self.min_cache = None;
-            self.last = m;
-            self.nonempty[b / 64] &= !(1 << (b % 64));
-            // Every key of bucket b agrees with `m` above bit b - 1, so each
-            // lands in a lower bucket, the smallest in bucket 0.
-            let mut moving = std::mem::take(&mut self.buckets[b]);
-            for e in moving.drain(..) {
-                self.put(bucket_of(e.key, m), e);
-            }
-            self.buckets[b] = moving;
-        }
-        let e = self.buckets[0].pop()?;
-        if self.buckets[0].is_empty() {
-            self.nonempty[0] &= !1;
-        }
-        self.len -= 1;
-        Some(e)
     }
 }
 
 /// A min-queue of events by `(time, insertion order)`.
 pub struct EventQueue<E> {
-    heap: Heap<E>,
-    /// The key most recently popped; every pending key is above it.
-    last: u128,
+    heap: QuadHeap<E>,
     /// Timers in ascending key order.
     lane: VecDeque<Entry<E>>,
     /// Arrivals in ascending key order.
@@ -254,18 +175,17 @@ pub struct EventQueue<E> {
     now: SimTime,
 }
 
-impl<E> Default for EventQueue<E> {
+impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> EventQueue<E> {
+impl<E: Copy> EventQueue<E> {
     /// An empty queue at time zero.
     pub fn new() -> Self {
         EventQueue {
-            heap: Heap::Binary(BinaryHeap::new()),
-            last: 0,
+            heap: QuadHeap::new(),
             lane: VecDeque::new(),
             arrivals: VecDeque::new(),
             next_seq: 0,
@@ -284,7 +204,7 @@ impl<E> EventQueue<E> {
     /// Scheduling into the past is a bug in the model, not bad input.
     pub fn schedule(&mut self, time: SimTime, event: E) {
         let e = self.entry(time, event);
-        self.heap.push(e, self.last);
+        self.heap.push(e.key, e.event);
     }
 
     /// Schedules `event` at `time` like [`EventQueue::schedule`] (same
@@ -296,7 +216,7 @@ impl<E> EventQueue<E> {
     pub fn schedule_timer(&mut self, time: SimTime, event: E) {
         let e = self.entry(time, event);
         match self.lane.back() {
-            Some(back) if back.key > e.key => self.heap.push(e, self.last),
+            Some(back) if back.key > e.key => self.heap.push(e.key, e.event),
             _ => self.lane.push_back(e),
         }
     }
@@ -311,7 +231,7 @@ impl<E> EventQueue<E> {
     pub fn schedule_arrival(&mut self, time: SimTime, event: E) {
         let e = self.entry(time, event);
         match self.arrivals.back() {
-            Some(back) if back.key > e.key => self.heap.push(e, self.last),
+            Some(back) if back.key > e.key => self.heap.push(e.key, e.event),
             _ => self.arrivals.push_back(e),
         }
     }
@@ -333,7 +253,7 @@ impl<E> EventQueue<E> {
     /// Removes and returns the earliest event, advancing `now` to its time.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         // Lane keys are unique, so at most one front holds the minimum.
-        let heap = self.heap.min_key().unwrap_or(u128::MAX);
+        let heap = self.heap.peek_key().unwrap_or(u128::MAX);
         let lane = self.lane.front().map_or(u128::MAX, |e| e.key);
         let arrival = self.arrivals.front().map_or(u128::MAX, |e| e.key);
         let e = if arrival < heap && arrival < lane {
@@ -341,9 +261,9 @@ impl<E> EventQueue<E> {
         } else if lane < heap {
             self.lane.pop_front()?
         } else {
-            self.heap.pop()?
+            let (key, event) = self.heap.pop()?;
+            Entry { key, event }
         };
-        self.last = e.key;
         let time = SimTime((e.key >> 64) as u64);
         self.now = time;
         Some((time, e.event))
@@ -451,18 +371,15 @@ mod tests {
         assert!(q.is_empty());
     }
 
-    /// A queue that grows past the radix bound, shrinks below the binary
-    /// one and grows again keeps the reference order through each switch.
+    /// A queue that grows to tens of thousands of events (many lines of
+    /// keys), shrinks and grows again keeps the reference order.
     #[test]
-    fn switching_heaps_keeps_the_order() {
+    fn a_large_queue_keeps_the_order() {
         let mut x = 0x2545_F491u64;
         let mut q = EventQueue::new();
         let mut reference = Reference::default();
         let mut i = 0u32;
-        let rounds = [
-            (TO_RADIX + 100, TO_RADIX + 100 - TO_BINARY / 2),
-            (TO_RADIX, TO_RADIX),
-        ];
+        let rounds = [(20_000, 18_000), (20_000, 20_000)];
         for (push, pop) in rounds {
             for _ in 0..push {
                 x ^= x << 13;
@@ -478,11 +395,47 @@ mod tests {
             }
             assert_eq!(q.len(), reference.heap.len());
         }
-        assert!(matches!(q.heap, Heap::Binary(_)));
         while let Some(e) = reference.pop() {
             assert_eq!(q.pop(), Some(e));
         }
         assert!(q.is_empty());
+    }
+
+    /// The 4-ary heap on its own, with keys in any order (it does not rely
+    /// on keys staying above the last one popped): random runs of pushes
+    /// and pops, at sizes where the last node has one to four children,
+    /// pop what `std`'s heap pops.
+    #[test]
+    fn quad_heap_pops_the_minimum() {
+        let mut x = 0x853C_49E6u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut q = QuadHeap::new();
+        let mut reference = std::collections::BinaryHeap::new();
+        for i in 0..40_000u32 {
+            // Phases that grow and shrink the heap, so that every shape of
+            // the last level is popped through.
+            let grow = (i / 2_000) % 2 == 0;
+            let r = next();
+            if r % 8 < if grow { 5 } else { 3 } {
+                // Small keys tie in time often; the index keeps them unique.
+                let key = (u128::from(r % 1_000) << 64) | u128::from(i);
+                q.push(key, i);
+                reference.push(std::cmp::Reverse((key, i)));
+            } else {
+                assert_eq!(q.pop(), reference.pop().map(|r| r.0));
+            }
+            assert_eq!(q.len(), reference.len());
+            assert_eq!(q.peek_key(), reference.peek().map(|r| r.0 .0));
+        }
+        while let Some(r) = reference.pop() {
+            assert_eq!(q.pop(), Some(r.0));
+        }
+        assert_eq!(q.pop(), None);
     }
 
     #[test]
