@@ -195,17 +195,34 @@ impl TimedFloat64Buckets {
         SimDuration(self.window as u64)
     }
 
+    // A run's times (and so bucket indices) are never negative, and every
+    // divisor here is positive: there Euclid's division is the unsigned one,
+    // which skips the signed one's overflow check and sign fix-up. These run
+    // several times for each stat recorded, once per revision and second.
+
     fn truncate(&self, t: i64) -> i64 {
-        t - t.rem_euclid(self.granularity)
+        if t >= 0 {
+            t - (t as u64 % self.granularity as u64) as i64
+        } else {
+            t - t.rem_euclid(self.granularity)
+        }
     }
 
     /// `timeToIndex`: whole seconds divided by whole seconds per bucket.
     fn index(&self, t: i64) -> i64 {
-        t.div_euclid(1_000_000_000) / self.granularity_secs
+        if t >= 0 {
+            (t as u64 / 1_000_000_000 / self.granularity_secs as u64) as i64
+        } else {
+            t.div_euclid(1_000_000_000) / self.granularity_secs
+        }
     }
 
     fn slot(&self, idx: i64) -> usize {
-        idx.rem_euclid(self.buckets.len() as i64) as usize
+        if idx >= 0 {
+            (idx as u64 % self.buckets.len() as u64) as usize
+        } else {
+            idx.rem_euclid(self.buckets.len() as i64) as usize
+        }
     }
 
     /// `Record`: adds `v` to the bucket of `t`, zeroing the buckets skipped
@@ -509,6 +526,43 @@ mod tests {
 
     fn t(s: u64) -> SimTime {
         SimTime::from_secs(s)
+    }
+
+    /// The unsigned shortcuts answer what Euclid's division does, for
+    /// times on and around bucket edges, large and negative ones.
+    #[test]
+    fn time_arithmetic_is_euclids() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        for (w, g) in [(60, 1_000), (6, 1_000), (10, 2_000), (7, 1_500), (1, 300)] {
+            let b =
+                TimedFloat64Buckets::new(SimDuration::from_secs(w), SimDuration::from_millis(g));
+            let (gn, gs) = (b.granularity, b.granularity_secs);
+            let len = b.buckets.len() as i64;
+            let mut ts = vec![
+                0,
+                1,
+                gn - 1,
+                gn,
+                gn + 1,
+                i64::MAX,
+                -1,
+                -gn,
+                -gn - 1,
+                i64::MIN,
+            ];
+            for _ in 0..2_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let v = (x % 10_000_000_000_000) as i64;
+                ts.extend([v, v - v % gn, -v]);
+            }
+            for t in ts {
+                assert_eq!(b.truncate(t), t - t.rem_euclid(gn), "truncate {t}");
+                assert_eq!(b.index(t), t.div_euclid(1_000_000_000) / gs, "index {t}");
+                assert_eq!(b.slot(t), t.rem_euclid(len) as usize, "slot {t}");
+            }
+        }
     }
 
     #[test]

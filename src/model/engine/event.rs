@@ -105,12 +105,11 @@ pub(crate) enum Event {
         /// The pod.
         pod: PodId,
     },
-    /// A queue-proxy closes one reporting period.
+    /// Queue-proxies close one reporting period (a group of pods that
+    /// report back to back; see `qp_reports`).
     QpReport {
-        /// Its revision.
-        rev: RevId,
-        /// The pod.
-        pod: PodId,
+        /// The group.
+        group: u32,
     },
     /// The autoscaler scrapes a revision.
     Scrape {

@@ -33,6 +33,7 @@ mod ingress;
 mod nodes;
 mod outputs;
 mod pods;
+mod qp_reports;
 mod queue_proxy;
 mod request;
 mod resources;
@@ -59,6 +60,7 @@ use autoscaler::{Autoscaler, Class};
 use event::{ActId, Event, PodId, ReqId, RevId, SourceId};
 use ingress::Ingress;
 use pods::{Kubelet, Pods};
+use qp_reports::ReportGroups;
 use queue_proxy::{Admission, RevisionProxies};
 use rand::Rng;
 use request::{ReqState, Request, Requests};
@@ -96,6 +98,8 @@ struct Sim<'a, S: TimeseriesSink> {
     ingress: Ingress,
     activators: Activators,
     proxies: Vec<RevisionProxies>,
+    /// The queue-proxies' reporting ticks.
+    reports: ReportGroups,
     pods: Pods,
     scalers: Vec<Class>,
     resources: Resources,
@@ -141,6 +145,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             ingress: Ingress::new(sc, &streams),
             activators: Activators::new(n_acts),
             proxies: Vec::new(),
+            reports: ReportGroups::default(),
             pods: Pods::new(Kubelet {
                 max_pods: sc.cluster.max_pods,
                 probe_period: sc.cluster.kubelet_probe_period,
@@ -244,7 +249,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
                     self.pods.drain_quiet(rev, pod);
                     self.maybe_pod_gone(rev, pod);
                 }
-                Event::QpReport { rev, pod } => self.on_qp_report(rev, pod),
+                Event::QpReport { group } => self.on_qp_report(group),
                 Event::Scrape { rev } => self.on_scrape(rev),
                 Event::DeciderTick { rev } => self.on_decider_tick(rev),
                 Event::MetricsScrape { rev } => self.on_metrics_scrape(rev),
@@ -556,9 +561,10 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
     fn on_pod_scheduled(&mut self, r: RevId, pod: PodId) {
         if let Some(t_cs) = self.pods.scheduled(r, pod, self.now, &mut self.q) {
             self.proxies[r.idx()].container_started(pod, t_cs);
+            let group = self.reports.start((r, pod));
             self.q.schedule(
                 t_cs + QUEUE_PROXY_REPORTING_PERIOD,
-                Event::QpReport { rev: r, pod },
+                Event::QpReport { group },
             );
         }
     }
@@ -586,15 +592,31 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
 
     // ----------------------------------------------------------------- metrics
 
-    fn on_qp_report(&mut self, r: RevId, pod: PodId) {
-        if self.pods.is_gone(r, pod) {
-            return;
+    /// Each member of the group closes its reporting period, in the order
+    /// of the events it stands for; each counts as one event.
+    fn on_qp_report(&mut self, group: u32) {
+        let now = self.now;
+        let mut members = self.reports.take(group);
+        let popped = members.len() as u64;
+        let (pods, proxies) = (&self.pods, &mut self.proxies);
+        members.retain(|&(r, pod)| {
+            if pods.is_gone(r, pod) {
+                return false;
+            }
+            proxies[r.idx()].report(pod, now);
+            true
+        });
+        let events = self.events;
+        self.events += popped.saturating_sub(1);
+        if self
+            .reports
+            .put_back(group, members, events, now, self.events)
+        {
+            self.q.schedule(
+                now + QUEUE_PROXY_REPORTING_PERIOD,
+                Event::QpReport { group },
+            );
         }
-        self.proxies[r.idx()].report(pod, self.now);
-        self.q.schedule(
-            self.now + QUEUE_PROXY_REPORTING_PERIOD,
-            Event::QpReport { rev: r, pod },
-        );
     }
 
     fn on_scrape(&mut self, r: RevId) {
