@@ -548,7 +548,8 @@ mod tests {
                 -1,
                 -gn,
                 -gn - 1,
-                i64::MIN,
+                // The lowest time whose truncation is representable.
+                i64::MIN + gn,
             ];
             for _ in 0..2_000 {
                 x ^= x << 13;
