@@ -4,6 +4,7 @@
 //! them; nothing here follows Knative code.
 
 use super::event::RevId;
+use super::latency_hist::LatencyHistogram;
 use crate::model::report::{
     BatchMeans, LatencySummary, Performance, QuantilePoint, RequestCounts, RequestOutcome,
     RevisionSummary, Summary, TimeseriesRow, WindowSummary,
@@ -114,7 +115,7 @@ struct SecondCounters {
 struct RevisionBooks {
     counts: RequestCounts,
     sec: SecondCounters,
-    hist: Histogram<u64>,
+    hist: LatencyHistogram,
     in_flight: u64,
     panic_seconds: u64,
     proxy_seconds: u64,
@@ -141,14 +142,14 @@ struct WindowBooks {
     panic_seconds: u64,
     proxy_seconds: u64,
     /// Successful latencies (µs) by batch of arrival time.
-    batches: Vec<Histogram<u64>>,
+    batches: Vec<LatencyHistogram>,
     /// Exact latency sums (µs) by batch, for the batch means.
     batch_sums: Vec<u128>,
 }
 
 struct WindowRevision {
     counts: RequestCounts,
-    hist: Histogram<u64>,
+    hist: LatencyHistogram,
     in_flight: u64,
     panic_seconds: u64,
     proxy_seconds: u64,
@@ -190,7 +191,9 @@ impl Accounting {
                     not_found: 0,
                     panic_seconds: 0,
                     proxy_seconds: 0,
-                    batches: (0..BATCHES).map(|_| new_histogram()).collect(),
+                    batches: (0..BATCHES)
+                        .map(|_| LatencyHistogram::new(new_histogram()))
+                        .collect(),
                     batch_sums: vec![0; BATCHES],
                 })
             }),
@@ -207,7 +210,7 @@ impl Accounting {
         self.revs.push(RevisionBooks {
             counts: RequestCounts::default(),
             sec: SecondCounters::default(),
-            hist: new_histogram(),
+            hist: LatencyHistogram::new(new_histogram()),
             in_flight: 0,
             panic_seconds: 0,
             proxy_seconds: 0,
@@ -215,7 +218,7 @@ impl Accounting {
         if let Some(w) = &mut self.window {
             w.revs.push(WindowRevision {
                 counts: RequestCounts::default(),
-                hist: new_histogram(),
+                hist: LatencyHistogram::new(new_histogram()),
                 in_flight: 0,
                 panic_seconds: 0,
                 proxy_seconds: 0,
@@ -268,7 +271,7 @@ impl Accounting {
             RequestOutcome::Ok => {
                 b.counts.completed += 1;
                 b.sec.completed += 1;
-                b.hist.saturating_record(us);
+                b.hist.record(us);
                 b.sec.latency.record(us);
             }
             RequestOutcome::Overflow => {
@@ -293,8 +296,8 @@ impl Accounting {
                 match outcome {
                     RequestOutcome::Ok => {
                         wr.counts.completed += 1;
-                        wr.hist.saturating_record(us);
-                        w.batches[k].saturating_record(us);
+                        wr.hist.record(us);
+                        w.batches[k].record(us);
                         w.batch_sums[k] += us as u128;
                     }
                     RequestOutcome::Overflow => wr.counts.status_503 += 1,
@@ -362,19 +365,36 @@ impl Accounting {
         }
     }
 
-    /// The latency of the successful requests of `revs` together.
+    /// Records every pending latency.
+    fn settle(&mut self) {
+        for b in &mut self.revs {
+            b.hist.settle();
+        }
+        if let Some(w) = &mut self.window {
+            for b in &mut w.revs {
+                b.hist.settle();
+            }
+            for h in &mut w.batches {
+                h.settle();
+            }
+        }
+    }
+
+    /// The latency of the successful requests of `revs` together; after
+    /// [`Accounting::summary`].
     pub(crate) fn merged_latency(&self, revs: &[RevId]) -> LatencySummary {
         let mut all = new_histogram();
         for r in revs {
-            all.add(&self.revs[r.idx()].hist)
+            all.add(self.revs[r.idx()].hist.settled())
                 .expect("same histogram bounds");
         }
         latency(&all)
     }
 
-    /// The run's summary; `totals` are in revision order.
+    /// The run's summary; `totals` are in revision order. Settles the
+    /// latency histograms, which [`Accounting::merged_latency`] reads.
     pub(crate) fn summary(
-        &self,
+        &mut self,
         scenario: &str,
         seed: u64,
         simulated_seconds: f64,
@@ -382,6 +402,7 @@ impl Accounting {
         max_ready_total: u32,
         events: u64,
     ) -> Summary {
+        self.settle();
         let mut s = self.whole_run_summary(
             scenario,
             seed,
@@ -415,7 +436,7 @@ impl Accounting {
             let mut counts = b.counts.clone();
             counts.in_flight_at_end = b.in_flight;
             sum.add(&counts);
-            all.add(&b.hist).expect("same histogram bounds");
+            all.add(b.hist.settled()).expect("same histogram bounds");
             pod_seconds += t.pod_seconds;
             cold += t.cold_starts;
             revisions.push(RevisionSummary {
@@ -426,7 +447,7 @@ impl Accounting {
                     0.0
                 },
                 requests: counts,
-                latency: latency(&b.hist),
+                latency: latency(b.hist.settled()),
                 cold_starts: t.cold_starts,
                 pod_seconds: t.pod_seconds,
                 max_ready_pods: t.max_ready,
@@ -472,14 +493,14 @@ fn window_summary(s: &mut Summary, w: &WindowBooks) {
         let mut counts = b.counts.clone();
         counts.in_flight_at_end = b.in_flight;
         sum.add(&counts);
-        all.add(&b.hist).expect("same histogram bounds");
+        all.add(b.hist.settled()).expect("same histogram bounds");
         rs.observed_share = if total_arrived > 0 {
             counts.arrived as f64 / total_arrived as f64
         } else {
             0.0
         };
         rs.requests = counts;
-        rs.latency = latency(&b.hist);
+        rs.latency = latency(b.hist.settled());
         rs.panic_seconds = b.panic_seconds;
         rs.activator_in_path_seconds = b.proxy_seconds;
     }
@@ -497,7 +518,14 @@ fn window_summary(s: &mut Summary, w: &WindowBooks) {
             .iter()
             .map(|f| f.to_string())
             .collect(),
-        batch_means: batch_means(&w.batches, &w.batch_sums, w.window.len()),
+        batch_means: batch_means(
+            &w.batches
+                .iter()
+                .map(|h| h.settled().clone())
+                .collect::<Vec<_>>(),
+            &w.batch_sums,
+            w.window.len(),
+        ),
     });
 }
 

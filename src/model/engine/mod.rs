@@ -30,6 +30,7 @@ mod eventing;
 mod eventing_flow;
 mod hpa_events;
 mod ingress;
+mod latency_hist;
 mod nodes;
 mod outputs;
 mod pods;
