@@ -269,6 +269,23 @@ impl<E: Copy> EventQueue<E> {
         Some((time, e.event))
     }
 
+    /// The event [`EventQueue::pop`] would return next, left in place: a
+    /// caller can start loading what that event will touch while it
+    /// handles the current one.
+    #[inline]
+    pub fn peek(&self) -> Option<&E> {
+        let heap = self.heap.peek_key().unwrap_or(u128::MAX);
+        let lane = self.lane.front().map_or(u128::MAX, |e| e.key);
+        let arrival = self.arrivals.front().map_or(u128::MAX, |e| e.key);
+        if arrival < heap && arrival < lane {
+            self.arrivals.front().map(|e| &e.event)
+        } else if lane < heap {
+            self.lane.front().map(|e| &e.event)
+        } else {
+            self.heap.events.first()
+        }
+    }
+
     /// The time of the earliest pending event.
     pub fn peek_time(&self) -> Option<SimTime> {
         let k = [
@@ -360,6 +377,7 @@ mod tests {
             if x % 2 == 0 {
                 let expect = reference.pop();
                 assert_eq!(q.peek_time(), expect.map(|e| e.0));
+                assert_eq!(q.peek().copied(), expect.map(|e| e.1));
                 out.push(q.pop());
                 expected.push(expect);
             }

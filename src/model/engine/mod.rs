@@ -228,6 +228,11 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         while let Some((t, ev)) = self.q.pop() {
             self.now = t;
             self.events += 1;
+            if self.reqs.is_large() {
+                if let Some(&Event::ServiceDone { req, .. }) = self.q.peek() {
+                    self.reqs.prefetch(req);
+                }
+            }
             match ev {
                 Event::End => {
                     if t.as_nanos() % SECOND.as_nanos() == 0 {
