@@ -7,4 +7,4 @@ mod time;
 
 pub use queue::EventQueue;
 pub use rng::{RngStreams, SimRng, Stream};
-pub use time::{parse_go_duration, SimDuration, SimTime};
+pub use time::{parse_go_duration, round_u64, SimDuration, SimTime};

@@ -168,20 +168,21 @@ fn secs_to_nanos(s: f64) -> u64 {
     if !s.is_finite() || s <= 0.0 {
         return 0;
     }
-    let x = s * NANOS_PER_SEC as f64;
-    if x < EXACT_INTEGERS {
-        // `f64::round` is a library call on the baseline x86-64 target, and
-        // every service time and arrival goes through here. Below 2^52 the
-        // truncation and the fraction `x - t` are exact, so rounding half
-        // away from zero is one comparison: the same answer as `round`.
-        let t = x as i64;
-        return t as u64 + u64::from(x - t as f64 >= 0.5);
-    }
-    let n = x.round();
-    if n >= u64::MAX as f64 {
-        u64::MAX
+    round_u64(s * NANOS_PER_SEC as f64)
+}
+
+/// `x.round() as u64`: halves away from zero, negatives and NaN to 0, past
+/// `u64::MAX` to `u64::MAX`. `f64::round` is a library call on the baseline
+/// x86-64 target, and every service time and arrival goes through here.
+/// Below 2^52 the truncation and the fraction `x - t` are exact, so the
+/// rounding is one comparison, with the same answer.
+#[inline]
+pub fn round_u64(x: f64) -> u64 {
+    if (0.0..EXACT_INTEGERS).contains(&x) {
+        let t = x as u64;
+        t + u64::from(x - t as f64 >= 0.5)
     } else {
-        n as u64
+        x.round() as u64
     }
 }
 
@@ -289,6 +290,40 @@ mod tests {
         }
         for s in cases {
             assert_eq!(secs_to_nanos(s), reference(s), "{s:e} s");
+        }
+    }
+
+    #[test]
+    fn round_u64_is_round_then_cast() {
+        let mut cases = vec![
+            0.0,
+            -0.0,
+            -0.5,
+            -1.5,
+            0.5,
+            1.5,
+            2.5,
+            0.5f64.next_down(),
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            EXACT_INTEGERS,
+            EXACT_INTEGERS.next_down(),
+            EXACT_INTEGERS - 0.5,
+            1.8e19,
+            1e20,
+        ];
+        let mut z = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..1_000_000 {
+            z ^= z << 13;
+            z ^= z >> 7;
+            z ^= z << 17;
+            // Exponents from 2^-4 to 2^59, both signs.
+            let exp = 1023 - 4 + (z % 64);
+            cases.push(f64::from_bits((z >> 12) | (exp << 52) | ((z & 1) << 63)));
+        }
+        for x in cases {
+            assert_eq!(round_u64(x), x.round() as u64, "{x:e}");
         }
     }
 

@@ -4,7 +4,7 @@
 
 use super::trace::{TraceData, NO_DURATION, NO_TAG};
 use super::{Arrival, OnOffInitial, Process, Segment, Source, SourceKind, Spread};
-use crate::sim::{SimDuration, SimRng, SimTime};
+use crate::sim::{round_u64, SimDuration, SimRng, SimTime};
 use rand::Rng;
 use rand_distr::Exp1;
 use std::sync::Arc;
@@ -94,7 +94,7 @@ type Step = Option<(u64, Option<SimDuration>, Option<u16>)>;
 
 #[inline]
 fn ns(t: f64) -> u64 {
-    (t * 1e9).round() as u64
+    round_u64(t * 1e9)
 }
 
 impl ArrivalGen {
