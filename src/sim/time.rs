@@ -244,6 +244,21 @@ impl fmt::Display for SimDuration {
 mod tests {
     use super::*;
 
+    /// A million floats from an xorshift stream: random mantissas, binary
+    /// exponents from `low` to `low + 63`, negative half the time when
+    /// `signed`.
+    fn random_floats(seed: u64, low: i64, signed: bool) -> impl Iterator<Item = f64> {
+        let mut z = seed;
+        (0..1_000_000).map(move |_| {
+            z ^= z << 13;
+            z ^= z >> 7;
+            z ^= z << 17;
+            let exp = (1023 + low) as u64 + z % 64;
+            let sign = if signed { (z & 1) << 63 } else { 0 };
+            f64::from_bits((z >> 12) | (exp << 52) | sign)
+        })
+    }
+
     #[test]
     fn nanoseconds_round_as_f64_round_does() {
         let reference = |s: f64| -> u64 {
@@ -280,14 +295,7 @@ mod tests {
             cases.push((k as f64 + 0.5) / NANOS_PER_SEC as f64);
         }
         // Random bit patterns from 2^-40 s to 2^23 s, across 2^52 ns.
-        let mut z = 0x9E37_79B9_7F4A_7C15u64;
-        for _ in 0..1_000_000 {
-            z ^= z << 13;
-            z ^= z >> 7;
-            z ^= z << 17;
-            let exp = 1023 - 40 + (z % 64);
-            cases.push(f64::from_bits((z >> 12) | (exp << 52)));
-        }
+        cases.extend(random_floats(0x9E37_79B9_7F4A_7C15, -40, false));
         for s in cases {
             assert_eq!(secs_to_nanos(s), reference(s), "{s:e} s");
         }
@@ -313,15 +321,8 @@ mod tests {
             1.8e19,
             1e20,
         ];
-        let mut z = 0x2545_F491_4F6C_DD1Du64;
-        for _ in 0..1_000_000 {
-            z ^= z << 13;
-            z ^= z >> 7;
-            z ^= z << 17;
-            // Exponents from 2^-4 to 2^59, both signs.
-            let exp = 1023 - 4 + (z % 64);
-            cases.push(f64::from_bits((z >> 12) | (exp << 52) | ((z & 1) << 63)));
-        }
+        // Exponents from 2^-4 to 2^59, both signs.
+        cases.extend(random_floats(0x2545_F491_4F6C_DD1D, -4, true));
         for x in cases {
             assert_eq!(round_u64(x), x.round() as u64, "{x:e}");
         }

@@ -519,7 +519,7 @@ fn window_summary(s: &mut Summary, w: &WindowBooks) {
             .map(|f| f.to_string())
             .collect(),
         batch_means: batch_means(
-            &w.batches
+            w.batches
                 .iter()
                 .map(|h| h.settled().clone())
                 .collect::<Vec<_>>(),
@@ -532,8 +532,7 @@ fn window_summary(s: &mut Summary, w: &WindowBooks) {
 /// Batch means over the window: [`BATCHES`] equal-time batches by arrival,
 /// neighbours merged in pairs (20 → 10 → 5) while a batch has fewer than
 /// [`MIN_PER_BATCH`] successes; no intervals below [`MIN_BATCHES`] batches.
-fn batch_means(hists: &[Histogram<u64>], sums: &[u128], len: SimDuration) -> BatchMeans {
-    let mut hists: Vec<Histogram<u64>> = hists.to_vec();
+fn batch_means(mut hists: Vec<Histogram<u64>>, sums: &[u128], len: SimDuration) -> BatchMeans {
     let mut sums: Vec<u128> = sums.to_vec();
     let min_len = |h: &[Histogram<u64>]| h.iter().map(|h| h.len()).min().unwrap_or(0);
     while hists.len() / 2 >= MIN_BATCHES && min_len(&hists) < MIN_PER_BATCH {
