@@ -135,6 +135,7 @@ impl<E: Copy> QuadHeap<E> {
             loop {
                 let first = hole * ARITY + 1;
                 let c = if first + ARITY <= n {
+                    prefetch_grandchildren(keys, first, n);
                     let k = keys.add(first);
                     let a = first + usize::from(*k.add(1) < *k);
                     let b = first + 2 + usize::from(*k.add(3) < *k.add(2));
@@ -162,6 +163,34 @@ impl<E: Copy> QuadHeap<E> {
             Some((top_key, top))
         }
     }
+}
+
+/// Starts loading the four key lines that hold the children of nodes
+/// `first ..= first + 3`: the next level of a sift down, whichever of those
+/// nodes it takes. In a heap larger than the first-level cache each level
+/// is a load that waits on the comparison before it; this overlaps the
+/// wait for the next level with the comparison of this one.
+#[inline(always)]
+fn prefetch_grandchildren(keys: *mut u128, first: usize, n: usize) {
+    let from = first * ARITY + 1;
+    if from >= n {
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // Addresses are computed with wrapping arithmetic and never
+        // dereferenced: near the bottom some of the four lines lie past the
+        // last node, even past the allocation, which a prefetch tolerates.
+        let line = keys.wrapping_add(from).cast::<i8>();
+        for j in 0..ARITY {
+            // SAFETY: a prefetch reads nothing architecturally and cannot
+            // fault; SSE is part of every x86_64 target.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(line.wrapping_add(j * 64)) }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = keys;
 }
 
 /// A min-queue of events by `(time, insertion order)`.
