@@ -17,6 +17,7 @@
 //! no arrival touches the heap. An event that would break its lane's order
 //! goes to the heap; `pop` takes the smallest key of the three.
 
+use super::prefetch::prefetch;
 use super::SimTime;
 use std::collections::VecDeque;
 
@@ -176,21 +177,20 @@ fn prefetch_grandchildren(keys: *mut u128, first: usize, n: usize) {
     if from >= n {
         return;
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // Addresses are computed with wrapping arithmetic and never
-        // dereferenced: near the bottom some of the four lines lie past the
-        // last node, even past the allocation, which a prefetch tolerates.
-        let line = keys.wrapping_add(from).cast::<i8>();
-        for j in 0..ARITY {
-            // SAFETY: a prefetch reads nothing architecturally and cannot
-            // fault; SSE is part of every x86_64 target.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(line.wrapping_add(j * 64)) }
-        }
+    // Near the bottom some of the four lines lie past the last node, even
+    // past the allocation: the addresses are only prefetched.
+    let line = keys.wrapping_add(from).cast::<u8>();
+    for j in 0..ARITY {
+        prefetch(line.wrapping_add(j * 64));
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = keys;
+}
+
+/// Where the earliest pending event is.
+#[derive(Clone, Copy)]
+enum Front {
+    Arrivals,
+    Lane,
+    Heap,
 }
 
 /// A min-queue of events by `(time, insertion order)`.
@@ -279,19 +279,32 @@ impl<E: Copy> EventQueue<E> {
         }
     }
 
-    /// Removes and returns the earliest event, advancing `now` to its time.
-    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+    /// Which of the three holds the earliest event, and its key
+    /// (`u128::MAX` with all three empty, a key no event has).
+    #[inline]
+    fn front(&self) -> (Front, u128) {
         // Lane keys are unique, so at most one front holds the minimum.
         let heap = self.heap.peek_key().unwrap_or(u128::MAX);
         let lane = self.lane.front().map_or(u128::MAX, |e| e.key);
         let arrival = self.arrivals.front().map_or(u128::MAX, |e| e.key);
-        let e = if arrival < heap && arrival < lane {
-            self.arrivals.pop_front()?
+        if arrival < heap && arrival < lane {
+            (Front::Arrivals, arrival)
         } else if lane < heap {
-            self.lane.pop_front()?
+            (Front::Lane, lane)
         } else {
-            let (key, event) = self.heap.pop()?;
-            Entry { key, event }
+            (Front::Heap, heap)
+        }
+    }
+
+    /// Removes and returns the earliest event, advancing `now` to its time.
+    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        let e = match self.front().0 {
+            Front::Arrivals => self.arrivals.pop_front()?,
+            Front::Lane => self.lane.pop_front()?,
+            Front::Heap => {
+                let (key, event) = self.heap.pop()?;
+                Entry { key, event }
+            }
         };
         let time = SimTime((e.key >> 64) as u64);
         self.now = time;
@@ -303,29 +316,17 @@ impl<E: Copy> EventQueue<E> {
     /// handles the current one.
     #[inline]
     pub fn peek(&self) -> Option<&E> {
-        let heap = self.heap.peek_key().unwrap_or(u128::MAX);
-        let lane = self.lane.front().map_or(u128::MAX, |e| e.key);
-        let arrival = self.arrivals.front().map_or(u128::MAX, |e| e.key);
-        if arrival < heap && arrival < lane {
-            self.arrivals.front().map(|e| &e.event)
-        } else if lane < heap {
-            self.lane.front().map(|e| &e.event)
-        } else {
-            self.heap.events.first()
+        match self.front().0 {
+            Front::Arrivals => self.arrivals.front().map(|e| &e.event),
+            Front::Lane => self.lane.front().map(|e| &e.event),
+            Front::Heap => self.heap.events.first(),
         }
     }
 
     /// The time of the earliest pending event.
     pub fn peek_time(&self) -> Option<SimTime> {
-        let k = [
-            self.heap.peek_key(),
-            self.lane.front().map(|e| e.key),
-            self.arrivals.front().map(|e| e.key),
-        ]
-        .into_iter()
-        .flatten()
-        .min()?;
-        Some(SimTime((k >> 64) as u64))
+        let (_, key) = self.front();
+        (key != u128::MAX).then_some(SimTime((key >> 64) as u64))
     }
 
     /// Number of pending events.

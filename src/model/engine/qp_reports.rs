@@ -108,6 +108,13 @@ mod tests {
         (RevId(0), PodId(p))
     }
 
+    /// Pods 0, 1 and 2 in groups of their own, started in that order.
+    fn three_pods() -> (ReportGroups, [u32; 3]) {
+        let mut rg = ReportGroups::default();
+        let groups = [m(0), m(1), m(2)].map(|p| rg.start(p));
+        (rg, groups)
+    }
+
     /// Pops `g` as event number `events` at `now` with every member still
     /// reporting; returns whether it is re-armed.
     fn pop(rg: &mut ReportGroups, g: u32, events: u64, now: SimTime) -> bool {
@@ -118,8 +125,7 @@ mod tests {
 
     #[test]
     fn back_to_back_groups_at_one_instant_join_in_pop_order() {
-        let mut rg = ReportGroups::default();
-        let (a, b, c) = (rg.start(m(0)), rg.start(m(1)), rg.start(m(2)));
+        let (mut rg, [a, b, c]) = three_pods();
         let t = SimTime::from_secs(3);
         assert!(pop(&mut rg, a, 10, t));
         assert!(!pop(&mut rg, b, 11, t), "b follows a: joins it");
@@ -149,8 +155,7 @@ mod tests {
 
     #[test]
     fn anything_between_or_another_instant_keeps_groups_apart() {
-        let mut rg = ReportGroups::default();
-        let (a, b, c) = (rg.start(m(0)), rg.start(m(1)), rg.start(m(2)));
+        let (mut rg, [a, b, c]) = three_pods();
         let t = SimTime::from_secs(3);
         assert!(pop(&mut rg, a, 10, t));
         // Event 11 was something else.
@@ -164,8 +169,7 @@ mod tests {
 
     #[test]
     fn an_emptied_group_is_not_rearmed_and_breaks_the_chain() {
-        let mut rg = ReportGroups::default();
-        let (a, b) = (rg.start(m(0)), rg.start(m(1)));
+        let (mut rg, [a, b, _]) = three_pods();
         let t = SimTime::from_secs(3);
         let members = rg.take(a);
         assert!(!rg.put_back(a, Vec::new(), 10, t, 10), "all gone");
@@ -176,8 +180,7 @@ mod tests {
 
     #[test]
     fn an_emptied_group_right_after_another_keeps_the_chain() {
-        let mut rg = ReportGroups::default();
-        let (a, b, c) = (rg.start(m(0)), rg.start(m(1)), rg.start(m(2)));
+        let (mut rg, [a, b, c]) = three_pods();
         let t = SimTime::from_secs(3);
         assert!(pop(&mut rg, a, 10, t));
         rg.take(b);

@@ -4,7 +4,7 @@
 //! stale queue entry) are recognised and dropped.
 
 use super::event::{ActId, Event, PodId, ReqId, RevId, SourceId};
-use crate::sim::{EventQueue, SimTime};
+use crate::sim::{prefetch, EventQueue, SimTime};
 
 /// Where a request is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,15 +181,9 @@ impl Requests {
     /// one event ahead.
     #[inline]
     pub(crate) fn prefetch(&self, id: ReqId) {
-        #[cfg(target_arch = "x86_64")]
         if let Some(slot) = self.slots.get(id.idx()) {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            // SAFETY: a prefetch reads nothing architecturally and cannot
-            // fault; SSE, which it needs, is part of every x86_64 target.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>((slot as *const Request).cast::<i8>()) }
+            prefetch(slot);
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = id;
     }
 
     /// The request in slot `id`.
