@@ -1,6 +1,7 @@
 //! Engine primitives: integer simulated time, a deterministic event queue and
 //! seeded random-number streams. Nothing here knows about Knative.
 
+pub(crate) mod hugepages;
 mod prefetch;
 mod queue;
 mod rng;

@@ -17,6 +17,7 @@
 //! no arrival touches the heap. An event that would break its lane's order
 //! goes to the heap; `pop` takes the smallest key of the three.
 
+use super::hugepages;
 use super::prefetch::prefetch;
 use super::SimTime;
 use std::collections::VecDeque;
@@ -83,9 +84,9 @@ impl<E: Copy> QuadHeap<E> {
     fn push(&mut self, key: u128, event: E) {
         let i = self.events.len();
         if (i + ROOT_SLOT) / ARITY == self.lines.len() {
-            self.lines.push(KeyLine([u128::MAX; ARITY]));
+            hugepages::push(&mut self.lines, KeyLine([u128::MAX; ARITY]));
         }
-        self.events.push(event);
+        hugepages::push(&mut self.events, event);
         self.sift_up(i, key, event);
     }
 
@@ -246,7 +247,7 @@ impl<E: Copy> EventQueue<E> {
         let e = self.entry(time, event);
         match self.lane.back() {
             Some(back) if back.key > e.key => self.heap.push(e.key, e.event),
-            _ => self.lane.push_back(e),
+            _ => hugepages::push_back(&mut self.lane, e),
         }
     }
 
@@ -261,7 +262,7 @@ impl<E: Copy> EventQueue<E> {
         let e = self.entry(time, event);
         match self.arrivals.back() {
             Some(back) if back.key > e.key => self.heap.push(e.key, e.event),
-            _ => self.arrivals.push_back(e),
+            _ => hugepages::push_back(&mut self.arrivals, e),
         }
     }
 

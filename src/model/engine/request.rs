@@ -4,7 +4,7 @@
 //! stale queue entry) are recognised and dropped.
 
 use super::event::{ActId, Event, PodId, ReqId, RevId, SourceId};
-use crate::sim::{prefetch, EventQueue, SimTime};
+use crate::sim::{hugepages, prefetch, EventQueue, SimTime};
 
 /// Where a request is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,7 +152,7 @@ impl Requests {
                 id
             }
             None => {
-                self.slots.push(r);
+                hugepages::push(&mut self.slots, r);
                 ReqId((self.slots.len() - 1) as u32)
             }
         }
