@@ -2,12 +2,13 @@
 //! events scheduled for the same nanosecond come out in the order they were
 //! scheduled (FIFO), which keeps runs reproducible.
 //!
-//! Most events go to a 4-ary heap whose 16-byte keys sit apart from the
-//! events, aligned so that a node's four children share one cache line: a
-//! sift reads one line of keys per level, over half the levels of a binary
-//! heap, and moves one event per level. At the tens of thousands of pending
-//! events of a large cluster the heap outgrows the caches and those lines
-//! are what a pop waits for.
+//! Most events go to a 4-ary heap whose 8-byte times sit apart from the
+//! events, aligned so that a node's four children share half a cache line:
+//! a sift reads one line of times per level, over half the levels of a
+//! binary heap, looks at sequence numbers only on equal times, and moves
+//! one event per level. At the tens of thousands of pending events of a
+//! large cluster the heap outgrows the caches and those lines are what a
+//! pop waits for.
 //!
 //! Timers scheduled a fixed delay after the present (request deadlines) come
 //! in key order, so [`EventQueue::schedule_timer`] appends them to a FIFO
@@ -28,120 +29,162 @@ struct Entry<E> {
     event: E,
 }
 
-/// Children per node of [`QuadHeap`]: four 16-byte keys fill one cache line.
+/// Children per node of [`QuadHeap`].
 const ARITY: usize = 4;
 
-/// Four keys on one cache line: the children of one node.
+/// Keys per cache line: the children of two nodes.
+const LINE_KEYS: usize = 8;
+
+/// Eight 8-byte times on one cache line.
 #[derive(Clone, Copy)]
 #[repr(C, align(64))]
-struct KeyLine([u128; ARITY]);
+struct KeyLine([u64; LINE_KEYS]);
 
 /// Key slots before the root, so that the children of node `i`, at
-/// `4i + 1 ..= 4i + 4`, are the whole of line `i + 1`.
+/// `4i + 1 ..= 4i + 4`, are slots `4i + 4 ..= 4i + 7`: half a line, and
+/// the children of nodes `4h + 1 ..= 4h + 4`, the next level of a sift
+/// down, two whole lines.
 const ROOT_SLOT: usize = ARITY - 1;
 
-/// A 4-ary min-heap with its keys and events in two parallel arrays: a sift
-/// compares keys only, a node's children on one cache line, and moves one
-/// event per level.
+/// An event and its scheduling order, the tie-break between equal times.
+#[derive(Clone, Copy)]
+struct Slot<E> {
+    seq: u64,
+    event: E,
+}
+
+/// A 4-ary min-heap by `(time, seq)` with its times and its events in two
+/// parallel arrays. A sift compares the 8-byte times, a node's children on
+/// half a cache line, and reads a sequence number only when two times are
+/// equal; it moves one slot per level. Times alone, rather than the
+/// 16-byte `(time, seq)`, halve what the comparisons keep in the cache.
 struct QuadHeap<E> {
-    /// Key of node `i` at slot `i + ROOT_SLOT`.
+    /// Time of node `i` at slot `i + ROOT_SLOT`.
     lines: Vec<KeyLine>,
-    events: Vec<E>,
+    slots: Vec<Slot<E>>,
+}
+
+/// Whether node `i` comes before node `j`: earlier, or as early and
+/// scheduled first.
+///
+/// # Safety
+/// `i` and `j` are nodes of the heap whose time and slot arrays these are.
+#[inline(always)]
+unsafe fn before<E>(times: *const u64, slots: *const Slot<E>, i: usize, j: usize) -> bool {
+    let (x, y) = (*times.add(i), *times.add(j));
+    x < y || (x == y && (*slots.add(i)).seq < (*slots.add(j)).seq)
 }
 
 impl<E: Copy> QuadHeap<E> {
     fn new() -> Self {
         QuadHeap {
             lines: Vec::new(),
-            events: Vec::new(),
+            slots: Vec::new(),
         }
     }
 
     #[inline]
     fn len(&self) -> usize {
-        self.events.len()
+        self.slots.len()
     }
 
     #[inline]
     fn peek_key(&self) -> Option<u128> {
-        if self.events.is_empty() {
-            None
-        } else {
-            Some(self.lines[0].0[ROOT_SLOT])
-        }
+        let root = self.slots.first()?;
+        Some(join(self.lines[0].0[ROOT_SLOT], root.seq))
     }
 
-    /// Node `i`'s key slot; valid to read and write for `i < len`, and for
-    /// `i` up to the end of the last line.
     #[inline]
-    fn keys(&mut self) -> *mut u128 {
+    fn peek(&self) -> Option<&E> {
+        self.slots.first().map(|s| &s.event)
+    }
+
+    /// Node `i`'s time slot; valid to read and write for `i < len`, and
+    /// for `i` up to the end of the last line.
+    #[inline]
+    fn times(&mut self) -> *mut u64 {
         // SAFETY: a heap with a node has at least one line, of ROOT_SLOT + 1
         // slots.
-        unsafe { self.lines.as_mut_ptr().cast::<u128>().add(ROOT_SLOT) }
+        unsafe { self.lines.as_mut_ptr().cast::<u64>().add(ROOT_SLOT) }
     }
 
     #[inline]
     fn push(&mut self, key: u128, event: E) {
-        let i = self.events.len();
-        if (i + ROOT_SLOT) / ARITY == self.lines.len() {
-            hugepages::push(&mut self.lines, KeyLine([u128::MAX; ARITY]));
+        let i = self.slots.len();
+        if (i + ROOT_SLOT) / LINE_KEYS == self.lines.len() {
+            hugepages::push(&mut self.lines, KeyLine([u64::MAX; LINE_KEYS]));
         }
-        hugepages::push(&mut self.events, event);
-        self.sift_up(i, key, event);
+        let (time, seq) = split(key);
+        let slot = Slot { seq, event };
+        hugepages::push(&mut self.slots, slot);
+        self.sift_up(i, time, slot);
     }
 
-    /// Moves `key` and `event` up from node `i`, a hole, to their place.
+    /// Moves `time` and `slot` up from node `i`, a hole, to their place.
     #[inline]
-    fn sift_up(&mut self, mut i: usize, key: u128, event: E) {
-        let keys = self.keys();
-        let events = self.events.as_mut_ptr();
+    fn sift_up(&mut self, mut i: usize, time: u64, slot: Slot<E>) {
+        let times = self.times();
+        let slots = self.slots.as_mut_ptr();
         // SAFETY: `i < len` and parents are below their children.
         unsafe {
             while i > 0 {
                 let parent = (i - 1) / ARITY;
-                let pk = *keys.add(parent);
-                if pk < key {
+                let pt = *times.add(parent);
+                if pt < time || (pt == time && (*slots.add(parent)).seq < slot.seq) {
                     break;
                 }
-                *keys.add(i) = pk;
-                *events.add(i) = *events.add(parent);
+                *times.add(i) = pt;
+                *slots.add(i) = *slots.add(parent);
                 i = parent;
             }
-            *keys.add(i) = key;
-            *events.add(i) = event;
+            *times.add(i) = time;
+            *slots.add(i) = slot;
         }
     }
 
-    /// Removes the smallest key. As std's heap does, the hole at the root
-    /// goes down to a leaf along the smaller children and the last key goes
-    /// up from there: it belongs near the bottom, so that costs one
-    /// comparison per level where sifting it down would cost two.
+    /// Removes the earliest event. As std's heap does, the hole at the
+    /// root goes down to a leaf along the earlier children and the last
+    /// node goes up from there: it belongs near the bottom, so that costs
+    /// one comparison per level where sifting it down would cost two.
     #[inline]
     fn pop(&mut self) -> Option<(u128, E)> {
-        let last = self.events.pop()?;
-        let n = self.events.len();
-        let keys = self.keys();
+        let last = self.slots.pop()?;
+        let n = self.slots.len();
+        let times = self.times();
         // SAFETY: slot n was the last node's; every other index below is
         // below n (`first + 3 < n` for a full set of children, `j < n`
         // otherwise, and `hole` is always a former child index). Slots at n
-        // and above are never read as nodes, so the last key stays there.
+        // and above are never read as nodes, so the last time stays there.
         unsafe {
-            let last_key = *keys.add(n);
+            let last_time = *times.add(n);
             if n == 0 {
-                return Some((last_key, last));
+                return Some((join(last_time, last.seq), last.event));
             }
-            let top_key = *keys;
-            let events = self.events.as_mut_ptr();
-            let top = *events;
+            let top_time = *times;
+            let slots = self.slots.as_mut_ptr();
+            let top = *slots;
             let mut hole = 0;
             loop {
                 let first = hole * ARITY + 1;
                 let c = if first + ARITY <= n {
-                    prefetch_grandchildren(keys, first, n);
-                    let k = keys.add(first);
-                    let a = first + usize::from(*k.add(1) < *k);
-                    let b = first + 2 + usize::from(*k.add(3) < *k.add(2));
-                    if *keys.add(b) < *keys.add(a) {
+                    prefetch_grandchildren(times, first, n);
+                    // Which child is earliest is a coin toss, so it is
+                    // chosen without branches on the times alone; equal
+                    // times, rare, take the branch that asks the sequence.
+                    let t = times.add(first);
+                    let (t0, t1, t2, t3) = (*t, *t.add(1), *t.add(2), *t.add(3));
+                    let a = first + usize::from(t1 < t0);
+                    let b = first + 2 + usize::from(t3 < t2);
+                    let (ta, tb) = (*times.add(a), *times.add(b));
+                    if (t1 == t0) | (t3 == t2) | (tb == ta) {
+                        let a = first + usize::from(before(times, slots, first + 1, first));
+                        let b = first + 2 + usize::from(before(times, slots, first + 3, first + 2));
+                        if before(times, slots, b, a) {
+                            b
+                        } else {
+                            a
+                        }
+                    } else if tb < ta {
                         b
                     } else {
                         a
@@ -149,7 +192,7 @@ impl<E: Copy> QuadHeap<E> {
                 } else if first < n {
                     let mut c = first;
                     for j in first + 1..n {
-                        if *keys.add(j) < *keys.add(c) {
+                        if before(times, slots, j, c) {
                             c = j;
                         }
                     }
@@ -157,33 +200,43 @@ impl<E: Copy> QuadHeap<E> {
                 } else {
                     break;
                 };
-                *keys.add(hole) = *keys.add(c);
-                *events.add(hole) = *events.add(c);
+                *times.add(hole) = *times.add(c);
+                *slots.add(hole) = *slots.add(c);
                 hole = c;
             }
-            self.sift_up(hole, last_key, last);
-            Some((top_key, top))
+            self.sift_up(hole, last_time, last);
+            Some((join(top_time, top.seq), top.event))
         }
     }
 }
 
-/// Starts loading the four key lines that hold the children of nodes
-/// `first ..= first + 3`: the next level of a sift down, whichever of those
-/// nodes it takes. In a heap larger than the first-level cache each level
-/// is a load that waits on the comparison before it; this overlaps the
-/// wait for the next level with the comparison of this one.
+/// `(time, seq)` as one key that orders as the pair does.
 #[inline(always)]
-fn prefetch_grandchildren(keys: *mut u128, first: usize, n: usize) {
+fn join(time: u64, seq: u64) -> u128 {
+    (u128::from(time) << 64) | u128::from(seq)
+}
+
+#[inline(always)]
+fn split(key: u128) -> (u64, u64) {
+    ((key >> 64) as u64, key as u64)
+}
+
+/// Starts loading the two lines of times that hold the children of nodes
+/// `first ..= first + 3`: the next level of a sift down, whichever of
+/// those nodes it takes. In a heap larger than the first-level cache each
+/// level is a load that waits on the comparison before it; this overlaps
+/// the wait for the next level with the comparison of this one.
+#[inline(always)]
+fn prefetch_grandchildren(times: *mut u64, first: usize, n: usize) {
     let from = first * ARITY + 1;
     if from >= n {
         return;
     }
-    // Near the bottom some of the four lines lie past the last node, even
-    // past the allocation: the addresses are only prefetched.
-    let line = keys.wrapping_add(from).cast::<u8>();
-    for j in 0..ARITY {
-        prefetch(line.wrapping_add(j * 64));
-    }
+    // Near the bottom the lines may lie past the last node, even past the
+    // allocation: the addresses are only prefetched.
+    let line = times.wrapping_add(from).cast::<u8>();
+    prefetch(line);
+    prefetch(line.wrapping_add(64));
 }
 
 /// Where the earliest pending event is.
@@ -320,7 +373,7 @@ impl<E: Copy> EventQueue<E> {
         match self.front().0 {
             Front::Arrivals => self.arrivals.front().map(|e| &e.event),
             Front::Lane => self.lane.front().map(|e| &e.event),
-            Front::Heap => self.heap.events.first(),
+            Front::Heap => self.heap.peek(),
         }
     }
 
