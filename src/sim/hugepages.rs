@@ -39,39 +39,47 @@ pub(crate) fn push_back<T>(q: &mut VecDeque<T>, x: T) {
     q.push_back(x);
 }
 
-#[cold]
-#[inline(never)]
-fn grow_deque<T>(q: &mut VecDeque<T>) {
-    let cap = (q.capacity() * 2).max(4);
-    let bytes = cap.saturating_mul(std::mem::size_of::<T>());
-    if bytes < MIN_BYTES {
-        q.reserve_exact(cap - q.len());
-        return;
-    }
-    let buf: Vec<T> = Vec::with_capacity(cap);
-    advise(buf.as_ptr().cast::<u8>(), bytes);
-    // From a Vec a VecDeque keeps the Vec's buffer (documented O(1)).
-    let mut fresh = VecDeque::from(buf);
-    fresh.append(q);
-    *q = fresh;
-}
-
 /// Moves `v` to an allocation twice as large. A large one is advised
 /// before anything is written to it: pages already in place stay small
 /// when `realloc` moves them, so the elements are copied instead.
 #[cold]
 #[inline(never)]
 fn grow<T>(v: &mut Vec<T>) {
-    let cap = (v.capacity() * 2).max(4);
+    match advised_double(v.capacity()) {
+        Ok(mut fresh) => {
+            fresh.append(v);
+            *v = fresh;
+        }
+        Err(cap) => v.reserve_exact(cap - v.len()),
+    }
+}
+
+/// [`grow`] for a deque.
+#[cold]
+#[inline(never)]
+fn grow_deque<T>(q: &mut VecDeque<T>) {
+    match advised_double(q.capacity()) {
+        Ok(buf) => {
+            // From a Vec a VecDeque keeps the Vec's buffer (documented O(1)).
+            let mut fresh = VecDeque::from(buf);
+            fresh.append(q);
+            *q = fresh;
+        }
+        Err(cap) => q.reserve_exact(cap - q.len()),
+    }
+}
+
+/// The next capacity after `cap`, doubled: as an empty, advised
+/// allocation when it is large enough for huge pages, else as a number.
+fn advised_double<T>(cap: usize) -> Result<Vec<T>, usize> {
+    let cap = (cap * 2).max(4);
     let bytes = cap.saturating_mul(std::mem::size_of::<T>());
     if bytes < MIN_BYTES {
-        v.reserve_exact(cap - v.len());
-        return;
+        return Err(cap);
     }
-    let mut fresh: Vec<T> = Vec::with_capacity(cap);
+    let fresh: Vec<T> = Vec::with_capacity(cap);
     advise(fresh.as_ptr().cast::<u8>(), bytes);
-    fresh.append(v);
-    *v = fresh;
+    Ok(fresh)
 }
 
 /// The whole 2 MiB pages inside `len` bytes from address `at`, as
@@ -127,6 +135,28 @@ mod tests {
         for w in caps.windows(2) {
             assert_eq!(w[1], 2 * w[0], "capacities {caps:?}");
         }
+    }
+
+    #[test]
+    fn a_wrapped_deque_keeps_its_order_through_growth() {
+        let mut q: VecDeque<u64> = VecDeque::new();
+        let (mut popped, mut grew_large) = (0u64, false);
+        for i in 0..3_000_000u64 {
+            // Popping every third push keeps the head moving, so that
+            // growths find the contents wrapped around the buffer's end.
+            if i % 3 == 2 {
+                assert_eq!(q.pop_front(), Some(popped));
+                popped += 1;
+            }
+            let before = q.capacity();
+            push_back(&mut q, i);
+            if q.capacity() != before {
+                assert_eq!(q.capacity(), (2 * before).max(4));
+                grew_large |= q.capacity() * 8 >= MIN_BYTES;
+            }
+        }
+        assert!(grew_large, "the test never reached the advised growth");
+        assert!(q.iter().copied().eq(popped..3_000_000));
     }
 
     #[test]
