@@ -192,15 +192,32 @@ async fn a_dying_server_still_gives_the_full_report() {
     killer.await.unwrap();
     assert!(r.responses > 50, "{}", r.responses);
     let refused = r.error_counts[&ErrorKind::ConnectRefused];
-    // Refusals are connection failures, apart from the requests sent.
-    assert_eq!(r.connect_errors, refused, "{:?}", r.error_counts);
+    // On a loaded machine a connect can also outlast the 500 ms timeout
+    // (the runtime was not scheduled in time); that is a connection failure
+    // too.
+    let timed_out = r
+        .error_counts
+        .get(&ErrorKind::ConnectTimeout)
+        .copied()
+        .unwrap_or(0);
+    // Both are connection failures, apart from the requests sent.
+    assert_eq!(
+        r.connect_errors,
+        refused + timed_out,
+        "{:?}",
+        r.error_counts
+    );
     assert_eq!(
         r.errors + r.connect_errors,
         r.error_counts.values().sum::<u64>()
     );
     // Each of the 4 loops backs off (10 ms doubling, at most 500 ms) over the
     // 700 ms left: about 7 attempts each, not a busy loop of thousands.
-    assert!(refused <= 4 * 10, "{refused} connection attempts");
+    assert!(
+        refused + timed_out <= 4 * 10,
+        "{} connection attempts",
+        refused + timed_out
+    );
     assert_eq!(r.requests, r.responses + r.errors);
     assert_eq!(r.status_codes.values().sum::<u64>(), r.responses);
 }
