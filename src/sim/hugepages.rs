@@ -4,12 +4,11 @@
 //! deadlines in tables of hundreds of megabytes, and the requests touched
 //! one after another lie far apart in them. With 4 KiB pages nearly every
 //! such touch misses the TLB and waits for a page walk on top of the cache
-//! miss. Linux backs a region with 2 MiB pages when asked to (`madvise` with
-//! `MADV_HUGEPAGE`; the kernel's "madvise" mode, a common default, backs
-//! nothing else with them),
-//! which cuts the entries needed 512-fold. Nothing here changes what the
-//! simulator computes; where the kernel says no, or off Linux, the advice is
-//! simply not taken.
+//! miss. Linux backs a region with 2 MiB pages, which cuts the entries
+//! needed 512-fold, when asked to with `madvise(MADV_HUGEPAGE)`; in the
+//! kernel's "madvise" mode, a common default, nothing else gets them.
+//! Nothing here changes what the simulator computes; where the kernel says
+//! no, or off Linux, the advice is simply not taken.
 
 use std::collections::VecDeque;
 

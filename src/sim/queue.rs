@@ -168,35 +168,10 @@ impl<E: Copy> QuadHeap<E> {
                 let first = hole * ARITY + 1;
                 let c = if first + ARITY <= n {
                     prefetch_grandchildren(times, first, n);
-                    // Which child is earliest is a coin toss, so it is
-                    // chosen without branches on the times alone; equal
-                    // times, rare, take the branch that asks the sequence.
-                    let t = times.add(first);
-                    let (t0, t1, t2, t3) = (*t, *t.add(1), *t.add(2), *t.add(3));
-                    let a = first + usize::from(t1 < t0);
-                    let b = first + 2 + usize::from(t3 < t2);
-                    let (ta, tb) = (*times.add(a), *times.add(b));
-                    if (t1 == t0) | (t3 == t2) | (tb == ta) {
-                        let a = first + usize::from(before(times, slots, first + 1, first));
-                        let b = first + 2 + usize::from(before(times, slots, first + 3, first + 2));
-                        if before(times, slots, b, a) {
-                            b
-                        } else {
-                            a
-                        }
-                    } else if tb < ta {
-                        b
-                    } else {
-                        a
-                    }
+                    earliest_by_time(times, first)
+                        .unwrap_or_else(|| earliest(times, slots, first, first + ARITY))
                 } else if first < n {
-                    let mut c = first;
-                    for j in first + 1..n {
-                        if before(times, slots, j, c) {
-                            c = j;
-                        }
-                    }
-                    c
+                    earliest(times, slots, first, n)
                 } else {
                     break;
                 };
@@ -208,6 +183,44 @@ impl<E: Copy> QuadHeap<E> {
             Some((join(top_time, top.seq), top.event))
         }
     }
+}
+
+/// The earliest of the four children from `first` on, chosen without
+/// branches on their times (which child is earliest is a coin toss);
+/// `None` when two of the times compared are equal, which is rare and asks
+/// for the sequence numbers.
+///
+/// # Safety
+/// Nodes `first ..= first + 3` are in the heap whose times these are.
+#[inline(always)]
+unsafe fn earliest_by_time(times: *const u64, first: usize) -> Option<usize> {
+    let t = times.add(first);
+    let (t0, t1, t2, t3) = (*t, *t.add(1), *t.add(2), *t.add(3));
+    let a = first + usize::from(t1 < t0);
+    let b = first + 2 + usize::from(t3 < t2);
+    let (ta, tb) = (*times.add(a), *times.add(b));
+    if (t1 == t0) | (t3 == t2) | (tb == ta) {
+        None
+    } else if tb < ta {
+        Some(b)
+    } else {
+        Some(a)
+    }
+}
+
+/// The earliest of nodes `from .. to` by `(time, seq)`.
+///
+/// # Safety
+/// `from < to` and the nodes are in the heap whose arrays these are.
+#[inline]
+unsafe fn earliest<E>(times: *const u64, slots: *const Slot<E>, from: usize, to: usize) -> usize {
+    let mut c = from;
+    for j in from + 1..to {
+        if before(times, slots, j, c) {
+            c = j;
+        }
+    }
+    c
 }
 
 /// `(time, seq)` as one key that orders as the pair does.
