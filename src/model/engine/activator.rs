@@ -104,7 +104,12 @@ impl FreeSet {
         if self.n_free == 0 || self.len == 0 {
             return None;
         }
-        let start = start % self.len;
+        // Callers pass a position of the set; a division only otherwise.
+        let start = if start < self.len {
+            start
+        } else {
+            start % self.len
+        };
         let nw = self.bits.len();
         let (w0, b0) = (start / 64, start % 64);
         let first = self.bits[w0] & (!0u64 << b0);
@@ -378,14 +383,26 @@ impl Activators {
         }
     }
 
+    /// Brings `a`'s assignment of `r`'s pods up to date; nearly always it
+    /// is, and every request asks.
+    #[inline(always)]
     fn refresh_assignment(&mut self, a: ActId, r: RevId) {
+        let p = &self.paths[r.idx()];
+        let key = (p.routable_version, p.subset_version);
+        let v = &self.views[self.vi(a, r)];
+        if v.assigned_key != key || v.assigned.is_empty() {
+            self.reassign(a, r);
+        }
+    }
+
+    /// Assigns `a` its share of `r`'s routable pods.
+    #[cold]
+    #[inline(never)]
+    fn reassign(&mut self, a: ActId, r: RevId) {
         let p = &self.paths[r.idx()];
         let key = (p.routable_version, p.subset_version);
         let i = self.vi(a, r);
         let v = &mut self.views[i];
-        if v.assigned_key == key && !v.assigned.is_empty() {
-            return;
-        }
         let pods = &p.routable;
         let idx = p.subset.iter().position(|&x| x == a);
         let n_act = p.subset.len();
@@ -453,7 +470,7 @@ impl Activators {
             _ => {
                 let n = v.assigned.len();
                 let i = v.free.next_from(v.rr_next)?;
-                v.rr_next = (i + 1) % n;
+                v.rr_next = if i + 1 < n { i + 1 } else { 0 };
                 Some(v.assigned[i])
             }
         }
