@@ -300,17 +300,23 @@ impl Activators {
 
     /// The next queued request and the pod the throttler gives it, if the
     /// throttler has capacity.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn next_dispatch(
         &mut self,
         a: ActId,
         r: RevId,
         reqs: &Requests,
     ) -> Option<(ReqId, PodId)> {
-        let i = self.vi(a, r);
-        if self.views[i].queued == 0 {
+        // Most releases find nothing queued: that answer takes no call.
+        if self.views[self.vi(a, r)].queued == 0 {
             return None;
         }
+        self.dispatch_queued(a, r, reqs)
+    }
+
+    /// [`Activators::next_dispatch`] with requests queued.
+    #[inline(never)]
+    fn dispatch_queued(&mut self, a: ActId, r: RevId, reqs: &Requests) -> Option<(ReqId, PodId)> {
         let pod = self.choose_pod(a, r)?;
         let i = self.vi(a, r);
         let v = &mut self.views[i];
