@@ -364,6 +364,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Removes and returns the earliest event, advancing `now` to its time.
+    #[inline(always)]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let e = match self.front().0 {
             Front::Arrivals => self.arrivals.pop_front()?,
