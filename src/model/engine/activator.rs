@@ -339,7 +339,7 @@ impl Activators {
     /// that release would choose. The release stays open, as it would be
     /// while the request is handed on; [`Activators::next_dispatch`] and
     /// [`Activators::end_dispatch`] close it. `None` changes nothing.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn pass_through(&mut self, a: ActId, req: &mut Request) -> Option<PodId> {
         let r = req.rev;
         let i = self.vi(a, r);
@@ -492,7 +492,7 @@ impl Activators {
 
     /// A request that went through `a` ended: the reporter counts it out
     /// and its pod's reservation is returned.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn release(&mut self, a: ActId, r: RevId, pod: Option<PodId>, now: SimTime) {
         let i = self.vi(a, r);
         let v = &mut self.views[i];

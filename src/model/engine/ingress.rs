@@ -161,7 +161,7 @@ impl Ingress {
 
     /// Source `s`'s pending arrival is due: the revision it reaches (`None`
     /// = 404) and its service time from a trace in ns (0 = none).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn arrival(&mut self, s: SourceId) -> (Option<RevId>, u64) {
         let a = self.sources[s.idx()]
             .pending
@@ -187,7 +187,7 @@ impl Ingress {
     }
 
     /// The revision a request of source `s` reaches; `None` = no route (404).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn route(&mut self, s: SourceId) -> Option<RevId> {
         let src = &self.sources[s.idx()];
         if let Some(r) = src.tag_rev {

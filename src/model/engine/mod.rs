@@ -291,6 +291,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
 
     // ---------------------------------------------------------------- requests
 
+    #[inline(always)]
     fn schedule_next_arrival(&mut self, s: SourceId) {
         if let Some(t) = self.ingress.next_arrival(s, self.end) {
             // Each source schedules its next arrival after its last one:
@@ -330,6 +331,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         self.sink.not_found(s.0, self.now);
     }
 
+    #[inline(always)]
     fn client_again(&mut self, s: SourceId) {
         if let Some(t) = self.ingress.think(s, self.now, self.end) {
             self.q.schedule(t, Event::ClientSend { source: s });
