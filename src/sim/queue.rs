@@ -323,7 +323,7 @@ impl<E: Copy> EventQueue<E> {
     ///
     /// # Panics
     /// As [`EventQueue::schedule`].
-    #[inline]
+    #[inline(always)]
     pub fn schedule_arrival(&mut self, time: SimTime, event: E) {
         let e = self.entry(time, event);
         match self.arrivals.back() {

@@ -266,7 +266,7 @@ impl Accounting {
     }
 
     /// A request of `r` that arrived at `arrival` ended at `now`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn finished(
         &mut self,
         r: RevId,

@@ -396,6 +396,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
 
     /// The rest of a release under way: requests queued meanwhile (by a
     /// handler it re-entered) go while the throttler has capacity.
+    #[inline(always)]
     fn activator_dispatch_more(&mut self, a: ActId, r: RevId) {
         while let Some((id, pod)) = self.activators.next_dispatch(a, r, &self.reqs) {
             self.qp_receive(id, pod);
@@ -403,6 +404,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         self.activators.end_dispatch(a, r, &self.reqs);
     }
 
+    #[inline(always)]
     fn qp_receive(&mut self, id: ReqId, pod: PodId) {
         let req = self.reqs.get_mut(id);
         req.set_to_pod(self.now);

@@ -97,7 +97,7 @@ impl RevisionProxies {
     }
 
     /// A request reaches the pod's breaker.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn receive(
         &mut self,
         pod: PodId,
@@ -169,7 +169,7 @@ impl RevisionProxies {
 
     /// The application answered a request on `pod`: frees its slot and
     /// returns the next live waiter, already given that slot.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn done(
         &mut self,
         pod: PodId,
