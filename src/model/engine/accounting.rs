@@ -96,11 +96,9 @@ impl SecondLatencies {
         } else {
             let (_, &mut p50, above) = self.us.select_nth_unstable(k50 - 1);
             // `above` holds the n - k50 largest values, so the k99-th
-            // smallest of all is its (k99 - k50)-th smallest.
-            let p99 = match k99 - k50 {
-                0 => p50,
-                k => *above.select_nth_unstable(k - 1).1,
-            };
+            // smallest of all is its (k99 - k50)-th smallest; past
+            // SORT_UP_TO values the two ranks differ.
+            let (_, &mut p99, _) = above.select_nth_unstable(k99 - k50 - 1);
             (p50, p99)
         };
         let ms = |v| shape.highest_equivalent(v) as f64 / 1000.0;

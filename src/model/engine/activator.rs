@@ -397,16 +397,16 @@ impl Activators {
         let key = (p.routable_version, p.subset_version);
         let v = &self.views[self.vi(a, r)];
         if v.assigned_key != key || v.assigned.is_empty() {
-            self.reassign(a, r);
+            self.reassign(a, r, key);
         }
     }
 
-    /// Assigns `a` its share of `r`'s routable pods.
+    /// Assigns `a` its share of `r`'s routable pods, as of `key`, their
+    /// versions.
     #[cold]
     #[inline(never)]
-    fn reassign(&mut self, a: ActId, r: RevId) {
+    fn reassign(&mut self, a: ActId, r: RevId, key: (u64, u64)) {
         let p = &self.paths[r.idx()];
-        let key = (p.routable_version, p.subset_version);
         let i = self.vi(a, r);
         let v = &mut self.views[i];
         let pods = &p.routable;
