@@ -619,6 +619,36 @@ mod tests {
         assert_eq!(dispatch(&mut a, ActId(0), &reqs), vec![(ids[2], PodId(0))]);
     }
 
+    /// containerConcurrency above 3: round robin (Knative's
+    /// `newRoundRobinPolicy`), each choice starting after the last pod
+    /// chosen, skipping full pods and wrapping round.
+    #[test]
+    fn round_robin_starts_after_the_last_choice_and_skips_full_pods() {
+        let mut a = activators(1, 4, 3);
+        let mut reqs = Requests::default();
+        let act = ActId(0);
+        let pods = |out: Vec<(ReqId, PodId)>| out.iter().map(|(_, p)| p.0).collect::<Vec<_>>();
+        queue(&mut a, act, &mut reqs, 12);
+        let first = pods(dispatch(&mut a, act, &reqs));
+        assert_eq!(first, [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2]);
+        // All full; the last choice was pod 2. Pod 2 frees a slot: pods 0
+        // and 1 are full, so the next request wraps round to pod 2.
+        a.release(act, R, Some(PodId(2)), SimTime::ZERO);
+        queue(&mut a, act, &mut reqs, 1);
+        assert_eq!(pods(dispatch(&mut a, act, &reqs)), [2]);
+        // After pod 2 the search starts at pod 0; with 0 and 2 free, 0
+        // comes first, then 1 is full and 2 follows.
+        a.release(act, R, Some(PodId(0)), SimTime::ZERO);
+        a.release(act, R, Some(PodId(2)), SimTime::ZERO);
+        queue(&mut a, act, &mut reqs, 2);
+        assert_eq!(pods(dispatch(&mut a, act, &reqs)), [0, 2]);
+        // Pod 1 frees a slot: the search starts after pod 2, at 0 (full),
+        // and finds 1.
+        a.release(act, R, Some(PodId(1)), SimTime::ZERO);
+        queue(&mut a, act, &mut reqs, 1);
+        assert_eq!(pods(dispatch(&mut a, act, &reqs)), [1]);
+    }
+
     #[test]
     fn requests_wait_while_no_pod_is_routable_and_count_as_cold() {
         let mut a = activators(1, 0, 0);
