@@ -12,6 +12,9 @@
 #
 #   scripts/knload-bench.sh [SECONDS] [CONNECTIONS] [ROUNDS] [OUTPUT]
 #
+# KNLOAD_ARGS adds options to every knload run, to compare a setting with
+# the default: KNLOAD_ARGS='--sched normal' scripts/knload-bench.sh 5 50 8 /tmp/normal.md
+#
 # Needs: nginx, wrk, /usr/bin/time (apt-get install nginx wrk time), valgrind
 # for the instruction counts and strace for the syscalls (each skipped
 # without it), and a
@@ -25,6 +28,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
 knload="$target_dir/release/knload"
+read -r -a knload_args <<<"${KNLOAD_ARGS:-}"
 out="$root/results/knload"
 [ -x "$knload" ] || { echo "no $knload; build first: cargo build --release -p knload" >&2; exit 1; }
 for t in nginx wrk /usr/bin/time; do
@@ -98,7 +102,7 @@ pairs() {
         reqs=$(awk '/requests in/ {print $1}' "$work/out.txt")
         p50=$(awk '$1=="50%" {print $2}' "$work/out.txt")
       else
-        t=$(measure "$knload" -c"$conns" -z"${secs}s" --no-progress --json "$work/k.json" "$url")
+        t=$(measure "$knload" "${knload_args[@]}" -c"$conns" -z"${secs}s" --no-progress --json "$work/k.json" "$url")
         reqs=$(python3 -c "import json;print(json.load(open('$work/k.json'))['requests'])")
         p50=$(python3 -c "import json;print('%.3fms' % json.load(open('$work/k.json'))['latency']['p50_ms'])")
       fi
@@ -150,7 +154,7 @@ sys_lines="| (strace not installed) | | | |"
 if command -v strace >/dev/null; then
   strace -c -f -o "$work/st-wrk.txt" wrk -t1 -c"$conns" -d"${secs}s" "$url" >"$work/out.txt"
   sw=$(awk '/requests in/ {print $1}' "$work/out.txt")
-  strace -c -f -o "$work/st-knload.txt" "$knload" -c"$conns" -z"${secs}s" --no-progress --json "$work/st.json" "$url" >/dev/null
+  strace -c -f -o "$work/st-knload.txt" "$knload" "${knload_args[@]}" -c"$conns" -z"${secs}s" --no-progress --json "$work/st.json" "$url" >/dev/null
   sk=$(python3 -c "import json;print(json.load(open('$work/st.json'))['requests'])")
   sys_lines=$(python3 - "$work/st-wrk.txt" "$sw" "$work/st-knload.txt" "$sk" <<'PY'
 import sys
@@ -180,8 +184,8 @@ if command -v valgrind >/dev/null; then
   cg() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" >"$work/out.txt" 2>"$work/cg.txt"; }
   cg wrk -t1 -c"$conns" -d2s "$url"; w1=$(refs); wn1=$(awk '/requests in/ {print $1}' "$work/out.txt")
   cg wrk -t1 -c"$conns" -d6s "$url"; w2=$(refs); wn2=$(awk '/requests in/ {print $1}' "$work/out.txt")
-  cg "$knload" -c"$conns" -n 20000 --no-progress "$url"; k1=$(refs)
-  cg "$knload" -c"$conns" -n 60000 --no-progress "$url"; k2=$(refs)
+  cg "$knload" "${knload_args[@]}" -c"$conns" -n 20000 --no-progress "$url"; k1=$(refs)
+  cg "$knload" "${knload_args[@]}" -c"$conns" -n 60000 --no-progress "$url"; k2=$(refs)
   instr_line=$(python3 -c "
 w = ($w2 - $w1) / ($wn2 - $wn1); k = ($k2 - $k1) / 40000
 print('| %.0f | %.0f | %.3f |' % (w, k, k / w))")
@@ -189,8 +193,8 @@ fi
 echo "$instr_line"
 
 # Open loop at 20k/s against closed loop on one connection (unloaded latency).
-"$knload" -c "$conns" -q 20000 -z"${secs}s" --no-progress --json "$work/open.json" "$url" >/dev/null
-"$knload" -c 1 -z"${secs}s" --no-progress --json "$work/closed1.json" "$url" >/dev/null
+"$knload" "${knload_args[@]}" -c "$conns" -q 20000 -z"${secs}s" --no-progress --json "$work/open.json" "$url" >/dev/null
+"$knload" "${knload_args[@]}" -c 1 -z"${secs}s" --no-progress --json "$work/closed1.json" "$url" >/dev/null
 open_line=$(python3 - "$work/open.json" "$work/closed1.json" <<'PY'
 import json, sys
 o = json.load(open(sys.argv[1])); c = json.load(open(sys.argv[2]))
@@ -203,7 +207,7 @@ PY
 echo "$open_line"
 
 # Peak memory of a 60 s closed-loop run.
-t=$(measure "$knload" -c"$conns" -z60s --no-progress "$url")
+t=$(measure "$knload" "${knload_args[@]}" -c"$conns" -z60s --no-progress "$url")
 read -r _ user sys rss _ <<<"$t"
 mem_line="| 60 s closed loop, $conns connections | peak RSS $(python3 -c "print('%.1f' % ($rss/1024))") MiB | CPU $(python3 -c "print('%.1f' % ($user+$sys))") s |"
 echo "$mem_line"
@@ -211,7 +215,7 @@ echo "$mem_line"
 {
   echo "# knload vs wrk on nginx ($(date -u +%Y-%m-%d), $(nproc) cores, $(nginx -v 2>&1 | sed 's/.*\///'), wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'))"
   echo
-  echo "Command: \`scripts/knload-bench.sh $secs $conns $rounds\` at commit $(git -C "$root" rev-parse --short HEAD) (nginx: 1 worker, 13-byte static file, 127.0.0.1)."
+  echo "Command: \`${KNLOAD_ARGS:+KNLOAD_ARGS='$KNLOAD_ARGS' }scripts/knload-bench.sh $secs $conns $rounds\` at commit $(git -C "$root" rev-parse --short HEAD) (nginx: 1 worker, 13-byte static file, 127.0.0.1)."
   echo "Load average when the quiet case began: $load0; when the busy case began: $load_busy; when the busy-2 case began: $load_busy2."
   echo "wrk: \`wrk -t1 -c$conns -d${secs}s --latency URL\`; knload: \`knload -c$conns -z${secs}s --no-progress URL\` (one connection-loop thread against a loopback target on this machine)."
   echo "Quiet: no neighbour started by the script (whatever else the machine runs shows in the load average). Busy: the same pairs beside one CPU-bound neighbour process (a shell busy loop started and stopped by the script), the case the goal is judged on. Busy-2: beside one busy loop per core."

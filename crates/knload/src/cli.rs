@@ -4,6 +4,7 @@
 use super::addr::{check_host, listen_addr};
 use super::error::{clip, clip_in, KnloadError};
 use super::scenario::ScenarioOptions;
+use super::sched::Scheduling;
 use super::schedule::{Ramp, Schedule};
 use super::serve::{ServeConfig, ServiceTime};
 use super::split::{Classifier, Expectation};
@@ -192,6 +193,12 @@ pub struct LoadArgs {
     /// fewer against a loopback target, which shares the machine].
     #[arg(long, value_parser = at_least_one::<usize>)]
     pub threads: Option<usize>,
+    /// OS scheduling of the load threads. batch (Linux's SCHED_BATCH): a
+    /// thread woken by a response does not preempt the server when the two
+    /// share a core, so both work through many requests per turn; normal:
+    /// the system's ordinary policy.
+    #[arg(long, value_enum, default_value_t = Scheduling::Batch)]
+    pub sched: Scheduling,
     /// No live progress line (it is never shown when stderr is not a terminal).
     #[arg(long)]
     pub no_progress: bool,
@@ -479,6 +486,7 @@ impl LoadArgs {
             },
             connections: self.connections,
             threads: self.threads,
+            scheduling: self.sched,
             schedule,
             rate: self.rate,
             ramp_text: self.ramp.clone(),

@@ -4,6 +4,7 @@
 //! carries it out, the same way for closed and open loops.
 
 use super::error::RequestError;
+use super::sched::Scheduling;
 use super::schedule::Schedule;
 use super::stats::{Outcome, Stats};
 use std::future::Future;
@@ -56,6 +57,8 @@ pub struct Plan {
     pub classified: bool,
     /// How the open loop waits for due times.
     pub pacing: Pacing,
+    /// The OS scheduling policy of the pacer thread ([`Pacing::Thread`]).
+    pub scheduling: Scheduling,
     /// Runtimes to spread the connections over, round robin; empty for the
     /// current one. A single-threaded runtime per core keeps each
     /// connection's wake-ups on one thread, as wrk's event loops do.
@@ -168,6 +171,12 @@ impl Gate {
     }
 }
 
+/// Says that a policy could not be set on a thread; the thread runs on
+/// under the ordinary one.
+pub(crate) fn warn_scheduling(s: Scheduling, e: &std::io::Error) {
+    eprintln!("knload: warning: could not set the {s:?} scheduling policy on a load thread ({e}); it runs under the ordinary policy (--sched normal silences this)");
+}
+
 fn pace_on_thread(
     plan: Arc<Plan>,
     gate: Arc<Gate>,
@@ -248,6 +257,11 @@ pub async fn execute<E: Exchange>(
         let (plan, g, start, c) = (plan.clone(), g.clone(), live.start, cancel.clone());
         match plan.pacing {
             Pacing::Thread => Pacer::Thread(std::thread::spawn(move || {
+                // A pacer left on the ordinary policy would still preempt
+                // the server at every release.
+                if let Err(e) = plan.scheduling.apply_to_current_thread() {
+                    warn_scheduling(plan.scheduling, &e);
+                }
                 pace_on_thread(plan, g, start, connections, c)
             })),
             Pacing::Task => Pacer::Task(tokio::spawn(pace_on_task(plan, g, start, connections, c))),
@@ -553,6 +567,7 @@ mod tests {
             timeout: Duration::from_secs(30),
             classified: false,
             pacing: Pacing::Task,
+            scheduling: Scheduling::Normal,
             runtimes: Vec::new(),
             streams: 1,
         }

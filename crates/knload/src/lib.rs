@@ -24,6 +24,7 @@ mod h1;
 mod http;
 mod result;
 mod scenario;
+mod sched;
 mod schedule;
 mod serve;
 mod split;
@@ -47,6 +48,7 @@ pub use result::{
 pub use scenario::{
     parts as scenario_parts, plan as scenario_plan, run_scenario, Part, ScenarioOptions,
 };
+pub use sched::Scheduling;
 pub use schedule::{Ramp, RampPoint, Schedule, Think};
 pub use serve::{ServeConfig, Server, ServiceTime};
 pub use split::{wilson_interval, ClassCheck, Classifier, Expectation, SplitCheck, Verdict, POWER};
@@ -91,6 +93,8 @@ pub struct LoadConfig {
     /// server then shares the machine, and a loop thread competing with it
     /// for a core costs more than it adds.
     pub threads: Option<usize>,
+    /// OS scheduling policy of the threads that drive the load.
+    pub scheduling: Scheduling,
     /// Send schedule.
     pub schedule: Schedule,
     /// `-q` as given (the constant rate, or the rate a ramp leads to).
@@ -241,7 +245,7 @@ pub async fn run_load(
             cores
         }
     });
-    let runtimes = LoopThreads::start(threads.min(cfg.connections))?;
+    let runtimes = LoopThreads::start(threads.min(cfg.connections), cfg.scheduling)?;
     let trace = cfg
         .requests_csv
         .as_ref()
@@ -258,6 +262,7 @@ pub async fn run_load(
         timeout: cfg.timeout,
         classified: cfg.classifier.is_some(),
         pacing: Pacing::Thread,
+        scheduling: cfg.scheduling,
         runtimes: handles,
         streams,
     };
@@ -310,7 +315,7 @@ struct LoopThreads {
 }
 
 impl LoopThreads {
-    fn start(threads: usize) -> Result<Self, KnloadError> {
+    fn start(threads: usize, scheduling: Scheduling) -> Result<Self, KnloadError> {
         let n = threads.max(1);
         let mut lt = LoopThreads {
             handles: Vec::new(),
@@ -331,6 +336,9 @@ impl LoopThreads {
             let thread = std::thread::Builder::new()
                 .name(format!("knload-loop-{k}"))
                 .spawn(move || {
+                    if let Err(e) = scheduling.apply_to_current_thread() {
+                        exec::warn_scheduling(scheduling, &e);
+                    }
                     let _ = rt.block_on(rx);
                 })
                 .map_err(|e| KnloadError::Io {

@@ -146,6 +146,16 @@ fn negative_values_get_a_clear_message() {
 }
 
 #[test]
+fn an_unknown_scheduling_policy_is_refused_with_the_choices() {
+    knload_cmd()
+        .args(["--sched", "fifo", "http://127.0.0.1:1/"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--sched"))
+        .stderr(predicates::str::contains("batch, normal"));
+}
+
+#[test]
 fn help_starts_with_knloads_purpose_and_has_examples() {
     let out = knload_cmd().arg("--help").assert().success();
     let help = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
