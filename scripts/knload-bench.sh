@@ -217,7 +217,7 @@ echo "$mem_line"
   echo
   echo "Command: \`${KNLOAD_ARGS:+KNLOAD_ARGS='$KNLOAD_ARGS' }scripts/knload-bench.sh $secs $conns $rounds\` at commit $(git -C "$root" rev-parse --short HEAD) (nginx: 1 worker, 13-byte static file, 127.0.0.1)."
   echo "Load average when the quiet case began: $load0; when the busy case began: $load_busy; when the busy-2 case began: $load_busy2."
-  echo "wrk: \`wrk -t1 -c$conns -d${secs}s --latency URL\`; knload: \`knload -c$conns -z${secs}s --no-progress URL\` (one connection-loop thread against a loopback target on this machine)."
+  echo "wrk: \`wrk -t1 -c$conns -d${secs}s --latency URL\`; knload: \`knload ${KNLOAD_ARGS:+$KNLOAD_ARGS }-c$conns -z${secs}s --no-progress URL\` (one connection-loop thread against a loopback target on this machine)."
   echo "Quiet: no neighbour started by the script (whatever else the machine runs shows in the load average). Busy: the same pairs beside one CPU-bound neighbour process (a shell busy loop started and stopped by the script), the case the goal is judged on. Busy-2: beside one busy loop per core."
   echo "CPU is user+sys of the client process per request; nginx CPU is its worker's user+sys over the run, in cores; switches are the client's voluntary context switches per request; memory is peak RSS. Pairs alternate wrk, knload; ratios are per pair."
   echo
