@@ -195,9 +195,11 @@ pub struct LoadArgs {
     pub threads: Option<usize>,
     /// OS scheduling of the load threads. batch (Linux's SCHED_BATCH): a
     /// thread woken by a response does not preempt the server when the two
-    /// share a core, so both work through many requests per turn; normal:
-    /// the system's ordinary policy.
-    #[arg(long, value_enum, default_value_t = Scheduling::Batch)]
+    /// share a core, so both work through many requests per turn, but a
+    /// timed send can be late on a busy core; normal: the system's ordinary
+    /// policy; auto: batch for a closed loop, normal for an open loop or a
+    /// scenario.
+    #[arg(long, value_enum, default_value_t = Scheduling::Auto)]
     pub sched: Scheduling,
     /// No live progress line (it is never shown when stderr is not a terminal).
     #[arg(long)]

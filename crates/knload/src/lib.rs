@@ -245,7 +245,11 @@ pub async fn run_load(
             cores
         }
     });
-    let runtimes = LoopThreads::start(threads.min(cfg.connections), cfg.scheduling)?;
+    // Due times and think times need prompt wake-ups; a plain closed loop
+    // needs only throughput (see `sched`).
+    let timed = !matches!(cfg.schedule, Schedule::Closed);
+    let scheduling = cfg.scheduling.resolve(timed);
+    let runtimes = LoopThreads::start(threads.min(cfg.connections), scheduling)?;
     let trace = cfg
         .requests_csv
         .as_ref()
@@ -262,7 +266,7 @@ pub async fn run_load(
         timeout: cfg.timeout,
         classified: cfg.classifier.is_some(),
         pacing: Pacing::Thread,
-        scheduling: cfg.scheduling,
+        scheduling,
         runtimes: handles,
         streams,
     };

@@ -9,15 +9,23 @@
 //! do, and the client then finds many responses at once. Where client and
 //! server each have a core to themselves nothing preempts anything, and the
 //! policy makes no difference.
+//!
+//! The same policy makes a sleeping thread late when its core is busy: an
+//! open loop's pacer, or a think time, would then send late. So by default
+//! only the plain closed loop, which sends whenever a response arrives and
+//! has no due times to keep, runs under it.
 
 use clap::ValueEnum;
 
 /// The scheduling policy of knload's connection-loop and pacer threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum Scheduling {
+    /// `batch` for a closed loop without think time, `normal` for
+    /// everything that keeps due times (open loop, scenario workloads).
+    #[default]
+    Auto,
     /// Linux's SCHED_BATCH: wake-ups do not preempt other threads, the
     /// server under test among them (ordinary policy elsewhere).
-    #[default]
     Batch,
     /// The system's ordinary policy (SCHED_OTHER): a woken loop thread may
     /// preempt the server.
@@ -25,11 +33,21 @@ pub enum Scheduling {
 }
 
 impl Scheduling {
+    /// The policy for a run: `Auto` becomes `Batch` for a plain closed loop
+    /// (`timed` false) and `Normal` when sends or think times are timed.
+    pub fn resolve(self, timed: bool) -> Scheduling {
+        match self {
+            Scheduling::Auto if timed => Scheduling::Normal,
+            Scheduling::Auto => Scheduling::Batch,
+            other => other,
+        }
+    }
+
     /// Applies the policy to the calling thread. An error means the thread
     /// keeps the policy it had; the caller reports it, the run goes on.
     pub fn apply_to_current_thread(self) -> std::io::Result<()> {
         match self {
-            Scheduling::Normal => Ok(()),
+            Scheduling::Normal | Scheduling::Auto => Ok(()),
             Scheduling::Batch => set_batch(),
         }
     }
@@ -79,6 +97,16 @@ mod tests {
         assert_eq!(policy, libc::SCHED_BATCH);
         // The thread that asked for nothing keeps its ordinary policy.
         assert_eq!(current_policy(), libc::SCHED_OTHER);
+    }
+
+    #[test]
+    fn auto_is_batch_only_for_an_untimed_closed_loop() {
+        assert_eq!(Scheduling::Auto.resolve(false), Scheduling::Batch);
+        assert_eq!(Scheduling::Auto.resolve(true), Scheduling::Normal);
+        for s in [Scheduling::Batch, Scheduling::Normal] {
+            assert_eq!(s.resolve(true), s);
+            assert_eq!(s.resolve(false), s);
+        }
     }
 
     #[test]

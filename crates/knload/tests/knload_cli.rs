@@ -152,7 +152,7 @@ fn an_unknown_scheduling_policy_is_refused_with_the_choices() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("--sched"))
-        .stderr(predicates::str::contains("batch, normal"));
+        .stderr(predicates::str::contains("auto, batch, normal"));
 }
 
 #[test]

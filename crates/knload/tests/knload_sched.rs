@@ -30,7 +30,7 @@ fn policy_of_thread(name: &str) -> Option<u32> {
 
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn load_threads_run_under_sched_batch_unless_told_otherwise() {
+async fn a_closed_loop_runs_under_sched_batch_and_a_timed_one_does_not() {
     const SCHED_OTHER: u32 = 0;
     const SCHED_BATCH: u32 = 3;
     let server = Server::start(ServeConfig {
@@ -40,7 +40,15 @@ async fn load_threads_run_under_sched_batch_unless_told_otherwise() {
     .await
     .unwrap();
     let u = format!("http://{}/", server.local_addr());
-    for (extra, want) in [(None, SCHED_BATCH), (Some("normal"), SCHED_OTHER)] {
+    // (options, policy of the loop thread)
+    let cases: [(&[&str], u32); 5] = [
+        (&[], SCHED_BATCH),
+        (&["--sched", "normal"], SCHED_OTHER),
+        (&["-q", "200"], SCHED_OTHER),
+        (&["-q", "200", "--sched", "batch"], SCHED_BATCH),
+        (&["--sched", "auto", "-q", "200"], SCHED_OTHER),
+    ];
+    for (extra, want) in cases {
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let watcher = {
             let stop = stop.clone();
@@ -54,14 +62,12 @@ async fn load_threads_run_under_sched_batch_unless_told_otherwise() {
             })
         };
         let mut args = vec!["-z", "1s", "-c", "2", "--threads", "1"];
-        if let Some(s) = extra {
-            args.extend(["--sched", s]);
-        }
+        args.extend_from_slice(extra);
         args.push(&u);
         let r = run(&args).await;
         stop.store(true, Ordering::SeqCst);
         assert!(r.responses > 0, "{:?}", r.error_examples);
         let seen = watcher.join().unwrap();
-        assert_eq!(seen, Some(want), "--sched {extra:?}");
+        assert_eq!(seen, Some(want), "{extra:?}");
     }
 }
