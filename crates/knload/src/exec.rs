@@ -4,7 +4,7 @@
 //! carries it out, the same way for closed and open loops.
 
 use super::error::RequestError;
-use super::sched::Scheduling;
+use super::sched::Policy;
 use super::schedule::Schedule;
 use super::stats::{Outcome, Stats};
 use std::future::Future;
@@ -57,8 +57,9 @@ pub struct Plan {
     pub classified: bool,
     /// How the open loop waits for due times.
     pub pacing: Pacing,
-    /// The OS scheduling policy of the pacer thread ([`Pacing::Thread`]).
-    pub scheduling: Scheduling,
+    /// The OS scheduling policy of the pacer thread ([`Pacing::Thread`]),
+    /// the connection loops' own.
+    pub scheduling: Policy,
     /// Runtimes to spread the connections over, round robin; empty for the
     /// current one. A single-threaded runtime per core keeps each
     /// connection's wake-ups on one thread, as wrk's event loops do.
@@ -173,7 +174,7 @@ impl Gate {
 
 /// Says that a policy could not be set on a thread; the thread runs on
 /// under the ordinary one.
-pub(crate) fn warn_scheduling(s: Scheduling, e: &std::io::Error) {
+pub(crate) fn warn_scheduling(s: Policy, e: &std::io::Error) {
     eprintln!("knload: warning: could not set the {s:?} scheduling policy on a load thread ({e}); it runs under the ordinary policy (--sched normal silences this)");
 }
 
@@ -257,8 +258,8 @@ pub async fn execute<E: Exchange>(
         let (plan, g, start, c) = (plan.clone(), g.clone(), live.start, cancel.clone());
         match plan.pacing {
             Pacing::Thread => Pacer::Thread(std::thread::spawn(move || {
-                // A pacer left on the ordinary policy would still preempt
-                // the server at every release.
+                // Under SCHED_BATCH, a pacer left on the ordinary policy
+                // would still preempt the server at every release.
                 if let Err(e) = plan.scheduling.apply_to_current_thread() {
                     warn_scheduling(plan.scheduling, &e);
                 }
@@ -567,7 +568,7 @@ mod tests {
             timeout: Duration::from_secs(30),
             classified: false,
             pacing: Pacing::Task,
-            scheduling: Scheduling::Normal,
+            scheduling: Policy::Normal,
             runtimes: Vec::new(),
             streams: 1,
         }

@@ -48,7 +48,7 @@ pub use result::{
 pub use scenario::{
     parts as scenario_parts, plan as scenario_plan, run_scenario, Part, ScenarioOptions,
 };
-pub use sched::Scheduling;
+pub use sched::{Policy, Scheduling};
 pub use schedule::{Ramp, RampPoint, Schedule, Think};
 pub use serve::{ServeConfig, Server, ServiceTime};
 pub use split::{wilson_interval, ClassCheck, Classifier, Expectation, SplitCheck, Verdict, POWER};
@@ -319,7 +319,7 @@ struct LoopThreads {
 }
 
 impl LoopThreads {
-    fn start(threads: usize, scheduling: Scheduling) -> Result<Self, KnloadError> {
+    fn start(threads: usize, scheduling: Policy) -> Result<Self, KnloadError> {
         let n = threads.max(1);
         let mut lt = LoopThreads {
             handles: Vec::new(),

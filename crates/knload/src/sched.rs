@@ -32,23 +32,34 @@ pub enum Scheduling {
     Normal,
 }
 
+/// The policy a run's load threads get, once `auto` is decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// SCHED_BATCH (Linux).
+    Batch,
+    /// The ordinary policy.
+    Normal,
+}
+
 impl Scheduling {
     /// The policy for a run: `Auto` becomes `Batch` for a plain closed loop
     /// (`timed` false) and `Normal` when sends or think times are timed.
-    pub fn resolve(self, timed: bool) -> Scheduling {
+    pub fn resolve(self, timed: bool) -> Policy {
         match self {
-            Scheduling::Auto if timed => Scheduling::Normal,
-            Scheduling::Auto => Scheduling::Batch,
-            other => other,
+            Scheduling::Auto if timed => Policy::Normal,
+            Scheduling::Auto | Scheduling::Batch => Policy::Batch,
+            Scheduling::Normal => Policy::Normal,
         }
     }
+}
 
+impl Policy {
     /// Applies the policy to the calling thread. An error means the thread
     /// keeps the policy it had; the caller reports it, the run goes on.
     pub fn apply_to_current_thread(self) -> std::io::Result<()> {
         match self {
-            Scheduling::Normal | Scheduling::Auto => Ok(()),
-            Scheduling::Batch => set_batch(),
+            Policy::Normal => Ok(()),
+            Policy::Batch => set_batch(),
         }
     }
 }
@@ -84,7 +95,7 @@ fn current_policy() -> i32 {
 mod tests {
     use super::*;
 
-    fn policy_on_new_thread(s: Scheduling) -> (std::io::Result<()>, i32) {
+    fn policy_on_new_thread(s: Policy) -> (std::io::Result<()>, i32) {
         std::thread::spawn(move || (s.apply_to_current_thread(), current_policy()))
             .join()
             .expect("the probe thread does not panic")
@@ -92,7 +103,7 @@ mod tests {
 
     #[test]
     fn batch_sets_sched_batch_on_the_calling_thread_only() {
-        let (r, policy) = policy_on_new_thread(Scheduling::Batch);
+        let (r, policy) = policy_on_new_thread(Policy::Batch);
         r.expect("SCHED_BATCH needs no privilege");
         assert_eq!(policy, libc::SCHED_BATCH);
         // The thread that asked for nothing keeps its ordinary policy.
@@ -101,17 +112,17 @@ mod tests {
 
     #[test]
     fn auto_is_batch_only_for_an_untimed_closed_loop() {
-        assert_eq!(Scheduling::Auto.resolve(false), Scheduling::Batch);
-        assert_eq!(Scheduling::Auto.resolve(true), Scheduling::Normal);
-        for s in [Scheduling::Batch, Scheduling::Normal] {
-            assert_eq!(s.resolve(true), s);
-            assert_eq!(s.resolve(false), s);
+        assert_eq!(Scheduling::Auto.resolve(false), Policy::Batch);
+        assert_eq!(Scheduling::Auto.resolve(true), Policy::Normal);
+        for timed in [false, true] {
+            assert_eq!(Scheduling::Batch.resolve(timed), Policy::Batch);
+            assert_eq!(Scheduling::Normal.resolve(timed), Policy::Normal);
         }
     }
 
     #[test]
     fn normal_leaves_the_policy_alone() {
-        let (r, policy) = policy_on_new_thread(Scheduling::Normal);
+        let (r, policy) = policy_on_new_thread(Policy::Normal);
         r.expect("nothing to fail");
         assert_eq!(policy, libc::SCHED_OTHER);
     }
