@@ -172,12 +172,6 @@ impl Gate {
     }
 }
 
-/// Says that a policy could not be set on a thread; the thread runs on
-/// under the ordinary one.
-pub(crate) fn warn_scheduling(s: Policy, e: &std::io::Error) {
-    eprintln!("knload: warning: could not set the {s:?} scheduling policy on a load thread ({e}); it runs under the ordinary policy (--sched normal silences this)");
-}
-
 fn pace_on_thread(
     plan: Arc<Plan>,
     gate: Arc<Gate>,
@@ -260,9 +254,7 @@ pub async fn execute<E: Exchange>(
             Pacing::Thread => Pacer::Thread(std::thread::spawn(move || {
                 // Under SCHED_BATCH, a pacer left on the ordinary policy
                 // would still preempt the server at every release.
-                if let Err(e) = plan.scheduling.apply_to_current_thread() {
-                    warn_scheduling(plan.scheduling, &e);
-                }
+                plan.scheduling.apply_or_warn();
                 pace_on_thread(plan, g, start, connections, c)
             })),
             Pacing::Task => Pacer::Task(tokio::spawn(pace_on_task(plan, g, start, connections, c))),

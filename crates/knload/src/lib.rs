@@ -340,9 +340,7 @@ impl LoopThreads {
             let thread = std::thread::Builder::new()
                 .name(format!("knload-loop-{k}"))
                 .spawn(move || {
-                    if let Err(e) = scheduling.apply_to_current_thread() {
-                        exec::warn_scheduling(scheduling, &e);
-                    }
+                    scheduling.apply_or_warn();
                     let _ = rt.block_on(rx);
                 })
                 .map_err(|e| KnloadError::Io {

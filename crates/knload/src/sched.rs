@@ -62,6 +62,15 @@ impl Policy {
             Policy::Batch => set_batch(),
         }
     }
+
+    /// Applies the policy to the calling thread, a load thread; if that
+    /// fails, says so on stderr and lets the thread run on under the
+    /// ordinary policy rather than stop the run.
+    pub fn apply_or_warn(self) {
+        if let Err(e) = self.apply_to_current_thread() {
+            eprintln!("knload: warning: could not set the {self:?} scheduling policy on a load thread ({e}); it runs under the ordinary policy (--sched normal silences this)");
+        }
+    }
 }
 
 #[cfg(target_os = "linux")]
