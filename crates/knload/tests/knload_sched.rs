@@ -39,7 +39,7 @@ async fn a_closed_loop_runs_under_sched_batch_and_a_timed_one_does_not() {
     })
     .await
     .unwrap();
-    let u = format!("http://{}/", server.local_addr());
+    let u = server.url();
     // (options, policy of the loop thread)
     let cases: [(&[&str], u32); 5] = [
         (&[], SCHED_BATCH),
