@@ -199,7 +199,7 @@ pub struct LoadArgs {
     /// timed send can be late on a busy core; normal: the system's ordinary
     /// policy; auto: batch for a closed loop, normal for an open loop or a
     /// scenario.
-    #[arg(long, value_enum, default_value_t = Scheduling::Auto)]
+    #[arg(long, value_enum, default_value_t)]
     pub sched: Scheduling,
     /// No live progress line (it is never shown when stderr is not a terminal).
     #[arg(long)]
