@@ -47,9 +47,12 @@ struct KeyLine([u64; LINE_KEYS]);
 const ROOT_SLOT: usize = ARITY - 1;
 
 /// An event and its scheduling order, the tie-break between equal times.
+/// The order is 32 bits so that a 12-byte event makes a 16-byte slot: a
+/// pop moves one slot per level, and at the size of a large cluster's heap
+/// those moves are what it waits for.
 #[derive(Clone, Copy)]
 struct Slot<E> {
-    seq: u64,
+    seq: u32,
     event: E,
 }
 
@@ -91,12 +94,17 @@ impl<E: Copy> QuadHeap<E> {
     #[inline]
     fn peek_key(&self) -> Option<u128> {
         let root = self.slots.first()?;
-        Some(join(self.lines[0].0[ROOT_SLOT], root.seq))
+        Some(join(self.lines[0].0[ROOT_SLOT], u64::from(root.seq)))
     }
 
     #[inline]
     fn peek(&self) -> Option<&E> {
         self.slots.first().map(|s| &s.event)
+    }
+
+    /// The sequence numbers of every node, for renumbering in place.
+    fn seqs_mut(&mut self) -> impl Iterator<Item = &mut u32> {
+        self.slots.iter_mut().map(|s| &mut s.seq)
     }
 
     /// Node `i`'s time slot; valid to read and write for `i < len`, and
@@ -115,7 +123,10 @@ impl<E: Copy> QuadHeap<E> {
             hugepages::push(&mut self.lines, KeyLine([u64::MAX; LINE_KEYS]));
         }
         let (time, seq) = split(key);
-        let slot = Slot { seq, event };
+        let slot = Slot {
+            seq: seq as u32,
+            event,
+        };
         hugepages::push(&mut self.slots, slot);
         self.sift_up(i, time, slot);
     }
@@ -158,7 +169,7 @@ impl<E: Copy> QuadHeap<E> {
         unsafe {
             let last_time = *times.add(n);
             if n == 0 {
-                return Some((join(last_time, last.seq), last.event));
+                return Some((join(last_time, u64::from(last.seq)), last.event));
             }
             let top_time = *times;
             let slots = self.slots.as_mut_ptr();
@@ -180,7 +191,7 @@ impl<E: Copy> QuadHeap<E> {
                 hole = c;
             }
             self.sift_up(hole, last_time, last);
-            Some((join(top_time, top.seq), top.event))
+            Some((join(top_time, u64::from(top.seq)), top.event))
         }
     }
 }
@@ -267,7 +278,9 @@ pub struct EventQueue<E> {
     lane: VecDeque<Entry<E>>,
     /// Arrivals in ascending key order.
     arrivals: VecDeque<Entry<E>>,
-    next_seq: u64,
+    next_seq: u32,
+    /// The sequence number at which the pending events are renumbered.
+    seq_limit: u32,
     now: SimTime,
 }
 
@@ -285,7 +298,18 @@ impl<E: Copy> EventQueue<E> {
             lane: VecDeque::new(),
             arrivals: VecDeque::new(),
             next_seq: 0,
+            seq_limit: u32::MAX,
             now: SimTime::ZERO,
+        }
+    }
+
+    /// A queue that renumbers its pending events once `limit` sequence
+    /// numbers are used, so tests can reach the renumbering.
+    #[cfg(test)]
+    fn with_seq_limit(limit: u32) -> Self {
+        EventQueue {
+            seq_limit: limit,
+            ..Self::new()
         }
     }
 
@@ -338,12 +362,40 @@ impl<E: Copy> EventQueue<E> {
             "event scheduled in the past: {time} < now {}",
             self.now
         );
+        if self.next_seq >= self.seq_limit {
+            self.renumber();
+        }
         let seq = self.next_seq;
         self.next_seq += 1;
         Entry {
             key: (u128::from(time.0) << 64) | u128::from(seq),
             event,
         }
+    }
+
+    /// Gives the pending events the sequence numbers `0..len` in the order
+    /// of their old ones, and the next event `len`. Only the order of
+    /// sequence numbers matters (between equal times), and it is kept, so
+    /// neither the heap nor the lanes change shape. This happens once per
+    /// four billion events scheduled, and keeps the numbers to 32 bits.
+    #[cold]
+    fn renumber(&mut self) {
+        let low = |key: u128| key as u64 as u32;
+        let mut old: Vec<u32> = self.heap.seqs_mut().map(|s| *s).collect();
+        old.extend(self.lane.iter().chain(&self.arrivals).map(|e| low(e.key)));
+        old.sort_unstable();
+        let rank = |seq: u32| -> u32 {
+            // Every number looked up is one of `old`, and there are fewer
+            // pending events than sequence numbers.
+            old.binary_search(&seq).unwrap_or_else(|i| i) as u32
+        };
+        for s in self.heap.seqs_mut() {
+            *s = rank(*s);
+        }
+        for e in self.lane.iter_mut().chain(self.arrivals.iter_mut()) {
+            e.key = (e.key >> 64 << 64) | u128::from(rank(low(e.key)));
+        }
+        self.next_seq = old.len() as u32;
     }
 
     /// Which of the three holds the earliest event, and its key
@@ -484,6 +536,51 @@ mod tests {
         out.extend(std::iter::from_fn(|| q.pop().map(Some)));
         expected.extend(std::iter::from_fn(|| reference.pop().map(Some)));
         assert_eq!(out, expected);
+        assert!(q.is_empty());
+    }
+
+    /// Renumbering keeps the order: with a small limit the pending events
+    /// are renumbered dozens of times, among them events scheduled at the
+    /// start for the same far instant as events scheduled much later,
+    /// which must still come out first.
+    #[test]
+    fn renumbering_keeps_the_order() {
+        const FAR: u64 = 1 << 40;
+        let mut x = 0x5851_F42Du64;
+        let mut q = EventQueue::with_seq_limit(4_000);
+        let mut reference = Reference::default();
+        for i in 0..3u32 {
+            q.schedule(SimTime(FAR), i);
+            reference.schedule(SimTime(FAR), i);
+        }
+        for i in 3..200_003u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let now = q.now().0;
+            let t = match x % 500 {
+                0 => SimTime(FAR),
+                1..=40 => SimTime(now),
+                _ => SimTime(now + 100 + x % 7),
+            };
+            match x % 3 {
+                0 => q.schedule(t, i),
+                1 => q.schedule_arrival(t, i),
+                _ => q.schedule_timer(t, i),
+            }
+            reference.schedule(t, i);
+            // About 400 far events and up to 1,500 near ones stay pending,
+            // well under the limit.
+            while q.len() > 1_500 - (x % 2) as usize * 700 {
+                assert_eq!(q.pop(), reference.pop());
+            }
+        }
+        assert!(q.now().0 < FAR, "the far events are still pending");
+        // 200,000 sequence numbers were handed out under a limit of 4,000.
+        assert!(q.next_seq < 4_000);
+        while let Some(e) = reference.pop() {
+            assert_eq!(q.pop(), Some(e));
+        }
         assert!(q.is_empty());
     }
 

@@ -67,14 +67,21 @@ pub(crate) enum Event {
         /// The source the client belongs to.
         source: SourceId,
     },
-    /// The application finished a request, or its deadline cut it off.
+    /// The application finished a request.
     ServiceDone {
         /// The request.
         req: ReqId,
         /// Its slot generation when scheduled.
         gen: u32,
-        /// The deadline came first (504).
-        timed_out: bool,
+    },
+    /// The request's deadline came before the application finished (504).
+    /// A variant of its own rather than a flag on `ServiceDone` keeps an
+    /// event at 12 bytes, so that the queue's slots are 16.
+    ServiceCutOff {
+        /// The request.
+        req: ReqId,
+        /// Its slot generation when scheduled.
+        gen: u32,
     },
     /// A waiting request reached its deadline.
     Timeout {
@@ -220,7 +227,8 @@ mod tests {
 
     #[test]
     fn events_stay_small() {
-        // The queue holds millions of events in long runs.
-        assert!(std::mem::size_of::<Event>() <= 16);
+        // The queue holds millions of events in long runs, and its heap
+        // moves one per level of a pop.
+        assert_eq!(std::mem::size_of::<Event>(), 12);
     }
 }
