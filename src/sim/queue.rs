@@ -475,6 +475,14 @@ mod tests {
         assert_eq!(order, vec!['b', 'd', 'a', 'c']);
     }
 
+    /// One step of a xorshift generator: cheap, reproducible test input.
+    fn xorshift(x: &mut u64) -> u64 {
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        *x
+    }
+
     /// A plain binary heap of `(time, scheduling order)`: the order every
     /// queue of the simulator must reproduce.
     #[derive(Default)]
@@ -505,9 +513,7 @@ mod tests {
         let mut out = Vec::new();
         let mut expected = Vec::new();
         for i in 0..50_000u32 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            xorshift(&mut x);
             let now = q.now().0;
             // Mostly a fixed delay ahead (in order), sometimes shorter or
             // much longer.
@@ -554,9 +560,7 @@ mod tests {
             reference.schedule(SimTime(FAR), i);
         }
         for i in 3..200_003u32 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            xorshift(&mut x);
             let now = q.now().0;
             let t = match x % 500 {
                 0 => SimTime(FAR),
@@ -595,9 +599,7 @@ mod tests {
         let rounds = [(20_000, 18_000), (20_000, 20_000)];
         for (push, pop) in rounds {
             for _ in 0..push {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
+                xorshift(&mut x);
                 let t = SimTime(q.now().0 + x % 1_000_000);
                 q.schedule(t, i);
                 reference.schedule(t, i);
@@ -621,12 +623,7 @@ mod tests {
     #[test]
     fn quad_heap_pops_the_minimum() {
         let mut x = 0x853C_49E6u64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = move || xorshift(&mut x);
         let mut q = QuadHeap::new();
         let mut reference = std::collections::BinaryHeap::new();
         for i in 0..40_000u32 {
