@@ -123,6 +123,7 @@ impl<E: Copy> QuadHeap<E> {
             hugepages::push(&mut self.lines, KeyLine([u64::MAX; LINE_KEYS]));
         }
         let (time, seq) = split(key);
+        debug_assert!(seq <= u64::from(u32::MAX), "sequence numbers are 32 bits");
         let slot = Slot {
             seq: seq as u32,
             event,
