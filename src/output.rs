@@ -143,7 +143,10 @@ impl TimeseriesSink for RunOutputs {
         self.timeseries.row(row);
     }
 
-    #[inline]
+    fn wants_requests(&self) -> bool {
+        self.requests.is_some()
+    }
+
     fn request(&mut self, record: &RequestRecord) {
         if let Some(r) = &mut self.requests {
             r.record(record);

@@ -529,8 +529,15 @@ pub trait TimeseriesSink {
     /// Called once per simulated second per revision, in revision order.
     fn row(&mut self, row: &TimeseriesRow);
 
-    /// Called once per request as it ends (in order of end time); ignored by
-    /// default so ordinary runs pay nothing for it.
+    /// Whether to be handed a [`RequestRecord`] per request at all; false by
+    /// default, so an ordinary run builds none. A sink that overrides
+    /// [`TimeseriesSink::request`] says yes here.
+    fn wants_requests(&self) -> bool {
+        false
+    }
+
+    /// Called once per request as it ends (in order of end time), when
+    /// [`TimeseriesSink::wants_requests`].
     fn request(&mut self, _record: &RequestRecord) {}
 
     /// Called for a request of `source` answered 404 at `at` (no route).

@@ -526,6 +526,9 @@ impl TimeseriesSink for RecordSink {
             self.rows.push(row.clone());
         }
     }
+    fn wants_requests(&self) -> bool {
+        true
+    }
     fn request(&mut self, record: &RequestRecord) {
         self.records.push(*record);
     }

@@ -55,6 +55,10 @@ impl<S: TimeseriesSink> TimeseriesSink for SimTimeProgress<'_, S> {
         self.inner.row(row);
     }
 
+    fn wants_requests(&self) -> bool {
+        self.inner.wants_requests()
+    }
+
     fn request(&mut self, record: &RequestRecord) {
         self.inner.request(record);
     }

@@ -13,9 +13,8 @@
 
 use super::event::Event;
 use super::Sim;
-use crate::model::report::TimeseriesSink;
 
-impl<S: TimeseriesSink> Sim<'_, S> {
+impl Sim<'_> {
     /// The Cluster Autoscaler's loop, or a node arriving, being drained or
     /// leaving.
     pub(super) fn on_node_event(&mut self, ev: Event) {

@@ -8,10 +8,10 @@ use super::event::{Event, ReqId};
 use super::eventing::{delivery_of, delivery_source, Eventing, Next};
 use super::Sim;
 use crate::knative::eventing::AttemptResult;
-use crate::model::report::{RequestOutcome, TimeseriesSink};
+use crate::model::report::RequestOutcome;
 use crate::sim::RngStreams;
 
-impl<S: TimeseriesSink> Sim<'_, S> {
+impl Sim<'_> {
     /// Sets up the eventing component and each source's first event.
     pub(super) fn start_eventing(&mut self, streams: &RngStreams) {
         let Some(spec) = &self.sc.eventing else {

@@ -4,7 +4,6 @@
 
 use super::event::{Event, RevId};
 use super::Sim;
-use crate::model::report::TimeseriesSink;
 use crate::scenario::{RevisionSpec, Scenario, TimelineAction};
 
 /// Whether any revision, at the start or created by the timeline, uses the
@@ -22,7 +21,7 @@ pub(super) fn resource_columns(sc: &Scenario) -> (bool, bool) {
     (hpa || specs.iter().any(|s| s.usage.is_some()), hpa)
 }
 
-impl<S: TimeseriesSink> Sim<'_, S> {
+impl Sim<'_> {
     /// metrics-server scrapes the running pods of HPA-class revision `r`.
     pub(super) fn on_metrics_scrape(&mut self, r: RevId) {
         if self.revs[r.idx()].deleted {

@@ -86,14 +86,16 @@ struct Revision {
     failure: Option<(f64, crate::sim::SimRng)>,
 }
 
-struct Sim<'a, S: TimeseriesSink> {
+struct Sim<'a> {
     sc: &'a Scenario,
     q: EventQueue<Event>,
     now: SimTime,
     end: SimTime,
     events: u64,
     seed: u64,
-    sink: &'a mut S,
+    sink: &'a mut dyn TimeseriesSink,
+    /// The sink's [`TimeseriesSink::wants_requests`], asked once.
+    wants_requests: bool,
     reqs: Requests,
     revs: Vec<Revision>,
     ingress: Ingress,
@@ -122,14 +124,19 @@ struct Sim<'a, S: TimeseriesSink> {
 ///
 /// A pure function of `scenario` and `seed`: it reads no clock, so the
 /// summary and the rows are the same bytes on every run.
-pub fn simulate<S: TimeseriesSink>(scenario: &Scenario, seed: u64, sink: &mut S) -> Summary {
+///
+/// The sink is a trait object so that the engine is compiled once, in this
+/// crate, whoever calls it: the code a benchmark times is the code
+/// `knsim run` runs, and a profile of one applies to the other
+/// (docs/performance.md, "Profile-guided optimisation").
+pub fn simulate(scenario: &Scenario, seed: u64, sink: &mut dyn TimeseriesSink) -> Summary {
     let mut sim = Sim::new(scenario, seed, sink);
     sim.run();
     sim.summary()
 }
 
-impl<'a, S: TimeseriesSink> Sim<'a, S> {
-    fn new(sc: &'a Scenario, seed: u64, sink: &'a mut S) -> Self {
+impl<'a> Sim<'a> {
+    fn new(sc: &'a Scenario, seed: u64, sink: &'a mut dyn TimeseriesSink) -> Self {
         let streams = RngStreams::new(seed);
         let mut tick_rng = streams.get(Stream::TickPhase, 0);
         let n_acts = sc.cluster.activators as usize;
@@ -140,6 +147,7 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
             end: SimTime::ZERO + sc.duration,
             events: 0,
             seed,
+            wants_requests: sink.wants_requests(),
             sink,
             reqs: Requests::with_capacity(1024),
             revs: Vec::new(),
@@ -511,17 +519,19 @@ impl<'a, S: TimeseriesSink> Sim<'a, S> {
         let now = self.now;
         let r = req.rev;
         self.books.finished(r, outcome, req.arrival, now, req.cold);
-        self.sink.request(&RequestRecord {
-            revision: r.idx(),
-            arrival: req.arrival,
-            service_start: req.started(),
-            end: now,
-            outcome,
-            cold: req.cold,
-            activator: req.activator.map(|a| a.0),
-            source: req.source.0,
-            to_pod: req.handed_to_pod(),
-        });
+        if self.wants_requests {
+            self.sink.request(&RequestRecord {
+                revision: r.idx(),
+                arrival: req.arrival,
+                service_start: req.started(),
+                end: now,
+                outcome,
+                cold: req.cold,
+                activator: req.activator.map(|a| a.0),
+                source: req.source.0,
+                to_pod: req.handed_to_pod(),
+            });
+        }
         self.reqs.free(id);
         if let Some(a) = req.activator {
             self.activators.release(a, r, req.pod(), now);

@@ -6,9 +6,9 @@ use super::autoscaler::Autoscaler;
 use super::event::RevId;
 use super::Sim;
 use crate::knative::kpa::SksMode;
-use crate::model::report::{Summary, TimeseriesRow, TimeseriesSink};
+use crate::model::report::{Summary, TimeseriesRow};
 
-impl<S: TimeseriesSink> Sim<'_, S> {
+impl Sim<'_> {
     pub(super) fn record_second(&mut self) {
         let now = self.now;
         let mut any_panic = false;

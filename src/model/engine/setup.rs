@@ -6,12 +6,11 @@ use super::event::{Event, RevId};
 use super::queue_proxy::RevisionProxies;
 use super::routing::Routing;
 use super::{Revision, Sim};
-use crate::model::report::TimeseriesSink;
 use crate::scenario::RevisionSpec;
 use crate::sim::{RngStreams, SimDuration, Stream};
 use rand::Rng;
 
-impl<S: TimeseriesSink> Sim<'_, S> {
+impl Sim<'_> {
     /// Gives every component its state for revision `r` (the next one, of
     /// Service `svc`) and returns the replicas its Deployment is created with.
     pub(super) fn add_revision(

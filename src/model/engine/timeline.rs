@@ -12,13 +12,12 @@ use crate::knative::dataplane::SCRAPE_INTERVAL;
 use crate::knative::decider::TICK_INTERVAL;
 use crate::knative::kpa::{resolve_revision_scaling, RevisionScaling};
 use crate::knative::route::{effective_splits, traffic_groups, Rollout};
-use crate::model::report::TimeseriesSink;
 use crate::scenario::{RevisionSpec, TimelineAction};
 use crate::sim::{RngStreams, SimDuration, Stream};
 use rand::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 
-impl<S: TimeseriesSink> Sim<'_, S> {
+impl<'a> Sim<'a> {
     pub(super) fn start_timeline(&mut self, streams: RngStreams) {
         let sc = self.sc;
         let mut routes = Vec::with_capacity(sc.services.len());
@@ -76,7 +75,7 @@ impl<S: TimeseriesSink> Sim<'_, S> {
     }
 
     /// Revisions of Service `svc`, in creation order.
-    fn revs_of(&self, svc: usize) -> impl Iterator<Item = usize> + '_ {
+    fn revs_of(&self, svc: usize) -> impl Iterator<Item = usize> + use<'_, 'a> {
         (0..self.revs.len()).filter(move |&i| self.services.of(RevId(i as u16)) == svc)
     }
 
