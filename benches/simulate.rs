@@ -242,6 +242,7 @@ impl TimeseriesSink for SteadyClock {
 /// neighbour slows both alike; best of three.
 fn pinned_ratio(_c: &mut Criterion) {
     println!("pinned pods, steady state: simulated requests per second of run time (best of 3, alternating)");
+    println!("knsim built {}", knsim::BUILD_PROFILE);
     println!(
         "{:>13} {:>10} {:>12} {:>12} {:>7} {:>12} {:>7}",
         "case", "requests", "knsim", "bare M/M/c", "ratio", "event heap", "ratio"

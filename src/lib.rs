@@ -34,3 +34,15 @@ pub mod sim;
 pub mod sweep;
 pub mod validation;
 pub mod workload;
+
+/// How this build of the library was optimised: with the profile in `pgo/`
+/// made from the present sources, with an older one (functions changed
+/// since are optimised as without it), or without one (`scripts/pgo-rustc`
+/// decides; docs/performance.md, "Profile-guided optimisation").
+pub const BUILD_PROFILE: &str = if cfg!(knsim_pgo = "current") {
+    "profile-guided (profile current)"
+} else if cfg!(knsim_pgo = "stale") {
+    "profile-guided (profile older than the sources)"
+} else {
+    "without a profile"
+};

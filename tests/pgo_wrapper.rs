@@ -1,0 +1,129 @@
+//! `scripts/pgo-rustc`, the rustc wrapper of the workspace's crates: which
+//! compilations get the profile in `pgo/`, run against a stand-in rustc
+//! that prints the arguments it is given.
+#![cfg(unix)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A stand-in rustc reporting LLVM `major` and printing its arguments, one
+/// per line.
+fn fake_rustc(dir: &Path, major: u32) -> PathBuf {
+    let path = dir.join("rustc");
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = -vV ]; then echo 'LLVM version: {major}.1.0'; exit 0; fi\n\
+             for a in \"$@\"; do echo \"$a\"; done\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// The arguments the stand-in rustc received through the wrapper.
+fn through_wrapper(major: u32, args: &[&str], generate: Option<&str>) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let rustc = fake_rustc(dir.path(), major);
+    let mut cmd = Command::new("sh");
+    cmd.arg(root().join("scripts/pgo-rustc"))
+        .arg(&rustc)
+        .args(args);
+    cmd.env_remove("KNSIM_PGO_GENERATE");
+    if let Some(g) = generate {
+        cmd.env("KNSIM_PGO_GENERATE", g);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The LLVM major version the committed profile was made with.
+fn profile_llvm() -> u32 {
+    std::fs::read_to_string(root().join("pgo/knsim.llvm"))
+        .expect("pgo/knsim.llvm is committed")
+        .trim()
+        .parse()
+        .expect("a major version")
+}
+
+const KNSIM_OPT: [&str; 6] = [
+    "--crate-name",
+    "knsim",
+    "src/lib.rs",
+    "-C",
+    "opt-level=3",
+    "-C",
+];
+
+#[test]
+fn the_optimised_library_gets_the_profile() {
+    let got = through_wrapper(profile_llvm(), &KNSIM_OPT, None);
+    assert_eq!(got[..KNSIM_OPT.len()], KNSIM_OPT.map(String::from));
+    let profile = root().join("pgo/knsim.profdata");
+    assert!(
+        got.contains(&format!("-Cprofile-use={}", profile.display())),
+        "{got:?}"
+    );
+    assert!(got.contains(&"--cfg".to_string()), "{got:?}");
+    assert!(got.iter().any(|a| a.starts_with("knsim_pgo=")), "{got:?}");
+}
+
+#[test]
+fn a_newer_llvm_reads_the_profile_an_older_one_does_not() {
+    let newer = through_wrapper(profile_llvm() + 1, &KNSIM_OPT, None);
+    assert!(
+        newer.iter().any(|a| a.starts_with("-Cprofile-use=")),
+        "{newer:?}"
+    );
+    let older = through_wrapper(profile_llvm() - 1, &KNSIM_OPT, None);
+    assert_eq!(older, KNSIM_OPT.map(String::from));
+}
+
+#[test]
+fn other_compilations_pass_through_unchanged() {
+    for args in [
+        &["--crate-name", "knsim", "src/lib.rs", "-C", "opt-level=0"][..],
+        &["--crate-name", "knsim", "src/lib.rs"][..],
+        &["--crate-name", "knload", "-C", "opt-level=3"][..],
+        &["--crate-name", "simulate", "-C", "opt-level=3"][..],
+    ] {
+        assert_eq!(
+            through_wrapper(profile_llvm(), args, None),
+            args,
+            "{args:?}"
+        );
+    }
+    // Cargo asks the wrapped rustc for its version through the wrapper.
+    let v = through_wrapper(profile_llvm(), &["-vV"], None);
+    assert_eq!(v, [format!("LLVM version: {}.1.0", profile_llvm())]);
+}
+
+#[test]
+fn a_training_build_instruments_every_optimised_crate() {
+    for name in ["knsim", "pgo_train"] {
+        let args = ["--crate-name", name, "-C", "opt-level=3"];
+        let got = through_wrapper(profile_llvm(), &args, Some("/tmp/raw"));
+        assert_eq!(got[..4], args.map(String::from));
+        assert_eq!(got[4..], ["-Cprofile-generate=/tmp/raw".to_string()]);
+    }
+    let debug = ["--crate-name", "knsim", "-C", "opt-level=0"];
+    assert_eq!(
+        through_wrapper(profile_llvm(), &debug, Some("/tmp/raw")),
+        debug
+    );
+}
