@@ -38,7 +38,8 @@ pub mod workload;
 /// How this build of the library was optimised: with the profile in `pgo/`
 /// made from the present sources, with an older one (functions changed
 /// since are optimised as without it), or without one (`scripts/pgo-rustc`
-/// decides; docs/performance.md, "Profile-guided optimisation").
+/// decides; docs/performance.md, "Thirteenth round: profile-guided
+/// optimisation").
 pub const BUILD_PROFILE: &str = if cfg!(knsim_pgo = "current") {
     "profile-guided (profile current)"
 } else if cfg!(knsim_pgo = "stale") {

@@ -529,9 +529,10 @@ pub trait TimeseriesSink {
     /// Called once per simulated second per revision, in revision order.
     fn row(&mut self, row: &TimeseriesRow);
 
-    /// Whether to be handed a [`RequestRecord`] per request at all; false by
-    /// default, so an ordinary run builds none. A sink that overrides
-    /// [`TimeseriesSink::request`] says yes here.
+    /// Whether to be handed each request's end at all, through
+    /// [`TimeseriesSink::request`] and [`TimeseriesSink::not_found`]; false
+    /// by default, so an ordinary run builds no records. A sink that
+    /// overrides either says yes here.
     fn wants_requests(&self) -> bool {
         false
     }
@@ -540,7 +541,8 @@ pub trait TimeseriesSink {
     /// [`TimeseriesSink::wants_requests`].
     fn request(&mut self, _record: &RequestRecord) {}
 
-    /// Called for a request of `source` answered 404 at `at` (no route).
+    /// Called for a request of `source` answered 404 at `at` (no route),
+    /// when [`TimeseriesSink::wants_requests`].
     fn not_found(&mut self, _source: u32, _at: SimTime) {}
 
     /// Whether to build [`DecisionRecord`]s at all; false by default, so a

@@ -128,7 +128,7 @@ struct Sim<'a> {
 /// The sink is a trait object so that the engine is compiled once, in this
 /// crate, whoever calls it: the code a benchmark times is the code
 /// `knsim run` runs, and a profile of one applies to the other
-/// (docs/performance.md, "Profile-guided optimisation").
+/// (docs/performance.md, "Thirteenth round: profile-guided optimisation").
 pub fn simulate(scenario: &Scenario, seed: u64, sink: &mut dyn TimeseriesSink) -> Summary {
     let mut sim = Sim::new(scenario, seed, sink);
     sim.run();
@@ -338,7 +338,9 @@ impl<'a> Sim<'a> {
     fn not_found(&mut self, s: SourceId) {
         self.books.not_found(self.now);
         self.services.not_found(self.ingress.service_of(s));
-        self.sink.not_found(s.0, self.now);
+        if self.wants_requests {
+            self.sink.not_found(s.0, self.now);
+        }
     }
 
     #[inline(always)]
