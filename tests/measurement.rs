@@ -550,3 +550,32 @@ fn the_report_charts_the_decision_log_and_lists_the_scaling_steps() {
         .unwrap()
         .contains("Scaling steps"));
 }
+
+/// Eventing's delivery attempts are requests too: each gets a row, named
+/// by its Trigger, as many as the summary counts attempts (this scenario
+/// ends with none in flight and has no 404s).
+#[test]
+fn delivery_attempts_get_rows_named_by_their_trigger() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/eventing-retries.toml");
+    let run = run_cli(&sc, dir.path(), &["--requests-csv"]);
+    let csv = run.requests.unwrap();
+    let rows = rows(&csv);
+    let triggers = run.summary["eventing"]["triggers"].as_array().unwrap();
+    assert!(triggers.len() >= 2);
+    let mut named = 0;
+    for t in triggers {
+        assert_eq!(t["in_flight_at_end"], 0);
+        let name = t["name"].as_str().unwrap();
+        let n = rows.iter().filter(|r| r["source"] == name).count();
+        assert_eq!(n as u64, t["attempts"].as_u64().unwrap(), "trigger {name}");
+        assert!(rows
+            .iter()
+            .filter(|r| r["source"] == name)
+            .all(|r| r["tag"].is_empty()));
+        named += n;
+    }
+    assert!(named > 0);
+    let sent = run.summary["requests"]["arrived"].as_u64().unwrap();
+    assert_eq!(rows.len() as u64, sent, "every request has a row");
+}

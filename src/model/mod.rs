@@ -32,7 +32,7 @@ pub use engine::simulate;
 pub use report::{
     BatchMeans, DecisionKind, DecisionRecord, EventingSummary, HpaSummary, Interval,
     LatencySummary, NoTimeseries, Performance, QuantilePoint, ReconcileDecision, RequestCounts,
-    RequestOutcome, RequestRecord, RevisionSummary, ServiceEventLoad, Summary, TickDecision,
-    TimeseriesRow, TimeseriesSink, TriggerSummary, WindowSummary,
+    RequestOutcome, RequestRecord, RequestSender, RevisionSummary, ServiceEventLoad, Summary,
+    TickDecision, TimeseriesRow, TimeseriesSink, TriggerSummary, WindowSummary,
 };
 pub use stats::RequestStats;

@@ -411,10 +411,21 @@ pub struct RequestRecord {
     pub cold: bool,
     /// The activator replica it went through (None on the direct path).
     pub activator: Option<u16>,
-    /// Index of the workload source that sent it.
-    pub source: u32,
+    /// Who sent it.
+    pub source: RequestSender,
     /// When it was handed to a pod's queue-proxy (None if it never was).
     pub to_pod: Option<SimTime>,
+}
+
+/// Who sent a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestSender {
+    /// A workload source, by index in scenario order.
+    Workload(u32),
+    /// A delivery attempt of an Eventing Trigger: the Trigger's index in
+    /// file order, while the engine still tracks the delivery (it does
+    /// until the last request of its attempts ends).
+    Delivery(Option<u32>),
 }
 
 /// What kind of autoscaler step a [`DecisionRecord`] is.

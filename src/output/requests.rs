@@ -4,7 +4,7 @@
 
 use super::revision_names;
 use super::rows::RowFile;
-use crate::model::{RequestOutcome, RequestRecord};
+use crate::model::{RequestOutcome, RequestRecord, RequestSender};
 use crate::scenario::Scenario;
 use crate::sim::{SimRng, SimTime};
 use rand::{Rng, SeedableRng};
@@ -27,6 +27,8 @@ pub struct RequestsCsv {
     file: RowFile,
     revisions: Vec<String>,
     sources: Vec<(String, String)>,
+    /// Trigger names, for the rows of Eventing's delivery attempts.
+    triggers: Vec<String>,
     sample: Option<(f64, SimRng)>,
     line: String,
 }
@@ -44,6 +46,11 @@ impl RequestsCsv {
                 .sources
                 .iter()
                 .map(|s| (s.name.clone(), s.tag.clone().unwrap_or_default()))
+                .collect(),
+            triggers: sc
+                .eventing
+                .iter()
+                .flat_map(|e| e.triggers.iter().map(|t| t.name.clone()))
                 .collect(),
             sample,
             line: String::with_capacity(160),
@@ -84,7 +91,16 @@ impl RequestsCsv {
         };
         let service = r.service_start.map_or(0, |s| span(s, r.end));
         let rev = self.revisions.get(r.revision).map_or("", String::as_str);
-        let (src, tag) = &self.sources[r.source as usize];
+        let (src, tag) = match r.source {
+            RequestSender::Workload(s) => {
+                let (src, tag) = &self.sources[s as usize];
+                (src.as_str(), tag.as_str())
+            }
+            RequestSender::Delivery(t) => {
+                let name = t.and_then(|t| self.triggers.get(t as usize));
+                (name.map_or("", String::as_str), "")
+            }
+        };
         let l = &mut self.line;
         l.clear();
         secs(l, r.arrival.as_nanos());

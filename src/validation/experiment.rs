@@ -740,6 +740,7 @@ pub fn run_experiments_with_progress(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::RequestSender;
     use crate::sim::SimDuration;
 
     fn rec(
@@ -757,7 +758,7 @@ mod tests {
             outcome,
             cold: arrival_ms < 1000,
             activator: None,
-            source: 0,
+            source: RequestSender::Workload(0),
             to_pod: start_ms.map(t),
         }
     }

@@ -573,8 +573,7 @@ mod tests {
     fn queue(a: &mut Activators, act: ActId, reqs: &mut Requests, n: usize) -> Vec<ReqId> {
         (0..n)
             .map(|_| {
-                let deadline = SimTime::from_secs(60);
-                let id = reqs.alloc(Request::new(R, SourceId(0), SimTime::ZERO, deadline, 0));
+                let id = reqs.alloc(Request::new(R, SourceId(0), SimTime::ZERO));
                 a.enqueue(act, id, reqs.get_mut(id));
                 id
             })
@@ -713,8 +712,7 @@ mod tests {
                 let act = ActId(rng.random_range(0..2));
                 let op = rng.random_range(0..10);
                 let (act, out) = if op < 5 || running.is_empty() {
-                    let deadline = SimTime::from_secs(60);
-                    let new = Request::new(R, SourceId(0), SimTime::ZERO, deadline, 0);
+                    let new = Request::new(R, SourceId(0), SimTime::ZERO);
                     let (ip, i_f) = (rp.alloc(new), rf.alloc(new));
                     assert_eq!(ip, i_f);
                     plain.enqueue(act, ip, rp.get_mut(ip));

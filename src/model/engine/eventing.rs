@@ -314,6 +314,11 @@ impl Eventing {
         self.attempt_ended(d, result, now)
     }
 
+    /// The Trigger whose delivery `d` is, while it is in flight.
+    pub(crate) fn trigger_of(&self, d: u32) -> Option<u16> {
+        self.deliveries.get(&d).map(|del| del.trigger)
+    }
+
     /// The attempt of `d` being admitted found no route (`result` is the
     /// ingress's 404).
     pub(crate) fn attempt_404(&mut self, d: u32, result: AttemptResult, now: SimTime) -> Next {

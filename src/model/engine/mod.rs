@@ -43,7 +43,9 @@ mod services;
 mod setup;
 mod timeline;
 
-use super::report::{DecisionRecord, RequestOutcome, RequestRecord, Summary, TimeseriesSink};
+use super::report::{
+    DecisionRecord, RequestOutcome, RequestRecord, RequestSender, Summary, TimeseriesSink,
+};
 use crate::knative::annotations::RevisionAnnotations;
 use crate::knative::collector::Stat;
 use crate::knative::config::AutoscalerConfig;
@@ -80,7 +82,6 @@ struct Revision {
     routing: Routing,
     deleted: bool,
     cc: u32,
-    timeout: SimDuration,
     /// The application's independent 500s: probability and stream, only
     /// when the probability is above 0 (so no draw moves other outputs).
     failure: Option<(f64, crate::sim::SimRng)>,
@@ -140,6 +141,7 @@ impl<'a> Sim<'a> {
         let streams = RngStreams::new(seed);
         let mut tick_rng = streams.get(Stream::TickPhase, 0);
         let n_acts = sc.cluster.activators as usize;
+        let wants_requests = sink.wants_requests();
         let mut sim = Sim {
             sc,
             q: EventQueue::new(),
@@ -147,9 +149,9 @@ impl<'a> Sim<'a> {
             end: SimTime::ZERO + sc.duration,
             events: 0,
             seed,
-            wants_requests: sink.wants_requests(),
+            wants_requests,
             sink,
-            reqs: Requests::with_capacity(1024),
+            reqs: Requests::with_capacity(1024, wants_requests),
             revs: Vec::new(),
             ingress: Ingress::new(sc, &streams),
             activators: Activators::new(n_acts),
@@ -355,10 +357,10 @@ impl<'a> Sim<'a> {
     fn admit(&mut self, r: RevId, source: SourceId, duration: u64) -> ReqId {
         let now = self.now;
         self.books.arrived(r, now);
-        let deadline = now + self.revs[r.idx()].timeout;
-        let id = self
-            .reqs
-            .alloc(Request::new(r, source, now, deadline, duration));
+        let id = self.reqs.alloc(Request::new(r, source, now));
+        if duration > 0 {
+            self.reqs.set_duration(id, duration);
+        }
         let ready = self.pods.ready(r);
         if self.scalers[r.idx()].sks_mode() == SksMode::Serve && !ready.is_empty() {
             let pod = self.ingress.direct_pod(r, ready);
@@ -391,7 +393,7 @@ impl<'a> Sim<'a> {
         // Only a request left waiting needs a timer: one that went straight
         // through is timed by its service completion.
         if self.reqs.get(id).state == ReqState::ActivatorQueued {
-            self.reqs.arm_timer(id, &mut self.q);
+            self.arm_timer(id, r);
         }
     }
 
@@ -416,25 +418,35 @@ impl<'a> Sim<'a> {
         self.activators.end_dispatch(a, r, &self.reqs);
     }
 
+    /// Arms the timeout of request `id` of revision `r`, at its deadline.
+    #[inline]
+    fn arm_timer(&mut self, id: ReqId, r: RevId) {
+        let deadline = self.proxies[r.idx()].deadline(self.reqs.get(id).arrival);
+        self.reqs.arm_timer(id, deadline, &mut self.q);
+    }
+
     #[inline(always)]
     fn qp_receive(&mut self, id: ReqId, pod: PodId) {
+        self.reqs.set_to_pod(id, self.now);
         let req = self.reqs.get_mut(id);
-        req.set_to_pod(self.now);
         let r = req.rev;
         match self.proxies[r.idx()].receive(pod, id, req, self.now) {
             Admission::Overflow => self.finish(id, RequestOutcome::Overflow),
             Admission::Start => self.start_service(id),
-            Admission::Queued => self.reqs.arm_timer(id, &mut self.q),
+            Admission::Queued => self.arm_timer(id, r),
         }
     }
 
     fn start_service(&mut self, id: ReqId) {
+        let now = self.now;
+        self.reqs.set_started(id, now);
+        let traced = self.reqs.duration(id);
         let req = self.reqs.get_mut(id);
-        let (r, now) = (req.rev.idx(), self.now);
+        let r = req.rev.idx();
         let res = &mut self.resources;
         // Most revisions have no resource model: no call for them.
         let tracked = res.active(r);
-        let (at, timed_out) = self.proxies[r].start(req, now, |pod, base, wall| {
+        let (at, timed_out) = self.proxies[r].start(req, traced, now, |pod, base, wall| {
             if tracked {
                 res.start(r, id, pod, now, base, wall)
             } else {
@@ -522,16 +534,24 @@ impl<'a> Sim<'a> {
         let r = req.rev;
         self.books.finished(r, outcome, req.arrival, now, req.cold);
         if self.wants_requests {
+            let (to_pod, service_start) = self.reqs.milestones(id);
+            let source = match eventing::delivery_of(req.source) {
+                None => RequestSender::Workload(req.source.0),
+                Some(d) => {
+                    let ev = self.eventing.as_ref();
+                    RequestSender::Delivery(ev.and_then(|e| e.trigger_of(d)).map(u32::from))
+                }
+            };
             self.sink.request(&RequestRecord {
                 revision: r.idx(),
                 arrival: req.arrival,
-                service_start: req.started(),
+                service_start,
                 end: now,
                 outcome,
                 cold: req.cold,
                 activator: req.activator.map(|a| a.0),
-                source: req.source.0,
-                to_pod: req.handed_to_pod(),
+                source,
+                to_pod,
             });
         }
         self.reqs.free(id);

@@ -58,20 +58,31 @@ pub(crate) struct RevisionProxies {
     /// Each pod's last closed reporting period, as the scraper reads it.
     last_reports: Vec<Stat>,
     cc: u32,
+    /// The revision's `timeoutSeconds`: a request's deadline is this long
+    /// after its arrival.
+    timeout: SimDuration,
     service: Dist,
     slowdown: Slowdown,
     rng: SimRng,
 }
 
 impl RevisionProxies {
-    /// The proxies of a revision with concurrency limit `cc` whose
-    /// application serves in `service` time, drawing from `rng`.
-    pub(crate) fn new(cc: u32, service: Dist, slowdown: Slowdown, rng: SimRng) -> Self {
+    /// The proxies of a revision with concurrency limit `cc` and request
+    /// timeout `timeout` whose application serves in `service` time,
+    /// drawing from `rng`.
+    pub(crate) fn new(
+        cc: u32,
+        timeout: SimDuration,
+        service: Dist,
+        slowdown: Slowdown,
+        rng: SimRng,
+    ) -> Self {
         RevisionProxies {
             proxies: Vec::new(),
             queues: Vec::new(),
             last_reports: Vec::new(),
             cc,
+            timeout,
             service,
             slowdown,
             rng,
@@ -132,22 +143,30 @@ impl RevisionProxies {
         }
     }
 
-    /// The application starts serving `req`: returns when it ends and whether
-    /// its deadline cuts it off first. `usage` sees the pod, the request's
-    /// work at one core and its wall time so far (both in seconds), and may
+    /// When a request of this revision that arrived at `arrival` is cut off.
+    #[inline]
+    pub(crate) fn deadline(&self, arrival: SimTime) -> SimTime {
+        arrival + self.timeout
+    }
+
+    /// The application starts serving `req`, for `traced` ns if that is
+    /// above 0 (a trace's service time) and for a draw from the revision's
+    /// distribution otherwise: returns when it ends and whether its
+    /// deadline cuts it off first. `usage` sees the pod, the request's work
+    /// at one core and its wall time so far (both in seconds), and may
     /// stretch the wall time (a CPU limit); `None` leaves it as it is.
     #[inline]
     pub(crate) fn start(
         &mut self,
         req: &mut Request,
+        traced: u64,
         now: SimTime,
         usage: impl FnOnce(PodId, f64, f64) -> Option<f64>,
     ) -> (SimTime, bool) {
         req.state = ReqState::Executing;
-        req.set_started(now);
         let pod = req.pod().expect("a started request has a pod");
-        let service = if req.duration > 0 {
-            let d = SimDuration(req.duration);
+        let service = if traced > 0 {
+            let d = SimDuration(traced);
             let s = d.as_secs_f64();
             usage(pod, s, s).map_or(d, SimDuration::from_secs_f64)
         } else {
@@ -160,8 +179,9 @@ impl RevisionProxies {
             SimDuration::from_secs_f64(usage(pod, base, secs).unwrap_or(secs))
         };
         let done = now + service;
-        if done > req.deadline {
-            (req.deadline, true)
+        let deadline = self.deadline(req.arrival);
+        if done > deadline {
+            (deadline, true)
         } else {
             (done, false)
         }
@@ -235,20 +255,14 @@ mod tests {
 
     fn proxies(cc: u32) -> RevisionProxies {
         let rng = RngStreams::new(1).get(Stream::ServiceTime, 0);
-        let mut p = RevisionProxies::new(cc, Dist::Constant(1.0), Slowdown::None, rng);
+        let timeout = SimDuration::from_secs(10);
+        let mut p = RevisionProxies::new(cc, timeout, Dist::Constant(1.0), Slowdown::None, rng);
         p.ensure_pods(1, SimTime::ZERO);
         p
     }
 
     fn add(reqs: &mut Requests) -> ReqId {
-        let deadline = SimTime::from_secs(10);
-        reqs.alloc(Request::new(
-            RevId(0),
-            SourceId(0),
-            SimTime::ZERO,
-            deadline,
-            0,
-        ))
+        reqs.alloc(Request::new(RevId(0), SourceId(0), SimTime::ZERO))
     }
 
     #[test]
@@ -346,10 +360,11 @@ mod tests {
         let mut reqs = Requests::default();
         let id = add(&mut reqs);
         p.receive(PodId(0), id, reqs.get_mut(id), SimTime::ZERO);
-        let (at, cut) = p.start(reqs.get_mut(id), SimTime::from_secs(2), |_, _, _| None);
+        let (at, cut) = p.start(reqs.get_mut(id), 0, SimTime::from_secs(2), |_, _, _| None);
         assert_eq!((at, cut), (SimTime::from_secs(3), false));
         let (at, cut) = p.start(
             reqs.get_mut(id),
+            0,
             SimTime::from_secs(9) + SimDuration::from_millis(500),
             |_, _, _| None,
         );

@@ -19,12 +19,17 @@ pub(crate) enum ReqState {
     Executing,
 }
 
-/// One request in flight, in one 64-byte cache line: a request is touched
-/// when it starts and again when it ends, 100 ms later at the usual service
-/// times, by which time a large cluster has pushed it out of the cache; a
-/// slot straddling two lines cost two misses instead of one.
+/// One request in flight, in half a cache line. A request is touched when it
+/// starts and again when it ends, 100 ms later at the usual service times, by
+/// which time a large cluster has pushed it out of the first caches: with
+/// 50,000 requests in flight, 64-byte slots (3.2 MB) overflowed a 2 MiB
+/// second-level cache and 32-byte ones (1.6 MB) fit. So the slot holds only
+/// what the request's path reads; what the path can derive (the deadline,
+/// from the arrival and the revision's timeout) or only rare requests carry
+/// (a traced service time, the milestones of a per-request record) lives in
+/// [`Requests`]' side tables.
 #[derive(Clone, Copy, Debug)]
-#[repr(align(64))]
+#[repr(align(32))]
 pub(crate) struct Request {
     /// Slot generation.
     pub(crate) gen: u32,
@@ -32,14 +37,6 @@ pub(crate) struct Request {
     pub(crate) source: SourceId,
     /// When it reached the ingress.
     pub(crate) arrival: SimTime,
-    /// Arrival plus the revision timeout.
-    pub(crate) deadline: SimTime,
-    /// Service time from a trace, in ns (0 = sample the revision's distribution).
-    pub(crate) duration: u64,
-    /// When the application started serving it ([`NOT_YET`] before).
-    started: SimTime,
-    /// When it was handed to a pod's queue-proxy ([`NOT_YET`] before).
-    to_pod: SimTime,
     /// The pod it was handed to ([`NO_POD`] before).
     pod: u32,
     /// The revision the ingress routed it to.
@@ -52,6 +49,8 @@ pub(crate) struct Request {
     pub(crate) cold: bool,
     /// A Timeout event is pending for this request.
     pub(crate) timer: bool,
+    /// Its service time comes from a trace ([`Requests::duration`]).
+    traced: bool,
 }
 
 /// An instant not reached yet; no run lasts that long.
@@ -61,13 +60,7 @@ const NO_POD: u32 = u32::MAX;
 
 impl Request {
     /// A request that has just reached the ingress.
-    pub(crate) fn new(
-        rev: RevId,
-        source: SourceId,
-        arrival: SimTime,
-        deadline: SimTime,
-        duration: u64,
-    ) -> Self {
+    pub(crate) fn new(rev: RevId, source: SourceId, arrival: SimTime) -> Self {
         Request {
             gen: 0,
             state: ReqState::Executing,
@@ -76,12 +69,9 @@ impl Request {
             pod: NO_POD,
             source,
             arrival,
-            deadline,
-            duration,
             cold: false,
             timer: false,
-            started: NOT_YET,
-            to_pod: NOT_YET,
+            traced: false,
         }
     }
 
@@ -96,49 +86,47 @@ impl Request {
     pub(crate) fn set_pod(&mut self, pod: PodId) {
         self.pod = pod.0;
     }
-
-    /// When the application started serving it.
-    #[inline]
-    pub(crate) fn started(&self) -> Option<SimTime> {
-        (self.started != NOT_YET).then_some(self.started)
-    }
-
-    /// The application starts serving it at `now`.
-    #[inline]
-    pub(crate) fn set_started(&mut self, now: SimTime) {
-        self.started = now;
-    }
-
-    /// When it was handed to a pod's queue-proxy.
-    #[inline]
-    pub(crate) fn handed_to_pod(&self) -> Option<SimTime> {
-        (self.to_pod != NOT_YET).then_some(self.to_pod)
-    }
-
-    /// It is handed to a pod's queue-proxy at `now`.
-    #[inline]
-    pub(crate) fn set_to_pod(&mut self, now: SimTime) {
-        self.to_pod = now;
-    }
 }
 
-/// Slots (64 bytes each, 1 MB in all) from which the event loop
+/// When a request was handed to a pod's queue-proxy and when the
+/// application started serving it ([`NOT_YET`] before), kept only for a
+/// per-request record.
+#[derive(Clone, Copy, Debug)]
+struct Milestones {
+    to_pod: SimTime,
+    started: SimTime,
+}
+
+const NO_MILESTONES: Milestones = Milestones {
+    to_pod: NOT_YET,
+    started: NOT_YET,
+};
+
+/// Slots (32 bytes each, 1 MB in all) from which the event loop
 /// prefetches a request's slot one event ahead.
-const PREFETCH_FROM: usize = 16_384;
+const PREFETCH_FROM: usize = 32_768;
 
 /// The table of requests in flight.
 #[derive(Default)]
 pub(crate) struct Requests {
     slots: Vec<Request>,
     free: Vec<ReqId>,
+    /// Traced service times in ns, by slot; valid where the slot is
+    /// `traced`, and only as long as the longest traced slot index.
+    durations: Vec<u64>,
+    /// Milestones by slot, when a per-request record is kept.
+    milestones: Option<Vec<Milestones>>,
 }
 
 impl Requests {
-    /// A table with room for `n` requests before it grows.
-    pub(crate) fn with_capacity(n: usize) -> Self {
+    /// A table with room for `n` requests before it grows, that keeps the
+    /// milestones of every request when `milestones` is set.
+    pub(crate) fn with_capacity(n: usize, milestones: bool) -> Self {
         Requests {
             slots: Vec::with_capacity(n),
             free: Vec::new(),
+            durations: Vec::new(),
+            milestones: milestones.then(|| Vec::with_capacity(n)),
         }
     }
 
@@ -149,13 +137,68 @@ impl Requests {
             Some(id) => {
                 let gen = self.slots[id.idx()].gen.wrapping_add(1);
                 self.slots[id.idx()] = Request { gen, ..r };
+                if let Some(m) = &mut self.milestones {
+                    m[id.idx()] = NO_MILESTONES;
+                }
                 id
             }
             None => {
                 hugepages::push(&mut self.slots, r);
+                if let Some(m) = &mut self.milestones {
+                    hugepages::push(m, NO_MILESTONES);
+                }
                 ReqId((self.slots.len() - 1) as u32)
             }
         }
+    }
+
+    /// The request in slot `id` is served for `ns` nanoseconds, from a
+    /// trace, instead of for a draw from its revision's distribution.
+    pub(crate) fn set_duration(&mut self, id: ReqId, ns: u64) {
+        self.slots[id.idx()].traced = true;
+        if self.durations.len() <= id.idx() {
+            self.durations.resize(id.idx() + 1, 0);
+        }
+        self.durations[id.idx()] = ns;
+    }
+
+    /// The traced service time of the request in slot `id`, in ns (0 =
+    /// sample the revision's distribution).
+    #[inline]
+    pub(crate) fn duration(&self, id: ReqId) -> u64 {
+        if self.slots[id.idx()].traced {
+            self.durations[id.idx()]
+        } else {
+            0
+        }
+    }
+
+    /// The request in slot `id` is handed to a pod's queue-proxy at `now`.
+    #[inline]
+    pub(crate) fn set_to_pod(&mut self, id: ReqId, now: SimTime) {
+        if let Some(m) = &mut self.milestones {
+            m[id.idx()].to_pod = now;
+        }
+    }
+
+    /// The application starts serving the request in slot `id` at `now`.
+    #[inline]
+    pub(crate) fn set_started(&mut self, id: ReqId, now: SimTime) {
+        if let Some(m) = &mut self.milestones {
+            m[id.idx()].started = now;
+        }
+    }
+
+    /// When the request in slot `id` was handed to a pod's queue-proxy and
+    /// when its service started, as far as either happened and milestones
+    /// are kept.
+    pub(crate) fn milestones(&self, id: ReqId) -> (Option<SimTime>, Option<SimTime>) {
+        let m = self
+            .milestones
+            .as_ref()
+            .map_or(NO_MILESTONES, |m| m[id.idx()]);
+        let at = |t: SimTime| (t != NOT_YET).then_some(t);
+        (at(m.to_pod), at(m.started))
     }
 
     /// Frees the slot; events still pointing at it become stale.
@@ -205,17 +248,18 @@ impl Requests {
         r.gen == gen && r.state == state
     }
 
-    /// Schedules the request's timeout once; a request's deadline never moves
-    /// (the activator's timeout is the binding one for proxied requests).
+    /// Schedules the request's timeout, at `deadline`, once; a request's
+    /// deadline never moves (the activator's timeout is the binding one for
+    /// proxied requests).
     #[inline]
-    pub(crate) fn arm_timer(&mut self, id: ReqId, q: &mut EventQueue<Event>) {
+    pub(crate) fn arm_timer(&mut self, id: ReqId, deadline: SimTime, q: &mut EventQueue<Event>) {
         let req = &mut self.slots[id.idx()];
         if !req.timer {
             req.timer = true;
             // Deadlines are a revision's fixed timeout after admission, so
             // they mostly come in order: the queue's timer lane takes them.
             q.schedule_timer(
-                req.deadline,
+                deadline,
                 Event::Timeout {
                     req: id,
                     gen: req.gen,
@@ -230,30 +274,53 @@ mod tests {
     use super::*;
 
     fn req() -> Request {
-        Request::new(
-            RevId(0),
-            SourceId(0),
-            SimTime::ZERO,
-            SimTime::from_secs(5),
-            0,
-        )
+        Request::new(RevId(0), SourceId(0), SimTime::ZERO)
     }
 
     #[test]
-    fn a_slot_is_one_cache_line() {
-        assert_eq!(std::mem::size_of::<Request>(), 64);
-        assert_eq!(std::mem::align_of::<Request>(), 64);
+    fn a_slot_is_half_a_cache_line() {
+        assert_eq!(std::mem::size_of::<Request>(), 32);
+        assert_eq!(std::mem::align_of::<Request>(), 32);
         let mut r = req();
-        assert_eq!(
-            (r.pod(), r.started(), r.handed_to_pod()),
-            (None, None, None)
-        );
+        assert_eq!(r.pod(), None);
         r.set_pod(PodId(7));
-        r.set_started(SimTime::from_secs(2));
-        r.set_to_pod(SimTime::from_secs(1));
         assert_eq!(r.pod(), Some(PodId(7)));
-        assert_eq!(r.started(), Some(SimTime::from_secs(2)));
-        assert_eq!(r.handed_to_pod(), Some(SimTime::from_secs(1)));
+    }
+
+    #[test]
+    fn milestones_are_kept_only_when_asked_for_and_reset_with_the_slot() {
+        let mut kept = Requests::with_capacity(4, true);
+        let mut not = Requests::with_capacity(4, false);
+        for t in [&mut kept, &mut not] {
+            let a = t.alloc(req());
+            assert_eq!(t.milestones(a), (None, None));
+            t.set_to_pod(a, SimTime::from_secs(1));
+            t.set_started(a, SimTime::from_secs(2));
+        }
+        let a = ReqId(0);
+        assert_eq!(
+            kept.milestones(a),
+            (Some(SimTime::from_secs(1)), Some(SimTime::from_secs(2)))
+        );
+        assert_eq!(not.milestones(a), (None, None));
+        kept.free(a);
+        let b = kept.alloc(req());
+        assert_eq!(b, a);
+        assert_eq!(kept.milestones(b), (None, None));
+    }
+
+    #[test]
+    fn a_traced_duration_belongs_to_its_occupant_only() {
+        let mut t = Requests::default();
+        let a = t.alloc(req());
+        let b = t.alloc(req());
+        assert_eq!((t.duration(a), t.duration(b)), (0, 0));
+        t.set_duration(b, 250);
+        assert_eq!((t.duration(a), t.duration(b)), (0, 250));
+        t.free(b);
+        let c = t.alloc(req());
+        assert_eq!(c, b);
+        assert_eq!(t.duration(c), 0, "a new occupant samples its own");
     }
 
     #[test]
@@ -274,8 +341,8 @@ mod tests {
         let mut t = Requests::default();
         let mut q = EventQueue::new();
         let a = t.alloc(req());
-        t.arm_timer(a, &mut q);
-        t.arm_timer(a, &mut q);
+        t.arm_timer(a, SimTime::from_secs(5), &mut q);
+        t.arm_timer(a, SimTime::from_secs(6), &mut q);
         assert_eq!(q.len(), 1);
         let (at, ev) = q.pop().unwrap();
         assert_eq!(at, SimTime::from_secs(5));

@@ -45,7 +45,6 @@ impl Sim<'_> {
             },
             deleted: false,
             cc: spec.container_concurrency,
-            timeout: spec.timeout,
             failure: (spec.failure_probability > 0.0)
                 .then(|| (spec.failure_probability, streams.get(Stream::Failure, idx))),
         });
@@ -61,6 +60,7 @@ impl Sim<'_> {
         self.scalers.push(scaler);
         self.proxies.push(RevisionProxies::new(
             spec.container_concurrency,
+            spec.timeout,
             spec.service_time.clone(),
             spec.slowdown,
             streams.get(Stream::ServiceTime, idx),
