@@ -127,3 +127,59 @@ fn a_training_build_instruments_every_optimised_crate() {
         debug
     );
 }
+
+/// Cargo's `-C metadata` hashes the wrapper's absolute path, so it differs
+/// between checkouts, and symbol names derive from it. The knsim crate's is
+/// pinned wherever the profile is made or used, so that a profile made in
+/// one checkout finds its functions in every other; other crates keep
+/// theirs, and the file names (`extra-filename`) are never touched.
+#[test]
+fn the_optimised_library_has_the_same_symbols_in_every_checkout() {
+    fn cargo(metadata: &str) -> [&str; 8] {
+        [
+            "--crate-name",
+            "knsim",
+            "-C",
+            "opt-level=3",
+            "-C",
+            metadata,
+            "-C",
+            "extra-filename=-0ea986c3ead7f841",
+        ]
+    }
+    let runs = [
+        through_wrapper(profile_llvm(), &cargo("metadata=0ea986c3ead7f841"), None),
+        through_wrapper(profile_llvm(), &cargo("metadata=8cfeb199045fe54d"), None),
+        through_wrapper(
+            profile_llvm(),
+            &cargo("metadata=9143b536d777a4c8"),
+            Some("/tmp/raw"),
+        ),
+    ];
+    for got in &runs {
+        assert!(got.contains(&"metadata=knsim-pgo".to_string()), "{got:?}");
+        assert!(!got
+            .iter()
+            .any(|a| a.starts_with("metadata=") && a != "metadata=knsim-pgo"));
+        assert!(got.contains(&"extra-filename=-0ea986c3ead7f841".to_string()));
+    }
+    assert_eq!(runs[0], runs[1]);
+    let other = [
+        "--crate-name",
+        "knload",
+        "-C",
+        "opt-level=3",
+        "-C",
+        "metadata=abc",
+    ];
+    assert_eq!(through_wrapper(profile_llvm(), &other, None), other);
+    let debug = [
+        "--crate-name",
+        "knsim",
+        "-C",
+        "opt-level=0",
+        "-C",
+        "metadata=abc",
+    ];
+    assert_eq!(through_wrapper(profile_llvm(), &debug, None), debug);
+}
