@@ -37,6 +37,6 @@ cargo run --profile bench --example pgo-train
 mkdir -p pgo
 "$profdata" merge --sparse -o "$work/knsim.profdata" "$work"/raw/*.profraw
 mv "$work/knsim.profdata" pgo/knsim.profdata
-rustc -vV | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p' >pgo/knsim.llvm
+rustc -V >pgo/knsim.rustc
 scripts/pgo-sources.sh "$root" >pgo/knsim.sources
 echo "wrote pgo/knsim.profdata ($(wc -c <pgo/knsim.profdata) bytes) from $(ls "$work"/raw | wc -l) raw profile(s)" >&2

@@ -11,14 +11,14 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A stand-in rustc reporting LLVM `major` and printing its arguments, one
-/// per line.
-fn fake_rustc(dir: &Path, major: u32) -> PathBuf {
+/// A stand-in rustc whose `rustc -V` prints `version`, and that prints
+/// its arguments, one per line.
+fn fake_rustc(dir: &Path, version: &str) -> PathBuf {
     let path = dir.join("rustc");
     std::fs::write(
         &path,
         format!(
-            "#!/bin/sh\nif [ \"$1\" = -vV ]; then echo 'LLVM version: {major}.1.0'; exit 0; fi\n\
+            "#!/bin/sh\nif [ \"$1\" = -V ]; then echo '{version}'; exit 0; fi\n\
              for a in \"$@\"; do echo \"$a\"; done\n"
         ),
     )
@@ -28,9 +28,9 @@ fn fake_rustc(dir: &Path, major: u32) -> PathBuf {
 }
 
 /// The arguments the stand-in rustc received through the wrapper.
-fn through_wrapper(major: u32, args: &[&str], generate: Option<&str>) -> Vec<String> {
+fn through_wrapper(version: &str, args: &[&str], generate: Option<&str>) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
-    let rustc = fake_rustc(dir.path(), major);
+    let rustc = fake_rustc(dir.path(), version);
     let mut cmd = Command::new("sh");
     cmd.arg(root().join("scripts/pgo-rustc"))
         .arg(&rustc)
@@ -52,13 +52,12 @@ fn through_wrapper(major: u32, args: &[&str], generate: Option<&str>) -> Vec<Str
         .collect()
 }
 
-/// The LLVM major version the committed profile was made with.
-fn profile_llvm() -> u32 {
-    std::fs::read_to_string(root().join("pgo/knsim.llvm"))
-        .expect("pgo/knsim.llvm is committed")
+/// The `rustc -V` of the compiler the committed profile was made with.
+fn profile_rustc() -> String {
+    std::fs::read_to_string(root().join("pgo/knsim.rustc"))
+        .expect("pgo/knsim.rustc is committed")
         .trim()
-        .parse()
-        .expect("a major version")
+        .to_string()
 }
 
 const KNSIM_OPT: [&str; 6] = [
@@ -72,7 +71,7 @@ const KNSIM_OPT: [&str; 6] = [
 
 #[test]
 fn the_optimised_library_gets_the_profile() {
-    let got = through_wrapper(profile_llvm(), &KNSIM_OPT, None);
+    let got = through_wrapper(&profile_rustc(), &KNSIM_OPT, None);
     assert_eq!(got[..KNSIM_OPT.len()], KNSIM_OPT.map(String::from));
     let profile = root().join("pgo/knsim.profdata");
     assert!(
@@ -84,14 +83,16 @@ fn the_optimised_library_gets_the_profile() {
 }
 
 #[test]
-fn a_newer_llvm_reads_the_profile_an_older_one_does_not() {
-    let newer = through_wrapper(profile_llvm() + 1, &KNSIM_OPT, None);
+fn only_the_rustc_that_made_the_profile_uses_it() {
+    let same = through_wrapper(&profile_rustc(), &KNSIM_OPT, None);
     assert!(
-        newer.iter().any(|a| a.starts_with("-Cprofile-use=")),
-        "{newer:?}"
+        same.iter().any(|a| a.starts_with("-Cprofile-use=")),
+        "{same:?}"
     );
-    let older = through_wrapper(profile_llvm() - 1, &KNSIM_OPT, None);
-    assert_eq!(older, KNSIM_OPT.map(String::from));
+    for other in ["rustc 1.96.0 (0123456789 2026-05-28)", "rustc 1.94.1", ""] {
+        let got = through_wrapper(other, &KNSIM_OPT, None);
+        assert_eq!(got, KNSIM_OPT.map(String::from), "{other}");
+    }
 }
 
 #[test]
@@ -103,27 +104,27 @@ fn other_compilations_pass_through_unchanged() {
         &["--crate-name", "simulate", "-C", "opt-level=3"][..],
     ] {
         assert_eq!(
-            through_wrapper(profile_llvm(), args, None),
+            through_wrapper(&profile_rustc(), args, None),
             args,
             "{args:?}"
         );
     }
     // Cargo asks the wrapped rustc for its version through the wrapper.
-    let v = through_wrapper(profile_llvm(), &["-vV"], None);
-    assert_eq!(v, [format!("LLVM version: {}.1.0", profile_llvm())]);
+    let v = through_wrapper(&profile_rustc(), &["-V"], None);
+    assert_eq!(v, [profile_rustc()]);
 }
 
 #[test]
 fn a_training_build_instruments_every_optimised_crate() {
     for name in ["knsim", "pgo_train"] {
         let args = ["--crate-name", name, "-C", "opt-level=3"];
-        let got = through_wrapper(profile_llvm(), &args, Some("/tmp/raw"));
+        let got = through_wrapper(&profile_rustc(), &args, Some("/tmp/raw"));
         assert_eq!(got[..4], args.map(String::from));
         assert_eq!(got[4..], ["-Cprofile-generate=/tmp/raw".to_string()]);
     }
     let debug = ["--crate-name", "knsim", "-C", "opt-level=0"];
     assert_eq!(
-        through_wrapper(profile_llvm(), &debug, Some("/tmp/raw")),
+        through_wrapper(&profile_rustc(), &debug, Some("/tmp/raw")),
         debug
     );
 }
@@ -148,10 +149,10 @@ fn the_optimised_library_has_the_same_symbols_in_every_checkout() {
         ]
     }
     let runs = [
-        through_wrapper(profile_llvm(), &cargo("metadata=0ea986c3ead7f841"), None),
-        through_wrapper(profile_llvm(), &cargo("metadata=8cfeb199045fe54d"), None),
+        through_wrapper(&profile_rustc(), &cargo("metadata=0ea986c3ead7f841"), None),
+        through_wrapper(&profile_rustc(), &cargo("metadata=8cfeb199045fe54d"), None),
         through_wrapper(
-            profile_llvm(),
+            &profile_rustc(),
             &cargo("metadata=9143b536d777a4c8"),
             Some("/tmp/raw"),
         ),
@@ -172,7 +173,7 @@ fn the_optimised_library_has_the_same_symbols_in_every_checkout() {
         "-C",
         "metadata=abc",
     ];
-    assert_eq!(through_wrapper(profile_llvm(), &other, None), other);
+    assert_eq!(through_wrapper(&profile_rustc(), &other, None), other);
     let debug = [
         "--crate-name",
         "knsim",
@@ -181,5 +182,5 @@ fn the_optimised_library_has_the_same_symbols_in_every_checkout() {
         "-C",
         "metadata=abc",
     ];
-    assert_eq!(through_wrapper(profile_llvm(), &debug, None), debug);
+    assert_eq!(through_wrapper(&profile_rustc(), &debug, None), debug);
 }
