@@ -37,6 +37,20 @@ pub(crate) fn delivery_source(d: u32) -> SourceId {
     SourceId(d | DELIVERY_BIT)
 }
 
+/// The id of a new delivery, the first at or after `from` that is not
+/// `in_use`, and where the next search starts. Ids have 31 bits (the top
+/// bit of a source id marks deliveries), so a long run at a high event rate
+/// wraps round. An id comes back only after 2^31 further deliveries: a
+/// timer of its earlier holder would have to stay pending through all of
+/// them to reach the new one.
+fn take_id(from: u32, in_use: impl Fn(u32) -> bool) -> (u32, u32) {
+    let mut id = from & !DELIVERY_BIT;
+    while in_use(id) {
+        id = id.wrapping_add(1) & !DELIVERY_BIT;
+    }
+    (id, id.wrapping_add(1) & !DELIVERY_BIT)
+}
+
 enum Emitter {
     Stream(ArrivalGen),
     Ping {
@@ -199,12 +213,9 @@ impl Eventing {
                 continue;
             }
             self.stats[t].matched += 1;
-            let id = self.next_id;
-            self.next_id = self
-                .next_id
-                .checked_add(1)
-                .filter(|n| n & DELIVERY_BIT == 0)
-                .expect("fewer than 2^31 deliveries per run");
+            let deliveries = &self.deliveries;
+            let (id, next) = take_id(self.next_id, |d| deliveries.contains_key(&d));
+            self.next_id = next;
             self.deliveries.insert(
                 id,
                 Delivery {
@@ -472,6 +483,18 @@ mod tests {
     fn delivery_ids_round_trip_through_source_ids() {
         assert_eq!(delivery_of(delivery_source(7)), Some(7));
         assert_eq!(delivery_of(SourceId(7)), None);
+    }
+
+    #[test]
+    fn delivery_ids_wrap_past_31_bits_and_skip_those_in_flight() {
+        let last = DELIVERY_BIT - 1;
+        assert_eq!(take_id(5, |_| false), (5, 6));
+        assert_eq!(take_id(last, |_| false), (last, 0));
+        let busy = [last, 0, 1];
+        let (id, next) = take_id(last, |d| busy.contains(&d));
+        assert_eq!((id, next), (2, 3));
+        assert_eq!(delivery_of(delivery_source(id)), Some(2));
+        assert_eq!(take_id(last - 1, |d| busy.contains(&d)), (last - 1, last));
     }
 
     #[test]
