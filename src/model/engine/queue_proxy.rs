@@ -370,4 +370,32 @@ mod tests {
         );
         assert_eq!((at, cut), (SimTime::from_secs(10), true));
     }
+
+    /// A trace's service time replaces the draw, and the deadline (arrival
+    /// plus the revision's 10 s timeout) still cuts it off.
+    #[test]
+    fn a_traced_service_time_is_served_as_recorded() {
+        let mut p = proxies(1);
+        let mut reqs = Requests::default();
+        let id = add(&mut reqs);
+        p.receive(PodId(0), id, reqs.get_mut(id), SimTime::ZERO);
+        let traced = SimDuration::from_millis(2_500).as_nanos();
+        let (at, cut) = p.start(
+            reqs.get_mut(id),
+            traced,
+            SimTime::from_secs(1),
+            |_, _, _| None,
+        );
+        assert_eq!(
+            (at, cut),
+            (SimTime::from_secs(3) + SimDuration::from_millis(500), false)
+        );
+        let (at, cut) = p.start(
+            reqs.get_mut(id),
+            traced,
+            SimTime::from_secs(8),
+            |_, _, _| None,
+        );
+        assert_eq!((at, cut), (SimTime::from_secs(10), true));
+    }
 }
