@@ -40,9 +40,9 @@ pub(crate) fn delivery_source(d: u32) -> SourceId {
 /// The id of a new delivery, the first at or after `from` that is not
 /// `in_use`, and where the next search starts. Ids have 31 bits (the top
 /// bit of a source id marks deliveries), so a long run at a high event rate
-/// wraps round. An id comes back only after 2^31 further deliveries: a
-/// timer of its earlier holder would have to stay pending through all of
-/// them to reach the new one.
+/// wraps round. A freed id is handed out again only once the counter has
+/// gone round all 2^31 ids: a timer of its earlier holder would have to
+/// stay pending that long to reach the new one.
 fn take_id(from: u32, in_use: impl Fn(u32) -> bool) -> (u32, u32) {
     let mut id = from & !DELIVERY_BIT;
     while in_use(id) {

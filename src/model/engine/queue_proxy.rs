@@ -265,6 +265,16 @@ mod tests {
         reqs.alloc(Request::new(RevId(0), SourceId(0), SimTime::ZERO))
     }
 
+    /// One CC-1 pod (10 s timeout) that has admitted one request, which
+    /// arrived at 0.
+    fn one_admitted() -> (RevisionProxies, Requests, ReqId) {
+        let mut p = proxies(1);
+        let mut reqs = Requests::default();
+        let id = add(&mut reqs);
+        p.receive(PodId(0), id, reqs.get_mut(id), SimTime::ZERO);
+        (p, reqs, id)
+    }
+
     #[test]
     fn breaker_runs_cc_queues_ten_cc_and_rejects_the_rest() {
         let mut p = proxies(1);
@@ -356,10 +366,7 @@ mod tests {
 
     #[test]
     fn service_is_cut_off_at_the_deadline() {
-        let mut p = proxies(1);
-        let mut reqs = Requests::default();
-        let id = add(&mut reqs);
-        p.receive(PodId(0), id, reqs.get_mut(id), SimTime::ZERO);
+        let (mut p, mut reqs, id) = one_admitted();
         let (at, cut) = p.start(reqs.get_mut(id), 0, SimTime::from_secs(2), |_, _, _| None);
         assert_eq!((at, cut), (SimTime::from_secs(3), false));
         let (at, cut) = p.start(
@@ -375,10 +382,7 @@ mod tests {
     /// plus the revision's 10 s timeout) still cuts it off.
     #[test]
     fn a_traced_service_time_is_served_as_recorded() {
-        let mut p = proxies(1);
-        let mut reqs = Requests::default();
-        let id = add(&mut reqs);
-        p.receive(PodId(0), id, reqs.get_mut(id), SimTime::ZERO);
+        let (mut p, mut reqs, id) = one_admitted();
         let traced = SimDuration::from_millis(2_500).as_nanos();
         let (at, cut) = p.start(
             reqs.get_mut(id),
