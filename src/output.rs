@@ -5,15 +5,17 @@
 pub mod decisions;
 pub mod requests;
 mod rows;
+mod timeseries;
 
 pub use decisions::{DecisionsCsv, DECISIONS_HEADER};
 pub use requests::{RequestsCsv, REQUESTS_HEADER};
+pub use timeseries::CsvTimeseries;
 
 use crate::model::{DecisionRecord, RequestRecord, Summary, TimeseriesRow, TimeseriesSink};
 use crate::scenario::{Scenario, TimelineAction};
 use crate::sim::SimTime;
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, then a
@@ -42,61 +44,6 @@ pub fn summary_json(summary: &Summary) -> String {
     let mut s = serde_json::to_string_pretty(summary).expect("summary serialises");
     s.push('\n');
     s
-}
-
-/// Streams timeseries rows to `<path>.tmp`, flushing every simulated minute,
-/// and renames it into place on [`CsvTimeseries::finish`]. A run that dies
-/// midway leaves the `.tmp` file with every row written so far.
-pub struct CsvTimeseries {
-    writer: csv::Writer<BufWriter<File>>,
-    tmp: PathBuf,
-    path: PathBuf,
-    rows: u64,
-    error: Option<io::Error>,
-}
-
-impl CsvTimeseries {
-    /// Starts a timeseries file at `path`.
-    pub fn create(path: &Path) -> io::Result<Self> {
-        let tmp = tmp_path(path);
-        let file = File::create(&tmp)?;
-        Ok(CsvTimeseries {
-            writer: csv::Writer::from_writer(BufWriter::new(file)),
-            tmp,
-            path: path.to_path_buf(),
-            rows: 0,
-            error: None,
-        })
-    }
-
-    /// Flushes, syncs and renames the file into place.
-    pub fn finish(mut self) -> io::Result<()> {
-        if let Some(e) = self.error.take() {
-            return Err(e);
-        }
-        self.writer.flush()?;
-        let inner = self.writer.into_inner().map_err(|e| e.into_error())?;
-        inner.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&self.tmp, &self.path)
-    }
-}
-
-impl TimeseriesSink for CsvTimeseries {
-    fn row(&mut self, row: &TimeseriesRow) {
-        if self.error.is_some() {
-            return;
-        }
-        if let Err(e) = self.writer.serialize(row) {
-            self.error = Some(io::Error::other(e));
-            return;
-        }
-        self.rows += 1;
-        if self.rows % 600 == 0 {
-            if let Err(e) = self.writer.flush() {
-                self.error = Some(e);
-            }
-        }
-    }
 }
 
 /// The names of every revision a run of `sc` can have, in the engine's

@@ -1,0 +1,298 @@
+//! `timeseries.csv`: one row per revision per simulated second.
+//!
+//! Rows go to csv's writer field by field rather than through serde. With
+//! many Services the rows outnumber requests per revision, and the serde
+//! path spent about 8,000 instructions on each row, a third of a 200-Service
+//! run (docs/performance.md). The columns, their order and the text of each
+//! value are those `csv::Writer::serialize` gives (itoa for integers, ryu for
+//! floats, an empty field for an absent value, csv's quoting for names); the
+//! tests below hold the two to the same bytes.
+
+use super::tmp_path;
+use crate::model::{TimeseriesRow, TimeseriesSink};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Streams timeseries rows to `<path>.tmp`, flushing every 600 rows (every
+/// simulated minute of a one-revision run), and renames it into place on
+/// [`CsvTimeseries::finish`]. A run that dies midway leaves the `.tmp` file
+/// with every row written so far.
+pub struct CsvTimeseries {
+    writer: csv::Writer<BufWriter<File>>,
+    tmp: PathBuf,
+    path: PathBuf,
+    rows: u64,
+    error: Option<io::Error>,
+}
+
+impl CsvTimeseries {
+    /// Starts a timeseries file at `path`.
+    pub fn create(path: &Path) -> io::Result<Self> {
+        let tmp = tmp_path(path);
+        let file = File::create(&tmp)?;
+        Ok(CsvTimeseries {
+            writer: csv::Writer::from_writer(BufWriter::new(file)),
+            tmp,
+            path: path.to_path_buf(),
+            rows: 0,
+            error: None,
+        })
+    }
+
+    /// Flushes, syncs and renames the file into place.
+    pub fn finish(mut self) -> io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.writer.flush()?;
+        let inner = self.writer.into_inner().map_err(|e| e.into_error())?;
+        inner.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&self.tmp, &self.path)
+    }
+}
+
+impl TimeseriesSink for CsvTimeseries {
+    fn row(&mut self, row: &TimeseriesRow) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Err(e) = write_row(&mut self.writer, row, self.rows == 0) {
+            self.error = Some(io::Error::other(e));
+            return;
+        }
+        self.rows += 1;
+        if self.rows % 600 == 0 {
+            if let Err(e) = self.writer.flush() {
+                self.error = Some(e);
+            }
+        }
+    }
+}
+
+/// The columns of a run whose rows look like `row`: the optional ones exist
+/// only in runs that have them, as serde's `skip_serializing_if` leaves them
+/// out of every row of other runs.
+fn header(row: &TimeseriesRow) -> Vec<&'static str> {
+    let mut h = vec!["time_s"];
+    if row.service.is_some() {
+        h.push("service");
+    }
+    h.extend([
+        "revision",
+        "arrivals",
+        "completed",
+        "errors",
+        "p50_ms",
+        "p99_ms",
+        "in_flight",
+        "activator_queue",
+        "stable_concurrency",
+        "panic_concurrency",
+        "desired_pods",
+        "replicas",
+        "ready_pods",
+        "pending_pods",
+        "unschedulable_pods",
+        "terminating_pods",
+        "panic",
+        "activator_in_path",
+        "excess_burst_capacity",
+        "num_activators",
+    ]);
+    let optional = [
+        (row.cpu_utilization.is_some(), "cpu_utilization"),
+        (row.hpa_desired_replicas.is_some(), "hpa_desired_replicas"),
+        (row.event_first_attempts.is_some(), "event_first_attempts"),
+        (row.event_retries.is_some(), "event_retries"),
+        (row.events_delivered.is_some(), "events_delivered"),
+        (row.events_dead_lettered.is_some(), "events_dead_lettered"),
+    ];
+    h.extend(optional.iter().filter(|(on, _)| *on).map(|&(_, name)| name));
+    h
+}
+
+/// One record's fields, formatted as csv's serde serializer formats them.
+struct Fields<'w, W: Write> {
+    w: &'w mut csv::Writer<W>,
+    ints: itoa::Buffer,
+    floats: ryu::Buffer,
+}
+
+impl<W: Write> Fields<'_, W> {
+    fn int(&mut self, v: impl itoa::Integer) -> csv::Result<()> {
+        self.w.write_field(self.ints.format(v))
+    }
+
+    fn float(&mut self, v: f64) -> csv::Result<()> {
+        self.w.write_field(self.floats.format(v))
+    }
+
+    fn text(&mut self, v: &str) -> csv::Result<()> {
+        self.w.write_field(v)
+    }
+
+    /// An optional column: absent in runs without it, empty where the run
+    /// has the column but this row has no value.
+    fn opt_int(&mut self, v: Option<Option<impl itoa::Integer>>) -> csv::Result<()> {
+        match v {
+            None => Ok(()),
+            Some(None) => self.w.write_field([]),
+            Some(Some(v)) => self.int(v),
+        }
+    }
+
+    fn opt_float(&mut self, v: Option<Option<f64>>) -> csv::Result<()> {
+        match v {
+            None => Ok(()),
+            Some(None) => self.w.write_field([]),
+            Some(Some(v)) => self.float(v),
+        }
+    }
+}
+
+/// Writes `row` (after the header when `first`).
+pub(super) fn write_row<W: Write>(
+    w: &mut csv::Writer<W>,
+    row: &TimeseriesRow,
+    first: bool,
+) -> csv::Result<()> {
+    if first {
+        w.write_record(header(row))?;
+    }
+    let mut f = Fields {
+        w,
+        ints: itoa::Buffer::new(),
+        floats: ryu::Buffer::new(),
+    };
+    f.int(row.time_s)?;
+    if let Some(s) = &row.service {
+        f.text(s)?;
+    }
+    f.text(&row.revision)?;
+    f.int(row.arrivals)?;
+    f.int(row.completed)?;
+    f.int(row.errors)?;
+    f.float(row.p50_ms)?;
+    f.float(row.p99_ms)?;
+    f.int(row.in_flight)?;
+    f.int(row.activator_queue)?;
+    f.float(row.stable_concurrency)?;
+    f.float(row.panic_concurrency)?;
+    f.int(row.desired_pods)?;
+    f.int(row.replicas)?;
+    f.int(row.ready_pods)?;
+    f.int(row.pending_pods)?;
+    f.int(row.unschedulable_pods)?;
+    f.int(row.terminating_pods)?;
+    f.int(row.panic)?;
+    f.int(row.activator_in_path)?;
+    f.int(row.excess_burst_capacity)?;
+    f.int(row.num_activators)?;
+    f.opt_float(row.cpu_utilization)?;
+    f.opt_int(row.hpa_desired_replicas)?;
+    f.opt_int(row.event_first_attempts.map(Some))?;
+    f.opt_int(row.event_retries.map(Some))?;
+    f.opt_int(row.events_delivered.map(Some))?;
+    f.opt_int(row.events_dead_lettered.map(Some))?;
+    f.w.write_record(None::<&[u8]>)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base(i: u64) -> TimeseriesRow {
+        TimeseriesRow {
+            time_s: i,
+            revision: format!("rev-{i}"),
+            arrivals: 500 + i,
+            completed: 498,
+            errors: i % 3,
+            p50_ms: 101.25 + i as f64 / 7.0,
+            p99_ms: 1e21 * i as f64,
+            in_flight: 51,
+            activator_queue: 0,
+            stable_concurrency: 49.99999,
+            panic_concurrency: 0.1 + 0.2,
+            desired_pods: -1,
+            replicas: 10,
+            ready_pods: 9,
+            pending_pods: 1,
+            unschedulable_pods: 1,
+            terminating_pods: 2,
+            panic: (i % 2) as u8,
+            activator_in_path: 1,
+            excess_burst_capacity: -187,
+            num_activators: 3,
+            ..TimeseriesRow::default()
+        }
+    }
+
+    /// The bytes serde's path gives for `rows` (one run) against ours.
+    fn both(rows: &[TimeseriesRow]) -> (String, String) {
+        let mut serde = csv::Writer::from_writer(Vec::new());
+        let mut ours = csv::Writer::from_writer(Vec::new());
+        for (i, r) in rows.iter().enumerate() {
+            serde.serialize(r).unwrap();
+            write_row(&mut ours, r, i == 0).unwrap();
+        }
+        let text = |w: csv::Writer<Vec<u8>>| String::from_utf8(w.into_inner().unwrap()).unwrap();
+        (text(serde), text(ours))
+    }
+
+    #[test]
+    fn a_one_service_run_writes_what_serde_writes() {
+        let rows: Vec<_> = (0..4).map(base).collect();
+        let (serde, ours) = both(&rows);
+        assert_eq!(ours, serde);
+        assert!(ours.starts_with("time_s,revision,arrivals,"), "{ours}");
+        assert_eq!(ours.lines().count(), 5);
+    }
+
+    #[test]
+    fn every_optional_column_present_empty_or_filled_matches_serde() {
+        let rows: Vec<_> = (0..4)
+            .map(|i| TimeseriesRow {
+                service: Some(if i == 2 { "needs, \"quoting\"" } else { "shop" }.into()),
+                cpu_utilization: Some((i % 2 == 0).then_some(87.5 / (i + 1) as f64)),
+                hpa_desired_replicas: Some((i != 1).then_some(i as i32 - 2)),
+                event_first_attempts: Some(i),
+                event_retries: Some(2 * i),
+                events_delivered: Some(0),
+                events_dead_lettered: Some(u64::MAX - i),
+                ..base(i)
+            })
+            .collect();
+        let (serde, ours) = both(&rows);
+        assert_eq!(ours, serde);
+        assert!(ours.contains("\"needs, \"\"quoting\"\"\""), "{ours}");
+        assert!(ours
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with(",events_dead_lettered"));
+    }
+
+    #[test]
+    fn each_optional_column_alone_matches_serde() {
+        for k in 0..6 {
+            let rows: Vec<_> = (0..2)
+                .map(|i| {
+                    let mut r = base(i);
+                    match k {
+                        0 => r.cpu_utilization = Some(None),
+                        1 => r.hpa_desired_replicas = Some(Some(7)),
+                        2 => r.event_first_attempts = Some(1),
+                        3 => r.event_retries = Some(1),
+                        4 => r.events_delivered = Some(1),
+                        _ => r.events_dead_lettered = Some(1),
+                    }
+                    r
+                })
+                .collect();
+            let (serde, ours) = both(&rows);
+            assert_eq!(ours, serde, "optional column {k}");
+        }
+    }
+}
