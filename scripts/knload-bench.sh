@@ -145,6 +145,42 @@ for c, ps in by.items():
 PY
 )
 echo "$summary"
+# Whether the goal holds, case by case: a distribution-free confidence
+# interval for the median of the per-pair ratios (the order statistics
+# x(k) and x(n+1-k) of the sorted ratios, k the largest with
+# P(Binomial(n, 1/2) < k) <= 2.5 %), so a verdict needs no assumption about
+# how the noise of a shared machine is distributed.
+verdict=$(python3 - "$work/pairs.txt" <<'PY'
+import math, statistics as st, sys
+by = {}
+for line in open(sys.argv[1]):
+    c, *v = line.split()
+    by.setdefault(c, []).append([float(x) for x in v])
+def ci(xs):
+    xs, n = sorted(xs), len(xs)
+    tail = lambda k: sum(math.comb(n, i) for i in range(k)) / 2 ** n
+    k = max((k for k in range(1, n // 2 + 1) if tail(k) <= 0.025), default=None)
+    if k is None:
+        return None
+    return xs[k - 1], xs[n - k], 1 - 2 * tail(k)
+def judge(xs, higher_is_better):
+    c = ci(xs)
+    if c is None:
+        return "%.3f (too few pairs for a 95 %% interval) | –" % st.median(xs)
+    lo, hi, cover = c
+    if lo > 1:
+        v = "knload higher: goal %s" % ("met" if higher_is_better else "missed")
+    elif hi < 1:
+        v = "knload lower: goal %s" % ("missed" if higher_is_better else "met")
+    else:
+        v = "no difference shown"
+    return "%.3f (%.3f–%.3f, %.1f %%) | %s" % (st.median(xs), lo, hi, 100 * cover, v)
+for c, ps in by.items():
+    print("| %s | %d | %s | %s |" % (c, len(ps), judge([p[2] / p[0] for p in ps], True),
+                                     judge([p[3] / p[1] for p in ps], False)))
+PY
+)
+echo "$verdict"
 
 # Syscalls per request, one run of each tool on the machine as it is
 # (strace slows both, so only the counts mean something): the event loop's
@@ -224,6 +260,12 @@ echo "$mem_line"
   echo "| case | pairs | wrk req/s (median) | knload req/s (median) | knload/wrk throughput, median (min–max) | wrk CPU µs/req | knload CPU µs/req | knload/wrk CPU per request, median (min–max) | nginx CPU in cores, median (wrk / knload runs) |"
   echo "|---|---|---|---|---|---|---|---|---|"
   echo "$summary"
+  echo
+  echo "The goal is at least wrk's throughput at no more than wrk's CPU per request. The interval is a distribution-free confidence interval for the median per-pair ratio (order statistics of the sorted ratios, coverage in brackets, at least 95 %); a verdict names a difference only when the whole interval lies on one side of 1."
+  echo
+  echo "| case | pairs | knload/wrk throughput: median (interval, coverage) | verdict | knload/wrk CPU per request: median (interval, coverage) | verdict |"
+  echo "|---|---|---|---|---|---|"
+  echo "$verdict"
   echo
   echo "| case | round | tool | requests | req/s | client CPU µs/req | nginx CPU (cores) | client switches/req | peak RSS MiB | p50 |"
   echo "|---|---|---|---|---|---|---|---|---|---|"
