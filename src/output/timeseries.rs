@@ -134,19 +134,15 @@ impl<W: Write> Fields<'_, W> {
 
     /// An optional column: absent in runs without it, empty where the run
     /// has the column but this row has no value.
-    fn opt_int(&mut self, v: Option<Option<impl itoa::Integer>>) -> csv::Result<()> {
+    fn opt<T>(
+        &mut self,
+        v: Option<Option<T>>,
+        write: impl FnOnce(&mut Self, T) -> csv::Result<()>,
+    ) -> csv::Result<()> {
         match v {
             None => Ok(()),
             Some(None) => self.w.write_field([]),
-            Some(Some(v)) => self.int(v),
-        }
-    }
-
-    fn opt_float(&mut self, v: Option<Option<f64>>) -> csv::Result<()> {
-        match v {
-            None => Ok(()),
-            Some(None) => self.w.write_field([]),
-            Some(Some(v)) => self.float(v),
+            Some(Some(v)) => write(self, v),
         }
     }
 }
@@ -189,12 +185,16 @@ pub(super) fn write_row<W: Write>(
     f.int(row.activator_in_path)?;
     f.int(row.excess_burst_capacity)?;
     f.int(row.num_activators)?;
-    f.opt_float(row.cpu_utilization)?;
-    f.opt_int(row.hpa_desired_replicas)?;
-    f.opt_int(row.event_first_attempts.map(Some))?;
-    f.opt_int(row.event_retries.map(Some))?;
-    f.opt_int(row.events_delivered.map(Some))?;
-    f.opt_int(row.events_dead_lettered.map(Some))?;
+    f.opt(row.cpu_utilization, Fields::float)?;
+    f.opt(row.hpa_desired_replicas, Fields::int)?;
+    for count in [
+        row.event_first_attempts,
+        row.event_retries,
+        row.events_delivered,
+        row.events_dead_lettered,
+    ] {
+        f.opt(count.map(Some), Fields::int)?;
+    }
     f.w.write_record(None::<&[u8]>)
 }
 
