@@ -11,7 +11,9 @@ pub use decisions::{DecisionsCsv, DECISIONS_HEADER};
 pub use requests::{RequestsCsv, REQUESTS_HEADER};
 pub use timeseries::CsvTimeseries;
 
-use crate::model::{DecisionRecord, RequestRecord, Summary, TimeseriesRow, TimeseriesSink};
+use crate::model::{
+    DecisionRecord, RequestRecord, RequestSender, Summary, TimeseriesRow, TimeseriesSink,
+};
 use crate::scenario::{Scenario, TimelineAction};
 use crate::sim::SimTime;
 use std::fs::File;
@@ -100,7 +102,7 @@ impl TimeseriesSink for RunOutputs {
         }
     }
 
-    fn not_found(&mut self, source: u32, at: SimTime) {
+    fn not_found(&mut self, source: RequestSender, at: SimTime) {
         if let Some(r) = &mut self.requests {
             r.not_found(source, at);
         }

@@ -579,3 +579,47 @@ fn delivery_attempts_get_rows_named_by_their_trigger() {
     let sent = run.summary["requests"]["arrived"].as_u64().unwrap();
     assert_eq!(rows.len() as u64, sent, "every request has a row");
 }
+
+/// A delivery attempt whose subscriber Service is gone is answered 404 at
+/// the ingress. It has no request behind it, yet it gets a row, named by
+/// its Trigger like every other attempt, and the 404 rows add up to the
+/// summary's count.
+#[test]
+fn a_delivery_answered_404_gets_a_row_named_by_its_trigger() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/eventing-retries.toml");
+    let mut text = fs::read_to_string(base).unwrap();
+    text.push_str("\n[[timeline]]\nat = \"10m\"\ndelete-service = \"orders\"\n");
+    let sc = dir.path().join("deleted.toml");
+    fs::write(&sc, text).unwrap();
+    let run = run_cli(&sc, dir.path(), &["--requests-csv"]);
+    let rows = rows(run.requests.as_deref().unwrap());
+    let not_found = run.summary["requests"]["status_404"].as_u64().unwrap();
+    assert!(
+        not_found > 100,
+        "the deletion must leave attempts without a route"
+    );
+    let rows_404: Vec<_> = rows.iter().filter(|r| r["status"] == "404").collect();
+    assert_eq!(rows_404.len() as u64, not_found);
+    let triggers = run.summary["eventing"]["triggers"].as_array().unwrap();
+    let names: Vec<&str> = triggers
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(rows_404
+        .iter()
+        .all(|r| names.contains(&r["source"]) && r["tag"].is_empty()));
+    for t in triggers {
+        let name = t["name"].as_str().unwrap();
+        let n = rows.iter().filter(|r| r["source"] == name).count();
+        assert_eq!(n as u64, t["attempts"].as_u64().unwrap(), "trigger {name}");
+    }
+    let first = rows_404
+        .iter()
+        .map(|r| micros(r["timestamp_s"]))
+        .min()
+        .unwrap();
+    assert!(first >= 600_000_000, "no 404 before the deletion: {first}");
+    let sent = run.summary["requests"]["arrived"].as_u64().unwrap();
+    assert_eq!(rows.len() as u64, sent, "every request has a row");
+}

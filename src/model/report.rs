@@ -553,8 +553,9 @@ pub trait TimeseriesSink {
     fn request(&mut self, _record: &RequestRecord) {}
 
     /// Called for a request of `source` answered 404 at `at` (no route),
-    /// when [`TimeseriesSink::wants_requests`].
-    fn not_found(&mut self, _source: u32, _at: SimTime) {}
+    /// when [`TimeseriesSink::wants_requests`]: a workload's request, or an
+    /// Eventing delivery attempt whose subscriber has no route.
+    fn not_found(&mut self, _source: RequestSender, _at: SimTime) {}
 
     /// Whether to build [`DecisionRecord`]s at all; false by default, so a
     /// run that does not log decisions skips the work.

@@ -91,16 +91,7 @@ impl RequestsCsv {
         };
         let service = r.service_start.map_or(0, |s| span(s, r.end));
         let rev = self.revisions.get(r.revision).map_or("", String::as_str);
-        let (src, tag) = match r.source {
-            RequestSender::Workload(s) => {
-                let (src, tag) = &self.sources[s as usize];
-                (src.as_str(), tag.as_str())
-            }
-            RequestSender::Delivery(t) => {
-                let name = t.and_then(|t| self.triggers.get(t as usize));
-                (name.map_or("", String::as_str), "")
-            }
-        };
+        let (src, tag) = sender_names(&self.sources, &self.triggers, r.source);
         let l = &mut self.line;
         l.clear();
         secs(l, r.arrival.as_nanos());
@@ -121,11 +112,11 @@ impl RequestsCsv {
     }
 
     /// Writes the row of a request of `source` answered 404 at `at`.
-    pub fn not_found(&mut self, source: u32, at: SimTime) {
+    pub fn not_found(&mut self, source: RequestSender, at: SimTime) {
         if !self.keep() {
             return;
         }
-        let (src, tag) = &self.sources[source as usize];
+        let (src, tag) = sender_names(&self.sources, &self.triggers, source);
         let l = &mut self.line;
         l.clear();
         secs(l, at.as_nanos());
@@ -148,6 +139,26 @@ impl RequestsCsv {
 
 fn span(from: SimTime, to: SimTime) -> u64 {
     to.as_nanos().saturating_sub(from.as_nanos())
+}
+
+/// The `source` and `tag` columns of a request's row: a workload's name and
+/// tag, or a delivery attempt's Trigger name (empty once the engine no
+/// longer tracks the delivery) with no tag.
+fn sender_names<'a>(
+    sources: &'a [(String, String)],
+    triggers: &'a [String],
+    sender: RequestSender,
+) -> (&'a str, &'a str) {
+    match sender {
+        RequestSender::Workload(s) => {
+            let (src, tag) = &sources[s as usize];
+            (src, tag)
+        }
+        RequestSender::Delivery(t) => {
+            let name = t.and_then(|t| triggers.get(t as usize));
+            (name.map_or("", String::as_str), "")
+        }
+    }
 }
 
 /// Seconds with six decimals, truncated to the microsecond as the summary's

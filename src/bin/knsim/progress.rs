@@ -3,7 +3,7 @@
 //! clean.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use knsim::model::{DecisionRecord, RequestRecord, TimeseriesRow, TimeseriesSink};
+use knsim::model::{DecisionRecord, RequestRecord, RequestSender, TimeseriesRow, TimeseriesSink};
 use knsim::sim::SimTime;
 use std::io::IsTerminal;
 
@@ -63,7 +63,7 @@ impl<S: TimeseriesSink> TimeseriesSink for SimTimeProgress<'_, S> {
         self.inner.request(record);
     }
 
-    fn not_found(&mut self, source: u32, at: SimTime) {
+    fn not_found(&mut self, source: RequestSender, at: SimTime) {
         self.inner.not_found(source, at);
     }
 

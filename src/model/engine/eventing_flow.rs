@@ -8,7 +8,7 @@ use super::event::{Event, ReqId};
 use super::eventing::{delivery_of, delivery_source, Eventing, Next};
 use super::Sim;
 use crate::knative::eventing::AttemptResult;
-use crate::model::report::RequestOutcome;
+use crate::model::report::{RequestOutcome, RequestSender};
 use crate::sim::RngStreams;
 
 impl Sim<'_> {
@@ -75,6 +75,11 @@ impl Sim<'_> {
             None => {
                 self.books.not_found(self.now);
                 self.services.not_found(svc);
+                if self.wants_requests {
+                    let trigger = self.eventing.as_ref().and_then(|e| e.trigger_of(d));
+                    let sender = RequestSender::Delivery(trigger.map(u32::from));
+                    self.sink.not_found(sender, self.now);
+                }
                 // The 404 has no request behind it.
                 self.event_result(d, None, AttemptResult::Status(404));
             }

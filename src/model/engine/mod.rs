@@ -341,7 +341,7 @@ impl<'a> Sim<'a> {
         self.books.not_found(self.now);
         self.services.not_found(self.ingress.service_of(s));
         if self.wants_requests {
-            self.sink.not_found(s.0, self.now);
+            self.sink.not_found(RequestSender::Workload(s.0), self.now);
         }
     }
 
