@@ -73,17 +73,17 @@ impl Sim<'_> {
                 }
             }
             None => {
-                self.books.not_found(self.now);
-                self.services.not_found(svc);
-                if self.wants_requests {
-                    let trigger = self.eventing.as_ref().and_then(|e| e.trigger_of(d));
-                    let sender = RequestSender::Delivery(trigger.map(u32::from));
-                    self.sink.not_found(sender, self.now);
-                }
+                self.answer_404(svc, self.delivery_sender(d));
                 // The 404 has no request behind it.
                 self.event_result(d, None, AttemptResult::Status(404));
             }
         }
+    }
+
+    /// Who sends delivery `d`'s requests, for their `requests.csv` rows.
+    pub(super) fn delivery_sender(&self, d: u32) -> RequestSender {
+        let trigger = self.eventing.as_ref().and_then(|e| e.trigger_of(d));
+        RequestSender::Delivery(trigger.map(u32::from))
     }
 
     pub(super) fn on_event_attempt_timeout(&mut self, d: u32, attempt: u32) {

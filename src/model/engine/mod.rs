@@ -338,10 +338,17 @@ impl<'a> Sim<'a> {
     }
 
     fn not_found(&mut self, s: SourceId) {
+        let svc = self.ingress.service_of(s);
+        self.answer_404(svc, RequestSender::Workload(s.0));
+    }
+
+    /// A request of `sender` to Service `svc` found no route: the ingress
+    /// answers 404 at once.
+    fn answer_404(&mut self, svc: usize, sender: RequestSender) {
         self.books.not_found(self.now);
-        self.services.not_found(self.ingress.service_of(s));
+        self.services.not_found(svc);
         if self.wants_requests {
-            self.sink.not_found(RequestSender::Workload(s.0), self.now);
+            self.sink.not_found(sender, self.now);
         }
     }
 
@@ -537,10 +544,7 @@ impl<'a> Sim<'a> {
             let (to_pod, service_start) = self.reqs.milestones(id);
             let source = match eventing::delivery_of(req.source) {
                 None => RequestSender::Workload(req.source.0),
-                Some(d) => {
-                    let ev = self.eventing.as_ref();
-                    RequestSender::Delivery(ev.and_then(|e| e.trigger_of(d)).map(u32::from))
-                }
+                Some(d) => self.delivery_sender(d),
             };
             self.sink.request(&RequestRecord {
                 revision: r.idx(),
