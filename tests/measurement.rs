@@ -609,10 +609,21 @@ fn a_delivery_answered_404_gets_a_row_named_by_its_trigger() {
     assert!(rows_404
         .iter()
         .all(|r| names.contains(&r["source"]) && r["tag"].is_empty()));
-    for t in triggers {
+    // A 404 is retryable (the dispatcher's status rule), so once the
+    // Service is gone every event takes its policy's 1 + retry attempts,
+    // all 404s, and is then dead-lettered; events dead-lettered before the
+    // deletion had no 404. Retries are the scenario's: the Broker's 5 for
+    // "orders", 3 for "refunds", none for "report".
+    for (t, retry) in triggers.iter().zip([5u64, 3, 0]) {
         let name = t["name"].as_str().unwrap();
         let n = rows.iter().filter(|r| r["source"] == name).count();
         assert_eq!(n as u64, t["attempts"].as_u64().unwrap(), "trigger {name}");
+        let n_404 = rows_404.iter().filter(|r| r["source"] == name).count() as u64;
+        let dead = t["dead_lettered"].as_u64().unwrap();
+        assert!(
+            retry * dead <= n_404 && n_404 <= (retry + 1) * dead,
+            "trigger {name}: {n_404} 404s for {dead} dead-lettered events, retry {retry}"
+        );
     }
     let first = rows_404
         .iter()
