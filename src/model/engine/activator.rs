@@ -18,6 +18,7 @@
 //! stream, in dispatch order.
 
 use super::event::{ActId, PodId, ReqId, RevId};
+use super::pod_loads::PodLoads;
 use super::request::{ReqState, Request, Requests};
 use crate::knative::collector::Stat;
 use crate::model::stats::RequestStats;
@@ -27,129 +28,56 @@ use std::collections::VecDeque;
 
 /// One activator's view of one revision: its throttler queue, per-pod
 /// reservations and its concurrency reporter entry.
+///
+/// Laid out by use: the pod loads fill the first cache line; the reporter,
+/// which every request through the activator counts in and out, with the
+/// queue's counters, the second; the queue and the assignment's key, which
+/// a request passing through reads, the third.
 #[derive(Default)]
+#[repr(C, align(64))]
 struct View {
-    queue: VecDeque<(ReqId, u32)>,
-    queued: u32,
-    in_flight_per_pod: Vec<u32>,
+    loads: PodLoads,
     reporter: Option<Reporter>,
-    assigned: Vec<PodId>,
-    assigned_key: (u64, u64),
-    rr_next: usize,
+    queued: u32,
     dispatching: bool,
-    /// `assigned` as a bit set of the positions whose pod has capacity, so
-    /// that a release finds the next free pod in a word scan, and a full
-    /// throttler says so in O(1), instead of a scan over every pod.
-    free: FreeSet,
+    queue: VecDeque<(ReqId, u32)>,
+    /// The path's `version` the assignment was made at.
+    assigned_key: u64,
 }
 
-/// Positions in a view's `assigned` list whose pod is below its limit.
-#[derive(Default)]
-struct FreeSet {
-    /// Position in `assigned` by pod index; `u32::MAX` for pods not assigned.
-    pos_of: Vec<u32>,
-    bits: Vec<u64>,
-    len: usize,
-    n_free: usize,
-}
-
-impl FreeSet {
-    /// Rebuilds the set for a new assignment, from the pods' loads.
-    fn rebuild(&mut self, old: &[PodId], assigned: &[PodId], load: &[u32], cc: u32) {
-        for pod in old {
-            if let Some(x) = self.pos_of.get_mut(pod.idx()) {
-                *x = u32::MAX;
-            }
-        }
-        self.bits.clear();
-        self.bits.resize(assigned.len().div_ceil(64), 0);
-        self.len = assigned.len();
-        self.n_free = 0;
-        for (i, pod) in assigned.iter().enumerate() {
-            if self.pos_of.len() <= pod.idx() {
-                self.pos_of.resize(pod.idx() + 1, u32::MAX);
-            }
-            self.pos_of[pod.idx()] = i as u32;
-            if load.get(pod.idx()).copied().unwrap_or(0) < cc {
-                self.bits[i / 64] |= 1 << (i % 64);
-                self.n_free += 1;
-            }
-        }
-    }
-
-    /// Records that `pod`'s load is now `load`.
-    #[inline]
-    fn update(&mut self, pod: PodId, load: u32, cc: u32) {
-        let Some(&i) = self.pos_of.get(pod.idx()) else {
-            return;
-        };
-        if i == u32::MAX {
-            return;
-        }
-        let (w, b) = (i as usize / 64, 1u64 << (i % 64));
-        let was = self.bits[w] & b != 0;
-        let is = load < cc;
-        if was != is {
-            self.bits[w] ^= b;
-            if is {
-                self.n_free += 1;
-            } else {
-                self.n_free -= 1;
-            }
-        }
-    }
-
-    /// The first free position at or after `start`, wrapping round.
-    fn next_from(&self, start: usize) -> Option<usize> {
-        if self.n_free == 0 || self.len == 0 {
-            return None;
-        }
-        // Callers pass a position of the set; a division only otherwise.
-        let start = if start < self.len {
-            start
-        } else {
-            start % self.len
-        };
-        let nw = self.bits.len();
-        let (w0, b0) = (start / 64, start % 64);
-        let first = self.bits[w0] & (!0u64 << b0);
-        if first != 0 {
-            return Some(w0 * 64 + first.trailing_zeros() as usize);
-        }
-        for k in 1..=nw {
-            let w = (w0 + k) % nw;
-            // Back at the first word: only the bits before `start` are left.
-            let word = if w == w0 {
-                self.bits[w] & !(!0u64 << b0)
-            } else {
-                self.bits[w]
-            };
-            if word != 0 {
-                return Some(w * 64 + word.trailing_zeros() as usize);
-            }
-        }
-        None
-    }
-}
+// Three lines for a view, two for a path: see their field order.
+const _: () = assert!(std::mem::size_of::<View>() == 192);
+const _: () = assert!(std::mem::size_of::<Path>() == 128);
 
 struct Reporter {
     stats: RequestStats,
     first_adjust: bool,
 }
 
-/// What every activator shares about one revision.
+/// What every activator shares about one revision. What a request reads
+/// comes first, in one cache line.
+#[repr(C, align(64))]
 struct Path {
-    cc: u32,
     /// Pods an activator probe has found, ascending.
     routable: Vec<PodId>,
-    routable_version: u64,
-    /// Activators serving the revision, ascending.
-    subset: Vec<ActId>,
-    subset_version: u64,
-    subset_rr: usize,
-    subset_offset: usize,
+    /// Changes with `routable` and with the subset: an assignment made at
+    /// another version is out of date.
+    version: u64,
+    /// Picks so far: the round robin's position after the subset changes.
+    subset_rr: u64,
+    cc: u32,
+    /// `subset_rr` modulo the subset's size, kept up to date so that a pick
+    /// needs no division.
+    subset_pos: u32,
+    subset_len: u32,
+    subset_offset: u32,
+    /// How many of the subset's activators come before the offset, having
+    /// wrapped round past the last one.
+    subset_wrapped: u32,
     /// Requests queued over all activators.
     queued: u64,
+    /// Activators serving the revision, ascending.
+    subset: Vec<ActId>,
     rng: SimRng,
 }
 
@@ -197,14 +125,16 @@ impl Activators {
     pub(crate) fn add_revision(&mut self, name: &str, cc: u32, rng: SimRng) {
         let n = self.n_acts;
         self.paths.push(Path {
-            cc,
             routable: Vec::new(),
-            routable_version: 0,
-            subset: Vec::new(),
-            subset_version: 0,
+            version: 0,
             subset_rr: 0,
-            subset_offset: (stable_hash(name) % n.max(1) as u64) as usize,
+            cc,
+            subset_pos: 0,
+            subset_len: 0,
+            subset_offset: (stable_hash(name) % n.max(1) as u64) as u32,
+            subset_wrapped: 0,
             queued: 0,
+            subset: Vec::new(),
             rng,
         });
         self.views.extend((0..n).map(|_| View::default()));
@@ -216,11 +146,15 @@ impl Activators {
         let total = self.n_acts;
         let p = &mut self.paths[r.idx()];
         let k = (k as usize).clamp(1, total);
+        let offset = p.subset_offset as usize;
         p.subset.clear();
         p.subset
-            .extend((0..k).map(|i| ActId(((p.subset_offset + i) % total) as u16)));
+            .extend((0..k).map(|i| ActId(((offset + i) % total) as u16)));
         p.subset.sort_unstable();
-        p.subset_version += 1;
+        p.subset_len = k as u32;
+        p.subset_wrapped = (offset + k).saturating_sub(total) as u32;
+        p.subset_pos = (p.subset_rr % k as u64) as u32;
+        p.version += 1;
     }
 
     /// Activators in the revision's path.
@@ -233,9 +167,18 @@ impl Activators {
     #[inline]
     pub(crate) fn pick(&mut self, r: RevId) -> ActId {
         let p = &mut self.paths[r.idx()];
-        let a = p.subset[p.subset_rr % p.subset.len()];
+        // The subset is `subset_len` activators from the offset on, sorted:
+        // those that wrapped round past the last come first.
+        let i = p.subset_pos;
+        let a = if i < p.subset_wrapped {
+            i
+        } else {
+            p.subset_offset + i - p.subset_wrapped
+        };
+        debug_assert_eq!(ActId(a as u16), p.subset[i as usize]);
+        p.subset_pos = if i + 1 < p.subset_len { i + 1 } else { 0 };
         p.subset_rr = p.subset_rr.wrapping_add(1);
-        a
+        ActId(a as u16)
     }
 
     /// The reporter counts a request in; returns true for the revision's
@@ -365,13 +308,8 @@ impl Activators {
     #[inline(always)]
     fn reserve(&mut self, a: ActId, r: RevId, pod: PodId) {
         let i = self.vi(a, r);
-        let v = &mut self.views[i];
-        if v.in_flight_per_pod.len() <= pod.idx() {
-            v.in_flight_per_pod.resize(pod.idx() + 1, 0);
-        }
-        v.in_flight_per_pod[pod.idx()] += 1;
         let cc = self.paths[r.idx()].cc;
-        v.free.update(pod, v.in_flight_per_pod[pod.idx()], cc);
+        self.views[i].loads.reserve(pod, cc);
     }
 
     /// Ends a release started by [`Activators::begin_dispatch`].
@@ -393,10 +331,9 @@ impl Activators {
     /// is, and every request asks.
     #[inline(always)]
     fn refresh_assignment(&mut self, a: ActId, r: RevId) {
-        let p = &self.paths[r.idx()];
-        let key = (p.routable_version, p.subset_version);
+        let key = self.paths[r.idx()].version;
         let v = &self.views[self.vi(a, r)];
-        if v.assigned_key != key || v.assigned.is_empty() {
+        if v.assigned_key != key || v.loads.assigned().is_empty() {
             self.reassign(a, r, key);
         }
     }
@@ -405,38 +342,32 @@ impl Activators {
     /// versions.
     #[cold]
     #[inline(never)]
-    fn reassign(&mut self, a: ActId, r: RevId, key: (u64, u64)) {
+    fn reassign(&mut self, a: ActId, r: RevId, key: u64) {
         let p = &self.paths[r.idx()];
         let i = self.vi(a, r);
         let v = &mut self.views[i];
         let pods = &p.routable;
         let idx = p.subset.iter().position(|&x| x == a);
         let n_act = p.subset.len();
-        let old = std::mem::take(&mut v.assigned);
-        v.assigned = Vec::with_capacity(old.len());
+        let mut assigned = Vec::with_capacity(v.loads.assigned().len());
         match idx {
             Some(i) if n_act > 1 => {
                 let n = pods.len();
                 if n_act > n {
-                    v.assigned.push(pods[i % n]);
+                    assigned.push(pods[i % n]);
                 } else {
                     let size = n / n_act;
-                    v.assigned
-                        .extend_from_slice(&pods[i * size..i * size + size]);
+                    assigned.extend_from_slice(&pods[i * size..i * size + size]);
                     let remnants = n % n_act;
                     if i < remnants {
-                        v.assigned.push(pods[n - remnants + i]);
+                        assigned.push(pods[n - remnants + i]);
                     }
                 }
             }
-            _ => v.assigned.extend_from_slice(pods),
+            _ => assigned.extend_from_slice(pods),
         }
         v.assigned_key = key;
-        v.free
-            .rebuild(&old, &v.assigned, &v.in_flight_per_pod, p.cc);
-        if v.rr_next >= v.assigned.len() {
-            v.rr_next = 0;
-        }
+        v.loads.assign(assigned, p.cc);
     }
 
     /// The load-balancing policy, chosen by containerConcurrency.
@@ -445,7 +376,7 @@ impl Activators {
         let i = self.vi(a, r);
         let p = &mut self.paths[r.idx()];
         let v = &mut self.views[i];
-        let load = |v: &View, pod: PodId| v.in_flight_per_pod.get(pod.idx()).copied().unwrap_or(0);
+        let load = |v: &View, pod: PodId| v.loads.load(pod);
         match p.cc {
             0 => {
                 // Power of two choices over all pods; no capacity limit.
@@ -472,13 +403,8 @@ impl Activators {
             }
             // First free in assignment order, and round robin: the same
             // pods a scan of `assigned` would find, from the free set.
-            1..=3 => v.free.next_from(0).map(|i| v.assigned[i]),
-            _ => {
-                let n = v.assigned.len();
-                let i = v.free.next_from(v.rr_next)?;
-                v.rr_next = if i + 1 < n { i + 1 } else { 0 };
-                Some(v.assigned[i])
-            }
+            1..=3 => v.loads.first_free(),
+            _ => v.loads.next_round_robin(),
         }
     }
 
@@ -500,9 +426,7 @@ impl Activators {
             rep.stats.request_out(now, false);
         }
         if let Some(pod) = pod {
-            v.in_flight_per_pod[pod.idx()] -= 1;
-            let cc = self.paths[r.idx()].cc;
-            v.free.update(pod, v.in_flight_per_pod[pod.idx()], cc);
+            v.loads.release(pod, self.paths[r.idx()].cc);
         }
     }
 
@@ -532,14 +456,14 @@ impl Activators {
         let p = &mut self.paths[r.idx()];
         let pos = p.routable.partition_point(|&x| x < pod);
         p.routable.insert(pos, pod);
-        p.routable_version += 1;
+        p.version += 1;
     }
 
     /// Pod `pod` of `r` is being deleted: no new requests go to it.
     pub(crate) fn remove_routable(&mut self, r: RevId, pod: PodId) {
         let p = &mut self.paths[r.idx()];
         p.routable.retain(|&x| x != pod);
-        p.routable_version += 1;
+        p.version += 1;
     }
 
     /// Requests of `r` queued over all activators.
@@ -602,6 +526,32 @@ mod tests {
         let picks: Vec<ActId> = (0..4).map(|_| a.pick(R)).collect();
         assert_eq!(picks[0], picks[2]);
         assert_ne!(picks[0], picks[1]);
+    }
+
+    /// The picks go round robin over the subset in ascending order, the
+    /// round carried on by count when the subset's size changes, for every
+    /// offset, wrapped round past the last activator or not.
+    #[test]
+    fn picks_follow_the_sorted_subset_across_resizes() {
+        for n in 1..=7usize {
+            for name in ["a", "hello-00001", "orders-00003", "s17"] {
+                let mut a = Activators::new(n);
+                a.add_revision(name, 10, RngStreams::new(1).get(Stream::LoadBalancing, 0));
+                let offset = (stable_hash(name) % n as u64) as usize;
+                let mut count = 0usize;
+                for k in [1, n, 2, n.saturating_sub(1), 3] {
+                    a.set_subset_size(R, k as u32);
+                    let k = k.clamp(1, n);
+                    let mut subset: Vec<usize> = (0..k).map(|i| (offset + i) % n).collect();
+                    subset.sort_unstable();
+                    for _ in 0..2 * k + 1 {
+                        let want = subset[count % k];
+                        assert_eq!(a.pick(R), ActId(want as u16), "n {n}, {name}, k {k}");
+                        count += 1;
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -33,6 +33,7 @@ mod ingress;
 mod latency_hist;
 mod nodes;
 mod outputs;
+mod pod_loads;
 mod pods;
 mod qp_reports;
 mod queue_proxy;
@@ -82,9 +83,6 @@ struct Revision {
     routing: Routing,
     deleted: bool,
     cc: u32,
-    /// The application's independent 500s: probability and stream, only
-    /// when the probability is above 0 (so no draw moves other outputs).
-    failure: Option<(f64, crate::sim::SimRng)>,
 }
 
 struct Sim<'a> {
@@ -265,6 +263,7 @@ impl<'a> Sim<'a> {
                 Event::PodReady { rev, pod } => self.on_pod_ready(rev, pod),
                 Event::DrainQuiet { rev, pod } => {
                     self.pods.drain_quiet(rev, pod);
+                    self.proxies[rev.idx()].drain_slept(pod);
                     self.maybe_pod_gone(rev, pod);
                 }
                 Event::QpReport { group } => self.on_qp_report(group),
@@ -368,9 +367,12 @@ impl<'a> Sim<'a> {
         if duration > 0 {
             self.reqs.set_duration(id, duration);
         }
-        let ready = self.pods.ready(r);
-        if self.scalers[r.idx()].sks_mode() == SksMode::Serve && !ready.is_empty() {
-            let pod = self.ingress.direct_pod(r, ready);
+        // The ready pods only matter while the SKS serves: behind the
+        // activator a request spares the read of the Deployment's record.
+        let direct =
+            self.scalers[r.idx()].sks_mode() == SksMode::Serve && !self.pods.ready(r).is_empty();
+        if direct {
+            let pod = self.ingress.direct_pod(r, self.pods.ready(r));
             self.qp_receive(id, pod);
         } else {
             let a = self.activators.pick(r);
@@ -487,15 +489,10 @@ impl<'a> Sim<'a> {
         let outcome = if timed_out {
             RequestOutcome::Timeout
         } else {
-            match &mut self.revs[r.idx()].failure {
-                Some((p, rng)) => {
-                    if rng.random::<f64>() < *p {
-                        RequestOutcome::AppError
-                    } else {
-                        RequestOutcome::Ok
-                    }
-                }
-                None => RequestOutcome::Ok,
+            if self.proxies[r.idx()].app_fails() {
+                RequestOutcome::AppError
+            } else {
+                RequestOutcome::Ok
             }
         };
         // Starting the next waiter changed another slot, not this one.
@@ -592,13 +589,12 @@ impl<'a> Sim<'a> {
     }
 
     fn maybe_pod_gone(&mut self, r: RevId, pod: PodId) {
-        let in_flight = self.proxies[r.idx()].in_flight(pod);
-        // Only an empty pod can go: asking that first spares every request
-        // a read of the pod's record, a cache miss with thousands of pods.
-        if in_flight == 0
-            && self
-                .pods
-                .maybe_gone(r, pod, in_flight, self.now, &mut self.q)
+        // Only an empty pod past its drain sleep can go: asking its
+        // queue-proxy, whose line the request has just touched, spares
+        // nearly every request a read of the pod's record, a cache miss with
+        // thousands of pods or hundreds of revisions.
+        if self.proxies[r.idx()].may_go(pod)
+            && self.pods.maybe_gone(r, pod, 0, self.now, &mut self.q)
         {
             self.proxies[r.idx()].pod_gone(pod);
         }

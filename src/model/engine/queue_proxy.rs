@@ -20,6 +20,7 @@ use crate::knative::dataplane::queue_proxy_breaker_capacity;
 use crate::model::stats::RequestStats;
 use crate::sim::{SimDuration, SimRng, SimTime};
 use crate::workload::{Dist, Slowdown};
+use rand::Rng;
 use std::collections::VecDeque;
 
 /// One pod's queue-proxy: what every request touches, in one 64-byte
@@ -35,6 +36,10 @@ struct Proxy {
     /// over `executing` is the number of live waiters in the pod's queue.
     in_flight: u32,
     stats: RequestStats,
+    /// The pod was deleted and its drain sleep is over: it goes once empty.
+    /// Kept here, beside `in_flight`, so that asking whether a pod whose
+    /// request just ended can go costs no read of the pod's record.
+    drain_slept: bool,
 }
 
 /// What the breaker did with a request.
@@ -50,42 +55,77 @@ pub(crate) enum Admission {
 
 /// The queue-proxies of one revision's pods, indexed by pod id, and the
 /// revision's application.
+///
+/// Laid out by use, as with hundreds of revisions each request finds the
+/// record out of the cache: a request that starts reads the first two
+/// lines (the service time's draw, then the breaker with the deadline), one
+/// that ends only the second.
+#[repr(C, align(64))]
 pub(crate) struct RevisionProxies {
+    service: Dist,
+    rng: SimRng,
+    /// The revision's `timeoutSeconds`: a request's deadline is this long
+    /// after its arrival.
+    timeout: SimDuration,
     proxies: Vec<Proxy>,
     /// Waiters for an execution slot by pod, with their slot generations;
     /// entries of waiters that timed out stay until they reach the front.
     queues: Vec<VecDeque<(ReqId, u32)>>,
+    cc: u32,
+    /// `slowdown` is not `Slowdown::None`.
+    slowed: bool,
+    /// `failure` is set.
+    fails: bool,
+    /// The application's independent 500s: probability and stream, only
+    /// when the probability is above 0 (so no draw moves other outputs).
+    failure: Option<(f64, SimRng)>,
+    slowdown: Slowdown,
     /// Each pod's last closed reporting period, as the scraper reads it.
     last_reports: Vec<Stat>,
-    cc: u32,
-    /// The revision's `timeoutSeconds`: a request's deadline is this long
-    /// after its arrival.
-    timeout: SimDuration,
-    service: Dist,
-    slowdown: Slowdown,
-    rng: SimRng,
 }
+
+// The draw's line, then the breaker's.
+const _: () = assert!(std::mem::offset_of!(RevisionProxies, timeout) == 64);
+const _: () = assert!(std::mem::offset_of!(RevisionProxies, failure) == 128);
 
 impl RevisionProxies {
     /// The proxies of a revision with concurrency limit `cc` and request
     /// timeout `timeout` whose application serves in `service` time,
-    /// drawing from `rng`.
+    /// drawing from `rng`, and fails a request with the probability of
+    /// `failure`, drawing from its stream.
     pub(crate) fn new(
         cc: u32,
         timeout: SimDuration,
         service: Dist,
         slowdown: Slowdown,
         rng: SimRng,
+        failure: Option<(f64, SimRng)>,
     ) -> Self {
         RevisionProxies {
+            service,
+            rng,
+            timeout,
             proxies: Vec::new(),
             queues: Vec::new(),
-            last_reports: Vec::new(),
             cc,
-            timeout,
-            service,
+            slowed: !matches!(slowdown, Slowdown::None),
+            fails: failure.is_some(),
+            failure,
             slowdown,
-            rng,
+            last_reports: Vec::new(),
+        }
+    }
+
+    /// Whether the application answers a request it served with its own
+    /// error (500), drawn from the failure stream.
+    #[inline]
+    pub(crate) fn app_fails(&mut self) -> bool {
+        if !self.fails {
+            return false;
+        }
+        match &mut self.failure {
+            Some((p, rng)) => rng.random::<f64>() < *p,
+            None => false,
         }
     }
 
@@ -96,6 +136,7 @@ impl RevisionProxies {
                 executing: 0,
                 in_flight: 0,
                 stats: RequestStats::new(now),
+                drain_slept: false,
             });
             self.queues.push(VecDeque::new());
             self.last_reports.push(Stat::default());
@@ -172,7 +213,7 @@ impl RevisionProxies {
         } else {
             let base = self.service.sample(&mut self.rng);
             let mut secs = base;
-            if !matches!(self.slowdown, Slowdown::None) {
+            if self.slowed {
                 // Requests executing in the same container share its CPUs.
                 secs *= self.slowdown.factor(self.proxies[pod.idx()].executing);
             }
@@ -231,6 +272,18 @@ impl RevisionProxies {
         self.proxies[pod.idx()].in_flight
     }
 
+    /// The deleted pod's drain sleep is over.
+    pub(crate) fn drain_slept(&mut self, pod: PodId) {
+        self.proxies[pod.idx()].drain_slept = true;
+    }
+
+    /// Whether the pod, empty and past its drain sleep, can go.
+    #[inline]
+    pub(crate) fn may_go(&self, pod: PodId) -> bool {
+        let p = &self.proxies[pod.idx()];
+        p.in_flight == 0 && p.drain_slept
+    }
+
     /// Closes the pod's reporting period.
     pub(crate) fn report(&mut self, pod: PodId, now: SimTime) {
         self.last_reports[pod.idx()] = self.proxies[pod.idx()].stats.report(now);
@@ -256,7 +309,8 @@ mod tests {
     fn proxies(cc: u32) -> RevisionProxies {
         let rng = RngStreams::new(1).get(Stream::ServiceTime, 0);
         let timeout = SimDuration::from_secs(10);
-        let mut p = RevisionProxies::new(cc, timeout, Dist::Constant(1.0), Slowdown::None, rng);
+        let mut p =
+            RevisionProxies::new(cc, timeout, Dist::Constant(1.0), Slowdown::None, rng, None);
         p.ensure_pods(1, SimTime::ZERO);
         p
     }

@@ -45,8 +45,6 @@ impl Sim<'_> {
             },
             deleted: false,
             cc: spec.container_concurrency,
-            failure: (spec.failure_probability > 0.0)
-                .then(|| (spec.failure_probability, streams.get(Stream::Failure, idx))),
         });
         let scaler = Class::new(
             &spec.annotations,
@@ -64,6 +62,8 @@ impl Sim<'_> {
             spec.service_time.clone(),
             spec.slowdown,
             streams.get(Stream::ServiceTime, idx),
+            (spec.failure_probability > 0.0)
+                .then(|| (spec.failure_probability, streams.get(Stream::Failure, idx))),
         ));
         self.pods
             .add_revision(spec.startup.clone(), streams.get(Stream::ColdStart, idx));
