@@ -76,9 +76,35 @@ struct Path {
     subset_wrapped: u32,
     /// Requests queued over all activators.
     queued: u64,
-    /// Activators serving the revision, ascending.
-    subset: Vec<ActId>,
     rng: SimRng,
+}
+
+impl Path {
+    /// The subset's `i`-th activator in ascending order: the subset is
+    /// `subset_len` consecutive activators from the offset, and those that
+    /// wrapped round past the last come first.
+    #[inline]
+    fn member(&self, i: u32) -> ActId {
+        let a = if i < self.subset_wrapped {
+            i
+        } else {
+            self.subset_offset + i - self.subset_wrapped
+        };
+        ActId(a as u16)
+    }
+
+    /// Where `a` is in the subset, if it serves the revision.
+    fn position(&self, a: ActId) -> Option<usize> {
+        let a = a.0 as u32;
+        let w = self.subset_wrapped;
+        if a < w {
+            Some(a as usize)
+        } else if a >= self.subset_offset && a - self.subset_offset < self.subset_len - w {
+            Some((w + a - self.subset_offset) as usize)
+        } else {
+            None
+        }
+    }
 }
 
 /// Every activator replica.
@@ -134,7 +160,6 @@ impl Activators {
             subset_offset: (stable_hash(name) % n.max(1) as u64) as u32,
             subset_wrapped: 0,
             queued: 0,
-            subset: Vec::new(),
             rng,
         });
         self.views.extend((0..n).map(|_| View::default()));
@@ -147,10 +172,6 @@ impl Activators {
         let p = &mut self.paths[r.idx()];
         let k = (k as usize).clamp(1, total);
         let offset = p.subset_offset as usize;
-        p.subset.clear();
-        p.subset
-            .extend((0..k).map(|i| ActId(((offset + i) % total) as u16)));
-        p.subset.sort_unstable();
         p.subset_len = k as u32;
         p.subset_wrapped = (offset + k).saturating_sub(total) as u32;
         p.subset_pos = (p.subset_rr % k as u64) as u32;
@@ -159,7 +180,7 @@ impl Activators {
 
     /// Activators in the revision's path.
     pub(crate) fn subset_len(&self, r: RevId) -> u32 {
-        self.paths[r.idx()].subset.len() as u32
+        self.paths[r.idx()].subset_len
     }
 
     /// The activator the ingress sends the revision's next request to
@@ -170,15 +191,10 @@ impl Activators {
         // The subset is `subset_len` activators from the offset on, sorted:
         // those that wrapped round past the last come first.
         let i = p.subset_pos;
-        let a = if i < p.subset_wrapped {
-            i
-        } else {
-            p.subset_offset + i - p.subset_wrapped
-        };
-        debug_assert_eq!(ActId(a as u16), p.subset[i as usize]);
+        let a = p.member(i);
         p.subset_pos = if i + 1 < p.subset_len { i + 1 } else { 0 };
         p.subset_rr = p.subset_rr.wrapping_add(1);
-        ActId(a as u16)
+        a
     }
 
     /// The reporter counts a request in; returns true for the revision's
@@ -347,8 +363,8 @@ impl Activators {
         let i = self.vi(a, r);
         let v = &mut self.views[i];
         let pods = &p.routable;
-        let idx = p.subset.iter().position(|&x| x == a);
-        let n_act = p.subset.len();
+        let idx = p.position(a);
+        let n_act = p.subset_len as usize;
         let mut assigned = Vec::with_capacity(v.loads.assigned().len());
         match idx {
             Some(i) if n_act > 1 => {
@@ -544,6 +560,14 @@ mod tests {
                     let k = k.clamp(1, n);
                     let mut subset: Vec<usize> = (0..k).map(|i| (offset + i) % n).collect();
                     subset.sort_unstable();
+                    for x in 0..n {
+                        let want = subset.iter().position(|&s| s == x);
+                        assert_eq!(
+                            a.paths[0].position(ActId(x as u16)),
+                            want,
+                            "n {n}, {name}, k {k}"
+                        );
+                    }
                     for _ in 0..2 * k + 1 {
                         let want = subset[count % k];
                         assert_eq!(a.pick(R), ActId(want as u16), "n {n}, {name}, k {k}");
