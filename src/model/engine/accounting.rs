@@ -13,9 +13,6 @@ use crate::model::stats::{batch_interval, lag1_autocorrelation};
 use crate::scenario::window::Window;
 use crate::sim::{SimDuration, SimTime};
 use hdrhistogram::Histogram;
-use second_latencies::{second_histogram, SecondLatencies};
-
-mod second_latencies;
 
 /// Batches a window starts with; see [`batch_means`] for how they merge.
 const BATCHES: usize = 20;
@@ -33,6 +30,91 @@ const CDF_QUANTILES: &[f64] = &[
 fn new_histogram() -> Histogram<u64> {
     // Microsecond resolution up to ten hours, three significant digits.
     Histogram::new_with_bounds(1, 36_000_000_000, 3).expect("valid histogram bounds")
+}
+
+fn second_histogram() -> Histogram<u64> {
+    // Two significant digits, as the per-second p50 and p99 have always
+    // been reported.
+    Histogram::new_with_bounds(1, 36_000_000_000, 2).expect("valid histogram bounds")
+}
+
+/// The second's latencies (µs) in arrival order of completion; quantiles are
+/// taken from them as the two-digit histogram of [`second_histogram`] would
+/// answer. A histogram per revision cost a clear of its 30 kB of counters
+/// every simulated second, which with hundreds of revisions outweighed the
+/// requests themselves; a list costs what the second held.
+#[derive(Default)]
+struct SecondLatencies {
+    us: Vec<u64>,
+}
+
+impl SecondLatencies {
+    #[inline]
+    fn record(&mut self, us: u64) {
+        self.us.push(us);
+    }
+
+    /// `value_at_quantile(q)` of a two-digit histogram holding these
+    /// values; `shape` is an empty histogram of that shape, used for its
+    /// bucket arithmetic (and to hold the values when one is past its
+    /// highest trackable value, which it clamps). 0 ms when empty.
+    fn quantile_ms(&mut self, q: f64, shape: &mut Histogram<u64>) -> f64 {
+        let n = self.us.len();
+        if n == 0 {
+            return 0.0;
+        }
+        let v = if self.us.iter().any(|&v| v > shape.high()) {
+            for &v in &self.us {
+                shape.saturating_record(v);
+            }
+            let v = shape.value_at_quantile(q);
+            shape.reset();
+            v
+        } else {
+            let k = rank(q, n);
+            let (_, kth, _) = self.us.select_nth_unstable(k - 1);
+            shape.highest_equivalent(*kth)
+        };
+        v as f64 / 1000.0
+    }
+
+    /// The second's p50 and p99 (ms), each what
+    /// [`SecondLatencies::quantile_ms`] answers. A second of a revision
+    /// with little traffic holds a handful of values: one sort serves
+    /// both quantiles, where two selections cost twice the walk. A busy
+    /// second's p99 is selected among the values above its median only,
+    /// which the median's selection has already set apart.
+    fn p50_p99_ms(&mut self, shape: &mut Histogram<u64>) -> (f64, f64) {
+        let n = self.us.len();
+        if n == 0 || self.us.iter().any(|&v| v > shape.high()) {
+            return (self.quantile_ms(0.5, shape), self.quantile_ms(0.99, shape));
+        }
+        let (k50, k99) = (rank(0.5, n), rank(0.99, n));
+        let (p50, p99) = if n <= SORT_UP_TO {
+            self.us.sort_unstable();
+            (self.us[k50 - 1], self.us[k99 - 1])
+        } else {
+            let (_, &mut p50, above) = self.us.select_nth_unstable(k50 - 1);
+            // `above` holds the n - k50 largest values, so the k99-th
+            // smallest of all is its (k99 - k50)-th smallest; past
+            // SORT_UP_TO values the two ranks differ.
+            let (_, &mut p99, _) = above.select_nth_unstable(k99 - k50 - 1);
+            (p50, p99)
+        };
+        let ms = |v| shape.highest_equivalent(v) as f64 / 1000.0;
+        (ms(p50), ms(p99))
+    }
+}
+
+/// Most values a second's quantiles sort rather than select from.
+const SORT_UP_TO: usize = 64;
+
+/// The 1-based rank of the value a histogram answers for quantile `q` of
+/// `n` values: it walks its buckets to the first whose running count
+/// reaches ceil(q n) (at least 1), the bucket of that value, and answers
+/// that bucket's highest value.
+fn rank(q: f64, n: usize) -> usize {
+    ((q * n as f64).ceil() as usize).clamp(1, n)
 }
 
 #[derive(Default)]
@@ -274,9 +356,9 @@ impl Accounting {
             activator_in_path: proxy as u8,
             ..TimeseriesRow::default()
         };
-        // Keep the latencies' allocations for the next second.
+        // Keep the list's allocation for the next second.
         let mut latency = std::mem::take(&mut b.sec.latency);
-        latency.clear();
+        latency.us.clear();
         b.sec = SecondCounters {
             latency,
             ..SecondCounters::default()

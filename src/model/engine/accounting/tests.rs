@@ -9,6 +9,51 @@ fn totals(name: &str) -> RevisionTotals {
     }
 }
 
+/// The per-second quantiles equal a two-digit histogram's on the same
+/// values: few and many values, ties, bucket edges and values past the
+/// highest trackable one.
+#[test]
+fn second_quantiles_match_the_histogram() {
+    let mut shape = second_histogram();
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    for case in 0..400u64 {
+        let n = [1, 2, 3, 7, 10, 64, 65, 100, 1_001][case as usize % 9];
+        let mut lat = SecondLatencies::default();
+        let mut h = second_histogram();
+        for _ in 0..n {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = match case % 5 {
+                0 => 1 + x % 300,
+                1 => 1 + x % 200_000,
+                2 => 255 + x % 3,
+                3 => 1u64 << (x % 36),
+                _ if x % 97 == 0 => 40_000_000_000 + x % 1_000,
+                _ => 1 + x % 5_000_000,
+            };
+            lat.record(v);
+            h.saturating_record(v);
+        }
+        let mut both = SecondLatencies { us: lat.us.clone() };
+        for q in [0.5, 0.99, 0.01, 1.0] {
+            let want = h.value_at_quantile(q) as f64 / 1000.0;
+            assert_eq!(
+                lat.quantile_ms(q, &mut shape),
+                want,
+                "case {case} n {n} q {q}"
+            );
+        }
+        let want = |q| h.value_at_quantile(q) as f64 / 1000.0;
+        assert_eq!(
+            both.p50_p99_ms(&mut shape),
+            (want(0.5), want(0.99)),
+            "case {case} n {n}"
+        );
+        assert!(shape.is_empty());
+    }
+}
+
 #[test]
 fn a_second_row_counts_only_that_second() {
     let mut b = Accounting::new(None);
