@@ -593,8 +593,7 @@ impl<'a> Sim<'a> {
         // queue-proxy, whose line the request has just touched, spares
         // nearly every request a read of the pod's record, a cache miss with
         // thousands of pods or hundreds of revisions.
-        if self.proxies[r.idx()].may_go(pod)
-            && self.pods.maybe_gone(r, pod, 0, self.now, &mut self.q)
+        if self.proxies[r.idx()].may_go(pod) && self.pods.maybe_gone(r, pod, self.now, &mut self.q)
         {
             self.proxies[r.idx()].pod_gone(pod);
         }

@@ -72,9 +72,10 @@ pub(crate) struct RevisionProxies {
     /// entries of waiters that timed out stay until they reach the front.
     queues: Vec<VecDeque<(ReqId, u32)>>,
     cc: u32,
-    /// `slowdown` is not `Slowdown::None`.
+    /// `slowdown` is not `Slowdown::None`, and `failure` is set: kept in
+    /// the breaker's line so that a request of an application without
+    /// either reads no third line.
     slowed: bool,
-    /// `failure` is set.
     fails: bool,
     /// The application's independent 500s: probability and stream, only
     /// when the probability is above 0 (so no draw moves other outputs).
@@ -327,6 +328,22 @@ mod tests {
         let id = add(&mut reqs);
         p.receive(PodId(0), id, reqs.get_mut(id), SimTime::ZERO);
         (p, reqs, id)
+    }
+
+    /// A deleted pod may go only once its drain sleep is over and its last
+    /// request has ended, in either order.
+    #[test]
+    fn a_pod_may_go_once_drained_and_empty() {
+        let (mut p, reqs, _) = one_admitted();
+        assert!(!p.may_go(PodId(0)), "neither drained nor empty");
+        p.drain_slept(PodId(0));
+        assert!(!p.may_go(PodId(0)), "a request is left");
+        p.done(PodId(0), false, SimTime::from_secs(1), &reqs);
+        assert!(p.may_go(PodId(0)));
+        let mut fresh = proxies(1);
+        assert!(!fresh.may_go(PodId(0)), "empty but not drained");
+        fresh.drain_slept(PodId(0));
+        assert!(fresh.may_go(PodId(0)));
     }
 
     #[test]
