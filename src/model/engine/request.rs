@@ -24,11 +24,11 @@ pub(crate) enum ReqState {
 /// which time a large cluster has pushed it out of the first caches: with
 /// 50,000 requests in flight, 64-byte slots (3.2 MB) overflowed a 2 MiB
 /// second-level cache and 32-byte ones (1.6 MB) fit, as long as the
-/// requests in flight keep to the lowest slots ([`Requests::free`]). So the slot holds only
-/// what the request's path reads; what the path can derive (the deadline,
-/// from the arrival and the revision's timeout) or only rare requests carry
-/// (a traced service time, the milestones of a per-request record) lives in
-/// [`Requests`]' side tables.
+/// requests in flight keep to the lowest slots ([`Requests::bound`]). So
+/// the slot holds only what the request's path reads; what the path can
+/// derive (the deadline, from the arrival and the revision's timeout) or
+/// only rare requests carry (a traced service time, the milestones of a
+/// per-request record) lives in [`Requests`]' side tables.
 #[derive(Clone, Copy, Debug)]
 #[repr(align(32))]
 pub(crate) struct Request {
@@ -111,10 +111,11 @@ const PREFETCH_FROM: usize = 32_768;
 #[derive(Default)]
 pub(crate) struct Requests {
     slots: Vec<Request>,
-    /// Free slots below [`Requests::bound`] when freed, reused last in,
-    /// first out.
+    /// Free slots, reused last in, first out, except those at or above
+    /// [`Requests::bound`], which move to `spare` when they come up.
     free: Vec<ReqId>,
-    /// Free slots at or above the bound, reused only when `free` is empty.
+    /// Free slots that were above the bound, reused only when `free` is
+    /// empty.
     spare: Vec<ReqId>,
     /// Traced service times in ns, by slot; valid where the slot is
     /// `traced`, and only as long as the longest traced slot index.
@@ -213,11 +214,7 @@ impl Requests {
         let req = &mut self.slots[id.idx()];
         req.state = ReqState::Free;
         req.gen = req.gen.wrapping_add(1);
-        if id.idx() < self.bound() {
-            self.free.push(id);
-        } else {
-            self.spare.push(id);
-        }
+        self.free.push(id);
     }
 
     /// The lowest slot numbers, a quarter more than the requests in flight:
@@ -231,8 +228,9 @@ impl Requests {
         live + live / 4 + 1024
     }
 
-    /// A free slot, below the bound if there is one: slots left in `free`
-    /// from when the bound was higher move to `spare` on the way.
+    /// A free slot, below the bound if there is one; the slots above it
+    /// that come up on the way move to `spare`. Each free slot moves at
+    /// most once, and only a start pays for the check, not an end.
     #[inline]
     fn pop_free(&mut self) -> Option<ReqId> {
         while let Some(id) = self.free.pop() {
