@@ -5,10 +5,11 @@
 //! prints, for 10, 1,000 and 10,000 pinned pods and for 1, 50 and 200
 //! Services in steady state, knsim's simulated requests per CPU-second of
 //! its thread beside those of two M/M/c loops over the same servers, and
-//! the ratios (and the first ratio by the wall clock): `bare_mmc` keeps only departure times in its heap and the next
-//! arrival aside; `event_heap_mmc` puts both kinds of event in one
-//! `(time, sequence)` heap, as knsim and most simulators do
-//! (docs/performance.md, "The reference loops").
+//! the ratios (and the first ratio by the wall clock): `bare_mmc` keeps
+//! only departure times in its heap and the next arrival aside;
+//! `event_heap_mmc` puts both kinds of event in one `(time, sequence)`
+//! heap, as knsim and most simulators do (docs/performance.md, "The
+//! reference loops").
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use knsim::model::{simulate, NoTimeseries, TimeseriesRow, TimeseriesSink};
@@ -251,7 +252,7 @@ impl Stamp {
     }
 }
 
-/// This thread's CPU time in seconds, to the nanosecond: the issue's
+/// This thread's CPU time in seconds, to the nanosecond: the goal's
 /// measure is requests per CPU-second, which time spent waiting for a core
 /// a neighbour holds does not move. NaN where the clock is missing, so the
 /// table shows it rather than a wall-clock figure under the CPU heading.

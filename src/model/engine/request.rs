@@ -217,8 +217,8 @@ impl Requests {
         self.free.push(id);
     }
 
-    /// The lowest slot numbers, a quarter more than the requests in flight:
-    /// the slots requests are kept to. Reused last in, first out from the
+    /// The lowest slot numbers, a quarter more than the requests in flight
+    /// and 1,024 more again: the slots requests are kept to. Reused last in, first out from the
     /// whole table, the slots of a backlog's requests stay in use after
     /// it drains, one request per cache line over tens of megabytes, and
     /// every request's start and end waits on a line of its own.
@@ -233,8 +233,10 @@ impl Requests {
     /// most once, and only a start pays for the check, not an end.
     #[inline]
     fn pop_free(&mut self) -> Option<ReqId> {
+        // Moving a slot from `free` to `spare` leaves the bound as it is.
+        let bound = self.bound();
         while let Some(id) = self.free.pop() {
-            if id.idx() < self.bound() {
+            if id.idx() < bound {
                 return Some(id);
             }
             self.spare.push(id);
