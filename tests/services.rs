@@ -515,3 +515,50 @@ fn a_services_counts_are_the_sum_of_its_revisions_including_500s() {
     );
     assert_eq!(s.services[1].requests.status_500, 0);
 }
+
+/// With a measurement window, a Service's summary covers the window as its
+/// revisions' do: its seconds in panic and with the activator in path, and
+/// its latency, which for one revision is that revision's and for several
+/// is bounded by theirs. Both Services start from zero pods, so the cold
+/// start's slow requests and the activator's seconds fall before the
+/// window and would show in whole-run figures.
+#[test]
+fn a_window_applies_to_each_service_as_to_its_revisions() {
+    let text = format!(
+        "{TWO}{}",
+        r#"[[service.workload]]
+name = "b"
+arrival = { process = "poisson", rate = 40.0 }
+"#
+    )
+    .replace("revisionName = \"v1\"\npercent = 100", "revisionName = \"v1\"\npercent = 50\n[[service.traffic]]\nrevisionName = \"v2\"\npercent = 50");
+    let whole = run(&load(&text, &[]).unwrap()).0;
+    let windowed = run(&load(&text, &["warmup=1m"]).unwrap()).0;
+    assert!(windowed.window.is_some());
+    let (alpha, beta) = (&windowed.services[0], &windowed.services[1]);
+    let rev = |name: &str| windowed.revisions.iter().find(|r| r.name == name).unwrap();
+    assert_eq!(alpha.latency, rev("alpha/v1").latency);
+    assert_eq!(alpha.panic_seconds, rev("alpha/v1").panic_seconds);
+    assert_eq!(
+        alpha.activator_in_path_seconds,
+        rev("alpha/v1").activator_in_path_seconds
+    );
+    // The whole run had the activator in path at the start, outside the window.
+    assert!(
+        whole.services[0].activator_in_path_seconds > alpha.activator_in_path_seconds,
+        "{} vs {}",
+        whole.services[0].activator_in_path_seconds,
+        alpha.activator_in_path_seconds
+    );
+    let (v1, v2) = (&rev("beta/v1").latency, &rev("beta/v2").latency);
+    assert!(v1.max_ms > 0.0 && v2.max_ms > 0.0, "both revisions served");
+    assert_eq!(beta.latency.max_ms, v1.max_ms.max(v2.max_ms));
+    assert!(beta.latency.p50_ms >= v1.p50_ms.min(v2.p50_ms));
+    assert!(beta.latency.p50_ms <= v1.p50_ms.max(v2.p50_ms));
+    // The cold start's requests set the whole run's maximum.
+    assert!(whole.services[1].latency.max_ms > beta.latency.max_ms);
+    assert_eq!(
+        beta.requests.arrived,
+        rev("beta/v1").requests.arrived + rev("beta/v2").requests.arrived
+    );
+}

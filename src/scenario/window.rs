@@ -25,6 +25,13 @@ impl Window {
         t >= self.start && t < self.end
     }
 
+    /// Whether the simulated second ending at `end_of_second` lies in the
+    /// window (its seconds in panic, or with the activator in path, count).
+    #[inline]
+    pub fn has_second(&self, end_of_second: SimTime) -> bool {
+        end_of_second > self.start && end_of_second <= self.end
+    }
+
     /// The window's length.
     pub fn len(&self) -> SimDuration {
         self.end - self.start

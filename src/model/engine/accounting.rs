@@ -174,11 +174,6 @@ impl WindowBooks {
         let len = self.window.len().as_nanos().max(1) as u128;
         ((off * BATCHES as u128 / len) as usize).min(BATCHES - 1)
     }
-
-    /// Whether the second ending at `now` lies in the window.
-    fn has_second(&self, now: SimTime) -> bool {
-        now > self.window.start && now <= self.window.end
-    }
 }
 
 /// The run's books.
@@ -333,7 +328,7 @@ impl Accounting {
         proxy: bool,
     ) -> TimeseriesRow {
         if let Some(w) = &mut self.window {
-            if w.has_second(now) {
+            if w.window.has_second(now) {
                 let wr = &mut w.revs[r.idx()];
                 wr.panic_seconds += panic as u64;
                 wr.proxy_seconds += proxy as u64;
@@ -371,7 +366,7 @@ impl Accounting {
         self.service_panic_seconds += any_panic as u64;
         self.service_proxy_seconds += any_proxy as u64;
         if let Some(w) = &mut self.window {
-            if w.has_second(now) {
+            if w.window.has_second(now) {
                 w.panic_seconds += any_panic as u64;
                 w.proxy_seconds += any_proxy as u64;
             }
@@ -393,13 +388,17 @@ impl Accounting {
         }
     }
 
-    /// The latency of the successful requests of `revs` together; after
+    /// The latency of the successful requests of `revs` together, those
+    /// arriving in the window when there is one; after
     /// [`Accounting::summary`].
     pub(crate) fn merged_latency(&self, revs: &[RevId]) -> LatencySummary {
         let mut all = new_histogram();
         for r in revs {
-            all.add(self.revs[r.idx()].hist.settled())
-                .expect("same histogram bounds");
+            let hist = match &self.window {
+                Some(w) => &w.revs[r.idx()].hist,
+                None => &self.revs[r.idx()].hist,
+            };
+            all.add(hist.settled()).expect("same histogram bounds");
         }
         latency(&all)
     }

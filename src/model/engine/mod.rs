@@ -162,7 +162,7 @@ impl<'a> Sim<'a> {
             }),
             scalers: Vec::new(),
             books: Accounting::new(sc.window),
-            services: Services::new(sc.services.len(), sc.multi_service),
+            services: Services::new(sc.services.len(), sc.multi_service, sc.window),
             resources: Resources::default(),
             resource_columns: hpa_events::resource_columns(sc),
             autoscaler: sc.autoscaler.clone(),
@@ -345,7 +345,7 @@ impl<'a> Sim<'a> {
     /// answers 404 at once.
     fn answer_404(&mut self, svc: usize, sender: RequestSender) {
         self.books.not_found(self.now);
-        self.services.not_found(svc);
+        self.services.not_found(svc, self.now);
         if self.wants_requests {
             self.sink.not_found(sender, self.now);
         }

@@ -68,7 +68,7 @@ impl Sim<'_> {
             nodes.record_second(now, pending);
         }
         if self.services.on() {
-            self.services.end_second();
+            self.services.end_second(now);
         }
     }
 
