@@ -1,7 +1,7 @@
 //! Per-Service books of a scenario with several Services: which Service
 //! each revision belongs to, its sources' 404s, and the seconds in which
-//! any of its revisions panicked or had the activator in path, over the
-//! whole run and in the measurement window. Off (and free) for a
+//! any of its revisions panicked or had the activator in path (in the
+//! measurement window when there is one). Off (and free) for a
 //! single-Service scenario, whose outputs do not name Services.
 
 use super::event::RevId;
@@ -9,19 +9,13 @@ use crate::model::report::{RevisionSummary, ServiceSummary};
 use crate::scenario::window::Window;
 use crate::sim::SimTime;
 
-/// What a Service's summary reports from its own books: over the whole
-/// run, or in the window.
-#[derive(Clone, Copy, Default)]
-struct Counts {
+#[derive(Clone, Default)]
+struct Books {
+    // In the window when there is one, as the run's and the revisions'.
     not_found: u64,
     panic_seconds: u64,
     proxy_seconds: u64,
-}
-
-#[derive(Clone, Default)]
-struct Books {
-    whole: Counts,
-    windowed: Counts,
+    // Over the whole run, as the revisions' pods are.
     max_ready: u32,
     // This second so far.
     panic: bool,
@@ -71,12 +65,8 @@ impl Services {
     /// route (404).
     #[inline]
     pub(crate) fn not_found(&mut self, svc: usize, now: SimTime) {
-        if self.on {
-            let b = &mut self.books[svc];
-            b.whole.not_found += 1;
-            if self.window.is_some_and(|w| w.contains(now)) {
-                b.windowed.not_found += 1;
-            }
+        if self.on && self.window.is_none_or(|w| w.contains(now)) {
+            self.books[svc].not_found += 1;
         }
     }
 
@@ -91,13 +81,11 @@ impl Services {
 
     /// Every revision's state of the second ending at `now` is in.
     pub(crate) fn end_second(&mut self, now: SimTime) {
-        let in_window = self.window.is_some_and(|w| w.has_second(now));
+        let counted = self.window.is_none_or(|w| w.has_second(now));
         for b in &mut self.books {
-            b.whole.panic_seconds += b.panic as u64;
-            b.whole.proxy_seconds += b.proxy as u64;
-            if in_window {
-                b.windowed.panic_seconds += b.panic as u64;
-                b.windowed.proxy_seconds += b.proxy as u64;
+            if counted {
+                b.panic_seconds += b.panic as u64;
+                b.proxy_seconds += b.proxy as u64;
             }
             b.max_ready = b.max_ready.max(b.ready);
             (b.panic, b.proxy, b.ready) = (false, false, 0);
@@ -122,11 +110,6 @@ impl Services {
                 .filter(|&i| self.of_rev[i] as usize == svc)
                 .map(|i| RevId(i as u16))
                 .collect();
-            let c = if self.window.is_some() {
-                b.windowed
-            } else {
-                b.whole
-            };
             let mut s = ServiceSummary {
                 name: name.clone(),
                 latency: match ids.as_slice() {
@@ -136,8 +119,8 @@ impl Services {
                     _ => latency(&ids),
                 },
                 max_ready_pods: b.max_ready,
-                panic_seconds: c.panic_seconds,
-                activator_in_path_seconds: c.proxy_seconds,
+                panic_seconds: b.panic_seconds,
+                activator_in_path_seconds: b.proxy_seconds,
                 ..ServiceSummary::default()
             };
             let routed: u64 = ids
@@ -157,8 +140,8 @@ impl Services {
                 };
                 s.revisions.push(rev);
             }
-            s.requests.status_404 = c.not_found;
-            s.requests.arrived += c.not_found;
+            s.requests.status_404 = b.not_found;
+            s.requests.arrived += b.not_found;
             out.push(s);
         }
         out
