@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Benchmarks knload against wrk on a local nginx (one worker, a small static
-# file), alternating A/B/A/B so drift hits both tools alike, in three cases:
-# quiet (the machine as it is), busy (beside one CPU-bound neighbour process,
-# the case issue 16 sets the goal for) and busy-2 (one busy loop per core,
-# heavier). Each run also records nginx's CPU (in cores) and the client's
+# Benchmarks knload against wrk on a local nginx (a small static file),
+# alternating A/B/A/B so drift hits both tools alike, in four cases: quiet
+# (the machine as it is, nginx with one worker), quiet-2w (the same with two
+# nginx workers, so that the server is not the bottleneck and the client's
+# own cost shows in the throughput), busy (one worker, beside one CPU-bound
+# neighbour process, the case issue 16 sets the goal for) and busy-2 (one
+# busy loop per core, heavier). Each run also records nginx's CPU (in cores) and the client's
 # voluntary context switches: on a shared machine the throughput follows
 # how much CPU the scheduler gives nginx, and that is what moves between
 # runs. Then it counts syscalls per request (strace), user-space instructions
@@ -36,39 +38,58 @@ for t in nginx wrk /usr/bin/time; do
 done
 
 work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$work/html" "$work/logs"
-printf 'hello knload\n' > "$work/html/index.html"
-cat > "$work/nginx.conf" <<CONF
-worker_processes 1;
+printf 'hello knload\n' > "$work/index.html"
+nginx_pids=()
+trap 'kill "${nginx_pids[@]}" 2>/dev/null; wait "${nginx_pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
+# start_nginx NAME WORKERS: an nginx of WORKERS worker processes serving the
+# small file on a free port of 127.0.0.1; sets NAME_url and NAME_workers
+# (the workers' pids, whose CPU time each run reads from /proc).
+start_nginx() {
+  local name=$1 workers=$2 dir="$work/nginx-$1" port pid
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkdir -p "$dir/html" "$dir/logs"
+  cp "$work/index.html" "$dir/html/"
+  cat > "$dir/nginx.conf" <<CONF
+worker_processes $workers;
 daemon off;
-pid $work/nginx.pid;
-error_log $work/logs/error.log;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log;
 events { worker_connections 4096; }
 http {
   access_log off;
   keepalive_requests 100000000;
   keepalive_timeout 120s;
-  client_body_temp_path $work/tmp;
+  client_body_temp_path $dir/tmp;
   server {
     listen 127.0.0.1:$port;
-    root $work/html;
+    root $dir/html;
     location / { index index.html; }
   }
 }
 CONF
-nginx -p "$work" -c "$work/nginx.conf" &
-nginx_pid=$!
-trap 'kill $nginx_pid 2>/dev/null; wait $nginx_pid 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 50); do
-  curl -sf "http://127.0.0.1:$port/" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-url="http://127.0.0.1:$port/"
-# nginx's one worker, whose CPU time each run reads from /proc.
-ngx_worker=$(pgrep -P "$nginx_pid" | head -1)
+  nginx -p "$dir" -c "$dir/nginx.conf" &
+  pid=$!
+  nginx_pids+=("$pid")
+  for _ in $(seq 50); do
+    curl -sf "http://127.0.0.1:$port/" >/dev/null 2>&1 && [ "$(pgrep -c -P "$pid")" -ge "$workers" ] && break
+    sleep 0.1
+  done
+  printf -v "${name}_url" '%s' "http://127.0.0.1:$port/"
+  printf -v "${name}_workers" '%s' "$(pgrep -P "$pid" | tr '\n' ' ')"
+}
+# One worker, as in the issue's figures: the server's one core caps both
+# tools alike. Two workers: on two cores the server can take more than the
+# client leaves it, so the client's own cost decides the throughput.
+start_nginx one 1
+start_nginx two 2
+url=$one_url
+ngx_workers=$one_workers
 tick=$(getconf CLK_TCK)
-ngx_ticks() { awk '{print $14 + $15}' "/proc/$ngx_worker/stat"; }
+ngx_ticks() {
+  local w sum=0
+  for w in $ngx_workers; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$w/stat"))); done
+  echo "$sum"
+}
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # time -f: user+sys CPU seconds, peak RSS in KiB and voluntary context
@@ -86,7 +107,7 @@ stop_hogs() {
   fi
   hogs=()
 }
-trap 'stop_hogs; kill $nginx_pid 2>/dev/null; wait $nginx_pid 2>/dev/null; rm -rf "$work"' EXIT
+trap 'stop_hogs; kill "${nginx_pids[@]}" 2>/dev/null; wait "${nginx_pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
 
 rows=()
 ratios=()
@@ -120,6 +141,10 @@ print('| %s | %d | %s | %d | %.0f | %.2f | %.2f | %.2f | %.1f | %s |' % ('$case'
   done
 }
 pairs quiet
+url=$two_url ngx_workers=$two_workers
+load_two=$(cut -d' ' -f1-3 /proc/loadavg)
+pairs quiet-2w
+url=$one_url ngx_workers=$one_workers
 start_hogs 1
 load_busy=$(cut -d' ' -f1-3 /proc/loadavg)
 pairs busy
@@ -251,11 +276,11 @@ echo "$mem_line"
 {
   echo "# knload vs wrk on nginx ($(date -u +%Y-%m-%d), $(nproc) cores, $(nginx -v 2>&1 | sed 's/.*\///'), wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'))"
   echo
-  echo "Command: \`${KNLOAD_ARGS:+KNLOAD_ARGS='$KNLOAD_ARGS' }scripts/knload-bench.sh $secs $conns $rounds\` at commit $(git -C "$root" rev-parse --short HEAD) (nginx: 1 worker, 13-byte static file, 127.0.0.1)."
-  echo "Load average when the quiet case began: $load0; when the busy case began: $load_busy; when the busy-2 case began: $load_busy2."
+  echo "Command: \`${KNLOAD_ARGS:+KNLOAD_ARGS='$KNLOAD_ARGS' }scripts/knload-bench.sh $secs $conns $rounds\` at commit $(git -C "$root" rev-parse --short HEAD) (nginx: 1 worker, 2 in the quiet-2w case; 13-byte static file, 127.0.0.1)."
+  echo "Load average when the quiet case began: $load0; when the quiet-2w case began: $load_two; when the busy case began: $load_busy; when the busy-2 case began: $load_busy2."
   echo "wrk: \`wrk -t1 -c$conns -d${secs}s --latency URL\`; knload: \`knload ${KNLOAD_ARGS:+$KNLOAD_ARGS }-c$conns -z${secs}s --no-progress URL\` (one connection-loop thread against a loopback target on this machine)."
-  echo "Quiet: no neighbour started by the script (whatever else the machine runs shows in the load average). Busy: the same pairs beside one CPU-bound neighbour process (a shell busy loop started and stopped by the script), the case the goal is judged on. Busy-2: beside one busy loop per core."
-  echo "CPU is user+sys of the client process per request; nginx CPU is its worker's user+sys over the run, in cores; switches are the client's voluntary context switches per request; memory is peak RSS. Pairs alternate wrk, knload; ratios are per pair."
+  echo "Quiet: no neighbour started by the script (whatever else the machine runs shows in the load average); nginx's one worker takes a whole core and caps both tools alike. Quiet-2w: the same with two nginx workers, which together can take more CPU than the client leaves them, so a client that costs less per request leaves the server more and gets more through. Busy: the same pairs beside one CPU-bound neighbour process (a shell busy loop started and stopped by the script), the case the goal is judged on. Busy-2: beside one busy loop per core."
+  echo "CPU is user+sys of the client process per request; nginx CPU is its workers' user+sys over the run, in cores; switches are the client's voluntary context switches per request; memory is peak RSS. Pairs alternate wrk, knload; ratios are per pair."
   echo
   echo "| case | pairs | wrk req/s (median) | knload req/s (median) | knload/wrk throughput, median (min–max) | wrk CPU µs/req | knload CPU µs/req | knload/wrk CPU per request, median (min–max) | nginx CPU in cores, median (wrk / knload runs) |"
   echo "|---|---|---|---|---|---|---|---|---|"
