@@ -301,11 +301,14 @@ impl TimeseriesSink for SteadyClock {
 }
 
 /// knsim against the bare loop at 10, 1,000 and 10,000 pinned pods, and
-/// with 1, 50 and 200 Services sharing 2,000 pinned pods, in steady state:
+/// with 1, 50 and 200 Services sharing 2,000 pinned pods and 2,000 req/s
+/// (and 200 Services at 100,000 req/s, "200 S, 100k/s"), in steady state:
 /// the pinned pods cold-start at t = 0 and the backlog of that start-up
 /// drains within 10 simulated seconds, so knsim is timed from second 12 on
 /// (16 at 1,000 and 10,000 pods, where the activator leaves the path at
-/// about second 14, once the panic window has forgotten the backlog) and
+/// about second 14, once the panic window has forgotten the backlog, and
+/// at 100,000 req/s, whose backlog of 400,000 requests is gone by second 9)
+/// and
 /// the bare loop from the same number of arrivals on (same arrival
 /// rate, same exponential 100 ms service, same number of slots in total,
 /// same measured arrivals). The two are timed alternately so a busy
@@ -341,6 +344,11 @@ fn pinned_ratio(_c: &mut Criterion) {
         let sc = services_scenario(services, 2_000, 2_000.0, &format!("{}s", WARM + 300));
         cases.push((format!("{services} Services"), sc, 20_000, 2_000.0, WARM));
     }
+    // The 10-pod case 200 times over: each Service's pods half busy, as in
+    // the pinned rows, instead of the 1 % of the rows above, so that
+    // per-revision periodic work is spread over 50 times the requests.
+    let sc = services_scenario(200, 2_000, 100_000.0, "26s");
+    cases.push(("200 S, 100k/s".to_string(), sc, 20_000, 100_000.0, 16));
     for (label, sc, servers, rate, warm) in &cases {
         let end = sc.duration.as_nanos() / 1_000_000_000;
         let warm_arrivals = (rate * *warm as f64) as u64;
