@@ -5,10 +5,10 @@
 # nginx workers, so that the server is not the bottleneck and the client's
 # own cost shows in the throughput), busy (one worker, beside one CPU-bound
 # neighbour process, the case issue 16 sets the goal for) and busy-2 (one
-# busy loop per core, heavier). Each run also records nginx's CPU (in cores) and the client's
-# voluntary context switches: on a shared machine the throughput follows
-# how much CPU the scheduler gives nginx, and that is what moves between
-# runs. Then it counts syscalls per request (strace), user-space instructions
+# busy loop per core, heavier). Each run also records nginx's CPU (in
+# cores) and the client's voluntary context switches: on a shared machine
+# the throughput follows how much CPU the scheduler gives nginx, and that
+# is what moves between runs. Then it counts syscalls per request (strace), user-space instructions
 # per request (callgrind), the open loop's pacing and a long run's memory.
 # Writes results/knload/bench.md.
 #
@@ -38,7 +38,6 @@ for t in nginx wrk /usr/bin/time; do
 done
 
 work=$(mktemp -d)
-printf 'hello knload\n' > "$work/index.html"
 nginx_pids=()
 trap 'kill "${nginx_pids[@]}" 2>/dev/null; wait "${nginx_pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
 # start_nginx NAME WORKERS: an nginx of WORKERS worker processes serving the
@@ -48,7 +47,7 @@ start_nginx() {
   local name=$1 workers=$2 dir="$work/nginx-$1" port pid
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   mkdir -p "$dir/html" "$dir/logs"
-  cp "$work/index.html" "$dir/html/"
+  printf 'hello knload\n' > "$dir/html/index.html"
   cat > "$dir/nginx.conf" <<CONF
 worker_processes $workers;
 daemon off;
