@@ -307,8 +307,8 @@ impl TimeseriesSink for SteadyClock {
 /// drains within 10 simulated seconds, so knsim is timed from second 12 on
 /// (16 at 1,000 and 10,000 pods, where the activator leaves the path at
 /// about second 14, once the panic window has forgotten the backlog, and
-/// at 100,000 req/s, whose backlog of 400,000 requests is gone by second
-/// 9) and the bare loop from the same number of arrivals on (same arrival
+/// at 100,000 req/s, whose 400,000 requests in flight at second 4 are
+/// down to 10,000 by second 9) and the bare loop from the same number of arrivals on (same arrival
 /// rate, same exponential 100 ms service, same number of slots in total,
 /// same measured arrivals). The two are timed alternately so a busy
 /// neighbour slows both alike; best of three. Rates are per CPU-second of
