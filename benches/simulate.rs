@@ -308,9 +308,9 @@ impl TimeseriesSink for SteadyClock {
 /// (16 at 1,000 and 10,000 pods, where the activator leaves the path at
 /// about second 14, once the panic window has forgotten the backlog, and
 /// at 100,000 req/s, whose 400,000 requests in flight at second 4 are
-/// down to 10,000 by second 9) and the bare loop from the same number of arrivals on (same arrival
-/// rate, same exponential 100 ms service, same number of slots in total,
-/// same measured arrivals). The two are timed alternately so a busy
+/// down to 10,000 by second 9) and the bare loop from the same number of
+/// arrivals on (same arrival rate, same exponential 100 ms service, same
+/// number of slots in total, same measured arrivals). The two are timed alternately so a busy
 /// neighbour slows both alike; best of three. Rates are per CPU-second of
 /// the running thread, the measure, which a neighbour holding the
 /// core does not move; the last column is the knsim / bare ratio by the

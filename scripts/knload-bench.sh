@@ -8,8 +8,9 @@
 # busy loop per core, heavier). Each run also records nginx's CPU (in
 # cores) and the client's voluntary context switches: on a shared machine
 # the throughput follows how much CPU the scheduler gives nginx, and that
-# is what moves between runs. Then it counts syscalls per request (strace), user-space instructions
-# per request (callgrind), the open loop's pacing and a long run's memory.
+# is what moves between runs. Then it counts syscalls per request
+# (strace), user-space instructions per request (callgrind), the open
+# loop's pacing and a long run's memory.
 # Writes results/knload/bench.md.
 #
 #   scripts/knload-bench.sh [SECONDS] [CONNECTIONS] [ROUNDS] [OUTPUT]
@@ -39,7 +40,18 @@ done
 
 work=$(mktemp -d)
 nginx_pids=()
-trap 'kill "${nginx_pids[@]}" 2>/dev/null; wait "${nginx_pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
+# CPU-bound neighbours: busy loops, as a batch job or another tenant would
+# be, so that the tools and nginx get only their share of the cores.
+hogs=()
+start_hogs() { for _ in $(seq "$1"); do ( while :; do :; done ) & hogs+=($!); done; }
+stop_hogs() {
+  if [ ${#hogs[@]} -gt 0 ]; then
+    kill "${hogs[@]}" 2>/dev/null || true
+    wait "${hogs[@]}" 2>/dev/null || true
+  fi
+  hogs=()
+}
+trap 'stop_hogs; kill "${nginx_pids[@]}" 2>/dev/null; wait "${nginx_pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
 # start_nginx NAME WORKERS: an nginx of WORKERS worker processes serving the
 # small file on a free port of 127.0.0.1; sets NAME_url and NAME_workers
 # (the workers' pids, whose CPU time each run reads from /proc).
@@ -94,19 +106,6 @@ load0=$(cut -d' ' -f1-3 /proc/loadavg)
 # time -f: user+sys CPU seconds, peak RSS in KiB and voluntary context
 # switches, on the last stderr line.
 measure() { /usr/bin/time -f "TIME %U %S %M %w" "$@" 2>"$work/time.txt" >"$work/out.txt"; tail -1 "$work/time.txt"; }
-
-# CPU-bound neighbours: busy loops, as a batch job or another tenant would
-# be, so that the tools and nginx get only their share of the cores.
-hogs=()
-start_hogs() { for _ in $(seq "$1"); do ( while :; do :; done ) & hogs+=($!); done; }
-stop_hogs() {
-  if [ ${#hogs[@]} -gt 0 ]; then
-    kill "${hogs[@]}" 2>/dev/null || true
-    wait "${hogs[@]}" 2>/dev/null || true
-  fi
-  hogs=()
-}
-trap 'stop_hogs; kill "${nginx_pids[@]}" 2>/dev/null; wait "${nginx_pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
 
 rows=()
 ratios=()
