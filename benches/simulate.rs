@@ -4,12 +4,14 @@
 //! Run with `cargo bench --bench simulate`. Before criterion's groups it
 //! prints, for 10, 1,000 and 10,000 pinned pods and for 1, 50 and 200
 //! Services in steady state, knsim's simulated requests per CPU-second of
-//! its thread beside those of two M/M/c loops over the same servers, and
-//! the ratios (and the first ratio by the wall clock): `bare_mmc` keeps
-//! only departure times in its heap and the next arrival aside;
-//! `event_heap_mmc` puts both kinds of event in one `(time, sequence)`
-//! heap, as knsim and most simulators do (docs/performance.md, "The
-//! reference loops").
+//! its thread beside those of three reference loops, and the ratios (and
+//! the first ratio by the wall clock). Two are one M/M/c over all the
+//! servers: `bare_mmc` keeps only departure times in its heap and the next
+//! arrival aside; `event_heap_mmc` puts both kinds of event in one
+//! `(time, sequence)` heap, as knsim and most simulators do
+//! (docs/performance.md, "The reference loops"). The third,
+//! `bare_queues`, is the same system as the scenario: one M/M/c per
+//! Service, each with a Poisson source of its own.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use knsim::model::{simulate, NoTimeseries, TimeseriesRow, TimeseriesSink};
@@ -206,6 +208,71 @@ fn event_heap_mmc(servers: usize, rate: f64, mean_s: f64, warm: u64, measured: u
     t0.elapsed()
 }
 
+/// `queues` M/M/c systems of `servers` servers each, every one fed by a
+/// Poisson source of its own at `rate` req/s, as separate Services are:
+/// one random stream, and one binary heap holding each source's next arrival
+/// and each busy server's departure, keyed by time and then by queue and
+/// kind, so that ties come out in a fixed order. With one queue it is
+/// [`event_heap_mmc`] without the sequence numbers. Same measured span as
+/// the others: arrivals over all queues from `warm` to `warm + measured`.
+/// Never inlined, as [`bare_mmc`].
+#[inline(never)]
+fn bare_queues(
+    queues: usize,
+    servers: u32,
+    rate: f64,
+    mean_s: f64,
+    warm: u64,
+    measured: u64,
+) -> Span {
+    use rand::{Rng, SeedableRng};
+    use std::cmp::Reverse;
+    use std::collections::{BinaryHeap, VecDeque};
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
+    let exp = |mean: f64, rng: &mut rand_xoshiro::Xoshiro256PlusPlus| {
+        (-(1.0 - rng.random::<f64>()).ln() * mean * 1e9) as u64
+    };
+    // The low bit of an entry's code marks a departure; the rest is the queue.
+    let mut heap: BinaryHeap<Reverse<(u64, u32)>> =
+        BinaryHeap::with_capacity(queues * (servers as usize + 1));
+    let mut busy = vec![0u32; queues];
+    let mut waiting: Vec<VecDeque<u64>> = vec![VecDeque::new(); queues];
+    for q in 0..queues as u32 {
+        heap.push(Reverse((exp(1.0 / rate, &mut rng), q << 1)));
+    }
+    let (mut arrived, mut sum) = (0u64, 0u64);
+    let mut t0 = Stamp::now();
+    while let Some(Reverse((now, code))) = heap.pop() {
+        let q = (code >> 1) as usize;
+        if code & 1 == 1 {
+            match waiting[q].pop_front() {
+                Some(a) => {
+                    sum = sum.wrapping_add(now - a);
+                    heap.push(Reverse((now + exp(mean_s, &mut rng), code)));
+                }
+                None => busy[q] -= 1,
+            }
+            continue;
+        }
+        if arrived == warm {
+            t0 = Stamp::now();
+        }
+        if arrived == warm + measured {
+            break;
+        }
+        arrived += 1;
+        if busy[q] < servers {
+            busy[q] += 1;
+            heap.push(Reverse((now + exp(mean_s, &mut rng), code | 1)));
+        } else {
+            waiting[q].push_back(now);
+        }
+        heap.push(Reverse((now + exp(1.0 / rate, &mut rng), code)));
+    }
+    std::hint::black_box(sum);
+    t0.elapsed()
+}
+
 /// A moment on two clocks: the wall clock and this thread's CPU clock.
 #[derive(Clone, Copy)]
 struct Stamp {
@@ -308,24 +375,36 @@ impl TimeseriesSink for SteadyClock {
 /// (16 at 1,000 and 10,000 pods, where the activator leaves the path at
 /// about second 14, once the panic window has forgotten the backlog, and
 /// at 100,000 req/s, whose 400,000 requests in flight at second 4 are
-/// down to 10,000 by second 9) and the bare loop from the same number of
-/// arrivals on (same arrival rate, same exponential 100 ms service, same
-/// number of slots in total, same measured arrivals). The two are timed alternately so a busy
-/// neighbour slows both alike; best of three. Rates are per CPU-second of
-/// the running thread, the issue's measure, which a neighbour holding the
-/// core does not move; the last column is the knsim / bare ratio by the
-/// wall clock, for comparison with the figures of earlier rounds.
+/// down to 10,000 by second 9) and the reference loops from the same number
+/// of arrivals on (same arrival rate, same exponential 100 ms service, same
+/// number of slots in total, same measured arrivals; `bare_queues` splits
+/// the slots and the rate evenly over the Services). knsim and the loops
+/// are timed alternately so a busy neighbour slows them alike; best of
+/// three. Rates are per CPU-second of the running thread, the issue's
+/// measure, which a neighbour holding the core does not move; the "wall"
+/// column is the knsim / `bare_mmc` ratio by the wall clock, for comparison
+/// with the figures of earlier rounds.
 fn pinned_ratio(_c: &mut Criterion) {
     println!(
         "pinned pods, steady state: simulated requests per CPU-second (best of 3, alternating)"
     );
     println!("knsim built {}", knsim::BUILD_PROFILE);
     println!(
-        "{:>13} {:>10} {:>12} {:>12} {:>7} {:>12} {:>7} {:>7}",
-        "case", "requests", "knsim", "bare M/M/c", "ratio", "event heap", "ratio", "wall"
+        "{:>13} {:>10} {:>12} {:>12} {:>7} {:>12} {:>7} {:>7} {:>12} {:>7}",
+        "case",
+        "requests",
+        "knsim",
+        "bare M/M/c",
+        "ratio",
+        "event heap",
+        "ratio",
+        "wall",
+        "bare queues",
+        "ratio"
     );
     const WARM: u64 = 12;
-    let mut cases: Vec<(String, Scenario, usize, f64, u64)> = Vec::new();
+    // (label, scenario, slots in all, req/s in all, warm-up s, Services)
+    let mut cases: Vec<(String, Scenario, usize, f64, u64, usize)> = Vec::new();
     for (pods, warm, measured_s) in [(10u32, WARM, 600u64), (1_000, 16, 20), (10_000, 16, 4)] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join(format!("scenarios/bench-pinned-{pods}.toml"));
@@ -337,21 +416,33 @@ fn pinned_ratio(_c: &mut Criterion) {
             pods as usize * 10,
             pods as f64 * 50.0,
             warm,
+            1,
         ));
     }
     for services in [1u32, 50, 200] {
         let sc = services_scenario(services, 2_000, 2_000.0, &format!("{}s", WARM + 300));
-        cases.push((format!("{services} Services"), sc, 20_000, 2_000.0, WARM));
+        cases.push((
+            match services {
+                1 => "1 Service".to_string(),
+                n => format!("{n} Services"),
+            },
+            sc,
+            20_000,
+            2_000.0,
+            WARM,
+            services as usize,
+        ));
     }
     // The 10-pod case 200 times over: each Service's pods half busy, as in
     // the pinned rows, instead of the 1 % of the rows above, so that
     // per-revision periodic work is spread over 50 times the requests.
     let sc = services_scenario(200, 2_000, 100_000.0, "26s");
-    cases.push(("200 S, 100k/s".to_string(), sc, 20_000, 100_000.0, 16));
-    for (label, sc, servers, rate, warm) in &cases {
+    cases.push(("200 S, 100k/s".to_string(), sc, 20_000, 100_000.0, 16, 200));
+    for (label, sc, servers, rate, warm, queues) in &cases {
         let end = sc.duration.as_nanos() / 1_000_000_000;
         let warm_arrivals = (rate * *warm as f64) as u64;
-        let (mut k, mut b, mut e, mut requests) = (Span::NONE, Span::NONE, Span::NONE, 0);
+        let (mut k, mut b, mut e, mut q) = (Span::NONE, Span::NONE, Span::NONE, Span::NONE);
+        let mut requests = 0;
         for _ in 0..3 {
             let mut clock = SteadyClock {
                 warm: *warm,
@@ -371,17 +462,27 @@ fn pinned_ratio(_c: &mut Criterion) {
                 warm_arrivals,
                 requests,
             ));
+            q = q.min(bare_queues(
+                *queues,
+                (*servers / *queues) as u32,
+                *rate / *queues as f64,
+                0.1,
+                warm_arrivals,
+                requests,
+            ));
         }
         let n = requests as f64;
-        let (kr, br, er) = (n / k.cpu, n / b.cpu, n / e.cpu);
+        let (kr, br, er, qr) = (n / k.cpu, n / b.cpu, n / e.cpu, n / q.cpu);
         println!(
-            "{label:>13} {requests:>10} {:>10.2} M/s {:>8.2} M/s {:>7.2} {:>8.2} M/s {:>7.2} {:>7.2}",
+            "{label:>13} {requests:>10} {:>10.2} M/s {:>8.2} M/s {:>7.2} {:>8.2} M/s {:>7.2} {:>7.2} {:>8.2} M/s {:>7.2}",
             kr / 1e6,
             br / 1e6,
             kr / br,
             er / 1e6,
             kr / er,
-            b.wall / k.wall
+            b.wall / k.wall,
+            qr / 1e6,
+            kr / qr
         );
     }
 }
