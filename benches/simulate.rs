@@ -438,6 +438,10 @@ fn pinned_ratio(_c: &mut Criterion) {
     // per-revision periodic work is spread over 50 times the requests.
     let sc = services_scenario(200, 2_000, 100_000.0, "26s");
     cases.push(("200 S, 100k/s".to_string(), sc, 20_000, 100_000.0, 16, 200));
+    // The goal: at least half of the bare loop's requests per
+    // CPU-second.
+    const GOAL: f64 = 0.5;
+    let (mut met, mut short) = (Vec::new(), Vec::new());
     for (label, sc, servers, rate, warm, queues) in &cases {
         let end = sc.duration.as_nanos() / 1_000_000_000;
         let warm_arrivals = (rate * *warm as f64) as u64;
@@ -484,6 +488,24 @@ fn pinned_ratio(_c: &mut Criterion) {
             qr / 1e6,
             kr / qr
         );
+        let verdict = if kr / br >= GOAL {
+            &mut met
+        } else {
+            &mut short
+        };
+        verdict.push(format!("{} ({:.2})", label.trim(), kr / br));
+    }
+    println!("goal, knsim / bare M/M/c >= {GOAL}:");
+    println!("  met: {}", list_or_none(&met));
+    println!("  not met: {}", list_or_none(&short));
+}
+
+/// The cases in a goal line, or "none".
+fn list_or_none(cases: &[String]) -> String {
+    if cases.is_empty() {
+        "none".to_string()
+    } else {
+        cases.join(", ")
     }
 }
 
