@@ -98,6 +98,17 @@ fn event_queue(c: &mut Criterion) {
     g.finish();
 }
 
+/// The reference loops' random stream.
+type Xoshiro = rand_xoshiro::Xoshiro256PlusPlus;
+
+/// An exponential draw of mean `mean` seconds, in nanoseconds: inverse
+/// transform of one uniform, the same draw in every reference loop.
+#[inline(always)]
+fn exp(mean: f64, rng: &mut Xoshiro) -> u64 {
+    use rand::Rng;
+    (-(1.0 - rng.random::<f64>()).ln() * mean * 1e9) as u64
+}
+
 /// The reference: M/M/c with `servers` servers, Poisson `rate` and
 /// exponential service of mean `mean_s`. One random stream, a binary heap of
 /// departure times, a FIFO of waiting arrivals and no metrics but a checksum
@@ -109,13 +120,10 @@ fn event_queue(c: &mut Criterion) {
 /// whenever the simulator's code changed, though its own code had not.
 #[inline(never)]
 fn bare_mmc(servers: usize, rate: f64, mean_s: f64, warm: u64, measured: u64) -> Span {
-    use rand::{Rng, SeedableRng};
+    use rand::SeedableRng;
     use std::cmp::Reverse;
     use std::collections::{BinaryHeap, VecDeque};
-    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
-    let exp = |mean: f64, rng: &mut rand_xoshiro::Xoshiro256PlusPlus| {
-        (-(1.0 - rng.random::<f64>()).ln() * mean * 1e9) as u64
-    };
+    let mut rng = Xoshiro::seed_from_u64(1);
     let mut busy: BinaryHeap<Reverse<u64>> = BinaryHeap::with_capacity(servers);
     let mut waiting: VecDeque<u64> = VecDeque::new();
     let (mut next_arrival, mut arrived, mut sum) = (0u64, 0u64, 0u64);
@@ -158,7 +166,7 @@ fn bare_mmc(servers: usize, rate: f64, mean_s: f64, warm: u64, measured: u64) ->
 /// order, same measured span. Never inlined, as [`bare_mmc`].
 #[inline(never)]
 fn event_heap_mmc(servers: usize, rate: f64, mean_s: f64, warm: u64, measured: u64) -> Span {
-    use rand::{Rng, SeedableRng};
+    use rand::SeedableRng;
     use std::cmp::Reverse;
     use std::collections::{BinaryHeap, VecDeque};
     #[derive(PartialEq, Eq, PartialOrd, Ord)]
@@ -166,10 +174,7 @@ fn event_heap_mmc(servers: usize, rate: f64, mean_s: f64, warm: u64, measured: u
         Arrival,
         Departure,
     }
-    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
-    let exp = |mean: f64, rng: &mut rand_xoshiro::Xoshiro256PlusPlus| {
-        (-(1.0 - rng.random::<f64>()).ln() * mean * 1e9) as u64
-    };
+    let mut rng = Xoshiro::seed_from_u64(1);
     let mut heap: BinaryHeap<Reverse<(u64, u64, Ev)>> = BinaryHeap::with_capacity(servers + 1);
     let mut waiting: VecDeque<u64> = VecDeque::new();
     let (mut seq, mut busy, mut arrived, mut sum) = (0u64, 0usize, 0u64, 0u64);
@@ -225,13 +230,10 @@ fn bare_queues(
     warm: u64,
     measured: u64,
 ) -> Span {
-    use rand::{Rng, SeedableRng};
+    use rand::SeedableRng;
     use std::cmp::Reverse;
     use std::collections::{BinaryHeap, VecDeque};
-    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
-    let exp = |mean: f64, rng: &mut rand_xoshiro::Xoshiro256PlusPlus| {
-        (-(1.0 - rng.random::<f64>()).ln() * mean * 1e9) as u64
-    };
+    let mut rng = Xoshiro::seed_from_u64(1);
     // The low bit of an entry's code marks a departure; the rest is the queue.
     let mut heap: BinaryHeap<Reverse<(u64, u32)>> =
         BinaryHeap::with_capacity(queues * (servers as usize + 1));
