@@ -369,6 +369,21 @@ impl TimeseriesSink for SteadyClock {
     }
 }
 
+/// One row of [`pinned_ratio`]: a scenario and what the reference loops
+/// simulate in its place.
+struct RatioCase {
+    label: String,
+    sc: Scenario,
+    /// Slots (pods × containerConcurrency) over all Services.
+    slots: usize,
+    /// Requests per second over all Services.
+    rate: f64,
+    /// Simulated seconds before the timing starts.
+    warm: u64,
+    /// Services, each with an equal share of the slots and the rate.
+    services: usize,
+}
+
 /// knsim against the bare loop at 10, 1,000 and 10,000 pinned pods, and
 /// with 1, 50 and 200 Services sharing 2,000 pinned pods and 2,000 req/s
 /// (and 200 Services at 100,000 req/s, "200 S, 100k/s"), in steady state:
@@ -405,46 +420,60 @@ fn pinned_ratio(_c: &mut Criterion) {
         "ratio"
     );
     const WARM: u64 = 12;
-    // (label, scenario, slots in all, req/s in all, warm-up s, Services)
-    let mut cases: Vec<(String, Scenario, usize, f64, u64, usize)> = Vec::new();
+    let mut cases: Vec<RatioCase> = Vec::new();
     for (pods, warm, measured_s) in [(10u32, WARM, 600u64), (1_000, 16, 20), (10_000, 16, 4)] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join(format!("scenarios/bench-pinned-{pods}.toml"));
         let o: Override = format!("duration={}s", warm + measured_s).parse().unwrap();
         let sc = load_scenario(&path, &[o]).expect("bench scenario is valid");
-        cases.push((
-            format!("{pods} pods"),
+        cases.push(RatioCase {
+            label: format!("{pods} pods"),
             sc,
-            pods as usize * 10,
-            pods as f64 * 50.0,
+            slots: pods as usize * 10,
+            rate: pods as f64 * 50.0,
             warm,
-            1,
-        ));
+            services: 1,
+        });
     }
     for services in [1u32, 50, 200] {
         let sc = services_scenario(services, 2_000, 2_000.0, &format!("{}s", WARM + 300));
-        cases.push((
-            match services {
+        cases.push(RatioCase {
+            label: match services {
                 1 => "1 Service".to_string(),
                 n => format!("{n} Services"),
             },
             sc,
-            20_000,
-            2_000.0,
-            WARM,
-            services as usize,
-        ));
+            slots: 20_000,
+            rate: 2_000.0,
+            warm: WARM,
+            services: services as usize,
+        });
     }
     // The 10-pod case 200 times over: each Service's pods half busy, as in
     // the pinned rows, instead of the 1 % of the rows above, so that
     // per-revision periodic work is spread over 50 times the requests.
     let sc = services_scenario(200, 2_000, 100_000.0, "26s");
-    cases.push(("200 S, 100k/s".to_string(), sc, 20_000, 100_000.0, 16, 200));
+    cases.push(RatioCase {
+        label: "200 S, 100k/s".to_string(),
+        sc,
+        slots: 20_000,
+        rate: 100_000.0,
+        warm: 16,
+        services: 200,
+    });
     // The goal: at least half of the bare loop's requests per
     // CPU-second.
     const GOAL: f64 = 0.5;
     let (mut met, mut short) = (Vec::new(), Vec::new());
-    for (label, sc, servers, rate, warm, queues) in &cases {
+    for RatioCase {
+        label,
+        sc,
+        slots: servers,
+        rate,
+        warm,
+        services: queues,
+    } in &cases
+    {
         let end = sc.duration.as_nanos() / 1_000_000_000;
         let warm_arrivals = (rate * *warm as f64) as u64;
         let (mut k, mut b, mut e, mut q) = (Span::NONE, Span::NONE, Span::NONE, Span::NONE);
