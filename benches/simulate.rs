@@ -109,6 +109,44 @@ fn exp(mean: f64, rng: &mut Xoshiro) -> u64 {
     (-(1.0 - rng.random::<f64>()).ln() * mean * 1e9) as u64
 }
 
+/// The span the reference loops time: from arrival `warm` to arrival
+/// `warm + measured`, as knsim is timed over its steady state only.
+struct ArrivalWindow {
+    warm: u64,
+    end: u64,
+    arrived: u64,
+    t0: Stamp,
+}
+
+impl ArrivalWindow {
+    fn new(warm: u64, measured: u64) -> Self {
+        ArrivalWindow {
+            warm,
+            end: warm + measured,
+            arrived: 0,
+            t0: Stamp::now(),
+        }
+    }
+
+    /// Counts an arrival; false once the window is over, when the loop
+    /// stops without taking it.
+    #[inline(always)]
+    fn arrive(&mut self) -> bool {
+        if self.arrived == self.warm {
+            self.t0 = Stamp::now();
+        }
+        if self.arrived == self.end {
+            return false;
+        }
+        self.arrived += 1;
+        true
+    }
+
+    fn elapsed(&self) -> Span {
+        self.t0.elapsed()
+    }
+}
+
 /// The reference: M/M/c with `servers` servers, Poisson `rate` and
 /// exponential service of mean `mean_s`. One random stream, a binary heap of
 /// departure times, a FIFO of waiting arrivals and no metrics but a checksum
@@ -126,8 +164,8 @@ fn bare_mmc(servers: usize, rate: f64, mean_s: f64, warm: u64, measured: u64) ->
     let mut rng = Xoshiro::seed_from_u64(1);
     let mut busy: BinaryHeap<Reverse<u64>> = BinaryHeap::with_capacity(servers);
     let mut waiting: VecDeque<u64> = VecDeque::new();
-    let (mut next_arrival, mut arrived, mut sum) = (0u64, 0u64, 0u64);
-    let mut t0 = Stamp::now();
+    let (mut next_arrival, mut sum) = (0u64, 0u64);
+    let mut window = ArrivalWindow::new(warm, measured);
     loop {
         let next_departure = busy.peek().map(|r| r.0);
         match next_departure {
@@ -139,15 +177,11 @@ fn bare_mmc(servers: usize, rate: f64, mean_s: f64, warm: u64, measured: u64) ->
                 }
             }
             _ => {
-                if arrived == warm {
-                    t0 = Stamp::now();
-                }
-                if arrived == warm + measured {
+                if !window.arrive() {
                     std::hint::black_box(sum);
-                    return t0.elapsed();
+                    return window.elapsed();
                 }
                 let now = next_arrival;
-                arrived += 1;
                 if busy.len() < servers {
                     busy.push(Reverse(now + exp(mean_s, &mut rng)));
                 } else {
@@ -177,9 +211,9 @@ fn event_heap_mmc(servers: usize, rate: f64, mean_s: f64, warm: u64, measured: u
     let mut rng = Xoshiro::seed_from_u64(1);
     let mut heap: BinaryHeap<Reverse<(u64, u64, Ev)>> = BinaryHeap::with_capacity(servers + 1);
     let mut waiting: VecDeque<u64> = VecDeque::new();
-    let (mut seq, mut busy, mut arrived, mut sum) = (0u64, 0usize, 0u64, 0u64);
+    let (mut seq, mut busy, mut sum) = (0u64, 0usize, 0u64);
     heap.push(Reverse((0, seq, Ev::Arrival)));
-    let mut t0 = Stamp::now();
+    let mut window = ArrivalWindow::new(warm, measured);
     while let Some(Reverse((now, _, ev))) = heap.pop() {
         seq += 1;
         match ev {
@@ -191,13 +225,9 @@ fn event_heap_mmc(servers: usize, rate: f64, mean_s: f64, warm: u64, measured: u
                 None => busy -= 1,
             },
             Ev::Arrival => {
-                if arrived == warm {
-                    t0 = Stamp::now();
-                }
-                if arrived == warm + measured {
+                if !window.arrive() {
                     break;
                 }
-                arrived += 1;
                 if busy < servers {
                     busy += 1;
                     heap.push(Reverse((now + exp(mean_s, &mut rng), seq, Ev::Departure)));
@@ -210,7 +240,7 @@ fn event_heap_mmc(servers: usize, rate: f64, mean_s: f64, warm: u64, measured: u
         }
     }
     std::hint::black_box(sum);
-    t0.elapsed()
+    window.elapsed()
 }
 
 /// `queues` M/M/c systems of `servers` servers each, every one fed by a
@@ -242,8 +272,8 @@ fn bare_queues(
     for q in 0..queues as u32 {
         heap.push(Reverse((exp(1.0 / rate, &mut rng), q << 1)));
     }
-    let (mut arrived, mut sum) = (0u64, 0u64);
-    let mut t0 = Stamp::now();
+    let mut sum = 0u64;
+    let mut window = ArrivalWindow::new(warm, measured);
     while let Some(Reverse((now, code))) = heap.pop() {
         let q = (code >> 1) as usize;
         if code & 1 == 1 {
@@ -256,13 +286,9 @@ fn bare_queues(
             }
             continue;
         }
-        if arrived == warm {
-            t0 = Stamp::now();
-        }
-        if arrived == warm + measured {
+        if !window.arrive() {
             break;
         }
-        arrived += 1;
         if busy[q] < servers {
             busy[q] += 1;
             heap.push(Reverse((now + exp(mean_s, &mut rng), code | 1)));
@@ -272,7 +298,7 @@ fn bare_queues(
         heap.push(Reverse((now + exp(1.0 / rate, &mut rng), code)));
     }
     std::hint::black_box(sum);
-    t0.elapsed()
+    window.elapsed()
 }
 
 /// A moment on two clocks: the wall clock and this thread's CPU clock.
