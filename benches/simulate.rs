@@ -5,7 +5,8 @@
 //! prints, for 10, 1,000 and 10,000 pinned pods and for 1, 50 and 200
 //! Services in steady state, knsim's simulated requests per CPU-second of
 //! its thread beside those of three reference loops, and the ratios (and
-//! the first ratio by the wall clock). Two are one M/M/c over all the
+//! the first ratio by the wall clock), and knsim's rate once more as a
+//! sweep runs it, building no per-second rows. Two are one M/M/c over all the
 //! servers: `bare_mmc` keeps only departure times in its heap and the next
 //! arrival aside; `event_heap_mmc` puts both kinds of event in one
 //! `(time, sequence)` heap, as knsim and most simulators do
@@ -395,6 +396,33 @@ impl TimeseriesSink for SteadyClock {
     }
 }
 
+/// [`SteadyClock`] for a run that builds no rows, as a sweep's: it times
+/// the same seconds by the engine's per-second clock. The arrivals come
+/// from the summaries (see [`pinned_ratio`]).
+struct SweepClock {
+    warm: u64,
+    end: u64,
+    t0: Option<Stamp>,
+    elapsed: Span,
+}
+
+impl TimeseriesSink for SweepClock {
+    fn row(&mut self, _row: &TimeseriesRow) {}
+
+    fn wants_rows(&self) -> bool {
+        false
+    }
+
+    fn second_closed(&mut self, time_s: u64) {
+        if time_s == self.warm {
+            self.t0 = Some(Stamp::now());
+        }
+        if time_s == self.end {
+            self.elapsed = self.t0.expect("warm-up ends first").elapsed();
+        }
+    }
+}
+
 /// One row of [`pinned_ratio`]: a scenario and what the reference loops
 /// simulate in its place.
 struct RatioCase {
@@ -426,14 +454,16 @@ struct RatioCase {
 /// three. Rates are per CPU-second of the running thread, the issue's
 /// measure, which a neighbour holding the core does not move; the "wall"
 /// column is the knsim / `bare_mmc` ratio by the wall clock, for comparison
-/// with the figures of earlier rounds.
+/// with the figures of earlier rounds. "no rows" is knsim run as a sweep
+/// runs it, with a sink that takes no per-second rows, so that none are
+/// built.
 fn pinned_ratio(_c: &mut Criterion) {
     println!(
         "pinned pods, steady state: simulated requests per CPU-second (best of 3, alternating)"
     );
     println!("knsim built {}", knsim::BUILD_PROFILE);
     println!(
-        "{:>13} {:>10} {:>12} {:>12} {:>7} {:>12} {:>7} {:>7} {:>12} {:>7}",
+        "{:>13} {:>10} {:>12} {:>12} {:>7} {:>12} {:>7} {:>7} {:>12} {:>7} {:>12} {:>7}",
         "case",
         "requests",
         "knsim",
@@ -443,6 +473,8 @@ fn pinned_ratio(_c: &mut Criterion) {
         "ratio",
         "wall",
         "bare queues",
+        "ratio",
+        "no rows",
         "ratio"
     );
     const WARM: u64 = 12;
@@ -491,6 +523,7 @@ fn pinned_ratio(_c: &mut Criterion) {
     // CPU-second.
     const GOAL: f64 = 0.5;
     let (mut met, mut short) = (Vec::new(), Vec::new());
+    let (mut rowless_met, mut rowless_short) = (Vec::new(), Vec::new());
     for RatioCase {
         label,
         sc,
@@ -503,7 +536,14 @@ fn pinned_ratio(_c: &mut Criterion) {
         let end = sc.duration.as_nanos() / 1_000_000_000;
         let warm_arrivals = (rate * *warm as f64) as u64;
         let (mut k, mut b, mut e, mut q) = (Span::NONE, Span::NONE, Span::NONE, Span::NONE);
+        let mut s = Span::NONE;
         let mut requests = 0;
+        // The arrivals a row-less run times: its own total less those of a
+        // run that ends at the warm-up's end, whose arrivals are the same.
+        let mut until_warm = sc.clone();
+        until_warm.duration = knsim::sim::SimDuration::from_secs(*warm);
+        let warm_arrived = simulate(&until_warm, 1, &mut NoTimeseries).requests.arrived;
+        let mut sweep_requests = 0;
         for _ in 0..3 {
             let mut clock = SteadyClock {
                 warm: *warm,
@@ -515,6 +555,15 @@ fn pinned_ratio(_c: &mut Criterion) {
             std::hint::black_box(simulate(sc, 1, &mut clock));
             k = k.min(clock.elapsed);
             requests = clock.arrivals;
+            let mut clock = SweepClock {
+                warm: *warm,
+                end,
+                t0: None,
+                elapsed: Span::NONE,
+            };
+            let summary = simulate(sc, 1, &mut clock);
+            s = s.min(clock.elapsed);
+            sweep_requests = summary.requests.arrived - warm_arrived;
             b = b.min(bare_mmc(*servers, *rate, 0.1, warm_arrivals, requests));
             e = e.min(event_heap_mmc(
                 *servers,
@@ -534,8 +583,9 @@ fn pinned_ratio(_c: &mut Criterion) {
         }
         let n = requests as f64;
         let (kr, br, er, qr) = (n / k.cpu, n / b.cpu, n / e.cpu, n / q.cpu);
+        let sr = sweep_requests as f64 / s.cpu;
         println!(
-            "{label:>13} {requests:>10} {:>10.2} M/s {:>8.2} M/s {:>7.2} {:>8.2} M/s {:>7.2} {:>7.2} {:>8.2} M/s {:>7.2}",
+            "{label:>13} {requests:>10} {:>10.2} M/s {:>8.2} M/s {:>7.2} {:>8.2} M/s {:>7.2} {:>7.2} {:>8.2} M/s {:>7.2} {:>8.2} M/s {:>7.2}",
             kr / 1e6,
             br / 1e6,
             kr / br,
@@ -543,7 +593,9 @@ fn pinned_ratio(_c: &mut Criterion) {
             kr / er,
             b.wall / k.wall,
             qr / 1e6,
-            kr / qr
+            kr / qr,
+            sr / 1e6,
+            sr / br
         );
         let verdict = if kr / br >= GOAL {
             &mut met
@@ -551,10 +603,19 @@ fn pinned_ratio(_c: &mut Criterion) {
             &mut short
         };
         verdict.push(format!("{} ({:.2})", label.trim(), kr / br));
+        let verdict = if sr / br >= GOAL {
+            &mut rowless_met
+        } else {
+            &mut rowless_short
+        };
+        verdict.push(format!("{} ({:.2})", label.trim(), sr / br));
     }
     println!("goal, knsim / bare M/M/c >= {GOAL}:");
     println!("  met: {}", list_or_none(&met));
     println!("  not met: {}", list_or_none(&short));
+    println!("the same without rows, as a sweep runs:");
+    println!("  met: {}", list_or_none(&rowless_met));
+    println!("  not met: {}", list_or_none(&rowless_short));
 }
 
 /// The cases in a goal line, or "none".

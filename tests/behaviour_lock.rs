@@ -6,7 +6,7 @@
 //! meant to alter results re-records the lock with
 //! `KNSIM_BLESS=1 cargo test --test behaviour_lock` and says why in its commit.
 
-use knsim::model::simulate;
+use knsim::model::{simulate, NoTimeseries};
 use knsim::output::{summary_json, CsvTimeseries};
 use knsim::scenario::{load_scenario, Override};
 use std::path::{Path, PathBuf};
@@ -140,4 +140,28 @@ fn every_bundled_scenario_reproduces_its_locked_outputs() {
     }
     assert_eq!(want.lines().count(), digests.lines().count());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A sink that wants no rows (as a sweep's) gets none built, and the
+/// summary must not notice: every case at seed 1 gives the locked
+/// `summary.json`, panic and activator seconds, windows, Services' books,
+/// resource utilisation and Eventing included.
+#[test]
+fn a_run_without_rows_gives_the_locked_summaries() {
+    if std::env::var_os("KNSIM_BLESS").is_some() {
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut failures = Vec::new();
+    for (path, sets) in cases() {
+        let overrides: Vec<Override> = sets.iter().map(|s| s.parse().unwrap()).collect();
+        let sc = load_scenario(&root.join(path), &overrides).unwrap();
+        let got = summary_json(&simulate(&sc, 1, &mut NoTimeseries));
+        let file = lock_dir().join(format!("{}.summary.json", case_name(path, 1)));
+        let want = std::fs::read_to_string(&file).unwrap();
+        if got != want {
+            failures.push(path);
+        }
+    }
+    assert!(failures.is_empty(), "summaries differ without rows: {failures:?}");
 }

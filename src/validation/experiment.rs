@@ -526,6 +526,9 @@ impl TimeseriesSink for RecordSink {
             self.rows.push(row.clone());
         }
     }
+    fn wants_rows(&self) -> bool {
+        self.keep_rows
+    }
     fn wants_requests(&self) -> bool {
         true
     }

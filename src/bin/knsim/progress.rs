@@ -18,9 +18,8 @@ pub fn bar(quiet: bool, len: u64, template: &str) -> Option<ProgressBar> {
     Some(bar)
 }
 
-/// A timeseries sink that passes rows on and moves a bar along by simulated
-/// time: the model emits a row per revision per simulated second, which is
-/// the only progress signal it gives.
+/// A timeseries sink that passes everything on and moves a bar along by
+/// simulated time, at the close of each simulated second.
 pub struct SimTimeProgress<'a, S: TimeseriesSink> {
     inner: &'a mut S,
     bar: Option<ProgressBar>,
@@ -47,12 +46,18 @@ impl<'a, S: TimeseriesSink> SimTimeProgress<'a, S> {
 
 impl<S: TimeseriesSink> TimeseriesSink for SimTimeProgress<'_, S> {
     fn row(&mut self, row: &TimeseriesRow) {
-        if let Some(b) = &self.bar {
-            if row.time_s > b.position() {
-                b.set_position(row.time_s);
-            }
-        }
         self.inner.row(row);
+    }
+
+    fn second_closed(&mut self, time_s: u64) {
+        if let Some(b) = &self.bar {
+            b.set_position(time_s);
+        }
+        self.inner.second_closed(time_s);
+    }
+
+    fn wants_rows(&self) -> bool {
+        self.inner.wants_rows()
     }
 
     fn wants_requests(&self) -> bool {

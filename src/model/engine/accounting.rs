@@ -125,6 +125,16 @@ struct SecondCounters {
     latency: SecondLatencies,
 }
 
+impl SecondCounters {
+    /// Zero for the next second, keeping the latency list's allocation.
+    fn reset(&mut self) {
+        self.arrivals = 0;
+        self.completed = 0;
+        self.errors = 0;
+        self.latency.us.clear();
+    }
+}
+
 struct RevisionBooks {
     counts: RequestCounts,
     sec: SecondCounters,
@@ -186,12 +196,17 @@ pub(crate) struct Accounting {
     service_panic_seconds: u64,
     service_proxy_seconds: u64,
     window: Option<Box<WindowBooks>>,
+    /// Per-second rows are wanted: keep each second's latencies for their
+    /// quantiles.
+    rows: bool,
 }
 
 impl Accounting {
-    /// Books that also count the requests arriving in `window` apart.
-    pub(crate) fn new(window: Option<Window>) -> Self {
+    /// Books that also count the requests arriving in `window` apart, and
+    /// that close per-second rows if `rows`.
+    pub(crate) fn new(window: Option<Window>, rows: bool) -> Self {
         Accounting {
+            rows,
             window: window.map(|w| {
                 Box::new(WindowBooks {
                     window: w,
@@ -280,7 +295,9 @@ impl Accounting {
                 b.counts.completed += 1;
                 b.sec.completed += 1;
                 b.hist.record(us);
-                b.sec.latency.record(us);
+                if self.rows {
+                    b.sec.latency.record(us);
+                }
             }
             RequestOutcome::Overflow => {
                 b.counts.status_503 += 1;
@@ -327,16 +344,8 @@ impl Accounting {
         panic: bool,
         proxy: bool,
     ) -> TimeseriesRow {
-        if let Some(w) = &mut self.window {
-            if w.window.has_second(now) {
-                let wr = &mut w.revs[r.idx()];
-                wr.panic_seconds += panic as u64;
-                wr.proxy_seconds += proxy as u64;
-            }
-        }
+        self.count_second(r, now, panic, proxy);
         let b = &mut self.revs[r.idx()];
-        b.panic_seconds += panic as u64;
-        b.proxy_seconds += proxy as u64;
         let (p50_ms, p99_ms) = b.sec.latency.p50_p99_ms(&mut self.second_shape);
         let row = TimeseriesRow {
             time_s: now.whole_secs(),
@@ -351,14 +360,26 @@ impl Accounting {
             activator_in_path: proxy as u8,
             ..TimeseriesRow::default()
         };
-        // Keep the list's allocation for the next second.
-        let mut latency = std::mem::take(&mut b.sec.latency);
-        latency.us.clear();
-        b.sec = SecondCounters {
-            latency,
-            ..SecondCounters::default()
-        };
+        b.sec.reset();
         row
+    }
+
+    /// [`Accounting::close_second`] without the row, for books that keep
+    /// none: the summary's seconds in panic and with the activator in path.
+    pub(crate) fn count_second(&mut self, r: RevId, now: SimTime, panic: bool, proxy: bool) {
+        if let Some(w) = &mut self.window {
+            if w.window.has_second(now) {
+                let wr = &mut w.revs[r.idx()];
+                wr.panic_seconds += panic as u64;
+                wr.proxy_seconds += proxy as u64;
+            }
+        }
+        let b = &mut self.revs[r.idx()];
+        b.panic_seconds += panic as u64;
+        b.proxy_seconds += proxy as u64;
+        if !self.rows {
+            b.sec.reset();
+        }
     }
 
     /// Closes the second ending at `now` for the service as a whole.

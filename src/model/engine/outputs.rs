@@ -20,6 +20,10 @@ impl Sim<'_> {
             let proxy = scaler.sks_mode() == SksMode::Proxy;
             any_panic |= panic;
             any_proxy |= proxy;
+            if !self.wants_rows {
+                self.close_second_quietly(r, panic, proxy);
+                continue;
+            }
             let (stable, panic_value) = scaler.observed();
             let (desired, ebc) = scaler.status();
             let census = self.pods.census(r);
@@ -63,6 +67,7 @@ impl Sim<'_> {
             self.sink.row(&row);
         }
         self.books.close_service_second(now, any_panic, any_proxy);
+        self.sink.second_closed(now.whole_secs());
         let pending = self.pods.unschedulable_count();
         if let Some(nodes) = self.pods.nodes_mut() {
             nodes.record_second(now, pending);
@@ -70,6 +75,24 @@ impl Sim<'_> {
         if self.services.on() {
             self.services.end_second(now);
         }
+    }
+
+    /// What [`Sim::record_second`] does for `r` besides its row: the
+    /// counts the summary takes from each second.
+    fn close_second_quietly(&mut self, r: RevId, panic: bool, proxy: bool) {
+        let now = self.now;
+        if self.services.on() {
+            let ready = self.pods.ready(r).len() as u32;
+            self.services.revision_second(r, panic, proxy, ready);
+        }
+        if let Some(e) = self.eventing.as_mut() {
+            e.take_second(r.idx());
+        }
+        if self.resource_columns.0 {
+            let ready = self.pods.ready(r).len();
+            self.resources.close_second(r.idx(), now, ready);
+        }
+        self.books.count_second(r, now, panic, proxy);
     }
 
     pub(super) fn summary(&mut self) -> Summary {

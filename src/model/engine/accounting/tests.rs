@@ -56,7 +56,7 @@ fn second_quantiles_match_the_histogram() {
 
 #[test]
 fn a_second_row_counts_only_that_second() {
-    let mut b = Accounting::new(None);
+    let mut b = Accounting::new(None, true);
     b.add_revision();
     let r = RevId(0);
     b.arrived(r, SimTime::ZERO);
@@ -92,7 +92,7 @@ fn a_second_row_counts_only_that_second() {
 
 #[test]
 fn the_summary_adds_revisions_and_404s() {
-    let mut b = Accounting::new(None);
+    let mut b = Accounting::new(None, true);
     b.add_revision();
     b.add_revision();
     for r in [RevId(0), RevId(1), RevId(1), RevId(1)] {
@@ -138,10 +138,11 @@ fn the_summary_adds_revisions_and_404s() {
 }
 
 fn window(start: u64, end: u64) -> Accounting {
-    let mut b = Accounting::new(Some(Window {
+    let window = Window {
         start: SimTime::from_secs(start),
         end: SimTime::from_secs(end),
-    }));
+    };
+    let mut b = Accounting::new(Some(window), true);
     b.add_revision();
     b
 }
