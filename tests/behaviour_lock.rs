@@ -163,5 +163,8 @@ fn a_run_without_rows_gives_the_locked_summaries() {
             failures.push(path);
         }
     }
-    assert!(failures.is_empty(), "summaries differ without rows: {failures:?}");
+    assert!(
+        failures.is_empty(),
+        "summaries differ without rows: {failures:?}"
+    );
 }
