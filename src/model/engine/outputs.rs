@@ -20,22 +20,28 @@ impl Sim<'_> {
             let proxy = scaler.sks_mode() == SksMode::Proxy;
             any_panic |= panic;
             any_proxy |= proxy;
+            // What the summary takes from the second, row or no row.
+            let ready = self.pods.ready(r).len() as u32;
+            if self.services.on() {
+                self.services.revision_second(r, panic, proxy, ready);
+            }
+            let events = self.eventing.as_mut().map(|e| e.take_second(r.idx()));
+            let cpu_utilization = self
+                .resource_columns
+                .0
+                .then(|| self.resources.close_second(r.idx(), now, ready as usize));
             if !self.wants_rows {
-                self.close_second_quietly(r, panic, proxy);
+                self.books.count_second(r, now, panic, proxy);
                 continue;
             }
             let (stable, panic_value) = scaler.observed();
             let (desired, ebc) = scaler.status();
             let census = self.pods.census(r);
             let name = &self.revs[r.idx()].name;
-            let ready = self.pods.ready(r).len() as u32;
-            let service = if self.services.on() {
-                self.services.revision_second(r, panic, proxy, ready);
-                Some(self.sc.services[self.services.of(r)].name.clone())
-            } else {
-                None
-            };
-            let events = self.eventing.as_mut().map(|e| e.take_second(r.idx()));
+            let service = self
+                .services
+                .on()
+                .then(|| self.sc.services[self.services.of(r)].name.clone());
             let row = TimeseriesRow {
                 service,
                 event_first_attempts: events.map(|c| c[0]),
@@ -54,10 +60,7 @@ impl Sim<'_> {
                 terminating_pods: census.terminating,
                 excess_burst_capacity: ebc,
                 num_activators: self.activators.subset_len(r),
-                cpu_utilization: self.resource_columns.0.then(|| {
-                    let ready = self.pods.ready(r).len();
-                    self.resources.close_second(r.idx(), now, ready)
-                }),
+                cpu_utilization,
                 hpa_desired_replicas: self
                     .resource_columns
                     .1
@@ -75,24 +78,6 @@ impl Sim<'_> {
         if self.services.on() {
             self.services.end_second(now);
         }
-    }
-
-    /// What [`Sim::record_second`] does for `r` besides its row: the
-    /// counts the summary takes from each second.
-    fn close_second_quietly(&mut self, r: RevId, panic: bool, proxy: bool) {
-        let now = self.now;
-        if self.services.on() {
-            let ready = self.pods.ready(r).len() as u32;
-            self.services.revision_second(r, panic, proxy, ready);
-        }
-        if let Some(e) = self.eventing.as_mut() {
-            e.take_second(r.idx());
-        }
-        if self.resource_columns.0 {
-            let ready = self.pods.ready(r).len();
-            self.resources.close_second(r.idx(), now, ready);
-        }
-        self.books.count_second(r, now, panic, proxy);
     }
 
     pub(super) fn summary(&mut self) -> Summary {

@@ -90,6 +90,50 @@ fn a_second_row_counts_only_that_second() {
     assert_eq!(row.p50_ms, 0.0, "no success this second");
 }
 
+/// Books that keep no rows keep no second's latencies, and count the
+/// summary's seconds as books that do.
+#[test]
+fn books_without_rows_count_the_same_seconds() {
+    let mut with_rows = Accounting::new(None, true);
+    let mut without = Accounting::new(None, false);
+    for b in [&mut with_rows, &mut without] {
+        b.add_revision();
+        for s in 1..=3u64 {
+            let start = SimTime::from_secs(s - 1);
+            b.arrived(RevId(0), start);
+            b.finished(
+                RevId(0),
+                RequestOutcome::Ok,
+                start,
+                start + SimDuration::from_millis(10 * s),
+                false,
+            );
+            let at = SimTime::from_secs(s);
+            let (panic, proxy) = (s != 2, s == 3);
+            if b.rows {
+                b.close_second(RevId(0), at, "a", panic, proxy);
+            } else {
+                b.count_second(RevId(0), at, panic, proxy);
+            }
+            assert!(b.revs[0].sec.latency.us.is_empty());
+            assert_eq!(b.revs[0].sec.arrivals, 0);
+        }
+    }
+    let summary = |b: &mut Accounting| b.summary("x", 1, 3.0, &[totals("a")], 1, 3);
+    let (a, b) = (summary(&mut with_rows), summary(&mut without));
+    assert_eq!(
+        (
+            a.revisions[0].panic_seconds,
+            a.revisions[0].activator_in_path_seconds
+        ),
+        (2, 1)
+    );
+    assert_eq!(
+        crate::output::summary_json(&a),
+        crate::output::summary_json(&b)
+    );
+}
+
 #[test]
 fn the_summary_adds_revisions_and_404s() {
     let mut b = Accounting::new(None, true);
