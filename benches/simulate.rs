@@ -372,45 +372,40 @@ fn thread_cpu_now() -> f64 {
     f64::NAN
 }
 
-/// A sink that times the simulated seconds after `warm`: from the row
-/// closing second `warm` to the row closing the run, and the arrivals in
-/// between. Timing lives in the bench only; model outputs never see it.
+/// A sink that times the simulated seconds after `warm`, from the close of
+/// second `warm` to the close of the run, taking the per-second rows if
+/// `rows` (as `knsim run` does) or none (as a sweep does). The arrivals
+/// come from the summaries (see [`pinned_ratio`]). Timing lives in the
+/// bench only; model outputs never see it.
 struct SteadyClock {
+    rows: bool,
     warm: u64,
     end: u64,
     t0: Option<Stamp>,
     elapsed: Span,
-    arrivals: u64,
 }
 
-impl TimeseriesSink for SteadyClock {
-    fn row(&mut self, row: &TimeseriesRow) {
-        if row.time_s == self.warm {
-            self.t0 = Some(Stamp::now());
-        } else if row.time_s > self.warm {
-            self.arrivals += row.arrivals;
-        }
-        if row.time_s == self.end {
-            self.elapsed = self.t0.expect("warm-up ends first").elapsed();
-        }
+impl SteadyClock {
+    /// The CPU and wall time of `sc`'s seconds after `warm`, and its
+    /// summary's arrivals.
+    fn time(sc: &Scenario, rows: bool, warm: u64, end: u64) -> (Span, u64) {
+        let mut clock = SteadyClock {
+            rows,
+            warm,
+            end,
+            t0: None,
+            elapsed: Span::NONE,
+        };
+        let arrived = simulate(sc, 1, &mut clock).requests.arrived;
+        (clock.elapsed, arrived)
     }
 }
 
-/// [`SteadyClock`] for a run that builds no rows, as a sweep's: it times
-/// the same seconds by the engine's per-second clock. The arrivals come
-/// from the summaries (see [`pinned_ratio`]).
-struct SweepClock {
-    warm: u64,
-    end: u64,
-    t0: Option<Stamp>,
-    elapsed: Span,
-}
-
-impl TimeseriesSink for SweepClock {
+impl TimeseriesSink for SteadyClock {
     fn row(&mut self, _row: &TimeseriesRow) {}
 
     fn wants_rows(&self) -> bool {
-        false
+        self.rows
     }
 
     fn second_closed(&mut self, time_s: u64) {
@@ -537,33 +532,18 @@ fn pinned_ratio(_c: &mut Criterion) {
         let warm_arrivals = (rate * *warm as f64) as u64;
         let (mut k, mut b, mut e, mut q) = (Span::NONE, Span::NONE, Span::NONE, Span::NONE);
         let mut s = Span::NONE;
-        let mut requests = 0;
-        // The arrivals a row-less run times: its own total less those of a
-        // run that ends at the warm-up's end, whose arrivals are the same.
+        // The arrivals timed: the run's total less those of a run that ends
+        // at the warm-up's end, whose arrivals are the same.
         let mut until_warm = sc.clone();
         until_warm.duration = knsim::sim::SimDuration::from_secs(*warm);
         let warm_arrived = simulate(&until_warm, 1, &mut NoTimeseries).requests.arrived;
-        let mut sweep_requests = 0;
+        let mut requests = 0;
         for _ in 0..3 {
-            let mut clock = SteadyClock {
-                warm: *warm,
-                end,
-                t0: None,
-                elapsed: Span::NONE,
-                arrivals: 0,
-            };
-            std::hint::black_box(simulate(sc, 1, &mut clock));
-            k = k.min(clock.elapsed);
-            requests = clock.arrivals;
-            let mut clock = SweepClock {
-                warm: *warm,
-                end,
-                t0: None,
-                elapsed: Span::NONE,
-            };
-            let summary = simulate(sc, 1, &mut clock);
-            s = s.min(clock.elapsed);
-            sweep_requests = summary.requests.arrived - warm_arrived;
+            let (with_rows, arrived) = SteadyClock::time(sc, true, *warm, end);
+            k = k.min(with_rows);
+            requests = arrived - warm_arrived;
+            let (without_rows, _) = SteadyClock::time(sc, false, *warm, end);
+            s = s.min(without_rows);
             b = b.min(bare_mmc(*servers, *rate, 0.1, warm_arrivals, requests));
             e = e.min(event_heap_mmc(
                 *servers,
@@ -583,7 +563,7 @@ fn pinned_ratio(_c: &mut Criterion) {
         }
         let n = requests as f64;
         let (kr, br, er, qr) = (n / k.cpu, n / b.cpu, n / e.cpu, n / q.cpu);
-        let sr = sweep_requests as f64 / s.cpu;
+        let sr = n / s.cpu;
         println!(
             "{label:>13} {requests:>10} {:>10.2} M/s {:>8.2} M/s {:>7.2} {:>8.2} M/s {:>7.2} {:>7.2} {:>8.2} M/s {:>7.2} {:>8.2} M/s {:>7.2}",
             kr / 1e6,

@@ -8,7 +8,7 @@
 
 use knsim::model::{simulate, NoTimeseries};
 use knsim::output::{summary_json, CsvTimeseries};
-use knsim::scenario::{load_scenario, Override};
+use knsim::scenario::{load_scenario, Override, Scenario};
 use std::path::{Path, PathBuf};
 
 const SEEDS: [u64; 3] = [1, 7, 42];
@@ -68,12 +68,17 @@ fn lock_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lock")
 }
 
-/// Runs one case and returns (summary JSON, timeseries digest line).
-fn run_case(path: &str, sets: &[&str], seed: u64) -> (String, String) {
+/// The scenario of one case.
+fn load_case(path: &str, sets: &[&str]) -> Scenario {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let overrides: Vec<Override> = sets.iter().map(|s| s.parse().unwrap()).collect();
-    let sc = load_scenario(&root.join(path), &overrides)
-        .unwrap_or_else(|e| panic!("{path} does not load: {e}"));
+    load_scenario(&root.join(path), &overrides)
+        .unwrap_or_else(|e| panic!("{path} does not load: {e}"))
+}
+
+/// Runs one case and returns (summary JSON, timeseries digest line).
+fn run_case(path: &str, sets: &[&str], seed: u64) -> (String, String) {
+    let sc = load_case(path, sets);
     let dir = tempfile::tempdir().unwrap();
     let ts_path = dir.path().join("timeseries.csv");
     let mut ts = CsvTimeseries::create(&ts_path).unwrap();
@@ -151,11 +156,9 @@ fn a_run_without_rows_gives_the_locked_summaries() {
     if std::env::var_os("KNSIM_BLESS").is_some() {
         return;
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut failures = Vec::new();
     for (path, sets) in cases() {
-        let overrides: Vec<Override> = sets.iter().map(|s| s.parse().unwrap()).collect();
-        let sc = load_scenario(&root.join(path), &overrides).unwrap();
+        let sc = load_case(path, &sets);
         let got = summary_json(&simulate(&sc, 1, &mut NoTimeseries));
         let file = lock_dir().join(format!("{}.summary.json", case_name(path, 1)));
         let want = std::fs::read_to_string(&file).unwrap();

@@ -228,6 +228,12 @@ impl Accounting {
         }
     }
 
+    /// Whether these books close per-second rows: the sink's
+    /// [`TimeseriesSink::wants_rows`](crate::model::TimeseriesSink::wants_rows).
+    pub(crate) fn keeps_rows(&self) -> bool {
+        self.rows
+    }
+
     /// Opens the books of the next revision.
     pub(crate) fn add_revision(&mut self) {
         self.revs.push(RevisionBooks {

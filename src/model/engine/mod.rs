@@ -95,8 +95,6 @@ struct Sim<'a> {
     sink: &'a mut dyn TimeseriesSink,
     /// The sink's [`TimeseriesSink::wants_requests`], asked once.
     wants_requests: bool,
-    /// The sink's [`TimeseriesSink::wants_rows`], asked once.
-    wants_rows: bool,
     reqs: Requests,
     revs: Vec<Revision>,
     ingress: Ingress,
@@ -142,7 +140,6 @@ impl<'a> Sim<'a> {
         let mut tick_rng = streams.get(Stream::TickPhase, 0);
         let n_acts = sc.cluster.activators as usize;
         let wants_requests = sink.wants_requests();
-        let wants_rows = sink.wants_rows();
         let mut sim = Sim {
             sc,
             q: EventQueue::new(),
@@ -151,7 +148,7 @@ impl<'a> Sim<'a> {
             events: 0,
             seed,
             wants_requests,
-            wants_rows,
+            books: Accounting::new(sc.window, sink.wants_rows()),
             sink,
             reqs: Requests::with_capacity(1024, wants_requests),
             revs: Vec::new(),
@@ -165,7 +162,6 @@ impl<'a> Sim<'a> {
                 probe_timeout: sc.cluster.kubelet_probe_timeout,
             }),
             scalers: Vec::new(),
-            books: Accounting::new(sc.window, wants_rows),
             services: Services::new(sc.services.len(), sc.multi_service, sc.window),
             resources: Resources::default(),
             resource_columns: hpa_events::resource_columns(sc),

@@ -30,7 +30,7 @@ impl Sim<'_> {
                 .resource_columns
                 .0
                 .then(|| self.resources.close_second(r.idx(), now, ready as usize));
-            if !self.wants_rows {
+            if !self.books.keeps_rows() {
                 self.books.count_second(r, now, panic, proxy);
                 continue;
             }
