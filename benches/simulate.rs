@@ -12,7 +12,10 @@
 //! `(time, sequence)` heap, as knsim and most simulators do
 //! (docs/performance.md, "The reference loops"). The third,
 //! `bare_queues`, is the same system as the scenario: one M/M/c per
-//! Service, each with a Poisson source of its own.
+//! Service, each with a Poisson source of its own. A second table gives
+//! `bare_queues` for 200 Services once more, writing to cache lines of
+//! each queue's own state at every event, in any order or chained, to
+//! tell what per-Service state costs from what knsim's own work does.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use knsim::model::{simulate, NoTimeseries, TimeseriesRow, TimeseriesSink};
@@ -251,9 +254,14 @@ fn event_heap_mmc(servers: usize, rate: f64, mean_s: f64, warm: u64, measured: u
 /// kind, so that ties come out in a fixed order. With one queue it is
 /// [`event_heap_mmc`] without the sequence numbers. Same measured span as
 /// the others: arrivals over all queues from `warm` to `warm + measured`.
+/// At each arrival and departure it writes to `LINES` cache lines of its
+/// queue's own state, none with `LINES` 0, so that the cost of state that
+/// many queues keep apart can be told from the rest. With `CHASE` each line
+/// holds the index of the next, which the loop reads before it can touch
+/// that line, as a simulator reads a record's header before its data.
 /// Never inlined, as [`bare_mmc`].
 #[inline(never)]
-fn bare_queues(
+fn bare_queues<const LINES: usize, const CHASE: bool>(
     queues: usize,
     servers: u32,
     rate: f64,
@@ -270,6 +278,11 @@ fn bare_queues(
         BinaryHeap::with_capacity(queues * (servers as usize + 1));
     let mut busy = vec![0u32; queues];
     let mut waiting: Vec<VecDeque<u64>> = vec![VecDeque::new(); queues];
+    let mut lines = [StateLine([0; 8]); LINES];
+    for (j, line) in lines.iter_mut().enumerate() {
+        line.0[0] = ((j + 1) % LINES) as u64;
+    }
+    let mut state = vec![lines; queues];
     for q in 0..queues as u32 {
         heap.push(Reverse((exp(1.0 / rate, &mut rng), q << 1)));
     }
@@ -277,6 +290,19 @@ fn bare_queues(
     let mut window = ArrivalWindow::new(warm, measured);
     while let Some(Reverse((now, code))) = heap.pop() {
         let q = (code >> 1) as usize;
+        let word = 1 + now as usize % 7;
+        if CHASE {
+            let mut j = 0;
+            for _ in 0..LINES {
+                let line = &mut state[q][j];
+                line.0[word] = line.0[word].wrapping_add(now);
+                j = line.0[0] as usize;
+            }
+        } else {
+            for line in &mut state[q] {
+                line.0[word] = line.0[word].wrapping_add(now);
+            }
+        }
         if code & 1 == 1 {
             match waiting[q].pop_front() {
                 Some(a) => {
@@ -298,9 +324,14 @@ fn bare_queues(
         }
         heap.push(Reverse((now + exp(1.0 / rate, &mut rng), code)));
     }
-    std::hint::black_box(sum);
+    std::hint::black_box((sum, &state));
     window.elapsed()
 }
+
+/// One cache line of a queue's state in [`bare_queues`].
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct StateLine([u64; 8]);
 
 /// A moment on two clocks: the wall clock and this thread's CPU clock.
 #[derive(Clone, Copy)]
@@ -552,7 +583,7 @@ fn pinned_ratio(_c: &mut Criterion) {
                 warm_arrivals,
                 requests,
             ));
-            q = q.min(bare_queues(
+            q = q.min(bare_queues::<0, false>(
                 *queues,
                 (*servers / *queues) as u32,
                 *rate / *queues as f64,
@@ -596,6 +627,51 @@ fn pinned_ratio(_c: &mut Criterion) {
     println!("the same without rows, as a sweep runs:");
     println!("  met: {}", list_or_none(&rowless_met));
     println!("  not met: {}", list_or_none(&rowless_short));
+    state_lines();
+}
+
+/// What the state of many queues costs a loop that keeps no more than
+/// that: `bare_queues` for 200 Services' queues (2,000 req/s over 20,000
+/// slots, as in the "200 Services" row), writing to 0, 8 or 16 cache lines
+/// of the queue's own state at every event, in any order or each line's
+/// index read from the one before, against `bare_mmc`; best of three,
+/// alternating. Sixteen lines a queue are 200 kB in all, six times the
+/// first-level data cache, and the two events of a request touch 32.
+/// A [`bare_queues`] loop: queues, servers each, rate each, mean service
+/// time, arrivals before the timing and arrivals timed.
+type QueuesLoop = fn(usize, u32, f64, f64, u64, u64) -> Span;
+
+fn state_lines() {
+    const REQUESTS: u64 = 3_000_000;
+    let warm = 24_000;
+    let run = |f: QueuesLoop| f(200, 100, 10.0, 0.1, warm, REQUESTS);
+    let mut b = Span::NONE;
+    let mut spans = [Span::NONE; 5];
+    for _ in 0..3 {
+        b = b.min(bare_mmc(20_000, 2_000.0, 0.1, warm, REQUESTS));
+        let loops: [QueuesLoop; 5] = [
+            bare_queues::<0, false>,
+            bare_queues::<8, false>,
+            bare_queues::<8, true>,
+            bare_queues::<16, false>,
+            bare_queues::<16, true>,
+        ];
+        for (span, f) in spans.iter_mut().zip(loops) {
+            *span = span.min(run(f));
+        }
+    }
+    let rate = |s: Span| (REQUESTS as f64 / s.cpu / 1e6, b.cpu / s.cpu);
+    println!("per-queue state written at each event, bare queues of 200 Services (M req/s, ratio to bare M/M/c):");
+    println!(
+        "{:>13} {:>12} {:>7} {:>12} {:>7}",
+        "lines", "any order", "ratio", "chained", "ratio"
+    );
+    let (r, x) = rate(spans[0]);
+    println!("{:>13} {r:>8.2} M/s {x:>7.2}", 0);
+    for (lines, free, chained) in [(8, spans[1], spans[2]), (16, spans[3], spans[4])] {
+        let ((r, x), (rc, xc)) = (rate(free), rate(chained));
+        println!("{lines:>13} {r:>8.2} M/s {x:>7.2} {rc:>8.2} M/s {xc:>7.2}");
+    }
 }
 
 /// The cases in a goal line, or "none".
