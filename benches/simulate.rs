@@ -15,13 +15,19 @@
 //! Service, each with a Poisson source of its own. A second table gives
 //! `bare_queues` for 200 Services once more, writing to cache lines of
 //! each queue's own state at every event, in any order or chained, to
-//! tell what per-Service state costs from what knsim's own work does.
+//! tell what per-Service state costs from what knsim's own work does. A
+//! third runs, for the rows of several Services, the least a model of the
+//! same data plane does per request (`benches/support/lean.rs`), beside
+//! knsim: how far layout and code alone could take knsim there.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use knsim::model::{simulate, NoTimeseries, TimeseriesRow, TimeseriesSink};
 use knsim::scenario::{load_scenario, Override, Scenario};
 use knsim::sim::{EventQueue, SimTime};
 use std::path::Path;
+
+#[path = "support/lean.rs"]
+mod lean;
 
 fn bench_scenario(minutes: u32) -> Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench-poisson.toml");
@@ -550,6 +556,7 @@ fn pinned_ratio(_c: &mut Criterion) {
     const GOAL: f64 = 0.5;
     let (mut met, mut short) = (Vec::new(), Vec::new());
     let (mut rowless_met, mut rowless_short) = (Vec::new(), Vec::new());
+    let mut knsim_rates: Vec<(String, f64)> = Vec::new();
     for RatioCase {
         label,
         sc,
@@ -595,6 +602,7 @@ fn pinned_ratio(_c: &mut Criterion) {
         let n = requests as f64;
         let (kr, br, er, qr) = (n / k.cpu, n / b.cpu, n / e.cpu, n / q.cpu);
         let sr = n / s.cpu;
+        knsim_rates.push((label.clone(), kr));
         println!(
             "{label:>13} {requests:>10} {:>10.2} M/s {:>8.2} M/s {:>7.2} {:>8.2} M/s {:>7.2} {:>7.2} {:>8.2} M/s {:>7.2} {:>8.2} M/s {:>7.2}",
             kr / 1e6,
@@ -628,6 +636,7 @@ fn pinned_ratio(_c: &mut Criterion) {
     println!("  met: {}", list_or_none(&rowless_met));
     println!("  not met: {}", list_or_none(&rowless_short));
     state_lines();
+    lean::floor_table(&knsim_rates, GOAL);
 }
 
 /// A [`bare_queues`] loop: queues, servers each, rate each, mean service
