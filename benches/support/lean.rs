@@ -40,6 +40,7 @@ use std::collections::VecDeque;
 /// Latencies held before they go to a histogram, as knsim batches them.
 const BATCH: usize = 4096;
 
+/// knsim's events are 12 bytes; these fit in 8, which flatters the floor.
 #[derive(Clone, Copy)]
 enum Ev {
     Arrival(u32),
@@ -47,10 +48,13 @@ enum Ev {
     Second,
 }
 
+/// The reporting period of the queue-proxies and the activator, and the
+/// timeseries' step, in nanoseconds.
 const SECOND: u64 = 1_000_000_000;
 
 /// What the activator and the engine keep of one revision.
 struct Revision {
+    /// The service times' stream; arrivals draw from their source's.
     rng: Xoshiro,
     /// Requests through the throttler and not yet ended.
     in_flight: u32,
