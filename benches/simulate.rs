@@ -554,8 +554,7 @@ fn pinned_ratio(_c: &mut Criterion) {
     // The goal: at least half of the bare loop's requests per
     // CPU-second.
     const GOAL: f64 = 0.5;
-    let (mut met, mut short) = (Vec::new(), Vec::new());
-    let (mut rowless_met, mut rowless_short) = (Vec::new(), Vec::new());
+    let (mut with_rows, mut rowless) = (GoalLine::new(GOAL), GoalLine::new(GOAL));
     let mut knsim_rates: Vec<(String, f64)> = Vec::new();
     for RatioCase {
         label,
@@ -616,25 +615,11 @@ fn pinned_ratio(_c: &mut Criterion) {
             sr / 1e6,
             sr / br
         );
-        let verdict = if kr / br >= GOAL {
-            &mut met
-        } else {
-            &mut short
-        };
-        verdict.push(format!("{} ({:.2})", label.trim(), kr / br));
-        let verdict = if sr / br >= GOAL {
-            &mut rowless_met
-        } else {
-            &mut rowless_short
-        };
-        verdict.push(format!("{} ({:.2})", label.trim(), sr / br));
+        with_rows.add(label, kr / br);
+        rowless.add(label, sr / br);
     }
-    println!("goal, knsim / bare M/M/c >= {GOAL}:");
-    println!("  met: {}", list_or_none(&met));
-    println!("  not met: {}", list_or_none(&short));
-    println!("the same without rows, as a sweep runs:");
-    println!("  met: {}", list_or_none(&rowless_met));
-    println!("  not met: {}", list_or_none(&rowless_short));
+    with_rows.print(&format!("goal, knsim / bare M/M/c >= {GOAL}:"));
+    rowless.print("the same without rows, as a sweep runs:");
     state_lines();
     lean::floor_table(&knsim_rates, GOAL);
 }
@@ -702,12 +687,43 @@ fn state_lines() {
     }
 }
 
-/// The cases in a goal line, or "none".
-fn list_or_none(cases: &[String]) -> String {
-    if cases.is_empty() {
-        "none".to_string()
-    } else {
-        cases.join(", ")
+/// The cases that meet a goal's ratio and those that do not, each with
+/// its ratio, printed as a goal line.
+struct GoalLine {
+    goal: f64,
+    met: Vec<String>,
+    short: Vec<String>,
+}
+
+impl GoalLine {
+    fn new(goal: f64) -> Self {
+        GoalLine {
+            goal,
+            met: Vec::new(),
+            short: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, label: &str, ratio: f64) {
+        let cases = if ratio >= self.goal {
+            &mut self.met
+        } else {
+            &mut self.short
+        };
+        cases.push(format!("{} ({ratio:.2})", label.trim()));
+    }
+
+    fn print(&self, title: &str) {
+        let list = |cases: &[String]| {
+            if cases.is_empty() {
+                "none".to_string()
+            } else {
+                cases.join(", ")
+            }
+        };
+        println!("{title}");
+        println!("  met: {}", list(&self.met));
+        println!("  not met: {}", list(&self.short));
     }
 }
 

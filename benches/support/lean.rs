@@ -32,7 +32,7 @@
 //! deciders' windows and panic mode, writing the rows, the routes' split,
 //! timeouts, and every branch for pods that are not ready or are draining.
 
-use super::{bare_mmc, exp, list_or_none, ArrivalWindow, Span, Xoshiro};
+use super::{bare_mmc, exp, ArrivalWindow, GoalLine, Span, Xoshiro};
 use hdrhistogram::Histogram;
 use knsim::sim::{EventQueue, SimTime};
 use std::collections::VecDeque;
@@ -275,7 +275,7 @@ pub fn floor_table(knsim: &[(String, f64)], goal: f64) {
         ("200 Services", 200, 10, 2_000.0),
         ("200 S, 100k/s", 200, 10, 100_000.0),
     ];
-    let (mut met, mut short) = (Vec::new(), Vec::new());
+    let mut line = GoalLine::new(goal);
     for (label, services, pods, rate) in cases {
         let warm = (rate * 12.0) as u64;
         let slots = services * pods as usize * 10;
@@ -305,14 +305,9 @@ pub fn floor_table(knsim: &[(String, f64)], goal: f64) {
             kr / 1e6,
             kr / lr
         );
-        let verdict = if lr / br >= goal {
-            &mut met
-        } else {
-            &mut short
-        };
-        verdict.push(format!("{label} ({:.2})", lr / br));
+        line.add(label, lr / br);
     }
-    println!("the goal for the lean model, lean / bare M/M/c >= {goal}:");
-    println!("  met: {}", list_or_none(&met));
-    println!("  not met: {}", list_or_none(&short));
+    line.print(&format!(
+        "the goal for the lean model, lean / bare M/M/c >= {goal}:"
+    ));
 }
