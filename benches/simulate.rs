@@ -26,8 +26,12 @@ use knsim::scenario::{load_scenario, Override, Scenario};
 use knsim::sim::{EventQueue, SimTime};
 use std::path::Path;
 
+#[path = "support/goal_line.rs"]
+mod goal_line;
 #[path = "support/lean.rs"]
 mod lean;
+
+use goal_line::GoalLine;
 
 fn bench_scenario(minutes: u32) -> Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench-poisson.toml");
@@ -468,6 +472,8 @@ struct RatioCase {
     warm: u64,
     /// Services, each with an equal share of the slots and the rate.
     services: usize,
+    /// A row of several Services, for which the lean model runs too.
+    lean: bool,
 }
 
 /// knsim against the bare loop at 10, 1,000 and 10,000 pinned pods, and
@@ -523,6 +529,7 @@ fn pinned_ratio(_c: &mut Criterion) {
             rate: pods as f64 * 50.0,
             warm,
             services: 1,
+            lean: false,
         });
     }
     for services in [1u32, 50, 200] {
@@ -537,6 +544,7 @@ fn pinned_ratio(_c: &mut Criterion) {
             rate: 2_000.0,
             warm: WARM,
             services: services as usize,
+            lean: true,
         });
     }
     // The 10-pod case 200 times over: each Service's pods half busy, as in
@@ -550,12 +558,13 @@ fn pinned_ratio(_c: &mut Criterion) {
         rate: 100_000.0,
         warm: 16,
         services: 200,
+        lean: true,
     });
     // The goal: at least half of the bare loop's requests per
     // CPU-second.
     const GOAL: f64 = 0.5;
     let (mut with_rows, mut rowless) = (GoalLine::new(GOAL), GoalLine::new(GOAL));
-    let mut knsim_rates: Vec<(String, f64)> = Vec::new();
+    let mut floor_cases: Vec<lean::FloorCase> = Vec::new();
     for RatioCase {
         label,
         sc,
@@ -563,6 +572,7 @@ fn pinned_ratio(_c: &mut Criterion) {
         rate,
         warm,
         services: queues,
+        lean,
     } in &cases
     {
         let end = sc.duration.as_nanos() / 1_000_000_000;
@@ -601,7 +611,16 @@ fn pinned_ratio(_c: &mut Criterion) {
         let n = requests as f64;
         let (kr, br, er, qr) = (n / k.cpu, n / b.cpu, n / e.cpu, n / q.cpu);
         let sr = n / s.cpu;
-        knsim_rates.push((label.clone(), kr));
+        if *lean {
+            floor_cases.push(lean::FloorCase {
+                label: label.clone(),
+                services: *queues,
+                slots: *servers,
+                rate: *rate,
+                warm_arrivals,
+                knsim: kr,
+            });
+        }
         println!(
             "{label:>13} {requests:>10} {:>10.2} M/s {:>8.2} M/s {:>7.2} {:>8.2} M/s {:>7.2} {:>7.2} {:>8.2} M/s {:>7.2} {:>8.2} M/s {:>7.2}",
             kr / 1e6,
@@ -621,7 +640,7 @@ fn pinned_ratio(_c: &mut Criterion) {
     with_rows.print(&format!("goal, knsim / bare M/M/c >= {GOAL}:"));
     rowless.print("the same without rows, as a sweep runs:");
     state_lines();
-    lean::floor_table(&knsim_rates, GOAL);
+    lean::floor_table(&floor_cases, GOAL);
 }
 
 /// A [`bare_queues`] loop: queues, servers each, rate each, mean service
@@ -684,46 +703,6 @@ fn state_lines() {
         };
         let line = format!("{lines:>13} {} {chained}", rate(free));
         println!("{}", line.trim_end());
-    }
-}
-
-/// The cases that meet a goal's ratio and those that do not, each with
-/// its ratio, printed as a goal line.
-struct GoalLine {
-    goal: f64,
-    met: Vec<String>,
-    short: Vec<String>,
-}
-
-impl GoalLine {
-    fn new(goal: f64) -> Self {
-        GoalLine {
-            goal,
-            met: Vec::new(),
-            short: Vec::new(),
-        }
-    }
-
-    fn add(&mut self, label: &str, ratio: f64) {
-        let cases = if ratio >= self.goal {
-            &mut self.met
-        } else {
-            &mut self.short
-        };
-        cases.push(format!("{} ({ratio:.2})", label.trim()));
-    }
-
-    fn print(&self, title: &str) {
-        let list = |cases: &[String]| {
-            if cases.is_empty() {
-                "none".to_string()
-            } else {
-                cases.join(", ")
-            }
-        };
-        println!("{title}");
-        println!("  met: {}", list(&self.met));
-        println!("  not met: {}", list(&self.short));
     }
 }
 

@@ -257,55 +257,59 @@ fn lean_data_plane(
     window.elapsed()
 }
 
-/// [`lean_data_plane`], the least a model of the same data plane
-/// does per request, for knsim's cases of many Services, against
-/// `bare_mmc` (best of three, alternating) and against knsim's rate in the
-/// table above (`knsim`, by label), with the goal line it would get.
-pub fn floor_table(knsim: &[(String, f64)], goal: f64) {
+/// A row of several Services for [`floor_table`]: the main table's case
+/// and knsim's rate in it.
+pub struct FloorCase {
+    pub label: String,
+    pub services: usize,
+    /// Slots over all Services, at containerConcurrency 10.
+    pub slots: usize,
+    /// Requests per second over all Services.
+    pub rate: f64,
+    /// Arrivals before the timing starts.
+    pub warm_arrivals: u64,
+    /// knsim's simulated requests per CPU-second in the main table.
+    pub knsim: f64,
+}
+
+/// [`lean_data_plane`], the least a model of the same data plane does per
+/// request, for each of `cases` against `bare_mmc` (best of three,
+/// alternating) and against knsim's rate, with the goal line it would get.
+pub fn floor_table(cases: &[FloorCase], goal: f64) {
     const REQUESTS: u64 = 3_000_000;
+    const CC: u32 = 10;
     println!("the least a data-plane model does per request (M req/s, ratios):");
     println!(
         "{:>13} {:>12} {:>12} {:>7} {:>12} {:>7}",
         "case", "bare M/M/c", "lean model", "ratio", "knsim", "/ lean"
     );
-    // Services, pods each, total rate, timed as the pinned rows.
-    let cases: [(&str, usize, u32, f64); 4] = [
-        ("1 Service", 1, 2_000, 2_000.0),
-        ("50 Services", 50, 40, 2_000.0),
-        ("200 Services", 200, 10, 2_000.0),
-        ("200 S, 100k/s", 200, 10, 100_000.0),
-    ];
     let mut line = GoalLine::new(goal);
-    for (label, services, pods, rate) in cases {
-        let warm = (rate * 12.0) as u64;
-        let slots = services * pods as usize * 10;
+    for c in cases {
+        let pods = (c.slots / c.services) as u32 / CC;
         let (mut b, mut l) = (Span::NONE, Span::NONE);
         for _ in 0..3 {
-            b = b.min(bare_mmc(slots, rate, 0.1, warm, REQUESTS));
+            b = b.min(bare_mmc(c.slots, c.rate, 0.1, c.warm_arrivals, REQUESTS));
             l = l.min(lean_data_plane(
-                services,
+                c.services,
                 pods,
-                10,
-                rate / services as f64,
+                CC,
+                c.rate / c.services as f64,
                 0.1,
-                warm,
+                c.warm_arrivals,
                 REQUESTS,
             ));
         }
         let (br, lr) = (REQUESTS as f64 / b.cpu, REQUESTS as f64 / l.cpu);
-        let kr = knsim
-            .iter()
-            .find(|(k, _)| k == label)
-            .map_or(f64::NAN, |(_, r)| *r);
         println!(
-            "{label:>13} {:>8.2} M/s {:>8.2} M/s {:>7.2} {:>8.2} M/s {:>7.2}",
+            "{:>13} {:>8.2} M/s {:>8.2} M/s {:>7.2} {:>8.2} M/s {:>7.2}",
+            c.label,
             br / 1e6,
             lr / 1e6,
             lr / br,
-            kr / 1e6,
-            kr / lr
+            c.knsim / 1e6,
+            c.knsim / lr
         );
-        line.add(label, lr / br);
+        line.add(&c.label, lr / br);
     }
     line.print(&format!(
         "the goal for the lean model, lean / bare M/M/c >= {goal}:"
